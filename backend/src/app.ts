@@ -1,0 +1,88 @@
+import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Aria2Client } from './aria2/client.js';
+import type { Config } from './config/index.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { openApiPlugin } from './plugins/openapi.js';
+import { securityPlugin } from './plugins/security.js';
+import { staticUiPlugin } from './plugins/static-ui.js';
+import type { SocketHub } from './realtime/hub.js';
+import { socketRoutes } from './realtime/routes.js';
+import { authRoutes } from './routes/auth.js';
+import { configRoutes } from './routes/config.js';
+import { healthRoutes } from './routes/health.js';
+import { statsRoutes } from './routes/stats.js';
+import { taskRoutes } from './routes/tasks.js';
+import { userRoutes } from './routes/users.js';
+import type { AuthService } from './services/auth.js';
+import type { FilesService } from './services/files.js';
+import type { RetryService } from './services/retry.js';
+import type { SettingsService } from './services/settings.js';
+import type { StatsService } from './services/stats.js';
+import type { TasksService } from './services/tasks.js';
+import type { UsersService } from './services/users.js';
+
+export interface AppServices {
+  auth: AuthService;
+  users: UsersService;
+  tasks: TasksService;
+  retry: RetryService;
+  files: FilesService;
+  stats: StatsService;
+  settings: SettingsService;
+}
+
+export interface AppDeps {
+  config: Config;
+  aria2: Aria2Client;
+  services: AppServices;
+  hub: SocketHub;
+  /** Folder of the built UI (frontend/out); absent in API-only tests. */
+  uiDir?: string | null;
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+export const JSON_BODY_LIMIT = 1024 * 1024;
+/** A 16 MiB torrent as base64 in JSON, or as a multipart file, with room for the envelope. */
+export const TORRENT_BODY_LIMIT = 23 * 1024 * 1024;
+
+/** The controller as a Fastify instance: plugins first, then routes. Only main.ts listens on it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    trustProxy: deps.config.trustProxy,
+    bodyLimit: JSON_BODY_LIMIT,
+    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
+    disableRequestLogging: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('deps', deps);
+
+  await app.register(errorHandlerPlugin);
+  await app.register(cookie);
+  await app.register(securityPlugin);
+  await app.register(openApiPlugin);
+  await app.register(authPlugin);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  await app.register(healthRoutes, { prefix: '/api' });
+  await app.register(authRoutes, { prefix: '/api/auth' });
+  await app.register(userRoutes, { prefix: '/api/users' });
+  await app.register(taskRoutes, { prefix: '/api/tasks' });
+  await app.register(statsRoutes, { prefix: '/api/stats' });
+  await app.register(configRoutes, { prefix: '/api/config' });
+  await app.register(socketRoutes);
+  await app.register(staticUiPlugin, { root: deps.uiDir ?? null });
+  return app;
+}

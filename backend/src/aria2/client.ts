@@ -1,0 +1,326 @@
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { Aria2Error } from './errors.js';
+import { type Aria2Status, type Aria2StatusKey, parseStatus } from './types.js';
+
+export interface Aria2ClientOptions {
+  /** http(s)://host:port/jsonrpc or ws(s)://…; the client always speaks WebSocket. */
+  url: string;
+  secret: string | null;
+  /** Per-call timeout. */
+  timeoutMs?: number;
+  /** Reconnect backoff bounds. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export const ARIA2_NOTIFICATIONS = [
+  'aria2.onDownloadStart',
+  'aria2.onDownloadPause',
+  'aria2.onDownloadStop',
+  'aria2.onDownloadComplete',
+  'aria2.onDownloadError',
+  'aria2.onBtDownloadComplete',
+] as const;
+export type Aria2NotificationMethod = (typeof ARIA2_NOTIFICATIONS)[number];
+export interface Aria2Notification {
+  method: Aria2NotificationMethod;
+  gid: string;
+}
+
+export interface Aria2ClientEvents {
+  connected: [];
+  disconnected: [reason: string];
+  notification: [Aria2Notification];
+}
+
+export type MulticallResult<T = unknown> = { ok: true; value: T } | { ok: false; error: Aria2Error };
+export interface Call {
+  method: string;
+  params?: unknown[];
+}
+
+interface Pending {
+  method: string;
+  resolve: (value: unknown) => void;
+  reject: (error: Aria2Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** aria2 options are strings on the wire. */
+export type Aria2Options = Record<string, string | string[]>;
+
+/** Keys of the global download/upload figures. */
+export interface GlobalStat {
+  downloadSpeed: number;
+  uploadSpeed: number;
+  numActive: number;
+  numWaiting: number;
+  numStopped: number;
+}
+
+/**
+ * The aria2 gateway: one WebSocket JSON-RPC connection with request ids, per-call timeouts,
+ * `system.multicall`, the `token:` secret, reconnect with exponential backoff and jitter, and the
+ * `onDownload*` notifications as events. It knows nothing of users or tasks.
+ */
+export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
+  private socket: WebSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private connecting: Promise<void> | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+  private readonly wsUrl: string;
+  private readonly timeoutMs: number;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  version: string | null = null;
+
+  constructor(private readonly options: Aria2ClientOptions) {
+    super();
+    this.wsUrl = options.url.replace(/^http/, 'ws');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.minBackoffMs = options.minBackoffMs ?? 200;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  /** Open and answering: the version handshake succeeded. */
+  get connected(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN && this.version !== null;
+  }
+
+  /** Opens the connection and keeps it open (reconnecting) until close(). Resolves on the first success. */
+  start(): Promise<void> {
+    this.closed = false;
+    return new Promise((resolve) => {
+      const onConnected = () => {
+        resolve();
+      };
+      this.once('connected', onConnected);
+      this.open();
+    });
+  }
+
+  /** One connection attempt; rejects when it fails. Used by start() and by reconnects. */
+  private open(): void {
+    if (this.closed || this.connecting || this.socket) return;
+    const socket = new WebSocket(this.wsUrl, { handshakeTimeout: this.timeoutMs, perMessageDeflate: false });
+    this.connecting = new Promise<void>((resolve) => {
+      let opened = false;
+      socket.on('open', async () => {
+        opened = true;
+        this.socket = socket;
+        try {
+          const v = await this.call<{ version: string }>('aria2.getVersion');
+          this.version = v.version;
+          this.connecting = null;
+          this.attempt = 0;
+        } catch (err) {
+          // A wrong secret or a broken daemon: close and let the backoff retry.
+          this.version = null;
+          socket.terminate();
+          this.emit('disconnected', err instanceof Error ? err.message : String(err));
+          resolve();
+          return;
+        }
+        this.emit('connected');
+        resolve();
+      });
+      socket.on('message', (data) => this.onMessage(data.toString()));
+      socket.on('error', () => {
+        // 'close' follows and handles it.
+      });
+      socket.on('close', () => {
+        if (this.socket === socket) this.socket = null;
+        this.connecting = null;
+        this.failPending('connection to aria2 closed');
+        if (opened && this.version !== null) this.emit('disconnected', 'connection closed');
+        this.version = null;
+        resolve();
+        this.scheduleReconnect();
+      });
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    const base = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** this.attempt);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.open();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  /** Closes the connection for good and fails every pending call. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.failPending('aria2 client closed');
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close();
+        setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 1000).unref();
+      });
+    }
+  }
+
+  private failPending(reason: string): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new Aria2Error(p.method, reason));
+    }
+  }
+
+  private onMessage(text: string): void {
+    let msg: { id?: number; result?: unknown; error?: { code: number; message: string }; method?: string; params?: unknown };
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof msg.id === 'number') {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.error) p.reject(new Aria2Error(p.method, msg.error.message, msg.error.code));
+      else p.resolve(msg.result);
+      return;
+    }
+    if (msg.method && (ARIA2_NOTIFICATIONS as readonly string[]).includes(msg.method)) {
+      const gid = (msg.params as { gid?: string }[] | undefined)?.[0]?.gid;
+      if (gid) this.emit('notification', { method: msg.method as Aria2NotificationMethod, gid });
+    }
+  }
+
+  private withToken(params: unknown[]): unknown[] {
+    return this.options.secret ? [`token:${this.options.secret}`, ...params] : params;
+  }
+
+  /** One JSON-RPC call; fails fast with an Aria2Error naming the method when aria2 is not connected. */
+  call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Aria2Error(method, 'aria2 is not connected'));
+    }
+    const id = this.nextId++;
+    const payload = JSON.stringify({ jsonrpc: '2.0', id, method, params: this.withToken(params) });
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Aria2Error(method, `no answer from aria2 within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
+      socket.send(payload, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Aria2Error(method, err.message));
+      });
+    });
+  }
+
+  /** Several calls in one round trip; each succeeds or fails on its own. */
+  async multicall(calls: readonly Call[]): Promise<MulticallResult[]> {
+    if (calls.length === 0) return [];
+    const methods = calls.map((c) => ({ methodName: c.method, params: this.withToken(c.params ?? []) }));
+    const raw = await this.call<unknown[]>('system.multicall', [methods]);
+    return raw.map((r, i) => {
+      const method = calls[i]!.method;
+      if (Array.isArray(r)) return { ok: true, value: r[0] };
+      const e = r as { code?: number; message?: string };
+      return { ok: false, error: new Aria2Error(method, e.message ?? 'unknown error', e.code) };
+    });
+  }
+
+  // Typed methods. Numbers come back from aria2 as strings; parseStatus turns them into numbers.
+
+  addUri(uris: string[], options: Aria2Options = {}, position?: number): Promise<string> {
+    const params: unknown[] = [uris, options];
+    if (position !== undefined) params.push(position);
+    return this.call<string>('aria2.addUri', params);
+  }
+
+  addTorrent(torrentBase64: string, webSeeds: string[] = [], options: Aria2Options = {}): Promise<string> {
+    return this.call<string>('aria2.addTorrent', [torrentBase64, webSeeds, options]);
+  }
+
+  async tellStatus(gid: string, keys?: readonly Aria2StatusKey[]): Promise<Aria2Status> {
+    const params: unknown[] = [gid];
+    if (keys) params.push(keys);
+    return parseStatus(await this.call('aria2.tellStatus', params));
+  }
+
+  async tellActive(keys?: readonly Aria2StatusKey[]): Promise<Aria2Status[]> {
+    const raw = await this.call<unknown[]>('aria2.tellActive', keys ? [keys] : []);
+    return raw.map(parseStatus);
+  }
+
+  async tellWaiting(offset: number, num: number, keys?: readonly Aria2StatusKey[]): Promise<Aria2Status[]> {
+    const raw = await this.call<unknown[]>('aria2.tellWaiting', keys ? [offset, num, keys] : [offset, num]);
+    return raw.map(parseStatus);
+  }
+
+  async tellStopped(offset: number, num: number, keys?: readonly Aria2StatusKey[]): Promise<Aria2Status[]> {
+    const raw = await this.call<unknown[]>('aria2.tellStopped', keys ? [offset, num, keys] : [offset, num]);
+    return raw.map(parseStatus);
+  }
+
+  pause(gid: string): Promise<string> {
+    return this.call('aria2.pause', [gid]);
+  }
+  unpause(gid: string): Promise<string> {
+    return this.call('aria2.unpause', [gid]);
+  }
+  forceRemove(gid: string): Promise<string> {
+    return this.call('aria2.forceRemove', [gid]);
+  }
+  removeDownloadResult(gid: string): Promise<string> {
+    return this.call('aria2.removeDownloadResult', [gid]);
+  }
+  changePosition(gid: string, pos: number, how: 'POS_SET' | 'POS_CUR' | 'POS_END'): Promise<number> {
+    return this.call('aria2.changePosition', [gid, pos, how]);
+  }
+  async getFiles(gid: string): Promise<Aria2Status['files']> {
+    const raw = await this.call<unknown[]>('aria2.getFiles', [gid]);
+    return parseStatus({ files: raw }).files;
+  }
+  getPeers(gid: string): Promise<Record<string, string>[]> {
+    return this.call('aria2.getPeers', [gid]);
+  }
+  async getGlobalStat(): Promise<GlobalStat> {
+    const raw = await this.call<Record<string, string>>('aria2.getGlobalStat');
+    return {
+      downloadSpeed: Number(raw.downloadSpeed ?? 0),
+      uploadSpeed: Number(raw.uploadSpeed ?? 0),
+      numActive: Number(raw.numActive ?? 0),
+      numWaiting: Number(raw.numWaiting ?? 0),
+      numStopped: Number(raw.numStopped ?? 0),
+    };
+  }
+  getSessionInfo(): Promise<{ sessionId: string }> {
+    return this.call('aria2.getSessionInfo');
+  }
+  changeGlobalOption(options: Aria2Options): Promise<string> {
+    return this.call('aria2.changeGlobalOption', [options]);
+  }
+  saveSession(): Promise<string> {
+    return this.call('aria2.saveSession');
+  }
+  getVersion(): Promise<{ version: string; enabledFeatures: string[] }> {
+    return this.call('aria2.getVersion');
+  }
+}

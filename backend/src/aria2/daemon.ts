@@ -1,0 +1,224 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export interface DaemonLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EmbeddedAria2Options {
+  /** Holds the session file and aria2's log. */
+  stateDir: string;
+  /** aria2's default --dir; every task passes its own dir anyway. */
+  downloadDir: string;
+  logger: DaemonLogger;
+  binary?: string;
+  /** Extra command-line options, e.g. DHT off in tests. */
+  extraArgs?: string[];
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class Aria2NotInstalledError extends Error {
+  constructor(binary: string) {
+    super(
+      `aria2c was not found (${binary}). Install it with "sudo apt-get install aria2" (Debian/Ubuntu), or set ARIA2_RPC_URL to use an existing aria2.`,
+    );
+    this.name = 'Aria2NotInstalledError';
+  }
+}
+
+/** A free TCP port on loopback, as the OS hands it out. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface DaemonEvents {
+  /** The daemon answered RPC after a (re)start. */
+  ready: [];
+  /** The daemon exited without being asked to. */
+  crashed: [code: number | null, signal: NodeJS.Signals | null];
+}
+
+/**
+ * The embedded aria2c: a child process on a free loopback port with a random secret, a session file
+ * so unfinished downloads survive restarts, and a supervisor that restarts it with backoff when it dies.
+ * The port and secret stay the same across restarts, so the gateway simply reconnects.
+ */
+export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
+  readonly secret = randomBytes(24).toString('hex');
+  private port = 0;
+  private child: ChildProcess | null = null;
+  private stopping = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly binary: string;
+
+  constructor(private readonly options: EmbeddedAria2Options) {
+    super();
+    this.binary = options.binary ?? 'aria2c';
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/jsonrpc`;
+  }
+
+  get sessionFile(): string {
+    return path.join(this.options.stateDir, 'aria2.session');
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the daemon and resolves once it answers RPC. */
+  async start(): Promise<void> {
+    this.stopping = false;
+    if (!this.port) this.port = await freePort();
+    fs.mkdirSync(this.options.stateDir, { recursive: true });
+    fs.mkdirSync(this.options.downloadDir, { recursive: true });
+    // aria2 refuses to start when --input-file names a file that does not exist.
+    if (!fs.existsSync(this.sessionFile)) fs.writeFileSync(this.sessionFile, '', { mode: 0o600 });
+    await this.spawnOnce();
+  }
+
+  private args(): string[] {
+    return [
+      '--enable-rpc',
+      '--rpc-listen-all=false',
+      `--rpc-listen-port=${this.port}`,
+      `--rpc-secret=${this.secret}`,
+      '--rpc-max-request-size=32M',
+      `--dir=${this.options.downloadDir}`,
+      '--no-conf',
+      '--quiet',
+      `--log=${path.join(this.options.stateDir, 'aria2.log')}`,
+      '--log-level=warn',
+      `--stop-with-process=${process.pid}`,
+      `--save-session=${this.sessionFile}`,
+      `--input-file=${this.sessionFile}`,
+      '--save-session-interval=10',
+      '--continue=true',
+      '--file-allocation=none',
+      '--seed-time=0',
+      `--dht-file-path=${path.join(this.options.stateDir, 'dht.dat')}`,
+      `--dht-file-path6=${path.join(this.options.stateDir, 'dht6.dat')}`,
+      ...(this.options.extraArgs ?? []),
+    ];
+  }
+
+  private spawnOnce(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
+      this.child = child;
+      let stderr = '';
+      let settled = false;
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-2000);
+      });
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
+        this.child = null;
+        reject(err.code === 'ENOENT' ? new Aria2NotInstalledError(this.binary) : err);
+      });
+      child.once('exit', (code, signal) => {
+        if (this.child === child) this.child = null;
+        if (!settled) {
+          settled = true;
+          reject(new Error(`aria2c exited at start (code ${code}): ${stderr.trim() || 'no output'}`));
+          return;
+        }
+        if (this.stopping) return;
+        this.options.logger.error({ code, signal, stderr: stderr.trim() }, 'aria2c exited unexpectedly; restarting');
+        this.emit('crashed', code, signal);
+        this.scheduleRestart();
+      });
+      this.waitUntilAnswering(child).then(
+        () => {
+          if (settled) return;
+          settled = true;
+          this.restarts = 0;
+          this.options.logger.info({ port: this.port, pid: child.pid }, 'aria2c started');
+          this.emit('ready');
+          resolve();
+        },
+        (err: Error) => {
+          if (settled) return;
+          settled = true;
+          child.kill('SIGKILL');
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private async waitUntilAnswering(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 'ready', method: 'aria2.getVersion', params: [`token:${this.secret}`] });
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error('aria2c exited during start');
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}/jsonrpc`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(1000),
+        });
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('aria2c did not answer within 15 s of starting');
+  }
+
+  private scheduleRestart(): void {
+    const min = this.options.minBackoffMs ?? 200;
+    const max = this.options.maxBackoffMs ?? 30_000;
+    const delay = Math.min(max, min * 2 ** this.restarts);
+    this.restarts++;
+    this.restartTimer = setTimeout(async () => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      try {
+        await this.spawnOnce();
+      } catch (err) {
+        this.options.logger.error({ err: (err as Error).message }, 'aria2c restart failed');
+        if (!this.stopping) this.scheduleRestart();
+      }
+    }, delay);
+  }
+
+  /** Stops the daemon (SIGTERM, then SIGKILL after a grace period); no restart follows. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+    this.child = null;
+  }
+}

@@ -1,0 +1,99 @@
+/** Fields of aria2's tellStatus that the controller reads; numbers already parsed from aria2's strings. */
+export interface Aria2File {
+  index: number;
+  path: string;
+  length: number;
+  completedLength: number;
+  selected: boolean;
+  uris: { uri: string; status: string }[];
+}
+
+export interface Aria2Status {
+  gid: string;
+  status: string;
+  totalLength: number;
+  completedLength: number;
+  uploadLength: number;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  connections: number;
+  numSeeders: number;
+  numPieces: number;
+  pieceLength: number;
+  bitfield?: string;
+  infoHash?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  followedBy?: string[];
+  following?: string;
+  belongsTo?: string;
+  dir?: string;
+  files: Aria2File[];
+  seeder?: boolean;
+  bittorrent?: {
+    announceList?: string[][];
+    comment?: string;
+    creationDate?: number;
+    mode?: string;
+    info?: { name?: string };
+  };
+}
+export type Aria2StatusKey = keyof Aria2Status;
+
+/** The keys the sync engine asks for: enough to update a task row, nothing heavy (no bitfield). */
+export const SYNC_KEYS = [
+  'gid',
+  'status',
+  'totalLength',
+  'completedLength',
+  'downloadSpeed',
+  'uploadSpeed',
+  'errorCode',
+  'errorMessage',
+  'followedBy',
+  'following',
+  'infoHash',
+  'dir',
+  'files',
+  'bittorrent',
+] as const satisfies readonly Aria2StatusKey[];
+
+const NUMERIC = [
+  'totalLength',
+  'completedLength',
+  'uploadLength',
+  'downloadSpeed',
+  'uploadSpeed',
+  'connections',
+  'numSeeders',
+  'numPieces',
+  'pieceLength',
+] as const;
+
+type Raw = Record<string, unknown>;
+
+function num(v: unknown): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Turns aria2's all-strings answer into typed numbers and booleans. */
+export function parseStatus(raw: unknown): Aria2Status {
+  const r = (raw ?? {}) as Raw;
+  const out: Raw = { ...r };
+  for (const k of NUMERIC) out[k] = num(r[k]);
+  out.files = Array.isArray(r.files)
+    ? (r.files as Raw[]).map((f) => ({
+        index: num(f.index),
+        path: String(f.path ?? ''),
+        length: num(f.length),
+        completedLength: num(f.completedLength),
+        selected: f.selected === 'true' || f.selected === true,
+        uris: Array.isArray(f.uris) ? (f.uris as { uri: string; status: string }[]) : [],
+      }))
+    : [];
+  if (r.seeder !== undefined) out.seeder = r.seeder === 'true';
+  const bt = r.bittorrent as Raw | undefined;
+  if (bt && bt.creationDate !== undefined) out.bittorrent = { ...bt, creationDate: num(bt.creationDate) };
+  return out as unknown as Aria2Status;
+}

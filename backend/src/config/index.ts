@@ -1,0 +1,135 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+export const GiB = 1024 ** 3;
+
+const boolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const byteCount = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of bytes')
+  .transform((v) => Number(v))
+  .refine((v) => Number.isSafeInteger(v), 'is too large');
+const port = z
+  .string()
+  .regex(/^\d+$/, 'must be a port number')
+  .transform(Number)
+  .refine((v) => v >= 0 && v <= 65535, 'must be between 0 and 65535');
+
+/** The environment the controller reads; each key is a variable of API.md "Configuration". */
+const environmentSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(8000),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DOWNLOAD_DIR: z.string().min(1).optional(),
+  ARIA2_RPC_URL: z
+    .string()
+    .regex(/^(https?|wss?):\/\/[^\s]+$/, 'must be an http(s) or ws(s) URL such as http://127.0.0.1:6800/jsonrpc')
+    .optional(),
+  ARIA2_RPC_SECRET: z.string().optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins like https://example.com'),
+  COOKIE_SECURE: boolean.default(false),
+  TRUST_PROXY: boolean.default(false),
+  SESSION_TTL_DAYS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of days')
+    .transform(Number)
+    .refine((v) => v > 0 && v <= 3650, 'must be between 0 and 3650 days')
+    .default(7),
+  ADMIN_USERNAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,50}$/, 'must be 1-50 letters, digits, dots, underscores or dashes')
+    .default('admin'),
+  ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  ALLOW_PRIVATE_NETWORK: boolean.optional(),
+  MAX_TASK_SIZE: byteCount.optional(),
+  MIN_FREE_DISK: byteCount.optional(),
+  DEFAULT_QUOTA: byteCount.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Settings an admin can change at run time; a variable that is set overrides the stored value at start. */
+export interface SettingsSeed {
+  allow_private_network?: boolean;
+  max_task_size?: number;
+  min_free_disk?: number;
+  default_quota?: number;
+}
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly downloadDir: string;
+  readonly databaseFile: string;
+  /** null: the controller runs its own aria2c. */
+  readonly aria2RpcUrl: string | null;
+  readonly aria2RpcSecret: string | null;
+  readonly allowedOrigins: readonly string[];
+  readonly cookieSecure: boolean;
+  readonly trustProxy: boolean;
+  readonly sessionTtlMs: number;
+  readonly adminUsername: string;
+  readonly adminPassword: string | null;
+  readonly settingsSeed: Readonly<SettingsSeed>;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Validates the environment once; a bad value throws one line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.ARIA2_RPC_SECRET && !e.ARIA2_RPC_URL) {
+    throw new ConfigError('Invalid ARIA2_RPC_SECRET: set ARIA2_RPC_URL too, or leave both unset to use the embedded aria2');
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  const seed: SettingsSeed = {};
+  if (e.ALLOW_PRIVATE_NETWORK !== undefined) seed.allow_private_network = e.ALLOW_PRIVATE_NETWORK;
+  if (e.MAX_TASK_SIZE !== undefined) seed.max_task_size = e.MAX_TASK_SIZE;
+  if (e.MIN_FREE_DISK !== undefined) seed.min_free_disk = e.MIN_FREE_DISK;
+  if (e.DEFAULT_QUOTA !== undefined) seed.default_quota = e.DEFAULT_QUOTA;
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    dataDir,
+    downloadDir: path.resolve(e.DOWNLOAD_DIR ?? path.join(dataDir, 'downloads')),
+    databaseFile: path.join(dataDir, 'controller.db'),
+    aria2RpcUrl: e.ARIA2_RPC_URL ?? null,
+    aria2RpcSecret: e.ARIA2_RPC_SECRET ?? null,
+    allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
+    cookieSecure: e.COOKIE_SECURE,
+    trustProxy: e.TRUST_PROXY,
+    sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 3600 * 1000,
+    adminUsername: e.ADMIN_USERNAME,
+    adminPassword: e.ADMIN_PASSWORD ?? null,
+    settingsSeed: Object.freeze(seed),
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** Defaults of the admin settings (API.md "Stats and settings"). */
+export const DEFAULT_SETTINGS = Object.freeze({
+  max_task_size: 10 * GiB,
+  min_free_disk: 1 * GiB,
+  default_quota: 100 * GiB,
+  allow_private_network: false,
+  max_concurrent_downloads: 5,
+  max_overall_download_limit: 0,
+});
+export type Settings = { -readonly [K in keyof typeof DEFAULT_SETTINGS]: (typeof DEFAULT_SETTINGS)[K] };

@@ -1,0 +1,5 @@
+export * from './common.js';
+export * from './socket.js';
+export * from './stats.js';
+export * from './tasks.js';
+export * from './users.js';

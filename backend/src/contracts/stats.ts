@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+export const stats = z.object({
+  used_space: z.number().int(),
+  quota: z.number().int(),
+  available_space: z.number().int().describe('bytes; -1 when the quota is unlimited'),
+  download_speed: z.number().int(),
+  upload_speed: z.number().int(),
+  active_count: z.number().int(),
+});
+export type Stats = z.infer<typeof stats>;
+
+export const aria2State = z.object({ connected: z.boolean(), version: z.string().nullable() });
+export const machineStats = z.object({
+  disk_total: z.number().int(),
+  disk_used: z.number().int(),
+  disk_free: z.number().int(),
+  aria2: aria2State,
+});
+export const health = z.object({ status: z.enum(['ok', 'degraded']), aria2: aria2State });
+
+export const settings = z.object({
+  max_task_size: z.number().int().min(0),
+  min_free_disk: z.number().int().min(0),
+  default_quota: z.number().int().min(0),
+  allow_private_network: z.boolean(),
+  max_concurrent_downloads: z.number().int().min(1).max(1000),
+  max_overall_download_limit: z.number().int().min(0),
+});
+export type SettingsBody = z.infer<typeof settings>;
+export const settingsPatch = settings.partial().strict();

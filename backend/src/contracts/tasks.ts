@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { isoTime } from './common.js';
+
+export const taskStatus = z.enum(['queued', 'active', 'waiting', 'paused', 'complete', 'error', 'removed']);
+
+export const task = z.object({
+  id: z.number().int(),
+  owner_id: z.number().int(),
+  gid: z.string().nullable(),
+  uri: z.string().describe('credentials masked as ***:***'),
+  status: taskStatus,
+  name: z.string().nullable(),
+  total_length: z.number().int(),
+  completed_length: z.number().int(),
+  download_speed: z.number().int(),
+  upload_speed: z.number().int(),
+  error: z.string().nullable(),
+  created_at: isoTime,
+  updated_at: isoTime,
+  artifact_path: z.string().nullable(),
+  artifact_token: z.string().nullable(),
+});
+export type Task = z.infer<typeof task>;
+export type TaskStatus = z.infer<typeof taskStatus>;
+
+const sizeOption = z.string().regex(/^\d+[KkMm]?$/, 'must be a number of bytes, optionally with K or M');
+/** The aria2 options a user may set; anything else is 422. */
+export const taskOptions = z.strictObject({
+  out: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine((v) => !/[/\\\0]/.test(v) && v !== '.' && v !== '..', 'must be a plain file name')
+    .optional(),
+  split: z.coerce.number().int().min(1).max(16).optional(),
+  'max-connection-per-server': z.coerce.number().int().min(1).max(16).optional(),
+  'max-download-limit': sizeOption.optional(),
+  header: z.array(z.string().max(8192).regex(/^[^\r\n]+$/, 'must be one line')).max(32).optional(),
+  referer: z.string().max(8192).regex(/^[^\r\n]*$/, 'must be one line').optional(),
+  'user-agent': z.string().max(1024).regex(/^[^\r\n]*$/, 'must be one line').optional(),
+  checksum: z
+    .string()
+    .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
+    .optional(),
+});
+export type TaskOptions = z.infer<typeof taskOptions>;
+
+export const uri = z.string().min(1).max(16 * 1024, 'must be at most 16 KiB');
+export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional() });
+export const batchCreateBody = z.strictObject({ uris: z.array(uri).min(1).max(1000), options: taskOptions.optional() });
+export const batchCreateResponse = z.object({
+  created: z.array(task),
+  failed: z.array(z.object({ uri: z.string(), detail: z.string() })),
+});
+export const torrentBody = z.strictObject({
+  torrent: z.string().min(1).max(23_000_000).describe('base64 of the .torrent file'),
+  options: taskOptions.optional(),
+});
+
+export const listTasksQuery = z.strictObject({
+  view: z.enum(['current', 'history', 'all']).default('all'),
+  status: taskStatus.optional(),
+  q: z.string().max(1000).optional(),
+  sort: z.enum(['created_at', 'updated_at', 'name', 'size', 'speed', 'progress']).default('created_at'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+});
+export type ListTasksQuery = z.infer<typeof listTasksQuery>;
+export const taskList = z.object({ items: z.array(task), total: z.number().int() });
+
+export const taskFile = z.object({
+  index: z.number().int(),
+  path: z.string().describe('relative to the task folder'),
+  length: z.number().int(),
+  completed_length: z.number().int(),
+  selected: z.boolean(),
+});
+export type TaskFile = z.infer<typeof taskFile>;
+
+export const taskDetail = task.extend({
+  detail: z
+    .object({
+      files: z.array(taskFile),
+      num_pieces: z.number().int(),
+      piece_length: z.number().int(),
+      bitfield: z.string().nullable(),
+      connections: z.number().int(),
+      num_seeders: z.number().int(),
+      seeder: z.boolean().nullable(),
+      info_hash: z.string().nullable(),
+      bittorrent: z
+        .object({
+          name: z.string().nullable(),
+          comment: z.string().nullable(),
+          creation_date: z.number().int().nullable(),
+          mode: z.string().nullable(),
+          announce_list: z.array(z.array(z.string())),
+        })
+        .nullable(),
+    })
+    .nullable(),
+});
+
+export const statusChangeBody = z.strictObject({ status: z.enum(['pause', 'resume', 'stop']) });
+export const positionBody = z.strictObject({
+  position: z.number().int().min(-1_000_000).max(1_000_000),
+  how: z.enum(['POS_SET', 'POS_CUR', 'POS_END']),
+});
+export const deleteFilesQuery = z.strictObject({ delete_files: z.enum(['true', 'false']).default('false') });
+
+export const retryBatchBody = z.strictObject({
+  ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000),
+});
+export const retryResult = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), task }),
+  z.object({ id: z.number().int(), ok: z.literal(false), status: z.number().int(), detail: z.string() }),
+]);
+export type RetryResult = z.infer<typeof retryResult>;
+export const retryBatchResponse = z.object({ results: z.array(retryResult) });

@@ -1,0 +1,68 @@
+import type { Generated } from 'kysely';
+
+/** Times are ISO 8601 UTC strings to the second ("2026-01-23T10:00:00Z"); they sort as text. */
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  is_admin: number;
+  quota: number;
+  /** Bytes in the user's folder, kept incrementally. */
+  used_space: Generated<number>;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value; the value itself is never stored. */
+  id_hash: string;
+  user_id: number;
+  created_at: string;
+  /** Epoch milliseconds; slides forward on use. */
+  expires_at: number;
+}
+
+export interface TasksTable {
+  id: Generated<number>;
+  owner_id: number;
+  gid: string | null;
+  uri: string;
+  /** The .torrent file of an uploaded torrent, kept so the download can be handed to aria2 again. */
+  torrent: Buffer | null;
+  status: string;
+  name: string | null;
+  total_length: Generated<number>;
+  completed_length: Generated<number>;
+  download_speed: Generated<number>;
+  upload_speed: Generated<number>;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  artifact_path: string | null;
+  artifact_token: string | null;
+  /** JSON object of whitelisted aria2 options given at creation. */
+  options: Generated<string>;
+  /** The aria2 `dir` the download runs in (absolute, never shown). */
+  dir: string;
+  info_hash: string | null;
+  /** The metadata download's gid this task started as (magnets, torrent URLs) before following. */
+  origin_gid: string | null;
+  /** Set on the old task while a retry replaces it: the new task's id. */
+  replaced_by: number | null;
+  /** Set on a task created by a retry until the old row is gone: the old task's id. */
+  retry_of: number | null;
+  /** Bytes this task's finished files were counted with in its owner's used space. */
+  counted_bytes: Generated<number>;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  tasks: TasksTable;
+  settings: SettingsTable;
+}

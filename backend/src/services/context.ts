@@ -1,0 +1,31 @@
+import type { Aria2Client } from '../aria2/client.js';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { TaskEvents } from './events.js';
+import type { SettingsService } from './settings.js';
+
+/** Logging as services use it (pino's shape, so Fastify's logger fits). */
+export interface Logger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+}
+
+/** What every service may use. Built once by the controller; tests build it with real parts too. */
+export interface ServiceContext {
+  config: Config;
+  db: Db;
+  aria2: Aria2Client;
+  events: TaskEvents;
+  settings: SettingsService;
+  logger: Logger;
+}
+
+/** The user a request acts for; services take it first. */
+export interface Actor {
+  id: number;
+  username: string;
+  is_admin: boolean;
+  quota: number;
+}

@@ -1,0 +1,52 @@
+import type { Aria2Client } from '../aria2/client.js';
+import { DEFAULT_SETTINGS, type Settings, type SettingsSeed } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import { readAllSettings, writeSettings } from '../repositories/settings.js';
+
+/**
+ * The admin settings of /api/config, held in memory (read on every add) and stored in the database.
+ * Variables that are set win at every start; aria2's global limits follow every change.
+ */
+export class SettingsService {
+  private current: Settings = { ...DEFAULT_SETTINGS };
+
+  constructor(
+    private readonly db: Db,
+    private readonly aria2: Aria2Client,
+  ) {}
+
+  async load(seed: Readonly<SettingsSeed>): Promise<void> {
+    await writeSettings(this.db, { ...seed });
+    const stored = await readAllSettings(this.db);
+    const merged: Settings = { ...DEFAULT_SETTINGS };
+    for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+      const v = stored[key];
+      if (typeof v === typeof DEFAULT_SETTINGS[key]) (merged as Record<string, unknown>)[key] = v;
+    }
+    this.current = merged;
+  }
+
+  get(): Readonly<Settings> {
+    return this.current;
+  }
+
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    const next = { ...this.current, ...patch };
+    await writeSettings(this.db, patch);
+    this.current = next;
+    if (patch.max_concurrent_downloads !== undefined || patch.max_overall_download_limit !== undefined) {
+      await this.applyToAria2().catch(() => {
+        // Applied again on the next connection to aria2.
+      });
+    }
+    return { ...next };
+  }
+
+  /** Pushes aria2's global limits; called on every (re)connection and after a change. */
+  async applyToAria2(): Promise<void> {
+    await this.aria2.changeGlobalOption({
+      'max-concurrent-downloads': String(this.current.max_concurrent_downloads),
+      'max-overall-download-limit': String(this.current.max_overall_download_limit),
+    });
+  }
+}
