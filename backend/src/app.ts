@@ -61,9 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     trustProxy: deps.config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
-    maxParamLength: 16 * 1024,
     routerOptions: { maxParamLength: 16 * 1024 },
-    disableRequestLogging: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -81,8 +81,8 @@ export async function startController(config: Config, options: ControllerOptions
   const retry = new RetryService(context, tasks);
   const users = new UsersService(context, tasks);
   const auth = new AuthService(context);
-  const files = new FilesService(context);
-  const stats = new StatsService(context);
+  const files = new FilesService(context, tasks.storage);
+  const stats = new StatsService(context, tasks);
   await users.ensureFirstAdmin();
 
   const hub = new SocketHub(context, stats);

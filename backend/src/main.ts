@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { ConfigError, loadConfig } from './config/index.js';
-import { startController } from './controller.js';
 import { Aria2NotInstalledError } from './aria2/daemon.js';
+import { type Config, ConfigError, loadConfig } from './config/index.js';
+import { type Controller, startController } from './controller.js';
 
 /** The only file that reads process.env, listens and handles signals. */
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel });
   const uiDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../frontend/out');
-  let controller;
+  let controller: Controller;
   try {
     controller = await startController(config, { uiDir, logger });
   } catch (err) {
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`The controller could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `The controller could not start: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -66,6 +66,8 @@ export interface GlobalStat {
  */
 export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   private socket: WebSocket | null = null;
+  /** The socket of a connection attempt that has not opened yet (close() must end it too). */
+  private opening: WebSocket | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
@@ -94,6 +96,7 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   /** Opens the connection and keeps it open (reconnecting) until close(). Resolves on the first success. */
   start(): Promise<void> {
     this.closed = false;
+    if (this.connected) return Promise.resolve();
     return new Promise((resolve) => {
       const onConnected = () => {
         resolve();
@@ -107,9 +110,16 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   private open(): void {
     if (this.closed || this.connecting || this.socket) return;
     const socket = new WebSocket(this.wsUrl, { handshakeTimeout: this.timeoutMs, perMessageDeflate: false });
+    this.opening = socket;
     this.connecting = new Promise<void>((resolve) => {
       let opened = false;
       socket.on('open', async () => {
+        if (this.opening === socket) this.opening = null;
+        if (this.closed) {
+          // close() was called while this attempt was under way.
+          socket.terminate();
+          return;
+        }
         opened = true;
         this.socket = socket;
         try {
@@ -133,6 +143,7 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
         // 'close' follows and handles it.
       });
       socket.on('close', () => {
+        if (this.opening === socket) this.opening = null;
         if (this.socket === socket) this.socket = null;
         this.connecting = null;
         this.failPending('connection to aria2 closed');
@@ -163,6 +174,8 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
     this.reconnectTimer = null;
     const socket = this.socket;
     this.socket = null;
+    this.opening?.terminate();
+    this.opening = null;
     this.failPending('aria2 client closed');
     if (socket && socket.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
@@ -185,7 +198,13 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   }
 
   private onMessage(text: string): void {
-    let msg: { id?: number; result?: unknown; error?: { code: number; message: string }; method?: string; params?: unknown };
+    let msg: {
+      id?: number;
+      result?: unknown;
+      error?: { code: number; message: string };
+      method?: string;
+      params?: unknown;
+    };
     try {
       msg = JSON.parse(text);
     } catch {
@@ -212,12 +231,17 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
 
   /** One JSON-RPC call; fails fast with an Aria2Error naming the method when aria2 is not connected. */
   call<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    return this.send<T>(method, this.withToken(params));
+  }
+
+  /** Sends params exactly as given (the caller decides where the token goes). */
+  private send<T>(method: string, params: unknown[]): Promise<T> {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new Aria2Error(method, 'aria2 is not connected'));
     }
     const id = this.nextId++;
-    const payload = JSON.stringify({ jsonrpc: '2.0', id, method, params: this.withToken(params) });
+    const payload = JSON.stringify({ jsonrpc: '2.0', id, method, params });
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -233,11 +257,15 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
     });
   }
 
-  /** Several calls in one round trip; each succeeds or fails on its own. */
+  /**
+   * Several calls in one round trip; each succeeds or fails on its own. The token goes inside each
+   * call: aria2 takes `system.multicall`'s first parameter as the list of calls, so a token there is
+   * refused as "The parameter at 0 has wrong type".
+   */
   async multicall(calls: readonly Call[]): Promise<MulticallResult[]> {
     if (calls.length === 0) return [];
     const methods = calls.map((c) => ({ methodName: c.method, params: this.withToken(c.params ?? []) }));
-    const raw = await this.call<unknown[]>('system.multicall', [methods]);
+    const raw = await this.send<unknown[]>('system.multicall', [methods]);
     return raw.map((r, i) => {
       const method = calls[i]!.method;
       if (Array.isArray(r)) return { ok: true, value: r[0] };

@@ -143,7 +143,10 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
           return;
         }
         if (this.stopping) return;
-        this.options.logger.error({ code, signal, stderr: stderr.trim() }, 'aria2c exited unexpectedly; restarting');
+        this.options.logger.error(
+          { code, signal, stderr: stderr.trim() },
+          'aria2c exited unexpectedly; restarting',
+        );
         this.emit('crashed', code, signal);
         this.scheduleRestart();
       });
@@ -168,7 +171,12 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
 
   private async waitUntilAnswering(child: ChildProcess): Promise<void> {
     const deadline = Date.now() + 15_000;
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 'ready', method: 'aria2.getVersion', params: [`token:${this.secret}`] });
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'ready',
+      method: 'aria2.getVersion',
+      params: [`token:${this.secret}`],
+    });
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error('aria2c exited during start');
       try {

@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 export const GiB = 1024 ** 3;
 
-const boolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'yes'].includes(v));
 const byteCount = z
   .string()
   .regex(/^\d+$/, 'must be a whole number of bytes')
@@ -23,7 +25,10 @@ const environmentSchema = z.object({
   DOWNLOAD_DIR: z.string().min(1).optional(),
   ARIA2_RPC_URL: z
     .string()
-    .regex(/^(https?|wss?):\/\/[^\s]+$/, 'must be an http(s) or ws(s) URL such as http://127.0.0.1:6800/jsonrpc')
+    .regex(
+      /^(https?|wss?):\/\/[^\s]+$/,
+      'must be an http(s) or ws(s) URL such as http://127.0.0.1:6800/jsonrpc',
+    )
     .optional(),
   ARIA2_RPC_SECRET: z.string().optional(),
   ALLOWED_ORIGINS: z
@@ -35,7 +40,10 @@ const environmentSchema = z.object({
         .map((o) => o.trim().replace(/\/+$/, ''))
         .filter(Boolean),
     )
-    .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins like https://example.com'),
+    .refine(
+      (list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+      'must be origins like https://example.com',
+    ),
   COOKIE_SECURE: boolean.default(false),
   TRUST_PROXY: boolean.default(false),
   SESSION_TTL_DAYS: z
@@ -96,7 +104,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   if (e.ARIA2_RPC_SECRET && !e.ARIA2_RPC_URL) {
-    throw new ConfigError('Invalid ARIA2_RPC_SECRET: set ARIA2_RPC_URL too, or leave both unset to use the embedded aria2');
+    throw new ConfigError(
+      'Invalid ARIA2_RPC_SECRET: set ARIA2_RPC_URL too, or leave both unset to use the embedded aria2',
+    );
   }
   const dataDir = path.resolve(e.DATA_DIR);
   const seed: SettingsSeed = {};
@@ -123,8 +133,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   });
 }
 
+/** The admin settings of /api/config. */
+export interface Settings {
+  max_task_size: number;
+  min_free_disk: number;
+  default_quota: number;
+  allow_private_network: boolean;
+  max_concurrent_downloads: number;
+  max_overall_download_limit: number;
+}
+
 /** Defaults of the admin settings (API.md "Stats and settings"). */
-export const DEFAULT_SETTINGS = Object.freeze({
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   max_task_size: 10 * GiB,
   min_free_disk: 1 * GiB,
   default_quota: 100 * GiB,
@@ -132,4 +152,3 @@ export const DEFAULT_SETTINGS = Object.freeze({
   max_concurrent_downloads: 5,
   max_overall_download_limit: 0,
 });
-export type Settings = { -readonly [K in keyof typeof DEFAULT_SETTINGS]: (typeof DEFAULT_SETTINGS)[K] };

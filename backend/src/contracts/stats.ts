@@ -3,7 +3,10 @@ import { z } from 'zod';
 export const stats = z.object({
   used_space: z.number().int(),
   quota: z.number().int(),
-  available_space: z.number().int().describe('bytes; -1 when the quota is unlimited'),
+  available_space: z
+    .number()
+    .int()
+    .describe('bytes the caller may still add: quota left, bounded by the disk'),
   download_speed: z.number().int(),
   upload_speed: z.number().int(),
   active_count: z.number().int(),

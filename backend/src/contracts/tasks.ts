@@ -35,9 +35,25 @@ export const taskOptions = z.strictObject({
   split: z.coerce.number().int().min(1).max(16).optional(),
   'max-connection-per-server': z.coerce.number().int().min(1).max(16).optional(),
   'max-download-limit': sizeOption.optional(),
-  header: z.array(z.string().max(8192).regex(/^[^\r\n]+$/, 'must be one line')).max(32).optional(),
-  referer: z.string().max(8192).regex(/^[^\r\n]*$/, 'must be one line').optional(),
-  'user-agent': z.string().max(1024).regex(/^[^\r\n]*$/, 'must be one line').optional(),
+  header: z
+    .array(
+      z
+        .string()
+        .max(8192)
+        .regex(/^[^\r\n]+$/, 'must be one line'),
+    )
+    .max(32)
+    .optional(),
+  referer: z
+    .string()
+    .max(8192)
+    .regex(/^[^\r\n]*$/, 'must be one line')
+    .optional(),
+  'user-agent': z
+    .string()
+    .max(1024)
+    .regex(/^[^\r\n]*$/, 'must be one line')
+    .optional(),
   checksum: z
     .string()
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
@@ -45,9 +61,15 @@ export const taskOptions = z.strictObject({
 });
 export type TaskOptions = z.infer<typeof taskOptions>;
 
-export const uri = z.string().min(1).max(16 * 1024, 'must be at most 16 KiB');
+export const uri = z
+  .string()
+  .min(1)
+  .max(16 * 1024, 'must be at most 16 KiB');
 export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional() });
-export const batchCreateBody = z.strictObject({ uris: z.array(uri).min(1).max(1000), options: taskOptions.optional() });
+export const batchCreateBody = z.strictObject({
+  uris: z.array(uri).min(1).max(1000),
+  options: taskOptions.optional(),
+});
 export const batchCreateResponse = z.object({
   created: z.array(task),
   failed: z.array(z.object({ uri: z.string(), detail: z.string() })),

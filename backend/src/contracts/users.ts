@@ -19,7 +19,10 @@ export const password = z.string().min(8, 'must be at least 8 characters').max(1
 export const quota = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const loginBody = z.strictObject({ username: z.string().max(200), password: z.string().max(1024) });
-export const changePasswordBody = z.strictObject({ current_password: z.string().max(1024), new_password: password });
+export const changePasswordBody = z.strictObject({
+  current_password: z.string().max(1024),
+  new_password: password,
+});
 export const createUserBody = z.strictObject({
   username,
   password,

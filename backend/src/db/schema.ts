@@ -26,6 +26,8 @@ export interface TasksTable {
   owner_id: number;
   gid: string | null;
   uri: string;
+  /** The URI as shown: credentials masked (what responses and search see). */
+  display_uri: string;
   /** The .torrent file of an uploaded torrent, kept so the download can be handed to aria2 again. */
   torrent: Buffer | null;
   status: string;

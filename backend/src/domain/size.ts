@@ -30,12 +30,17 @@ export function checkSpaceBeforeAdd(limits: SpaceLimits, size: number | null): v
     throw new ForbiddenError(`File size ${formatGb(size)} exceeds limit ${formatGb(limits.maxTaskSize)}`);
   }
   if (size > available) {
-    throw new ForbiddenError(`File size ${formatGb(size)} exceeds your available space ${formatGb(available)}`);
+    throw new ForbiddenError(
+      `File size ${formatGb(size)} exceeds your available space ${formatGb(available)}`,
+    );
   }
 }
 
 /** Why a download whose size became known must be cancelled, or null when it fits. */
-export function sizeOverLimit(limits: Pick<SpaceLimits, 'maxTaskSize' | 'quota' | 'usedSpace'>, size: number): string | null {
+export function sizeOverLimit(
+  limits: Pick<SpaceLimits, 'maxTaskSize' | 'quota' | 'usedSpace'>,
+  size: number,
+): string | null {
   if (size > limits.maxTaskSize) {
     return `Cancelled: size ${formatGb(size)} exceeds limit ${formatGb(limits.maxTaskSize)}`;
   }

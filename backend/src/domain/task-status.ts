@@ -1,4 +1,12 @@
-export const TASK_STATUSES = ['queued', 'active', 'waiting', 'paused', 'complete', 'error', 'removed'] as const;
+export const TASK_STATUSES = [
+  'queued',
+  'active',
+  'waiting',
+  'paused',
+  'complete',
+  'error',
+  'removed',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const CURRENT_STATUSES: readonly TaskStatus[] = ['queued', 'active', 'waiting', 'paused'];

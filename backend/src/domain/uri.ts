@@ -46,7 +46,8 @@ export function magnetInfoHash(uri: string): string | null {
     let bits = '';
     for (const c of h.toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
     let hex = '';
-    for (let i = 0; i + 4 <= bits.length; i += 4) hex += Number.parseInt(bits.slice(i, i + 4), 2).toString(16);
+    for (let i = 0; i + 4 <= bits.length; i += 4)
+      hex += Number.parseInt(bits.slice(i, i + 4), 2).toString(16);
     return hex;
   }
   return null;

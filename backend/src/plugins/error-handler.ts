@@ -14,7 +14,10 @@ interface ValidationIssue {
 /** "body.options.split: Too big…" from the first issue of a failed schema. */
 function describeValidation(context: string | undefined, issues: ValidationIssue[]): string {
   const first = issues[0];
-  const path = first?.params?.issue?.path?.map(String).join('.') ?? first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
+  const path =
+    first?.params?.issue?.path?.map(String).join('.') ??
+    first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ??
+    '';
   const where = [context, path].filter(Boolean).join('.');
   const message = first?.params?.issue?.message ?? first?.message ?? 'is invalid';
   return `Invalid ${where || 'request'}: ${message}`;
@@ -29,18 +32,19 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof DomainError) {
-        if (error instanceof TooManyRequestsError) reply.header('retry-after', String(error.retryAfterSeconds));
+        if (error instanceof TooManyRequestsError)
+          reply.header('retry-after', String(error.retryAfterSeconds));
         return reply.status(error.status).send({ detail: error.detail });
       }
       if (hasZodFastifySchemaValidationErrors(error)) {
-        return reply
-          .status(422)
-          .send({ detail: describeValidation(error.validationContext, error.validation as ValidationIssue[]) });
+        return reply.status(422).send({
+          detail: describeValidation(error.validationContext, error.validation as ValidationIssue[]),
+        });
       }
       if (error.validation) {
-        return reply
-          .status(422)
-          .send({ detail: describeValidation(error.validationContext, error.validation as ValidationIssue[]) });
+        return reply.status(422).send({
+          detail: describeValidation(error.validationContext, error.validation as ValidationIssue[]),
+        });
       }
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.statusCode === 413) {
         return reply.status(413).send({ detail: 'Request body is too large' });
@@ -71,9 +75,6 @@ export const errorHandlerPlugin = fp(
       }
       request.log.error({ err: error }, 'unexpected failure');
       return reply.status(500).send({ detail: 'Internal error' });
-    });
-    app.setNotFoundHandler((request, reply) => {
-      reply.status(404).send({ detail: request.url.startsWith('/api/') ? 'Not found' : 'Not found' });
     });
   },
   { name: 'error-handler' },

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * Serves the exported Next.js UI at `/`. A page path without extension maps to its `.html` file
@@ -9,7 +9,9 @@ import type { FastifyInstance } from 'fastify';
  */
 export async function staticUiPlugin(app: FastifyInstance, opts: { root: string | null }): Promise<void> {
   const root = opts.root;
+  const apiNotFound = (reply: FastifyReply) => reply.status(404).send({ detail: 'Not found' });
   if (!root || !fs.existsSync(path.join(root, 'index.html'))) {
+    app.setNotFoundHandler((_request, reply) => apiNotFound(reply));
     app.get('/', async (_req, reply) =>
       reply
         .type('text/plain; charset=utf-8')
@@ -23,17 +25,23 @@ export async function staticUiPlugin(app: FastifyInstance, opts: { root: string 
     index: ['index.html'],
     extensions: ['html'],
     cacheControl: false,
-    setHeaders: (res, filePath) => {
+    setHeaders: (reply, filePath) => {
       const immutable = filePath.includes(`${path.sep}_next${path.sep}static${path.sep}`);
-      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
   app.setNotFoundHandler((request, reply) => {
     const url = request.url.split('?')[0] ?? '/';
     if (request.method !== 'GET' || url.startsWith('/api/') || url.startsWith('/ws/') || path.extname(url)) {
-      return reply.status(404).send({ detail: 'Not found' });
+      return apiNotFound(reply);
     }
-    const page = path.join(root, `${path.normalize(url).replace(/^(\.\.[/\\])+/, '').replace(/\/+$/, '')}.html`);
+    const page = path.join(
+      root,
+      `${path
+        .normalize(url)
+        .replace(/^(\.\.[/\\])+/, '')
+        .replace(/\/+$/, '')}.html`,
+    );
     if (page.startsWith(root) && fs.existsSync(page)) return reply.sendFile(path.relative(root, page));
     return reply.status(404).sendFile('404.html');
   });

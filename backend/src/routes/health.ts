@@ -4,7 +4,13 @@ import { health } from '../contracts/stats.js';
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/health',
-    { schema: { tags: ['health'], summary: 'Liveness and aria2 connection (public)', response: { 200: health } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness and aria2 connection (public)',
+        response: { 200: health },
+      },
+    },
     async () => {
       const { aria2 } = app.deps;
       return {

@@ -21,7 +21,7 @@ export class SettingsService {
     const merged: Settings = { ...DEFAULT_SETTINGS };
     for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
       const v = stored[key];
-      if (typeof v === typeof DEFAULT_SETTINGS[key]) (merged as Record<string, unknown>)[key] = v;
+      if (typeof v === typeof DEFAULT_SETTINGS[key]) (merged as unknown as Record<string, unknown>)[key] = v;
     }
     this.current = merged;
   }

@@ -23,6 +23,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     gid TEXT,
     uri TEXT NOT NULL,
+    display_uri TEXT NOT NULL,
     torrent BLOB,
     status TEXT NOT NULL,
     name TEXT,

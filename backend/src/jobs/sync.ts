@@ -1,0 +1,432 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Aria2Notification, Call } from '../aria2/client.js';
+import { type Aria2Status, parseStatus, SYNC_KEYS } from '../aria2/types.js';
+import { sizeOverLimit } from '../domain/size.js';
+import { statusFromAria2 } from '../domain/task-status.js';
+import { nowIso } from '../domain/time.js';
+import { maskUrisIn } from '../domain/uri.js';
+import type { TaskRow } from '../repositories/tasks.js';
+import * as repo from '../repositories/tasks.js';
+import type { ServiceContext } from '../services/context.js';
+import { newGid } from '../services/handover.js';
+import { Storage } from '../services/storage.js';
+import type { TasksService } from '../services/tasks.js';
+
+/** How often progress is refreshed while anything runs. */
+const POLL_INTERVAL_MS = 1000;
+/** Notifications arriving together are folded into one targeted pass. */
+const NOTIFY_DEBOUNCE_MS = 20;
+
+const FIELDS = [
+  'gid',
+  'origin_gid',
+  'status',
+  'name',
+  'total_length',
+  'completed_length',
+  'download_speed',
+  'upload_speed',
+  'error',
+  'info_hash',
+] as const;
+
+/**
+ * The sync engine: keeps the task rows in step with aria2.
+ * - A full reconcile on every (re)connection: every current task is matched to aria2's downloads by gid
+ *   (or info hash); one aria2 no longer knows is handed over again; downloads no task owns are removed.
+ * - Notifications are hints: they trigger a targeted tellStatus of their gids.
+ * - While anything is active or waiting, one multicall a second refreshes progress; nothing is polled
+ *   while nothing runs.
+ * Changes are written in one transaction per pass and emitted as task events.
+ */
+export class SyncEngine {
+  private pollTimer: NodeJS.Timeout | null = null;
+  private notifyTimer: NodeJS.Timeout | null = null;
+  private readonly dirty = new Set<string>();
+  private running: Promise<void> = Promise.resolve();
+  private stopped = true;
+  private sessionId: string | null = null;
+  /** Whether the last pass saw active or waiting rows: the poll runs only then. */
+  private busy = false;
+  private readonly onConnected = () => this.enqueue(() => this.reconcile());
+  private readonly onNotification = (n: Aria2Notification) => {
+    this.dirty.add(n.gid);
+    if (!this.notifyTimer) {
+      this.notifyTimer = setTimeout(() => {
+        this.notifyTimer = null;
+        this.enqueue(() => this.refreshDirty());
+      }, NOTIFY_DEBOUNCE_MS);
+    }
+  };
+  private readonly onTaskUpdate = (row: TaskRow) => {
+    if ((row.status === 'active' || row.status === 'waiting') && !this.busy) {
+      this.busy = true;
+      this.schedulePoll();
+    }
+  };
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tasks: TasksService,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.ctx.aria2.on('connected', this.onConnected);
+    this.ctx.aria2.on('notification', this.onNotification);
+    this.ctx.events.on('task_update', this.onTaskUpdate);
+    if (this.ctx.aria2.connected) this.onConnected();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ctx.aria2.off('connected', this.onConnected);
+    this.ctx.aria2.off('notification', this.onNotification);
+    this.ctx.events.off('task_update', this.onTaskUpdate);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    this.pollTimer = null;
+    this.notifyTimer = null;
+    await this.running;
+  }
+
+  /** Passes never overlap: each waits for the one before. */
+  private enqueue(pass: () => Promise<void>): Promise<void> {
+    this.running = this.running.then(async () => {
+      if (this.stopped || !this.ctx.aria2.connected) return;
+      try {
+        await pass();
+      } catch (err) {
+        this.ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'sync pass failed');
+      }
+    });
+    return this.running;
+  }
+
+  /** Runs a full reconcile now (tests and start-up use it to wait for a settled state). */
+  reconcileNow(): Promise<void> {
+    return this.enqueue(() => this.reconcile());
+  }
+
+  /** Runs one progress pass now. */
+  pollNow(): Promise<void> {
+    return this.enqueue(() => this.poll());
+  }
+
+  private schedulePoll(): void {
+    if (this.pollTimer || this.stopped) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      void this.enqueue(() => this.poll()).then(() => {
+        if (this.busy) this.schedulePoll();
+      });
+    }, POLL_INTERVAL_MS);
+  }
+
+  private async statuses(calls: Call[]): Promise<(Aria2Status | null)[]> {
+    const results = await this.ctx.aria2.multicall(calls);
+    return results.map((r) => (r.ok ? parseStatus(r.value) : null));
+  }
+
+  /** Everything aria2 holds, in one multicall. */
+  private async everything(): Promise<{ all: Aria2Status[]; sessionId: string | null }> {
+    const results = await this.ctx.aria2.multicall([
+      { method: 'aria2.tellActive', params: [SYNC_KEYS] },
+      { method: 'aria2.tellWaiting', params: [0, 100_000, SYNC_KEYS] },
+      { method: 'aria2.tellStopped', params: [0, 100_000, SYNC_KEYS] },
+      { method: 'aria2.getSessionInfo', params: [] },
+    ]);
+    const all: Aria2Status[] = [];
+    for (const r of results.slice(0, 3)) if (r.ok) all.push(...(r.value as unknown[]).map(parseStatus));
+    const info = results[3];
+    return { all, sessionId: info?.ok ? (info.value as { sessionId: string }).sessionId : null };
+  }
+
+  private async reconcile(): Promise<void> {
+    const { all, sessionId } = await this.everything();
+    this.sessionId = sessionId;
+    const byGid = new Map(all.map((s) => [s.gid, s]));
+    const rows = (await repo.listCurrentTasks(this.ctx.db)).filter((r) => !this.tasks.handingOver.has(r.id));
+    const owned = await repo.listOwnedGids(this.ctx.db);
+
+    const updates: { row: TaskRow; status: Aria2Status }[] = [];
+    const lost: TaskRow[] = [];
+    const adopted = new Set<string>();
+    for (const row of rows) {
+      let status = row.gid ? byGid.get(row.gid) : undefined;
+      if (!status && row.info_hash) {
+        // After an aria2 restart a magnet or torrent may come back under a new gid: match by info hash.
+        status = all.find((s) => s.infoHash === row.info_hash && !owned.has(s.gid) && !adopted.has(s.gid));
+        if (status) adopted.add(status.gid);
+      }
+      if (status) updates.push({ row, status });
+      else lost.push(row);
+    }
+    await this.apply(updates);
+
+    // A current task aria2 no longer knows is handed over again from its stored source.
+    if (lost.length > 0) {
+      const now = nowIso();
+      const fresh = await this.ctx.db.transaction().execute(async (trx) => {
+        const out: TaskRow[] = [];
+        for (const row of lost) {
+          // Keep the gid when it is free, so links to it stay valid; a used one gets a new gid.
+          const gid = row.gid && !byGid.has(row.gid) ? row.gid : newGid();
+          out.push((await repo.updateTask(trx, row.id, { gid, updated_at: now }))!);
+        }
+        return out;
+      });
+      this.ctx.logger.info({ count: fresh.length }, 'handing lost downloads to aria2 again');
+      const stored = await this.tasks.handOverRows(fresh);
+      for (const r of stored) this.tasks.emitUpdate(r);
+    }
+
+    // Downloads no task owns (a crash between a hand-over and its row, a deleted row) are removed,
+    // unless a hand-over is running right now.
+    if (this.tasks.handingOver.size === 0) {
+      const ownedNow = await repo.listOwnedGids(this.ctx.db);
+      const orphans = all.filter(
+        (s) =>
+          !ownedNow.has(s.gid) &&
+          !(s.following && ownedNow.has(s.following)) &&
+          !(s.belongsTo && ownedNow.has(s.belongsTo)),
+      );
+      if (orphans.length > 0) {
+        this.ctx.logger.info({ count: orphans.length }, 'removing downloads no task owns');
+        await this.tasks.forgetInAria2(orphans.map((s) => s.gid));
+      }
+    }
+    await this.updateBusy();
+  }
+
+  private async updateBusy(): Promise<void> {
+    const running = await this.ctx.db
+      .selectFrom('tasks')
+      .select('id')
+      .where('status', 'in', ['active', 'waiting'])
+      .limit(1)
+      .executeTakeFirst();
+    this.busy = !!running;
+    if (this.busy) this.schedulePoll();
+  }
+
+  /** The progress pass: aria2's active list plus a targeted look at rows that left it. */
+  private async poll(): Promise<void> {
+    const rows = (
+      await this.ctx.db.selectFrom('tasks').selectAll().where('status', 'in', ['active', 'waiting']).execute()
+    ).filter((r) => r.gid && !this.tasks.handingOver.has(r.id));
+    if (rows.length === 0) {
+      this.busy = false;
+      return;
+    }
+    const calls: Call[] = [
+      { method: 'aria2.getSessionInfo', params: [] },
+      { method: 'aria2.tellActive', params: [SYNC_KEYS] },
+    ];
+    const results = await this.ctx.aria2.multicall(calls);
+    const session = results[0]?.ok ? (results[0].value as { sessionId: string }).sessionId : null;
+    if (session && this.sessionId && session !== this.sessionId) {
+      // aria2 restarted under us: reconcile everything.
+      await this.reconcile();
+      return;
+    }
+    const active = new Map(
+      (results[1]?.ok ? (results[1].value as unknown[]) : []).map((raw) => {
+        const s = parseStatus(raw);
+        return [s.gid, s] as const;
+      }),
+    );
+    const updates: { row: TaskRow; status: Aria2Status }[] = [];
+    const others: TaskRow[] = [];
+    for (const row of rows) {
+      const s = active.get(row.gid!);
+      if (s) updates.push({ row, status: s });
+      else if (row.status === 'active') others.push(row);
+    }
+    if (others.length > 0) {
+      const told = await this.statuses(
+        others.map((r) => ({ method: 'aria2.tellStatus', params: [r.gid, SYNC_KEYS] })),
+      );
+      others.forEach((row, i) => {
+        const s = told[i];
+        if (s) updates.push({ row, status: s });
+      });
+    }
+    await this.apply(updates);
+    await this.updateBusy();
+  }
+
+  /** The targeted pass after notifications. */
+  private async refreshDirty(): Promise<void> {
+    const gids = [...this.dirty];
+    this.dirty.clear();
+    if (gids.length === 0) return;
+    const rows = await this.ctx.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where((eb) => eb.or([eb('gid', 'in', gids), eb('origin_gid', 'in', gids)]))
+      .execute();
+    const current = rows.filter(
+      (r) =>
+        r.gid &&
+        !this.tasks.handingOver.has(r.id) &&
+        ['queued', 'active', 'waiting', 'paused'].includes(r.status),
+    );
+    if (current.length === 0) return;
+    const told = await this.statuses(
+      current.map((r) => ({ method: 'aria2.tellStatus', params: [r.gid, SYNC_KEYS] })),
+    );
+    const updates: { row: TaskRow; status: Aria2Status }[] = [];
+    current.forEach((row, i) => {
+      const s = told[i];
+      if (s) updates.push({ row, status: s });
+    });
+    await this.apply(updates);
+    await this.updateBusy();
+  }
+
+  /**
+   * Turns aria2's view into row changes: follows metadata downloads to the real one, moves finished
+   * downloads into the user's folder, re-checks sizes once known, and writes only what changed.
+   */
+  private async apply(updates: { row: TaskRow; status: Aria2Status }[]): Promise<void> {
+    if (updates.length === 0) return;
+    const now = nowIso();
+    const patches: { row: TaskRow; patch: repo.TaskPatch; usedDelta: number }[] = [];
+    const followUps: string[] = [];
+    const cancel: string[] = [];
+    const settings = this.ctx.settings.get();
+
+    for (const { row, status } of updates) {
+      const patch: repo.TaskPatch = {};
+      let usedDelta = 0;
+      if (status.gid !== row.gid) patch.gid = status.gid;
+      const followed = status.followedBy?.[0];
+      if (status.status === 'complete' && followed) {
+        // A magnet's metadata or a .torrent file finished: the task follows the real download.
+        patch.gid = followed;
+        patch.origin_gid = row.origin_gid ?? status.gid;
+        patch.status = 'active';
+        followUps.push(followed);
+      } else {
+        const s = statusFromAria2(status.status);
+        patch.status = s;
+        patch.total_length = status.totalLength;
+        patch.completed_length = status.completedLength;
+        patch.download_speed = s === 'active' ? status.downloadSpeed : 0;
+        patch.upload_speed = s === 'active' ? status.uploadSpeed : 0;
+        const name = nameOf(row, status);
+        if (name) patch.name = name;
+        if (status.infoHash) patch.info_hash = status.infoHash;
+        patch.error =
+          s === 'error'
+            ? maskUrisIn(status.errorMessage || `aria2 error ${status.errorCode ?? 'unknown'}`)
+            : s === 'removed'
+              ? null
+              : null;
+        if (s === 'error' || s === 'removed') patch.finished_at = now;
+
+        // The size became known (a magnet's metadata, a server without HEAD): check it again.
+        if (
+          (s === 'active' || s === 'waiting' || s === 'paused') &&
+          status.totalLength > 0 &&
+          row.total_length !== status.totalLength
+        ) {
+          const space = await repo.usedSpace(this.ctx.db, row.owner_id);
+          const others = (space?.used ?? 0) - row.completed_length;
+          const reason = sizeOverLimit(
+            { maxTaskSize: settings.max_task_size, quota: space?.quota ?? 0, usedSpace: Math.max(0, others) },
+            status.totalLength,
+          );
+          if (reason) {
+            cancel.push(status.gid);
+            Object.assign(patch, {
+              status: 'error',
+              error: reason,
+              download_speed: 0,
+              upload_speed: 0,
+              finished_at: now,
+            });
+          }
+        }
+
+        if (s === 'complete' && row.status !== 'complete') {
+          const finished = await this.finish(row, status);
+          Object.assign(patch, finished, { finished_at: now });
+          usedDelta = finished.counted_bytes ?? 0;
+        }
+      }
+      if (changed(row, patch)) {
+        patch.updated_at = now;
+        patches.push({ row, patch, usedDelta });
+      }
+    }
+
+    if (cancel.length > 0) await this.tasks.forgetInAria2(cancel);
+    if (patches.length > 0) {
+      const stored = await this.ctx.db.transaction().execute(async (trx) => {
+        const out: TaskRow[] = [];
+        for (const { row, patch, usedDelta } of patches) {
+          const updated = await repo.updateTask(trx, row.id, patch);
+          if (usedDelta) await repo.addUsedSpace(trx, row.owner_id, usedDelta);
+          if (updated) out.push(updated);
+        }
+        return out;
+      });
+      for (const r of stored) this.tasks.emitUpdate(r);
+    }
+    if (followUps.length > 0) {
+      for (const gid of followUps) this.dirty.add(gid);
+      await this.refreshDirty();
+    }
+  }
+
+  /** Moves a finished download into the user's folder and gives it its artifact token. */
+  private async finish(row: TaskRow, status: Aria2Status): Promise<repo.TaskPatch> {
+    const entries = Storage.topEntries(row.dir, status.files, row.name);
+    let artifact: string | null = null;
+    try {
+      if (entries.length === 1) {
+        artifact = await this.tasks.storage.moveFinished(row.owner_id, row.dir, entries[0]!);
+      }
+    } catch (err) {
+      this.ctx.logger.warn(
+        { task: row.id, err: (err as Error).message },
+        'could not move a finished download',
+      );
+    }
+    if (!artifact && entries.length === 1) artifact = path.join('.incomplete', entries[0]!);
+    return {
+      artifact_path: artifact,
+      artifact_token: artifact ? randomBytes(24).toString('base64url') : null,
+      counted_bytes: status.totalLength,
+      // Partial bytes of this row were counted live; from now on the folder total holds them.
+      completed_length: status.completedLength,
+      download_speed: 0,
+      upload_speed: 0,
+      error: null,
+    };
+  }
+}
+
+/** The name aria2 gives a download: the torrent's name, or the first file's name under the task folder. */
+function nameOf(row: TaskRow, status: Aria2Status): string | null {
+  const btName = status.bittorrent?.info?.name;
+  if (btName) return btName;
+  const first = status.files[0]?.path;
+  if (first && !first.startsWith('[METADATA]')) {
+    const rel = path.relative(row.dir, first);
+    if (rel && !rel.startsWith('..')) return rel.split(path.sep)[0]!;
+    return path.basename(first);
+  }
+  return null;
+}
+
+function changed(row: TaskRow, patch: repo.TaskPatch): boolean {
+  for (const key of [...FIELDS, 'artifact_path', 'artifact_token', 'finished_at', 'counted_bytes'] as const) {
+    if (key in patch && (patch as Record<string, unknown>)[key] !== (row as Record<string, unknown>)[key])
+      return true;
+  }
+  return false;
+}

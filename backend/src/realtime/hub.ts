@@ -1,0 +1,137 @@
+import type { WebSocket } from 'ws';
+import type { SocketMessage } from '../contracts/socket.js';
+import { type TaskRow, toTask } from '../repositories/tasks.js';
+import type { ServiceContext } from '../services/context.js';
+import type { StatsService } from '../services/stats.js';
+
+/** Above this many unsent bytes a socket is slow: its messages are coalesced instead of queued. */
+const SLOW_BYTES = 256 * 1024;
+/** A socket that cannot take even this much is dropped (its client reconnects and re-fetches). */
+const DEAD_BYTES = 16 * 1024 * 1024;
+const FLUSH_MS = 100;
+const STATS_INTERVAL_MS = 1000;
+
+interface Client {
+  socket: WebSocket;
+  /** Latest message per key (a task id or "stats") waiting for a slow socket: bounded by the user's tasks. */
+  pending: Map<string, string>;
+  flushTimer: NodeJS.Timeout | null;
+}
+
+/**
+ * The live hub: one room per user, task and stats messages only to the owner's sockets. A slow socket
+ * never slows the server: its backlog keeps only the latest message per task.
+ */
+export class SocketHub {
+  private readonly rooms = new Map<number, Set<Client>>();
+  private readonly statsTimers = new Map<number, NodeJS.Timeout>();
+  private readonly onUpdate = (row: TaskRow) => {
+    this.send(row.owner_id, `task:${row.id}`, { type: 'task_update', task: toTask(row) });
+    this.scheduleStats(row.owner_id);
+  };
+  private readonly onRemoved = (ownerId: number, id: number) => {
+    this.send(ownerId, `task:${id}`, { type: 'task_removed', id });
+    this.scheduleStats(ownerId);
+  };
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly stats: StatsService,
+  ) {
+    ctx.events.on('task_update', this.onUpdate);
+    ctx.events.on('task_removed', this.onRemoved);
+  }
+
+  /** Sockets per user, for health and tests. */
+  count(userId?: number): number {
+    if (userId !== undefined) return this.rooms.get(userId)?.size ?? 0;
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.size;
+    return n;
+  }
+
+  add(userId: number, socket: WebSocket): void {
+    const client: Client = { socket, pending: new Map(), flushTimer: null };
+    let room = this.rooms.get(userId);
+    if (!room) {
+      room = new Set();
+      this.rooms.set(userId, room);
+    }
+    room.add(client);
+    socket.on('close', () => {
+      if (client.flushTimer) clearTimeout(client.flushTimer);
+      room.delete(client);
+      if (room.size === 0) this.rooms.delete(userId);
+    });
+    // Messages from clients are not part of the contract; a flood of them is cut off.
+    let received = 0;
+    socket.on('message', () => {
+      if (++received > 100) socket.close(1008, 'too many messages');
+    });
+    this.scheduleStats(userId, 0);
+  }
+
+  private send(userId: number, key: string, message: SocketMessage): void {
+    const room = this.rooms.get(userId);
+    if (!room) return;
+    const text = JSON.stringify(message);
+    for (const client of room) this.deliver(client, key, text);
+  }
+
+  private deliver(client: Client, key: string, text: string): void {
+    const { socket } = client;
+    if (socket.readyState !== socket.OPEN) return;
+    if (client.pending.size === 0 && socket.bufferedAmount < SLOW_BYTES) {
+      socket.send(text);
+      return;
+    }
+    client.pending.delete(key);
+    client.pending.set(key, text);
+    this.scheduleFlush(client);
+  }
+
+  private scheduleFlush(client: Client): void {
+    if (client.flushTimer) return;
+    client.flushTimer = setTimeout(() => {
+      client.flushTimer = null;
+      const { socket } = client;
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > DEAD_BYTES) {
+        socket.terminate();
+        return;
+      }
+      for (const [key, text] of client.pending) {
+        if (socket.bufferedAmount >= SLOW_BYTES) break;
+        socket.send(text);
+        client.pending.delete(key);
+      }
+      if (client.pending.size > 0) this.scheduleFlush(client);
+    }, FLUSH_MS);
+  }
+
+  /** Stats follow task changes, at most once a second per user. */
+  private scheduleStats(userId: number, delay = STATS_INTERVAL_MS): void {
+    if (this.statsTimers.has(userId) || !this.rooms.has(userId)) return;
+    const timer = setTimeout(async () => {
+      this.statsTimers.delete(userId);
+      if (!this.rooms.has(userId)) return;
+      try {
+        const stats = await this.stats.forUser(userId);
+        this.send(userId, 'stats', { type: 'stats', stats });
+      } catch (err) {
+        this.ctx.logger.warn({ err: (err as Error).message }, 'could not compute stats for a socket');
+      }
+    }, delay);
+    this.statsTimers.set(userId, timer);
+  }
+
+  close(): void {
+    this.ctx.events.off('task_update', this.onUpdate);
+    this.ctx.events.off('task_removed', this.onRemoved);
+    for (const t of this.statsTimers.values()) clearTimeout(t);
+    this.statsTimers.clear();
+    for (const room of this.rooms.values())
+      for (const c of room) c.socket.close(1001, 'server shutting down');
+    this.rooms.clear();
+  }
+}

@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import { SESSION_COOKIE } from '../plugins/auth.js';
+
+/** `/ws/tasks`: authenticated by the session cookie; without one the socket closes with 4401. */
+export async function socketRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/ws/tasks', { websocket: true, schema: { hide: true } }, async (socket, request) => {
+    const sessionId = request.cookies[SESSION_COOKIE];
+    const user = sessionId ? await app.deps.services.auth.authenticate(sessionId).catch(() => null) : null;
+    if (!user) {
+      socket.close(4401, 'Not authenticated');
+      return;
+    }
+    app.deps.hub.add(user.id, socket);
+  });
+}

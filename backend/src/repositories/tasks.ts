@@ -1,0 +1,229 @@
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import type { Task } from '../contracts/tasks.js';
+import type { Db } from '../db/index.js';
+import type { TasksTable } from '../db/schema.js';
+import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
+import { maskUrisIn } from '../domain/uri.js';
+
+export type TaskRow = Selectable<TasksTable>;
+export type NewTaskRow = Insertable<TasksTable>;
+export type TaskPatch = Updateable<TasksTable>;
+/** Kysely's transaction and the database both run queries. */
+type Runner = Pick<Db, 'selectFrom' | 'insertInto' | 'updateTable' | 'deleteFrom'>;
+
+/** The API's view of a row: credentials masked, internal columns dropped. */
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    gid: row.gid,
+    uri: row.display_uri,
+    status: row.status as TaskStatus,
+    name: row.name,
+    total_length: row.total_length,
+    completed_length: row.completed_length,
+    download_speed: row.download_speed,
+    upload_speed: row.upload_speed,
+    error: row.error === null ? null : maskUrisIn(row.error),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    artifact_path: row.artifact_path,
+    artifact_token: row.artifact_token,
+  };
+}
+
+/** One of the owner's tasks, or undefined: ownership lives in the query. */
+export function getTask(db: Runner, ownerId: number, id: number): Promise<TaskRow | undefined> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('id', '=', id)
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirst();
+}
+
+export function getTasks(db: Runner, ownerId: number, ids: readonly number[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).where('id', 'in', ids).execute();
+}
+
+export function getTaskByToken(db: Runner, ownerId: number, token: string): Promise<TaskRow | undefined> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('artifact_token', '=', token)
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirst();
+}
+
+/** Any owner's task by id: for the sync engine and start-up repairs only, never for a request. */
+export function getTaskAnyOwner(db: Runner, id: number): Promise<TaskRow | undefined> {
+  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
+  return db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertTasks(db: Runner, rows: NewTaskRow[]): Promise<TaskRow[]> {
+  if (rows.length === 0) return [];
+  // SQLite caps bound parameters; 1000 rows of ~12 columns fit well under it in chunks of 200.
+  const out: TaskRow[] = [];
+  for (let i = 0; i < rows.length; i += 200) {
+    out.push(
+      ...(await db
+        .insertInto('tasks')
+        .values(rows.slice(i, i + 200))
+        .returningAll()
+        .execute()),
+    );
+  }
+  return out;
+}
+
+export async function updateTask(db: Runner, id: number, patch: TaskPatch): Promise<TaskRow | undefined> {
+  return db.updateTable('tasks').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function deleteTask(db: Runner, id: number): Promise<void> {
+  await db.deleteFrom('tasks').where('id', '=', id).execute();
+}
+
+/** Rows aria2 should be running or holding: the sync engine's working set. */
+export function listCurrentTasks(db: Runner): Promise<TaskRow[]> {
+  return db.selectFrom('tasks').selectAll().where('status', 'in', CURRENT_STATUSES).execute();
+}
+
+/** Rows that own a gid in any state (for telling owned aria2 entries from orphans). */
+export async function listOwnedGids(db: Runner): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select(['gid', 'origin_gid'])
+    .where((eb) => eb.or([eb('gid', 'is not', null), eb('origin_gid', 'is not', null)]))
+    .execute();
+  const gids = new Set<string>();
+  for (const r of rows) {
+    if (r.gid) gids.add(r.gid);
+    if (r.origin_gid) gids.add(r.origin_gid);
+  }
+  return gids;
+}
+
+export function listTasksByOwner(db: Runner, ownerId: number): Promise<TaskRow[]> {
+  return db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).execute();
+}
+
+export function listHistoryTasks(db: Runner, ownerId: number): Promise<TaskRow[]> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', HISTORY_STATUSES)
+    .where('replaced_by', 'is', null)
+    .execute();
+}
+
+export interface ListFilter {
+  view: 'current' | 'history' | 'all';
+  status?: TaskStatus;
+  q?: string;
+  sort: 'created_at' | 'updated_at' | 'name' | 'size' | 'speed' | 'progress';
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+const SORT_COLUMNS = {
+  created_at: sql`created_at`,
+  updated_at: sql`updated_at`,
+  name: sql`name COLLATE NOCASE`,
+  size: sql`total_length`,
+  speed: sql`download_speed`,
+  progress: sql`CASE WHEN total_length > 0 THEN CAST(completed_length AS REAL) / total_length ELSE 0 END`,
+} as const;
+
+/** One page of the owner's tasks and the total that matches; indexed by (owner_id, status, created_at). */
+export async function listTasks(
+  db: Db,
+  ownerId: number,
+  f: ListFilter,
+): Promise<{ rows: TaskRow[]; total: number }> {
+  let query = db.selectFrom('tasks').where('owner_id', '=', ownerId);
+  if (f.view === 'current') query = query.where('status', 'in', CURRENT_STATUSES);
+  if (f.view === 'history') query = query.where('status', 'in', HISTORY_STATUSES);
+  if (f.status) query = query.where('status', '=', f.status);
+  if (f.q) {
+    const pattern = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(
+      (eb) =>
+        sql<boolean>`(${eb.ref('name')} LIKE ${pattern} ESCAPE '\\' OR ${eb.ref('display_uri')} LIKE ${pattern} ESCAPE '\\')`,
+    );
+  }
+  const { total } = await query
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  const direction = f.order === 'asc' ? sql`ASC` : sql`DESC`;
+  const rows = await query
+    .selectAll()
+    .orderBy(sql`${SORT_COLUMNS[f.sort]} ${direction}`)
+    .orderBy(sql`id ${direction}`)
+    .limit(f.limit)
+    .offset(f.offset)
+    .execute();
+  return { rows, total: Number(total) };
+}
+
+/** Bytes of the owner's unfinished downloads still on disk (partial files count against the quota). */
+export async function partialBytes(db: Runner, ownerId: number): Promise<number> {
+  const r = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('completed_length'), sql<number>`0`).as('bytes'))
+    .where('owner_id', '=', ownerId)
+    .where('status', '!=', 'complete')
+    .executeTakeFirstOrThrow();
+  return Number(r.bytes);
+}
+
+export async function speedTotals(
+  db: Runner,
+  ownerId: number,
+): Promise<{ download_speed: number; upload_speed: number; active_count: number }> {
+  const r = await db
+    .selectFrom('tasks')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>('download_speed'), sql<number>`0`).as('download_speed'),
+      eb.fn.coalesce(eb.fn.sum<number>('upload_speed'), sql<number>`0`).as('upload_speed'),
+      eb.fn.countAll<number>().as('active_count'),
+    ])
+    .where('owner_id', '=', ownerId)
+    .where('status', '=', 'active')
+    .executeTakeFirstOrThrow();
+  return {
+    download_speed: Number(r.download_speed),
+    upload_speed: Number(r.upload_speed),
+    active_count: Number(r.active_count),
+  };
+}
+
+/** Finished bytes and orphaned partial bytes held in the owner's folder outside any unfinished row. */
+export async function addUsedSpace(db: Runner, ownerId: number, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await db
+    .updateTable('users')
+    .set((eb) => ({ used_space: sql`MAX(0, ${eb.ref('used_space')} + ${delta})` }))
+    .where('id', '=', ownerId)
+    .execute();
+}
+
+export async function usedSpace(
+  db: Runner,
+  ownerId: number,
+): Promise<{ quota: number; used: number } | undefined> {
+  const user = await db
+    .selectFrom('users')
+    .select(['quota', 'used_space'])
+    .where('id', '=', ownerId)
+    .executeTakeFirst();
+  if (!user) return undefined;
+  return { quota: user.quota, used: user.used_space + (await partialBytes(db, ownerId)) };
+}

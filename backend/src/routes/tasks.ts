@@ -1,0 +1,303 @@
+import path from 'node:path';
+import multipart from '@fastify/multipart';
+import send from '@fastify/send';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { TORRENT_BODY_LIMIT } from '../app.js';
+import { errorBody, idParams } from '../contracts/common.js';
+import {
+  batchCreateBody,
+  batchCreateResponse,
+  createTaskBody,
+  deleteFilesQuery,
+  listTasksQuery,
+  positionBody,
+  retryBatchBody,
+  retryBatchResponse,
+  statusChangeBody,
+  task,
+  taskDetail,
+  taskFile,
+  taskList,
+  taskOptions,
+  torrentBody,
+} from '../contracts/tasks.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { actor, requireUser } from '../plugins/auth.js';
+
+const errors = {
+  401: errorBody,
+  404: errorBody,
+  409: errorBody,
+  422: errorBody,
+  500: errorBody,
+  503: errorBody,
+};
+const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
+
+/** RFC 6266 Content-Disposition: an ASCII fallback and the UTF-8 name. */
+function contentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addHook('onRequest', requireUser);
+  await app.register(multipart, { limits: { fileSize: TORRENT_FILE_LIMIT, files: 1, fields: 4, parts: 5 } });
+  const { tasks, retry, files } = app.deps.services;
+
+  app.post(
+    '/',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Add a download by URI',
+        body: createTaskBody,
+        response: { 201: task, 403: errorBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const created = await tasks.create(actor(request), request.body.uri, request.body.options);
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.post(
+    '/batch',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Add many downloads, each succeeding or failing on its own',
+        body: batchCreateBody,
+        response: { 200: batchCreateResponse, ...errors },
+      },
+    },
+    async (request) => tasks.createBatch(actor(request), request.body.uris, request.body.options),
+  );
+
+  app.post(
+    '/torrent',
+    {
+      bodyLimit: TORRENT_BODY_LIMIT,
+      schema: {
+        tags: ['tasks'],
+        summary:
+          'Add a download from a .torrent file (base64 JSON, or multipart with a `torrent` file field)',
+        consumes: ['application/json', 'multipart/form-data'],
+        body: torrentBody.optional(),
+        response: { 201: task, 403: errorBody, 413: errorBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      let torrentBuf: Buffer;
+      let options: z.infer<typeof taskOptions> | undefined;
+      if (request.isMultipart()) {
+        let file: Buffer | null = null;
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'torrent')
+              throw new InvalidInputError('Invalid body: the file field must be named torrent');
+            file = await part.toBuffer();
+          } else if (part.fieldname === 'options') {
+            const parsed = taskOptions.safeParse(JSON.parse(String(part.value || '{}')));
+            if (!parsed.success)
+              throw new InvalidInputError(`Invalid options: ${parsed.error.issues[0]?.message}`);
+            options = parsed.data;
+          }
+        }
+        if (!file) throw new InvalidInputError('Invalid body: a torrent file field is required');
+        torrentBuf = file;
+      } else {
+        const body = request.body;
+        if (!body) throw new InvalidInputError('Invalid body: torrent is required');
+        if (!/^[A-Za-z0-9+/=\s]+$/.test(body.torrent))
+          throw new InvalidInputError('Invalid torrent: not base64');
+        torrentBuf = Buffer.from(body.torrent, 'base64');
+        options = body.options;
+      }
+      if (torrentBuf.length > TORRENT_FILE_LIMIT) {
+        return reply.status(413).send({ detail: 'The torrent file is larger than 16 MiB' });
+      }
+      return reply.status(201).send(await tasks.createTorrent(actor(request), torrentBuf, options));
+    },
+  );
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "List the caller's tasks",
+        querystring: listTasksQuery,
+        response: { 200: taskList, ...errors },
+      },
+    },
+    async (request) => tasks.list(actor(request), request.query),
+  );
+
+  app.delete(
+    '/',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Clear the caller's history (complete, error, removed)",
+        querystring: deleteFilesQuery,
+        response: { 200: z.object({ deleted: z.number().int() }), ...errors },
+      },
+    },
+    async (request) => ({
+      deleted: await tasks.clearHistory(actor(request), request.query.delete_files === 'true'),
+    }),
+  );
+
+  app.post(
+    '/retry',
+    {
+      schema: {
+        tags: ['retry'],
+        summary: 'Retry many tasks; each id succeeds or fails on its own',
+        body: retryBatchBody,
+        response: { 200: retryBatchResponse, ...errors },
+      },
+    },
+    async (request) => ({ results: await retry.retryBatch(actor(request), request.body.ids) }),
+  );
+
+  app.get(
+    '/artifacts/:token',
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Download a finished file (Range supported) or folder (zip)',
+        params: z.object({ token: z.string().min(1).max(200) }),
+      },
+    },
+    async (request, reply) => {
+      const artifact = await files.artifact(actor(request), request.params.token);
+      if (artifact.kind === 'folder') {
+        reply.header('content-type', 'application/zip');
+        reply.header('content-disposition', contentDisposition(artifact.name));
+        reply.header('cache-control', 'private, no-store');
+        return reply.send(artifact.stream);
+      }
+      const result = await send(request.raw, `/${encodeURIComponent(path.basename(artifact.path))}`, {
+        root: path.dirname(artifact.path),
+        dotfiles: 'allow',
+        index: false,
+        acceptRanges: true,
+        etag: true,
+        lastModified: true,
+      });
+      if (result.type === 'error') {
+        const status = (result.metadata.error as { status?: number }).status ?? 500;
+        return reply
+          .status(status === 404 ? 404 : status)
+          .send({ detail: status === 404 ? 'File not found' : 'Could not read the file' });
+      }
+      reply.status(result.statusCode);
+      for (const [k, v] of Object.entries(result.headers)) reply.header(k, v);
+      reply.header('content-disposition', contentDisposition(artifact.name));
+      reply.header('cache-control', 'private, no-cache');
+      return reply.send(result.stream);
+    },
+  );
+
+  app.get(
+    '/:id',
+    {
+      schema: { tags: ['tasks'], summary: 'One task', params: idParams, response: { 200: task, ...errors } },
+    },
+    async (request) => tasks.get(actor(request), request.params.id),
+  );
+
+  app.get(
+    '/:id/detail',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "A task with aria2's detail",
+        params: idParams,
+        response: { 200: taskDetail, ...errors },
+      },
+    },
+    async (request) => tasks.detail(actor(request), request.params.id),
+  );
+
+  app.get(
+    '/:id/files',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "A task's files",
+        params: idParams,
+        response: { 200: z.array(taskFile), ...errors },
+      },
+    },
+    async (request) => tasks.files(actor(request), request.params.id),
+  );
+
+  app.put(
+    '/:id/status',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Pause, resume or stop a download',
+        params: idParams,
+        body: statusChangeBody,
+        response: { 200: task, ...errors },
+      },
+    },
+    async (request) => tasks.changeStatus(actor(request), request.params.id, request.body.status),
+  );
+
+  app.put(
+    '/:id/position',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Move a waiting download in aria2's queue",
+        params: idParams,
+        body: positionBody,
+        response: { 200: z.object({ position: z.number().int() }), ...errors },
+      },
+    },
+    async (request) => ({
+      position: await tasks.changePosition(
+        actor(request),
+        request.params.id,
+        request.body.position,
+        request.body.how,
+      ),
+    }),
+  );
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Delete a task (stopping it), optionally with its files',
+        params: idParams,
+        querystring: deleteFilesQuery,
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await tasks.delete(actor(request), request.params.id, request.query.delete_files === 'true');
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/:id/retry',
+    {
+      schema: {
+        tags: ['retry'],
+        summary: 'Replace a failed or stopped task by a new download of the same source',
+        params: idParams,
+        response: { 200: task, 400: errorBody, 403: errorBody, ...errors },
+      },
+    },
+    async (request) => retry.retry(actor(request), request.params.id),
+  );
+};

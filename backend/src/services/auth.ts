@@ -1,0 +1,238 @@
+import type { User } from '../contracts/users.js';
+import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../domain/errors.js';
+import {
+  generatePassword,
+  hashPassword,
+  hashSessionId,
+  newSessionId,
+  SESSION_ID_PATTERN,
+  verifyPassword,
+} from '../domain/passwords.js';
+import { nowIso } from '../domain/time.js';
+import {
+  deleteExpiredSessions,
+  deleteSession,
+  deleteUserSessions,
+  findSessionWithUser,
+  insertSession,
+  touchSession,
+} from '../repositories/sessions.js';
+import { findUserById, findUserByUsername, updateUser } from '../repositories/users.js';
+import type { Actor, ServiceContext } from './context.js';
+import { toUser } from './users.js';
+
+export interface LoginLimits {
+  /** Failed attempts allowed per username within the window (issue 3: at most 10 per 15 minutes). */
+  perUsername: number;
+  /** Failed attempts allowed per client address within the window; higher, as addresses can be shared (NAT). */
+  perAddress: number;
+  windowMs: number;
+  /** Most keys each counter remembers; the least recently failed are forgotten first. */
+  maxKeys: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: Readonly<LoginLimits> = Object.freeze({
+  perUsername: 10,
+  perAddress: 50,
+  windowMs: 15 * 60 * 1000,
+  maxKeys: 10_000,
+});
+
+export interface AuthServiceOptions {
+  limits?: Partial<LoginLimits>;
+  /** Clock in epoch milliseconds; tests move it. */
+  now?: () => number;
+}
+
+export const TOO_MANY_ATTEMPTS = 'Too many failed sign-in attempts; try again later';
+const INVALID_CREDENTIALS = 'Invalid username or password';
+/** A session's expiry is written back only when it moves by at least this much, not on every request. */
+const SLIDE_STEP_MS = 60 * 1000;
+
+/**
+ * Failures per key in a sliding window, in memory and bounded: each key keeps at most `limit`
+ * timestamps, and the map at most `maxKeys` keys.
+ */
+export class FailureWindow {
+  private readonly hits = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly maxKeys: number,
+    private readonly now: () => number,
+  ) {}
+
+  get size(): number {
+    return this.hits.size;
+  }
+
+  /** Seconds until the key may try again; 0 when it may now. */
+  retryAfter(key: string): number {
+    const list = this.live(key);
+    if (list.length < this.limit) return 0;
+    return Math.max(1, Math.ceil((list[0]! + this.windowMs - this.now()) / 1000));
+  }
+
+  /** Records a failure; returns its timestamp so a success can take it back. */
+  add(key: string): number {
+    const at = this.now();
+    const list = this.live(key);
+    list.push(at);
+    if (list.length > this.limit) list.splice(0, list.length - this.limit);
+    // Re-inserting moves the key to the end: the map's order is least recently failed first.
+    this.hits.delete(key);
+    this.hits.set(key, list);
+    if (this.hits.size > this.maxKeys) this.prune();
+    return at;
+  }
+
+  remove(key: string, at: number): void {
+    const list = this.hits.get(key);
+    const i = list?.indexOf(at) ?? -1;
+    if (!list || i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) this.hits.delete(key);
+  }
+
+  clear(key: string): void {
+    this.hits.delete(key);
+  }
+
+  private live(key: string): number[] {
+    const list = this.hits.get(key);
+    if (!list) return [];
+    const since = this.now() - this.windowMs;
+    const kept = list.filter((t) => t > since);
+    if (kept.length === 0) this.hits.delete(key);
+    else if (kept.length !== list.length) this.hits.set(key, kept);
+    return kept;
+  }
+
+  /** Drops expired keys, then the least recently failed ones, down to 90% of the bound. */
+  private prune(): void {
+    const since = this.now() - this.windowMs;
+    for (const [key, list] of this.hits) {
+      if (list[list.length - 1]! <= since) this.hits.delete(key);
+    }
+    const target = Math.floor(this.maxKeys * 0.9);
+    for (const key of this.hits.keys()) {
+      if (this.hits.size <= target) break;
+      this.hits.delete(key);
+    }
+  }
+}
+
+/**
+ * Sign-in, sessions and password changes. The cookie carries a random 256-bit id; the database keeps
+ * only its SHA-256. Failed sign-ins are counted per username and per client address.
+ */
+export class AuthService {
+  private readonly now: () => number;
+  private readonly byUsername: FailureWindow;
+  private readonly byAddress: FailureWindow;
+  /** Verified against for unknown usernames, so they cost the same time as a wrong password. */
+  private readonly dummyHash: Promise<string>;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: AuthServiceOptions = {},
+  ) {
+    const limits = { ...DEFAULT_LOGIN_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+    this.byUsername = new FailureWindow(limits.perUsername, limits.windowMs, limits.maxKeys, this.now);
+    this.byAddress = new FailureWindow(limits.perAddress, limits.windowMs, limits.maxKeys, this.now);
+    this.dummyHash = hashPassword(generatePassword(20));
+    this.dummyHash.catch(() => undefined);
+  }
+
+  /** The user of a live session, sliding its expiry; null for an unknown, malformed or expired id. */
+  async authenticate(sessionId: string): Promise<Actor | null> {
+    if (!SESSION_ID_PATTERN.test(sessionId)) return null;
+    const { db, config } = this.ctx;
+    const idHash = hashSessionId(sessionId);
+    const found = await findSessionWithUser(db, idHash);
+    if (!found) return null;
+    const now = this.now();
+    if (found.expires_at <= now) {
+      await deleteSession(db, idHash);
+      return null;
+    }
+    const next = now + config.sessionTtlMs;
+    if (next - found.expires_at >= SLIDE_STEP_MS) await touchSession(db, idHash, next);
+    const { id, username, is_admin, quota } = found.user;
+    return { id, username, is_admin: is_admin === 1, quota };
+  }
+
+  async login(
+    username: string,
+    password: string,
+    ip: string,
+  ): Promise<{ user: User; sessionId: string; expiresAt: Date }> {
+    const { db, config, logger } = this.ctx;
+    // Usernames are case-insensitive, so are their counters.
+    const userKey = username.toLowerCase();
+    const wait = Math.max(this.byUsername.retryAfter(userKey), this.byAddress.retryAfter(ip));
+    if (wait > 0) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, wait);
+    // Counted before the slow hash check, so parallel guesses cannot all slip under the limit;
+    // a success takes its count back.
+    this.byUsername.add(userKey);
+    const addressHit = this.byAddress.add(ip);
+
+    const row = await findUserByUsername(db, username);
+    const ok = row
+      ? await verifyPassword(row.password_hash, password)
+      : await verifyPassword(await this.dummyHash, password).then(() => false);
+    if (!row || !ok) {
+      // The username is logged only when it names an account: an unknown one may be a mistyped password.
+      logger.warn({ ip, ...(row ? { username: row.username } : {}) }, 'failed sign-in');
+      throw new NotAuthenticatedError(INVALID_CREDENTIALS);
+    }
+    // The account's owner proved the password: earlier failures for the name no longer count. The
+    // address keeps its earlier failures (a guesser could otherwise reset them with an account of their own).
+    this.byUsername.clear(userKey);
+    this.byAddress.remove(ip, addressHit);
+
+    const now = this.now();
+    const sessionId = newSessionId();
+    const expiresAt = now + config.sessionTtlMs;
+    await deleteExpiredSessions(db, now);
+    await insertSession(db, {
+      idHash: hashSessionId(sessionId),
+      userId: row.id,
+      createdAt: nowIso(),
+      expiresAt,
+    });
+    logger.info({ userId: row.id, ip }, 'signed in');
+    return { user: toUser(row), sessionId, expiresAt: new Date(expiresAt) };
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    await deleteSession(this.ctx.db, hashSessionId(sessionId));
+  }
+
+  /**
+   * Checks the current password (counted like a failed sign-in, so a stolen session cannot guess it
+   * freely), stores the new one and ends every other session of the user.
+   */
+  async changePassword(actor: Actor, current: string, next: string, keepSessionId: string): Promise<void> {
+    const { db, logger } = this.ctx;
+    const userKey = actor.username.toLowerCase();
+    const wait = this.byUsername.retryAfter(userKey);
+    if (wait > 0) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, wait);
+    const hit = this.byUsername.add(userKey);
+    const row = await findUserById(db, actor.id);
+    if (!row) throw new NotAuthenticatedError();
+    if (!(await verifyPassword(row.password_hash, current))) {
+      logger.warn({ userId: actor.id }, 'failed password change: wrong current password');
+      throw new ForbiddenError('Current password is incorrect');
+    }
+    this.byUsername.remove(userKey, hit);
+    const passwordHash = await hashPassword(next);
+    const ended = await db.transaction().execute(async (trx) => {
+      await updateUser(trx, actor.id, { password_hash: passwordHash });
+      return deleteUserSessions(trx, actor.id, hashSessionId(keepSessionId));
+    });
+    logger.info({ userId: actor.id, endedSessions: ended }, 'password changed');
+  }
+}

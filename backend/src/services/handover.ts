@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { Aria2Client, Aria2Options, Call, MulticallResult } from '../aria2/client.js';
+import { type Aria2Status, parseStatus } from '../aria2/types.js';
+import { TORRENT_URI } from '../domain/task-status.js';
+import type { TaskRow } from '../repositories/tasks.js';
+
+/** A gid chosen by the controller, stored before the hand-over so a crash never leaves an unowned download. */
+export const newGid = (): string => randomBytes(8).toString('hex');
+
+/** The aria2 options of a task: the user's whitelisted options, its folder, resume on, and its gid. */
+export function aria2OptionsFor(row: Pick<TaskRow, 'options' | 'dir'>, gid: string): Aria2Options {
+  const out: Aria2Options = {};
+  const stored = JSON.parse(row.options) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(stored)) {
+    if (value === undefined || value === null) continue;
+    out[key] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  out.dir = row.dir;
+  out.continue = 'true';
+  out.gid = gid;
+  return out;
+}
+
+export type HandOverResult =
+  | { ok: true; gid: string; status: Aria2Status | null }
+  | { ok: false; reason: string };
+
+/**
+ * Hands downloads to aria2 in one multicall (plus one for their statuses): the URI or the stored
+ * torrent, the task's options and folder, under the gid each row already carries.
+ */
+export async function handOver(
+  aria2: Aria2Client,
+  rows: readonly Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'options' | 'dir' | 'gid'>[],
+): Promise<Map<number, HandOverResult>> {
+  const results = new Map<number, HandOverResult>();
+  if (rows.length === 0) return results;
+  await Promise.all([...new Set(rows.map((r) => r.dir))].map((dir) => fs.mkdir(dir, { recursive: true })));
+  const calls: Call[] = rows.map((row) => {
+    const options = aria2OptionsFor(row, row.gid!);
+    if (row.uri === TORRENT_URI && row.torrent) {
+      return { method: 'aria2.addTorrent', params: [row.torrent.toString('base64'), [], options] };
+    }
+    return { method: 'aria2.addUri', params: [[row.uri], options] };
+  });
+  let added: MulticallResult[];
+  try {
+    added = await aria2.multicall(calls);
+  } catch (err) {
+    const reason = err instanceof Error && 'reason' in err ? String(err.reason) : String(err);
+    for (const row of rows) results.set(row.id, { ok: false, reason });
+    return results;
+  }
+  const gids: string[] = [];
+  rows.forEach((row, i) => {
+    const r = added[i]!;
+    if (r.ok) gids.push(String(r.value));
+    else results.set(row.id, { ok: false, reason: r.error.reason });
+  });
+  const statuses = new Map<string, Aria2Status>();
+  try {
+    const told = await aria2.multicall(
+      gids.map((gid) => ({
+        method: 'aria2.tellStatus',
+        params: [gid, ['gid', 'status', 'totalLength', 'completedLength', 'errorMessage', 'errorCode']],
+      })),
+    );
+    told.forEach((t, i) => {
+      if (t.ok) statuses.set(gids[i]!, parseStatus(t.value));
+    });
+  } catch {
+    // The statuses follow with the next sync pass.
+  }
+  rows.forEach((row, i) => {
+    const r = added[i]!;
+    if (r.ok) {
+      const gid = String(r.value);
+      results.set(row.id, { ok: true, gid, status: statuses.get(gid) ?? null });
+    }
+  });
+  return results;
+}

@@ -1,0 +1,215 @@
+import type { RetryResult, Task } from '../contracts/tasks.js';
+import {
+  BadRequestError,
+  ConflictError,
+  DependencyError,
+  DomainError,
+  taskNotFound,
+} from '../domain/errors.js';
+import { checkSpaceBeforeAdd } from '../domain/size.js';
+import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
+import { nowIso } from '../domain/time.js';
+import { maskUrisIn } from '../domain/uri.js';
+import type { TaskRow } from '../repositories/tasks.js';
+import * as repo from '../repositories/tasks.js';
+import type { Actor, ServiceContext } from './context.js';
+import { handOver, newGid } from './handover.js';
+import { mapLimit, type TasksService } from './tasks.js';
+
+const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
+const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
+const HEAD_CONCURRENCY = 16;
+
+/** A test-only hook: throws at a named point of a retry to prove a crash there is repaired. */
+export type CrashPoint = 'after-handover';
+
+/**
+ * Retry and replace (API.md "Retry"): one call turns a failed or stopped task into a new download of
+ * the same source, in the same folder with the same options, and removes the old task.
+ *
+ * Atomicity: the old row is claimed (replaced_by set) in the same transaction that inserts the new row
+ * (retry_of set) under a gid chosen here, so concurrent retries of one task see the claim and get 409,
+ * and a crash at any point leaves a pair that `repairInterrupted` resolves at the next start.
+ */
+export class RetryService {
+  /** Set by tests only. */
+  crashAt: CrashPoint | null = null;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tasks: TasksService,
+  ) {}
+
+  /** Steps 1 and 2: the task exists, is the caller's, is not a torrent, and failed or was stopped. */
+  private eligible(row: TaskRow | undefined): TaskRow {
+    if (!row || row.replaced_by !== null) {
+      // A task already being replaced is, to everyone else, on its way out.
+      if (row) throw new ConflictError(NOT_RETRYABLE_SENTENCE);
+      throw taskNotFound();
+    }
+    if (row.uri === TORRENT_URI) throw new BadRequestError(TORRENT_SENTENCE);
+    if (!isRetryable(row.status)) throw new ConflictError(NOT_RETRYABLE_SENTENCE);
+    return row;
+  }
+
+  async retry(actor: Actor, id: number): Promise<Task> {
+    const [result] = await this.retryMany(actor, [id]);
+    if (!result!.ok) throw result!.error;
+    return result!.task;
+  }
+
+  /** The batch: one result per distinct id in first-given order; checks and aria2 calls done in bulk. */
+  async retryBatch(actor: Actor, ids: readonly number[]): Promise<RetryResult[]> {
+    const results = await this.retryMany(actor, ids);
+    return results.map((r) =>
+      r.ok
+        ? { id: r.id, ok: true, task: r.task }
+        : { id: r.id, ok: false, status: r.error.status, detail: r.error.detail },
+    );
+  }
+
+  private async retryMany(
+    actor: Actor,
+    rawIds: readonly number[],
+  ): Promise<({ id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError })[]> {
+    const ids = [...new Set(rawIds)];
+    const outcome = new Map<number, { ok: true; task: Task } | { ok: false; error: DomainError }>();
+    const fail = (id: number, error: unknown) => {
+      if (error instanceof DomainError) outcome.set(id, { ok: false, error });
+      else throw error;
+    };
+
+    // Steps 1-2.
+    const rows = new Map((await repo.getTasks(this.ctx.db, actor.id, ids)).map((r) => [r.id, r]));
+    const candidates: TaskRow[] = [];
+    for (const id of ids) {
+      try {
+        candidates.push(this.eligible(rows.get(id)));
+      } catch (err) {
+        fail(id, err);
+      }
+    }
+
+    // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own.
+    let checked: TaskRow[] = [];
+    if (candidates.length > 0) {
+      const limits = await this.tasks.spaceLimits(actor.id);
+      const sizes = await mapLimit(candidates, HEAD_CONCURRENCY, (row) => this.tasks.probe(row.uri));
+      candidates.forEach((row, i) => {
+        try {
+          checkSpaceBeforeAdd(limits, null);
+          checkSpaceBeforeAdd(limits, sizes[i]!);
+          checked.push(row);
+        } catch (err) {
+          fail(row.id, err);
+        }
+      });
+    }
+
+    // Claim: the old row gets replaced_by, the new row is inserted with retry_of, in one transaction.
+    // The conditional update is what makes concurrent retries of one task exclusive.
+    const now = nowIso();
+    const pairs = await this.ctx.db.transaction().execute(async (trx) => {
+      const out: { old: TaskRow; fresh: TaskRow }[] = [];
+      for (const old of checked) {
+        const claimed = await trx
+          .updateTable('tasks')
+          .set({ replaced_by: -1 })
+          .where('id', '=', old.id)
+          .where('owner_id', '=', actor.id)
+          .where('replaced_by', 'is', null)
+          .where('status', 'in', ['error', 'removed'])
+          .executeTakeFirst();
+        if (Number(claimed.numUpdatedRows) !== 1) {
+          const now = await repo.getTask(trx, actor.id, old.id);
+          fail(old.id, now ? new ConflictError(NOT_RETRYABLE_SENTENCE) : taskNotFound());
+          continue;
+        }
+        const fresh = await repo.insertTask(trx, {
+          owner_id: old.owner_id,
+          gid: newGid(),
+          uri: old.uri,
+          display_uri: old.display_uri,
+          torrent: old.torrent,
+          status: 'queued',
+          name: old.name,
+          created_at: now,
+          updated_at: now,
+          options: old.options,
+          dir: old.dir,
+          info_hash: old.info_hash,
+          retry_of: old.id,
+        });
+        await repo.updateTask(trx, old.id, { replaced_by: fresh.id });
+        out.push({ old, fresh });
+      }
+      return out;
+    });
+    checked = [];
+
+    // Step 4: the new downloads, in one multicall.
+    for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
+    try {
+      const handed = await handOver(
+        this.ctx.aria2,
+        pairs.map((p) => p.fresh),
+      );
+      if (this.crashAt === 'after-handover') throw new Error('injected crash after the hand-over');
+
+      // Steps 5 and 6 in one transaction: successes replace the old row, failures undo the claim.
+      const done = await this.ctx.db.transaction().execute(async (trx) => {
+        const replaced: { old: TaskRow; fresh: TaskRow }[] = [];
+        for (const { old, fresh } of pairs) {
+          const r = handed.get(fresh.id)!;
+          if (r.ok) {
+            const patch = { ...this.tasks.statusPatch(r.gid, r.status, nowIso()), retry_of: null };
+            const stored = (await repo.updateTask(trx, fresh.id, patch))!;
+            await repo.deleteTask(trx, old.id);
+            replaced.push({ old, fresh: stored });
+          } else {
+            await repo.deleteTask(trx, fresh.id);
+            await repo.updateTask(trx, old.id, { replaced_by: null });
+            fail(old.id, new DependencyError(`Failed to create aria2 task: ${maskUrisIn(r.reason)}`, 500));
+          }
+        }
+        return replaced;
+      });
+
+      // The old downloads leave aria2 (errors ignored: they may be long gone).
+      await this.tasks.forgetInAria2(done.flatMap(({ old }) => [old.gid, old.origin_gid]));
+      for (const { old, fresh } of done) {
+        outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
+        this.tasks.emitRemoved(old.owner_id, old.id);
+        this.tasks.emitUpdate(fresh);
+      }
+    } finally {
+      for (const p of pairs) this.tasks.handingOver.delete(p.fresh.id);
+    }
+    return ids.map((id) => ({ id, ...outcome.get(id)! }));
+  }
+
+  /**
+   * Resolves retries a crash interrupted: a new row still marked `retry_of` never reached the final
+   * transaction, so it goes and the old task is released (its download, if aria2 took it, is owned by
+   * no row and the sync engine removes it). Claims left without a new row are released too.
+   */
+  async repairInterrupted(): Promise<number> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const orphans = await trx
+        .selectFrom('tasks')
+        .select(['id', 'retry_of'])
+        .where('retry_of', 'is not', null)
+        .execute();
+      for (const row of orphans) {
+        await repo.deleteTask(trx, row.id);
+        await trx.updateTable('tasks').set({ replaced_by: null }).where('id', '=', row.retry_of!).execute();
+      }
+      await trx
+        .updateTable('tasks')
+        .set({ replaced_by: null })
+        .where('replaced_by', 'is not', null)
+        .execute();
+      return orphans.length;
+    });
+  }
+}

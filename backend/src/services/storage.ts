@@ -1,0 +1,128 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError } from '../domain/errors.js';
+
+/**
+ * The user folders on disk: `$DOWNLOAD_DIR/<user id>/.incomplete/` holds running downloads, a finished
+ * one moves up into `$DOWNLOAD_DIR/<user id>/`. Every path taken from outside is resolved and must stay
+ * inside the owner's folder, symlinks included.
+ */
+export class Storage {
+  constructor(private readonly downloadDir: string) {}
+
+  userDir(userId: number): string {
+    return path.join(this.downloadDir, String(userId));
+  }
+
+  incompleteDir(userId: number): string {
+    return path.join(this.userDir(userId), '.incomplete');
+  }
+
+  /** The real path of `relative` inside the user's folder, or a 404 when it leaves it or does not exist. */
+  async resolveInside(userId: number, relative: string): Promise<string> {
+    const base = await fs.realpath(this.userDir(userId)).catch(() => null);
+    if (!base) throw new NotFoundError('File not found');
+    const candidate = path.resolve(base, relative);
+    const real = await fs.realpath(candidate).catch(() => null);
+    if (!real || (real !== base && !real.startsWith(base + path.sep)) || real === base) {
+      throw new NotFoundError('File not found');
+    }
+    return real;
+  }
+
+  /**
+   * The top-level entries a download wrote in its folder: a single file, or a torrent's folder.
+   * `files` are aria2's absolute paths; the names come from the paths relative to `dir`.
+   */
+  static topEntries(dir: string, files: readonly { path: string }[], fallbackName: string | null): string[] {
+    const tops = new Set<string>();
+    for (const f of files) {
+      if (!f.path) continue;
+      const rel = path.relative(dir, f.path);
+      if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      tops.add(rel.split(path.sep)[0]!);
+    }
+    if (tops.size === 0 && fallbackName && isPlainName(fallbackName)) tops.add(fallbackName);
+    return [...tops];
+  }
+
+  /**
+   * Moves a finished download from `.incomplete/` into the user's folder, adding `_N` on a name clash.
+   * Returns the artifact path relative to the user's folder.
+   */
+  async moveFinished(userId: number, dir: string, entry: string): Promise<string> {
+    const from = path.join(dir, entry);
+    const userDir = this.userDir(userId);
+    await fs.mkdir(userDir, { recursive: true });
+    const ext = (await isDirectory(from)) ? '' : path.extname(entry);
+    const stem = ext ? entry.slice(0, -ext.length) : entry;
+    for (let n = 0; n < 10_000; n++) {
+      const name = n === 0 ? entry : `${stem}_${n}${ext}`;
+      const to = path.join(userDir, name);
+      try {
+        // link + unlink would be atomic for files only; a no-clobber check then rename is enough here
+        // because one controller owns the folder.
+        await fs.access(to);
+      } catch {
+        await fs.rename(from, to);
+        return name;
+      }
+    }
+    throw new Error('no free name for the finished download');
+  }
+
+  /** Removes a download's entries (and aria2's control files) from `dir`; returns the bytes freed. */
+  async removeEntries(dir: string, entries: readonly string[]): Promise<number> {
+    let freed = 0;
+    for (const entry of entries) {
+      if (!isPlainName(entry)) continue;
+      for (const name of [entry, `${entry}.aria2`]) {
+        const target = path.join(dir, name);
+        freed += await sizeOf(target);
+        await fs.rm(target, { recursive: true, force: true });
+      }
+    }
+    return freed;
+  }
+
+  /** Removes a finished artifact (file or folder) from the user's folder; returns the bytes freed. */
+  async removeArtifact(userId: number, artifactPath: string): Promise<number> {
+    let real: string;
+    try {
+      real = await this.resolveInside(userId, artifactPath);
+    } catch {
+      return 0;
+    }
+    const freed = await sizeOf(real);
+    await fs.rm(real, { recursive: true, force: true });
+    return freed;
+  }
+
+  async removeUserFolder(userId: number): Promise<void> {
+    await fs.rm(this.userDir(userId), { recursive: true, force: true });
+  }
+
+  async freeDisk(): Promise<{ total: number; free: number }> {
+    await fs.mkdir(this.downloadDir, { recursive: true });
+    const s = await fs.statfs(this.downloadDir);
+    return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+  }
+}
+
+export function isPlainName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  return (await fs.lstat(p).catch(() => null))?.isDirectory() ?? false;
+}
+
+/** Bytes under a path (a file or a whole folder); symlinks count as themselves, never followed. */
+export async function sizeOf(p: string): Promise<number> {
+  const st = await fs.lstat(p).catch(() => null);
+  if (!st) return 0;
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const child of await fs.readdir(p)) total += await sizeOf(path.join(p, child));
+  return total;
+}

@@ -1,0 +1,491 @@
+import path from 'node:path';
+import type { Aria2Status } from '../aria2/types.js';
+import type { Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
+import {
+  BadRequestError,
+  ConflictError,
+  DependencyError,
+  InvalidInputError,
+  taskNotFound,
+} from '../domain/errors.js';
+import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
+import { isCurrent, isHistory, statusFromAria2, TORRENT_URI } from '../domain/task-status.js';
+import { nowIso } from '../domain/time.js';
+import { parseTorrent } from '../domain/torrent.js';
+import {
+  ALLOWED_SCHEMES,
+  MAX_URI_LENGTH,
+  magnetInfoHash,
+  maskUri,
+  maskUrisIn,
+  nameFromUri,
+  uriScheme,
+} from '../domain/uri.js';
+import type { TaskRow } from '../repositories/tasks.js';
+import * as repo from '../repositories/tasks.js';
+import type { Actor, ServiceContext } from './context.js';
+import { handOver, newGid } from './handover.js';
+import { guardHost, probeSize } from './network.js';
+import { Storage } from './storage.js';
+
+/** How many HEAD requests a batch sends at once. */
+const HEAD_CONCURRENCY = 16;
+
+/** Runs `fn` over items with at most `limit` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+/** A URI the controller accepts: a known scheme, parseable, with a host (or a magnet with an info hash). */
+export function validateUri(uri: string): string {
+  const trimmed = uri.trim();
+  if (trimmed.length === 0) throw new InvalidInputError('Invalid uri: it is empty');
+  if (trimmed.length > MAX_URI_LENGTH) throw new InvalidInputError('Invalid uri: it is longer than 16 KiB');
+  if (/[\s\0]/.test(trimmed))
+    throw new InvalidInputError('Invalid uri: it contains white space or control characters');
+  const scheme = uriScheme(trimmed);
+  if (!scheme || !(ALLOWED_SCHEMES as readonly string[]).includes(scheme)) {
+    throw new InvalidInputError(`Invalid uri: the scheme must be one of ${ALLOWED_SCHEMES.join(', ')}`);
+  }
+  if (scheme === 'magnet') {
+    if (!magnetInfoHash(trimmed))
+      throw new InvalidInputError('Invalid uri: a magnet link needs xt=urn:btih:<info hash>');
+    return trimmed;
+  }
+  try {
+    const url = new URL(trimmed);
+    if (!url.hostname) throw new Error('no host');
+  } catch {
+    throw new InvalidInputError('Invalid uri: it is not a valid URL');
+  }
+  return trimmed;
+}
+
+/**
+ * Downloads: adding, listing, controlling and deleting a user's tasks. Every method takes the acting
+ * user first; ownership lives in the repository queries, so a foreign task is simply not found.
+ */
+export class TasksService {
+  readonly storage: Storage;
+  /** Task ids being handed to aria2 right now; the sync engine leaves them alone. */
+  readonly handingOver = new Set<number>();
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.storage = new Storage(ctx.config.downloadDir);
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  emitUpdate(row: TaskRow): void {
+    this.ctx.events.emit('task_update', row);
+  }
+
+  emitRemoved(ownerId: number, id: number): void {
+    this.ctx.events.emit('task_removed', ownerId, id);
+  }
+
+  // ---- checks -------------------------------------------------------------------------------
+
+  async spaceLimits(userId: number): Promise<SpaceLimits> {
+    const settings = this.ctx.settings.get();
+    const [disk, space] = await Promise.all([this.storage.freeDisk(), repo.usedSpace(this.ctx.db, userId)]);
+    return {
+      freeDisk: disk.free,
+      minFreeDisk: settings.min_free_disk,
+      maxTaskSize: settings.max_task_size,
+      quota: space?.quota ?? 0,
+      usedSpace: space?.used ?? 0,
+    };
+  }
+
+  /** The size a HEAD reports for http(s) URIs (null when unknown or not http). */
+  probe(uri: string): Promise<number | null> {
+    if (!/^https?:/i.test(uri)) return Promise.resolve(null);
+    return probeSize(uri, { allowPrivate: this.ctx.settings.get().allow_private_network });
+  }
+
+  /** API.md "Retry" step 3 for one URI: disk, then size over the maximum, then size over the quota left. */
+  async checkBeforeAdd(actor: Actor, uri: string, limits?: SpaceLimits): Promise<void> {
+    const l = limits ?? (await this.spaceLimits(actor.id));
+    checkSpaceBeforeAdd(l, null);
+    checkSpaceBeforeAdd(l, await this.probe(uri));
+  }
+
+  // ---- adding -------------------------------------------------------------------------------
+
+  private newRow(
+    actor: Actor,
+    fields: { uri: string; name: string | null; options: TaskOptions | undefined },
+  ): repo.NewTaskRow {
+    const now = nowIso();
+    return {
+      owner_id: actor.id,
+      gid: newGid(),
+      uri: fields.uri,
+      display_uri: fields.uri === TORRENT_URI ? TORRENT_URI : maskUri(fields.uri),
+      status: 'queued',
+      name: fields.options?.out ?? fields.name,
+      created_at: now,
+      updated_at: now,
+      options: JSON.stringify(fields.options ?? {}),
+      dir: this.storage.incompleteDir(actor.id),
+      info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
+    };
+  }
+
+  /**
+   * Hands inserted rows to aria2 and records the outcome: aria2's status, or `error` with the reason
+   * (the row stays, so it can be retried). Returns the rows as stored.
+   */
+  async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
+    for (const r of rows) this.handingOver.add(r.id);
+    try {
+      const results = await handOver(this.ctx.aria2, rows);
+      const now = nowIso();
+      return await this.ctx.db.transaction().execute(async (trx) => {
+        const out: TaskRow[] = [];
+        for (const row of rows) {
+          const r = results.get(row.id)!;
+          const patch: repo.TaskPatch = r.ok
+            ? this.statusPatch(r.gid, r.status, now)
+            : {
+                gid: null,
+                status: 'error',
+                error: `Failed to hand the download to aria2: ${maskUrisIn(r.reason)}`,
+                updated_at: now,
+                finished_at: now,
+              };
+          out.push((await repo.updateTask(trx, row.id, patch)) ?? row);
+        }
+        return out;
+      });
+    } finally {
+      for (const r of rows) this.handingOver.delete(r.id);
+    }
+  }
+
+  /** The row fields right after aria2 accepted a download: its status, never `queued`. */
+  statusPatch(gid: string, status: Aria2Status | null, now: string): repo.TaskPatch {
+    const s = status ? statusFromAria2(status.status) : 'waiting';
+    return {
+      gid,
+      status: s,
+      total_length: status?.totalLength ?? 0,
+      completed_length: status?.completedLength ?? 0,
+      error:
+        s === 'error'
+          ? maskUrisIn(status?.errorMessage || `aria2 error ${status?.errorCode ?? ''}`.trim())
+          : null,
+      updated_at: now,
+      finished_at: s === 'error' || s === 'complete' ? now : null,
+    };
+  }
+
+  async create(actor: Actor, uriInput: string, options?: TaskOptions): Promise<Task> {
+    const uri = validateUri(uriInput);
+    await guardHost(uri, this.ctx.settings.get().allow_private_network);
+    await this.checkBeforeAdd(actor, uri);
+    const row = await repo.insertTask(
+      this.ctx.db,
+      this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+    );
+    const [stored] = await this.handOverRows([row]);
+    this.emitUpdate(stored!);
+    return repo.toTask(stored!);
+  }
+
+  async createBatch(
+    actor: Actor,
+    uris: readonly string[],
+    options?: TaskOptions,
+  ): Promise<{ created: Task[]; failed: { uri: string; detail: string }[] }> {
+    const limits = await this.spaceLimits(actor.id);
+    const allowPrivate = this.ctx.settings.get().allow_private_network;
+    const checked = await mapLimit(uris, HEAD_CONCURRENCY, async (raw) => {
+      try {
+        const uri = validateUri(raw);
+        await guardHost(uri, allowPrivate);
+        await this.checkBeforeAdd(actor, uri, limits);
+        return { ok: true as const, uri };
+      } catch (err) {
+        if (
+          err instanceof InvalidInputError ||
+          err instanceof BadRequestError ||
+          (err as { status?: number }).status === 403
+        ) {
+          return { ok: false as const, uri: maskUri(raw), detail: (err as Error).message };
+        }
+        throw err;
+      }
+    });
+    const accepted = checked.filter((c) => c.ok);
+    const rows = await this.ctx.db.transaction().execute((trx) =>
+      repo.insertTasks(
+        trx,
+        accepted.map((c) => this.newRow(actor, { uri: c.uri, name: nameFromUri(c.uri), options })),
+      ),
+    );
+    const stored = await this.handOverRows(rows);
+    for (const r of stored) this.emitUpdate(r);
+    return {
+      created: stored.map(repo.toTask),
+      failed: checked.flatMap((c) => (c.ok ? [] : [{ uri: c.uri, detail: c.detail }])),
+    };
+  }
+
+  async createTorrent(actor: Actor, torrent: Buffer, options?: TaskOptions): Promise<Task> {
+    if (torrent.length > 16 * 1024 * 1024) throw new InvalidInputError('Invalid torrent: larger than 16 MiB');
+    const parsed = parseTorrent(torrent);
+    const limits = await this.spaceLimits(actor.id);
+    checkSpaceBeforeAdd(limits, parsed.totalLength);
+    const row = await repo.insertTask(this.ctx.db, {
+      ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options }),
+      torrent,
+      info_hash: parsed.infoHash,
+      total_length: parsed.totalLength,
+    });
+    const [stored] = await this.handOverRows([row]);
+    this.emitUpdate(stored!);
+    return repo.toTask(stored!);
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  async list(actor: Actor, filter: repo.ListFilter): Promise<{ items: Task[]; total: number }> {
+    const { rows, total } = await repo.listTasks(this.ctx.db, actor.id, filter);
+    return { items: rows.map(repo.toTask), total };
+  }
+
+  async getRow(actor: Actor, id: number): Promise<TaskRow> {
+    const row = await repo.getTask(this.ctx.db, actor.id, id);
+    if (!row) throw taskNotFound();
+    return row;
+  }
+
+  async get(actor: Actor, id: number): Promise<Task> {
+    return repo.toTask(await this.getRow(actor, id));
+  }
+
+  /** aria2's full view of a task, or null when aria2 no longer knows it (or is away). */
+  private async aria2Status(row: TaskRow): Promise<Aria2Status | null> {
+    if (!row.gid || !this.ctx.aria2.connected) return null;
+    try {
+      return await this.ctx.aria2.tellStatus(row.gid);
+    } catch {
+      return null;
+    }
+  }
+
+  private filesOf(row: TaskRow, status: Aria2Status): TaskFile[] {
+    return status.files.map((f) => ({
+      index: f.index,
+      path: f.path ? path.relative(row.dir, f.path) : '',
+      length: f.length,
+      completed_length: f.completedLength,
+      selected: f.selected,
+    }));
+  }
+
+  async detail(actor: Actor, id: number) {
+    const row = await this.getRow(actor, id);
+    const status = await this.aria2Status(row);
+    const bt = status?.bittorrent;
+    return {
+      ...repo.toTask(row),
+      detail: status
+        ? {
+            files: this.filesOf(row, status),
+            num_pieces: status.numPieces,
+            piece_length: status.pieceLength,
+            bitfield: status.bitfield ?? null,
+            connections: status.connections,
+            num_seeders: status.numSeeders,
+            seeder: status.seeder ?? null,
+            info_hash: status.infoHash ?? row.info_hash,
+            bittorrent: bt
+              ? {
+                  name: bt.info?.name ?? null,
+                  comment: bt.comment ?? null,
+                  creation_date: bt.creationDate ?? null,
+                  mode: bt.mode ?? null,
+                  announce_list: bt.announceList ?? [],
+                }
+              : null,
+          }
+        : null,
+    };
+  }
+
+  async files(actor: Actor, id: number): Promise<TaskFile[]> {
+    const row = await this.getRow(actor, id);
+    const status = await this.aria2Status(row);
+    if (status) return this.filesOf(row, status);
+    if (row.status === 'complete' && row.artifact_path) {
+      return [
+        {
+          index: 1,
+          path: row.artifact_path,
+          length: row.total_length,
+          completed_length: row.total_length,
+          selected: true,
+        },
+      ];
+    }
+    return [];
+  }
+
+  // ---- controlling --------------------------------------------------------------------------
+
+  private requireAria2(): void {
+    if (!this.ctx.aria2.connected) throw new DependencyError('aria2 is unavailable; try again shortly', 503);
+  }
+
+  async changeStatus(actor: Actor, id: number, action: 'pause' | 'resume' | 'stop'): Promise<Task> {
+    const row = await this.getRow(actor, id);
+    const now = nowIso();
+    let patch: repo.TaskPatch;
+    if (action === 'stop') {
+      if (!isCurrent(row.status)) throw new ConflictError('Only a current download can be stopped');
+      if (row.gid && row.status !== 'queued') {
+        this.requireAria2();
+        await this.ctx.aria2.forceRemove(row.gid).catch(() => undefined);
+      }
+      patch = { status: 'removed', download_speed: 0, upload_speed: 0, updated_at: now, finished_at: now };
+    } else if (action === 'pause') {
+      if (row.status !== 'active' && row.status !== 'waiting')
+        throw new ConflictError('Only an active or waiting download can be paused');
+      this.requireAria2();
+      await this.ctx.aria2.pause(row.gid!);
+      patch = { status: 'paused', download_speed: 0, upload_speed: 0, updated_at: now };
+    } else {
+      if (row.status !== 'paused') throw new ConflictError('Only a paused download can be resumed');
+      this.requireAria2();
+      await this.ctx.aria2.unpause(row.gid!);
+      const st = await this.ctx.aria2.tellStatus(row.gid!, ['status']).catch(() => null);
+      const s = st ? statusFromAria2(st.status) : 'waiting';
+      patch = { status: s === 'paused' ? 'waiting' : s, updated_at: now };
+    }
+    const updated = (await repo.updateTask(this.ctx.db, row.id, patch))!;
+    this.emitUpdate(updated);
+    return repo.toTask(updated);
+  }
+
+  async changePosition(
+    actor: Actor,
+    id: number,
+    position: number,
+    how: 'POS_SET' | 'POS_CUR' | 'POS_END',
+  ): Promise<number> {
+    const row = await this.getRow(actor, id);
+    if (row.status !== 'waiting' || !row.gid) throw new ConflictError('Only a waiting download can be moved');
+    this.requireAria2();
+    return Number(await this.ctx.aria2.changePosition(row.gid, position, how));
+  }
+
+  /** Stops a download in aria2 if it runs and forgets its result; errors are ignored (it may be gone). */
+  async forgetInAria2(gids: readonly (string | null)[]): Promise<void> {
+    const list = gids.filter((g): g is string => !!g);
+    if (list.length === 0 || !this.ctx.aria2.connected) return;
+    await this.ctx.aria2
+      .multicall(list.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
+      .catch(() => undefined);
+    // forceRemove takes effect a moment later; the result can be removed once the download stopped.
+    const deadline = Date.now() + 3000;
+    let pending = list;
+    while (pending.length > 0 && Date.now() < deadline) {
+      const removed = await this.ctx.aria2
+        .multicall(pending.map((gid) => ({ method: 'aria2.removeDownloadResult', params: [gid] })))
+        .catch(() => null);
+      if (!removed) return;
+      pending = pending.filter((_gid, i) => {
+        const r = removed[i]!;
+        // Still running: aria2 says it cannot remove an active result; gone or removed: done.
+        return !r.ok && !/not found/i.test(r.error.reason);
+      });
+      if (pending.length > 0) await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Deletes the files a task left: the finished artifact, or the partial download and its control file. */
+  private async deleteFilesOf(row: TaskRow, files: readonly { path: string }[]): Promise<number> {
+    if (row.status === 'complete' && row.artifact_path) {
+      return this.storage.removeArtifact(row.owner_id, row.artifact_path);
+    }
+    return this.storage.removeEntries(row.dir, Storage.topEntries(row.dir, files, row.name));
+  }
+
+  /** Everything to delete rows: stop in aria2, remove files when asked, keep the used space right. */
+  private async deleteRows(rows: TaskRow[], deleteFiles: boolean): Promise<void> {
+    if (rows.length === 0) return;
+    const filesByTask = new Map<number, { path: string }[]>();
+    if (deleteFiles && this.ctx.aria2.connected) {
+      const needFiles = rows.filter((r) => r.gid && r.status !== 'complete');
+      const got = await this.ctx.aria2
+        .multicall(needFiles.map((r) => ({ method: 'aria2.getFiles', params: [r.gid] })))
+        .catch(() => []);
+      needFiles.forEach((r, i) => {
+        const g = got[i];
+        if (g?.ok) filesByTask.set(r.id, (g.value as { path: string }[]) ?? []);
+      });
+    }
+    await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
+    const deltas = new Map<number, number>();
+    for (const row of rows) {
+      let delta = 0;
+      if (deleteFiles) {
+        await this.deleteFilesOf(row, filesByTask.get(row.id) ?? []);
+        delta = row.status === 'complete' ? -row.counted_bytes : 0;
+      } else if (row.status !== 'complete') {
+        // The partial file stays in the folder without a row to count it: the folder's total keeps it.
+        delta = row.completed_length;
+      }
+      deltas.set(row.owner_id, (deltas.get(row.owner_id) ?? 0) + delta);
+    }
+    await this.ctx.db.transaction().execute(async (trx) => {
+      for (const row of rows) await repo.deleteTask(trx, row.id);
+      for (const [owner, delta] of deltas) await repo.addUsedSpace(trx, owner, delta);
+    });
+    for (const row of rows) this.emitRemoved(row.owner_id, row.id);
+  }
+
+  async delete(actor: Actor, id: number, deleteFiles: boolean): Promise<void> {
+    const row = await this.getRow(actor, id);
+    if (row.replaced_by !== null) throw new ConflictError('This task is being retried');
+    await this.deleteRows([row], deleteFiles);
+  }
+
+  async clearHistory(actor: Actor, deleteFiles: boolean): Promise<number> {
+    const rows = await repo.listHistoryTasks(this.ctx.db, actor.id);
+    await this.deleteRows(rows, deleteFiles);
+    return rows.length;
+  }
+
+  /** Stops and forgets all of a user's downloads in aria2 (before the user is deleted). */
+  async forgetAllOf(userId: number): Promise<void> {
+    const rows = await repo.listTasksByOwner(this.ctx.db, userId);
+    await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
+  }
+
+  /** The used space and quota left of a user (for stats). */
+  async space(userId: number): Promise<{ used: number; quota: number; available: number }> {
+    const s = (await repo.usedSpace(this.ctx.db, userId)) ?? { quota: 0, used: 0 };
+    return { used: s.used, quota: s.quota, available: availableSpace(s.quota, s.used) };
+  }
+
+  isHistoryStatus(status: string): boolean {
+    return isHistory(status);
+  }
+}

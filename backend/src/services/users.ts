@@ -1,0 +1,188 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { User } from '../contracts/users.js';
+import { ConflictError, DependencyError, userNotFound } from '../domain/errors.js';
+import { generatePassword, hashPassword, hashSessionId } from '../domain/passwords.js';
+import { nowIso } from '../domain/time.js';
+import { deleteUserSessions } from '../repositories/sessions.js';
+import {
+  countUsers,
+  deleteUser,
+  findUserById,
+  findUserByUsername,
+  insertUser,
+  isUniqueViolation,
+  listUsers,
+  type UserPatch,
+  type UserRow,
+  updateUser,
+} from '../repositories/users.js';
+import type { Actor, ServiceContext } from './context.js';
+
+/** The API's view of a user row: never the hash, never the used space counter. */
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    is_admin: row.is_admin === 1,
+    quota: row.quota,
+    created_at: row.created_at,
+  };
+}
+
+export interface NewUser {
+  username: string;
+  password: string;
+  is_admin?: boolean;
+  quota?: number;
+}
+
+export interface UserUpdate {
+  username?: string;
+  password?: string;
+  is_admin?: boolean;
+  quota?: number;
+}
+
+/** What deleting a user needs from the tasks side: stop and forget their downloads in aria2. */
+export interface UserTasks {
+  forgetAllOf(userId: number): Promise<void>;
+}
+
+export const ADMIN_PASSWORD_FILE = 'admin-password.txt';
+
+const usernameTaken = () => new ConflictError('Username already exists');
+
+/** Accounts, for admins. Input shapes are already validated by the routes' zod contracts. */
+export class UsersService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly tasks: UserTasks,
+  ) {}
+
+  /**
+   * On a start with no users, creates the first admin. A generated password is shown once on stdout
+   * and kept in $DATA_DIR/admin-password.txt (mode 600); a later start changes nothing.
+   */
+  async ensureFirstAdmin(): Promise<void> {
+    if ((await countUsers(this.ctx.db)) > 0) return;
+    const { adminUsername, adminPassword, dataDir } = this.ctx.config;
+    const password = adminPassword ?? generatePassword(20);
+    // The first admin has no quota (0 = unlimited); they set everyone's limits.
+    await this.create({ username: adminUsername, password, is_admin: true, quota: 0 });
+    if (adminPassword) {
+      this.ctx.logger.info({ username: adminUsername }, 'created the first admin with ADMIN_PASSWORD');
+      return;
+    }
+    const file = path.join(dataDir, ADMIN_PASSWORD_FILE);
+    await fs.mkdir(dataDir, { recursive: true });
+    await fs.writeFile(file, `username: ${adminUsername}\npassword: ${password}\n`, { mode: 0o600 });
+    // writeFile's mode applies only to a new file; a leftover file keeps its old mode otherwise.
+    await fs.chmod(file, 0o600);
+    // Printed (not only logged) so it shows whatever the log level; the log line carries no password.
+    process.stdout.write(
+      `\nCreated the first admin account "${adminUsername}" with the generated password: ${password}\n` +
+        `It is also saved in ${file} (readable only by this user). Sign in, change it, then delete that file.\n\n`,
+    );
+    this.ctx.logger.info(
+      { username: adminUsername, file },
+      'created the first admin with a generated password',
+    );
+  }
+
+  async list(): Promise<User[]> {
+    return (await listUsers(this.ctx.db)).map(toUser);
+  }
+
+  async get(id: number): Promise<User> {
+    const row = await findUserById(this.ctx.db, id);
+    if (!row) throw userNotFound();
+    return toUser(row);
+  }
+
+  async create(input: NewUser): Promise<User> {
+    const { db, settings } = this.ctx;
+    if (await findUserByUsername(db, input.username)) throw usernameTaken();
+    const passwordHash = await hashPassword(input.password);
+    try {
+      const row = await insertUser(db, {
+        username: input.username,
+        password_hash: passwordHash,
+        is_admin: input.is_admin ? 1 : 0,
+        quota: input.quota ?? settings.get().default_quota,
+        created_at: nowIso(),
+      });
+      this.ctx.logger.info(
+        { userId: row.id, username: row.username, isAdmin: input.is_admin === true },
+        'user created',
+      );
+      return toUser(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw usernameTaken();
+      throw err;
+    }
+  }
+
+  /**
+   * Changes the given fields. A new password ends the user's sessions (all of them, or all but
+   * `keepSessionId` when admins reset their own). An admin cannot drop their own admin flag.
+   */
+  async update(actor: Actor, id: number, patch: UserUpdate, keepSessionId?: string): Promise<User> {
+    const { db } = this.ctx;
+    if (id === actor.id && patch.is_admin === false) {
+      throw new ConflictError('You cannot remove your own admin rights');
+    }
+    const current = await findUserById(db, id);
+    if (!current) throw userNotFound();
+    if (patch.username !== undefined && patch.username !== current.username) {
+      const other = await findUserByUsername(db, patch.username);
+      if (other && other.id !== id) throw usernameTaken();
+    }
+    const changes: UserPatch = {};
+    if (patch.username !== undefined) changes.username = patch.username;
+    if (patch.is_admin !== undefined) changes.is_admin = patch.is_admin ? 1 : 0;
+    if (patch.quota !== undefined) changes.quota = patch.quota;
+    if (patch.password !== undefined) changes.password_hash = await hashPassword(patch.password);
+    try {
+      const row = await db.transaction().execute(async (trx) => {
+        const updated = await updateUser(trx, id, changes);
+        if (updated && patch.password !== undefined) {
+          const keep = id === actor.id && keepSessionId ? hashSessionId(keepSessionId) : null;
+          await deleteUserSessions(trx, id, keep);
+        }
+        return updated;
+      });
+      if (!row) throw userNotFound();
+      this.ctx.logger.info(
+        { userId: id, by: actor.id, fields: Object.keys(patch).filter((k) => k !== 'password') },
+        patch.password !== undefined ? 'user updated; password reset' : 'user updated',
+      );
+      return toUser(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw usernameTaken();
+      throw err;
+    }
+  }
+
+  /**
+   * Stops and forgets the user's downloads in aria2, deletes the row (sessions and task rows go with it
+   * by foreign key) and, with deleteFiles, their folder.
+   */
+  async delete(actor: Actor, id: number, deleteFiles: boolean): Promise<void> {
+    const { db, config, logger } = this.ctx;
+    if (id === actor.id) throw new ConflictError('You cannot delete your own account');
+    if (!(await findUserById(db, id))) throw userNotFound();
+    await this.tasks.forgetAllOf(id);
+    if (!(await deleteUser(db, id))) throw userNotFound();
+    logger.info({ userId: id, by: actor.id, deleteFiles }, 'user deleted');
+    if (!deleteFiles) return;
+    const folder = path.join(config.downloadDir, String(id));
+    try {
+      await fs.rm(folder, { recursive: true, force: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+      logger.error({ userId: id, code }, 'could not remove a deleted user folder');
+      throw new DependencyError(`The user was deleted, but their folder could not be removed (${code})`);
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../../src/domain/errors.js';
+import { hashSessionId } from '../../src/domain/passwords.js';
+import { AuthService, FailureWindow, TOO_MANY_ATTEMPTS } from '../../src/services/auth.js';
+import { UsersService } from '../../src/services/users.js';
+import { type UnitContext, unitContext } from './auth-test-context.js';
+
+const PASSWORD = 'alice-password-1';
+const noTasks = { forgetAllOf: async () => undefined };
+
+/** Rejection of a promise, for asserting on the error's class and fields. */
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('FailureWindow', () => {
+  it('allows up to the limit, then answers the seconds until the oldest failure leaves the window', () => {
+    let now = 1_000_000;
+    const w = new FailureWindow(3, 60_000, 100, () => now);
+    w.add('k');
+    now += 10_000;
+    w.add('k');
+    expect(w.retryAfter('k')).toBe(0);
+    w.add('k');
+    expect(w.retryAfter('k')).toBe(50);
+    now += 49_500;
+    expect(w.retryAfter('k')).toBe(1);
+    now += 500;
+    expect(w.retryAfter('k')).toBe(0);
+    expect(w.retryAfter('other')).toBe(0);
+  });
+
+  it('takes back one failure with remove and all with clear', () => {
+    const now = 5_000;
+    const w = new FailureWindow(2, 60_000, 100, () => now);
+    const at = w.add('k');
+    w.add('k');
+    expect(w.retryAfter('k')).toBeGreaterThan(0);
+    w.remove('k', at);
+    expect(w.retryAfter('k')).toBe(0);
+    w.add('k');
+    w.clear('k');
+    expect(w.retryAfter('k')).toBe(0);
+    expect(w.size).toBe(0);
+  });
+
+  it('stays bounded: beyond maxKeys the least recently failed keys are forgotten', () => {
+    const now = 0;
+    const w = new FailureWindow(1, 60_000, 100, () => now);
+    w.add('first');
+    for (let i = 0; i < 500; i++) w.add(`k${i}`);
+    expect(w.size).toBeLessThanOrEqual(100);
+    expect(w.retryAfter('first')).toBe(0);
+    expect(w.retryAfter('k499')).toBeGreaterThan(0);
+  });
+});
+
+describe('AuthService', () => {
+  let u: UnitContext;
+  let now: number;
+  let auth: AuthService;
+  let users: UsersService;
+
+  beforeEach(async () => {
+    u = await unitContext({ SESSION_TTL_DAYS: '1' });
+    now = Date.parse('2026-01-23T10:00:00Z');
+    auth = new AuthService(u.ctx, { now: () => now });
+    users = new UsersService(u.ctx, noTasks);
+    await users.create({ username: 'alice', password: PASSWORD });
+  });
+  afterEach(async () => {
+    await u.close();
+  });
+
+  it('signs in, stores only the hash of the session id, and resolves the cookie to the user', async () => {
+    const { user, sessionId, expiresAt } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    expect(user).toMatchObject({ username: 'alice', is_admin: false });
+    expect(Object.keys(user).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
+    expect(expiresAt.getTime()).toBe(now + 24 * 3600 * 1000);
+    const rows = await u.db.selectFrom('sessions').selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.id_hash).toBe(hashSessionId(sessionId));
+    expect(JSON.stringify(rows)).not.toContain(sessionId);
+    expect(await auth.authenticate(sessionId)).toEqual({
+      id: user.id,
+      username: 'alice',
+      is_admin: false,
+      quota: user.quota,
+    });
+  });
+
+  it('accepts the username in any case, since names are case-insensitive', async () => {
+    const { user } = await auth.login('ALICE', PASSWORD, '10.0.0.1');
+    expect(user.username).toBe('alice');
+  });
+
+  it('answers a wrong password and an unknown user with the same 401 sentence', async () => {
+    const wrong = await failure(auth.login('alice', 'not-the-password', '10.0.0.1'));
+    const unknown = await failure(auth.login('nobody', PASSWORD, '10.0.0.1'));
+    for (const err of [wrong, unknown]) {
+      expect(err).toBeInstanceOf(NotAuthenticatedError);
+      expect((err as NotAuthenticatedError).detail).toBe('Invalid username or password');
+    }
+    expect(await u.db.selectFrom('sessions').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('rejects unknown, malformed and expired session ids; an expired session is deleted', async () => {
+    expect(await auth.authenticate('x'.repeat(43))).toBeNull();
+    expect(await auth.authenticate('short')).toBeNull();
+    const { sessionId } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    now += 24 * 3600 * 1000;
+    expect(await auth.authenticate(sessionId)).toBeNull();
+    expect(await u.db.selectFrom('sessions').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('slides the expiry forward on use', async () => {
+    const { sessionId } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    // Used every 20 hours for three days: each use pushes the 24-hour expiry forward.
+    for (let i = 0; i < 4; i++) {
+      now += 20 * 3600 * 1000;
+      expect(await auth.authenticate(sessionId)).not.toBeNull();
+    }
+    const row = await u.db.selectFrom('sessions').selectAll().executeTakeFirstOrThrow();
+    expect(row.expires_at).toBe(now + 24 * 3600 * 1000);
+  });
+
+  it('logout ends the session', async () => {
+    const { sessionId } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    await auth.logout(sessionId);
+    expect(await auth.authenticate(sessionId)).toBeNull();
+  });
+
+  it('a deleted user takes their sessions along', async () => {
+    const admin = await users.create({ username: 'root', password: PASSWORD, is_admin: true });
+    const { user, sessionId } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    await users.delete({ ...admin, quota: 0 }, user.id, false);
+    expect(await auth.authenticate(sessionId)).toBeNull();
+    expect(await u.db.selectFrom('sessions').selectAll().execute()).toHaveLength(0);
+  });
+
+  it('locks a username after 10 failures in 15 minutes, even for the right password, until the window passes', async () => {
+    for (let i = 0; i < 10; i++) {
+      // Each from another address, so only the per-username counter can be what stops it.
+      expect(await failure(auth.login('alice', `wrong-${i}`, `10.0.1.${i}`))).toBeInstanceOf(NotAuthenticatedError);
+      now += 1000;
+    }
+    const blocked = await failure(auth.login('Alice', PASSWORD, '10.0.2.1'));
+    expect(blocked).toBeInstanceOf(TooManyRequestsError);
+    expect((blocked as TooManyRequestsError).detail).toBe(TOO_MANY_ATTEMPTS);
+    // The first failure was 10 s before the last one; the window is 15 minutes from it.
+    expect((blocked as TooManyRequestsError).retryAfterSeconds).toBe(15 * 60 - 10);
+    // Other accounts are unaffected.
+    await users.create({ username: 'bob', password: PASSWORD });
+    await expect(auth.login('bob', PASSWORD, '10.0.2.1')).resolves.toMatchObject({ user: { username: 'bob' } });
+
+    now += 15 * 60 * 1000;
+    await expect(auth.login('alice', PASSWORD, '10.0.2.1')).resolves.toMatchObject({ user: { username: 'alice' } });
+  });
+
+  it('counts unknown usernames too, so guessing names is limited the same way', async () => {
+    for (let i = 0; i < 10; i++) await failure(auth.login('ghost', PASSWORD, `10.0.1.${i}`));
+    expect(await failure(auth.login('ghost', PASSWORD, '10.0.2.1'))).toBeInstanceOf(TooManyRequestsError);
+  });
+
+  it('limits failures per address across usernames', async () => {
+    const limited = new AuthService(u.ctx, { now: () => now, limits: { perAddress: 5 } });
+    for (let i = 0; i < 5; i++) await failure(limited.login(`user${i}`, 'wrong-password', '192.0.2.7'));
+    const blocked = await failure(limited.login('alice', PASSWORD, '192.0.2.7'));
+    expect(blocked).toBeInstanceOf(TooManyRequestsError);
+    expect((blocked as TooManyRequestsError).retryAfterSeconds).toBeGreaterThan(0);
+    // Another address still signs in.
+    await expect(limited.login('alice', PASSWORD, '192.0.2.8')).resolves.toBeTruthy();
+  });
+
+  it('does not let parallel guesses slip past the limit', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) => auth.login('alice', `guess-${i}`, `10.0.3.${i}`)),
+    );
+    const reasons = results.map((r) => (r.status === 'rejected' ? r.reason : null));
+    expect(reasons.filter((e) => e instanceof NotAuthenticatedError)).toHaveLength(10);
+    expect(reasons.filter((e) => e instanceof TooManyRequestsError)).toHaveLength(15);
+  });
+
+  it('a successful sign-in clears the username counter', async () => {
+    for (let i = 0; i < 9; i++) await failure(auth.login('alice', 'wrong-password', '10.0.0.1'));
+    await auth.login('alice', PASSWORD, '10.0.0.1');
+    for (let i = 0; i < 9; i++) {
+      expect(await failure(auth.login('alice', 'wrong-password', '10.0.0.2'))).toBeInstanceOf(NotAuthenticatedError);
+    }
+  });
+
+  it('changes the password, keeps the current session and ends the others', async () => {
+    const first = await auth.login('alice', PASSWORD, '10.0.0.1');
+    const second = await auth.login('alice', PASSWORD, '10.0.0.2');
+    const actor = (await auth.authenticate(first.sessionId))!;
+    await auth.changePassword(actor, PASSWORD, 'new-password-2', first.sessionId);
+    expect(await auth.authenticate(first.sessionId)).not.toBeNull();
+    expect(await auth.authenticate(second.sessionId)).toBeNull();
+    expect(await failure(auth.login('alice', PASSWORD, '10.0.0.3'))).toBeInstanceOf(NotAuthenticatedError);
+    await expect(auth.login('alice', 'new-password-2', '10.0.0.3')).resolves.toBeTruthy();
+  });
+
+  it('refuses a wrong current password with 403 and counts it towards the lock', async () => {
+    const { sessionId } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    const actor = (await auth.authenticate(sessionId))!;
+    const err = await failure(auth.changePassword(actor, 'wrong-password', 'new-password-2', sessionId));
+    expect(err).toBeInstanceOf(ForbiddenError);
+    expect((err as ForbiddenError).detail).toBe('Current password is incorrect');
+    for (let i = 0; i < 9; i++) await failure(auth.changePassword(actor, 'wrong-password', 'new-password-2', sessionId));
+    expect(await failure(auth.changePassword(actor, PASSWORD, 'new-password-2', sessionId))).toBeInstanceOf(
+      TooManyRequestsError,
+    );
+    // Nothing changed: the old password is still the password once the window has passed.
+    now += 15 * 60 * 1000;
+    await expect(auth.login('alice', PASSWORD, '10.0.0.1')).resolves.toBeTruthy();
+  });
+
+  it('never logs a password or a session id', async () => {
+    const { sessionId } = await auth.login('alice', PASSWORD, '10.0.0.1');
+    await failure(auth.login('alice', 'typed-wrong-password', '10.0.0.1'));
+    await failure(auth.login('my-password-in-the-name-field', 'x', '10.0.0.1'));
+    const actor = (await auth.authenticate(sessionId))!;
+    await auth.changePassword(actor, PASSWORD, 'brand-new-password', sessionId);
+    const logged = u.logger.text;
+    expect(logged).toContain('failed sign-in');
+    for (const secret of [PASSWORD, 'typed-wrong-password', 'brand-new-password', sessionId, 'my-password-in-the-name-field']) {
+      expect(logged).not.toContain(secret);
+    }
+    expect(logged).not.toContain('$argon2');
+  });
+});

@@ -1,0 +1,156 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_SETTINGS, GiB, loadConfig } from '../../src/config/index.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it.each<[Record<string, string>, string]>([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '-1' }, 'PORT'],
+    [{ SESSION_TTL_DAYS: '-1' }, 'SESSION_TTL_DAYS'],
+    [{ SESSION_TTL_DAYS: '0' }, 'SESSION_TTL_DAYS'],
+    [{ SESSION_TTL_DAYS: 'week' }, 'SESSION_TTL_DAYS'],
+    [{ MAX_TASK_SIZE: '1GB' }, 'MAX_TASK_SIZE'],
+    [{ MIN_FREE_DISK: '-5' }, 'MIN_FREE_DISK'],
+    [{ DEFAULT_QUOTA: '1.5' }, 'DEFAULT_QUOTA'],
+    [{ DEFAULT_QUOTA: '99999999999999999999' }, 'DEFAULT_QUOTA'],
+    [{ ARIA2_RPC_URL: 'ftp://x' }, 'ARIA2_RPC_URL'],
+    [{ ARIA2_RPC_URL: '127.0.0.1:6800' }, 'ARIA2_RPC_URL'],
+    [{ ALLOW_PRIVATE_NETWORK: 'maybe' }, 'ALLOW_PRIVATE_NETWORK'],
+    [{ COOKIE_SECURE: 'on' }, 'COOKIE_SECURE'],
+    [{ TRUST_PROXY: '2' }, 'TRUST_PROXY'],
+    [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+    [{ ADMIN_USERNAME: 'a b' }, 'ADMIN_USERNAME'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ ALLOWED_ORIGINS: 'not-an-origin' }, 'ALLOWED_ORIGINS'],
+    [{ ALLOWED_ORIGINS: 'https://ok.example,https://bad.example/path' }, 'ALLOWED_ORIGINS'],
+    [{ ARIA2_RPC_SECRET: 'secret' }, 'ARIA2_RPC_SECRET'],
+  ])('%o gives one line naming %s', (env, variable) => {
+    const err = configError(env);
+    expect(err.message).toMatch(new RegExp(`^Invalid ${variable}\\b`));
+    expect(err.message).not.toContain('\n');
+    expect(err.message.length).toBeGreaterThan(`Invalid ${variable}`.length + 5);
+  });
+
+  it('names the first bad variable when several are bad, whatever else is set', () => {
+    expect(configError({ PORT: '8080', LOG_LEVEL: 'loud', DATA_DIR: '/tmp/x' }).message).toMatch(/^Invalid LOG_LEVEL/);
+  });
+
+  it('explains the secret without a URL', () => {
+    expect(configError({ ARIA2_RPC_SECRET: 'secret' }).message).toContain('ARIA2_RPC_URL');
+  });
+
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    const dataDir = path.resolve('./data');
+    expect(c).toEqual({
+      host: '127.0.0.1',
+      port: 8000,
+      dataDir,
+      downloadDir: path.join(dataDir, 'downloads'),
+      databaseFile: path.join(dataDir, 'controller.db'),
+      aria2RpcUrl: null,
+      aria2RpcSecret: null,
+      allowedOrigins: [],
+      cookieSecure: false,
+      trustProxy: false,
+      sessionTtlMs: 7 * 24 * 3600 * 1000,
+      adminUsername: 'admin',
+      adminPassword: null,
+      settingsSeed: {},
+      logLevel: 'info',
+    });
+    expect(DEFAULT_SETTINGS).toEqual({
+      max_task_size: 10 * GiB,
+      min_free_disk: GiB,
+      default_quota: 100 * GiB,
+      allow_private_network: false,
+      max_concurrent_downloads: 5,
+      max_overall_download_limit: 0,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '', ARIA2_RPC_URL: '' })).toMatchObject({
+      port: 8000,
+      logLevel: 'info',
+      aria2RpcUrl: null,
+    });
+  });
+
+  it('reads every variable that is set', () => {
+    const c = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      DATA_DIR: '/srv/aria',
+      DOWNLOAD_DIR: '/mnt/downloads',
+      ARIA2_RPC_URL: 'http://127.0.0.1:6800/jsonrpc',
+      ARIA2_RPC_SECRET: 's3cret',
+      ALLOWED_ORIGINS: 'https://a.example, http://b.example:8080/',
+      COOKIE_SECURE: 'true',
+      TRUST_PROXY: 'yes',
+      SESSION_TTL_DAYS: '1.5',
+      ADMIN_USERNAME: 'root.admin',
+      ADMIN_PASSWORD: 'long-enough',
+      ALLOW_PRIVATE_NETWORK: '1',
+      MAX_TASK_SIZE: '1024',
+      MIN_FREE_DISK: '0',
+      DEFAULT_QUOTA: '2048',
+      LOG_LEVEL: 'debug',
+    });
+    expect(c).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      dataDir: '/srv/aria',
+      downloadDir: '/mnt/downloads',
+      databaseFile: '/srv/aria/controller.db',
+      aria2RpcUrl: 'http://127.0.0.1:6800/jsonrpc',
+      aria2RpcSecret: 's3cret',
+      allowedOrigins: ['https://a.example', 'http://b.example:8080'],
+      cookieSecure: true,
+      trustProxy: true,
+      sessionTtlMs: 1.5 * 24 * 3600 * 1000,
+      adminUsername: 'root.admin',
+      adminPassword: 'long-enough',
+      settingsSeed: { allow_private_network: true, max_task_size: 1024, min_free_disk: 0, default_quota: 2048 },
+      logLevel: 'debug',
+    });
+  });
+
+  it('seeds only the settings whose variable is set', () => {
+    expect(loadConfig({ ALLOW_PRIVATE_NETWORK: 'false' }).settingsSeed).toEqual({ allow_private_network: false });
+  });
+
+  it('accepts ws:// and https:// aria2 URLs', () => {
+    expect(loadConfig({ ARIA2_RPC_URL: 'ws://10.0.0.2:6800/jsonrpc' }).aria2RpcUrl).toBe('ws://10.0.0.2:6800/jsonrpc');
+    expect(loadConfig({ ARIA2_RPC_URL: 'https://aria.example/jsonrpc' }).aria2RpcUrl).toBe('https://aria.example/jsonrpc');
+  });
+
+  it('returns a frozen object, nested lists included', () => {
+    const c = loadConfig({ ALLOWED_ORIGINS: 'https://a.example', MAX_TASK_SIZE: '10' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.allowedOrigins)).toBe(true);
+    expect(Object.isFrozen(c.settingsSeed)).toBe(true);
+    expect(() => {
+      (c as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.allowedOrigins as string[]).push('https://evil.example');
+    }).toThrow(TypeError);
+    expect(() => {
+      (c.settingsSeed as { max_task_size?: number }).max_task_size = 1;
+    }).toThrow(TypeError);
+    expect(c.port).toBe(8000);
+    expect(c.settingsSeed.max_task_size).toBe(10);
+  });
+});

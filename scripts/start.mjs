@@ -1,0 +1,21 @@
+// `npm start`: install what is missing, build the UI when stale, then run the controller.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ensureAria2, ensureDependencies, ensureUiBuilt, root } from './setup.mjs';
+
+try {
+  ensureAria2();
+  ensureDependencies();
+  ensureUiBuilt();
+} catch (err) {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
+
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'backend', 'src', 'main.ts')], {
+  stdio: 'inherit',
+  cwd: root,
+  env: process.env,
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
