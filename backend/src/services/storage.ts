@@ -65,10 +65,16 @@ export class Storage {
         await fs.access(to);
       } catch {
         await fs.rename(from, to);
+        await this.removeIfEmpty(dir);
         return name;
       }
     }
     throw new Error('no free name for the finished download');
+  }
+
+  /** Removes a task's own folder under `.incomplete/` once nothing is left in it. */
+  async removeIfEmpty(dir: string): Promise<void> {
+    await fs.rmdir(dir).catch(() => undefined);
   }
 
   /** Removes a download's entries (and aria2's control files) from `dir`; returns the bytes freed. */
@@ -82,6 +88,7 @@ export class Storage {
         await fs.rm(target, { recursive: true, force: true });
       }
     }
+    await this.removeIfEmpty(dir);
     return freed;
   }
 

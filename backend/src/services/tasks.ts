@@ -131,9 +131,10 @@ export class TasksService {
     fields: { uri: string; name: string | null; options: TaskOptions | undefined },
   ): repo.NewTaskRow {
     const now = nowIso();
+    const gid = newGid();
     return {
       owner_id: actor.id,
-      gid: newGid(),
+      gid,
       uri: fields.uri,
       display_uri: fields.uri === TORRENT_URI ? TORRENT_URI : maskUri(fields.uri),
       status: 'queued',
@@ -141,7 +142,9 @@ export class TasksService {
       created_at: now,
       updated_at: now,
       options: JSON.stringify(fields.options ?? {}),
-      dir: this.storage.incompleteDir(actor.id),
+      // A folder of its own: two downloads of the same name never share a file or a control file,
+      // and a retry reuses it to resume.
+      dir: path.join(this.storage.incompleteDir(actor.id), gid),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
     };
   }
