@@ -8,8 +8,8 @@ import { maskUrisIn } from '../domain/uri.js';
 export type TaskRow = Selectable<TasksTable>;
 export type NewTaskRow = Insertable<TasksTable>;
 export type TaskPatch = Updateable<TasksTable>;
-/** Kysely's transaction and the database both run queries. */
-type Runner = Pick<Db, 'selectFrom' | 'insertInto' | 'updateTable' | 'deleteFrom'>;
+/** The database or a transaction on it (a Kysely Transaction is a Kysely too). */
+type Runner = Db;
 
 /** The API's view of a row: credentials masked, internal columns dropped. */
 export function toTask(row: TaskRow): Task {
@@ -226,4 +226,97 @@ export async function usedSpace(
     .executeTakeFirst();
   if (!user) return undefined;
   return { quota: user.quota, used: user.used_space + (await partialBytes(db, ownerId)) };
+}
+
+// ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------
+
+const CHUNK = 500;
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Claims failed or stopped tasks for a retry (replaced_by = -1 until the new row exists). The
+ * conditional update is what makes concurrent retries of one task exclusive. Returns the claimed ids.
+ */
+export async function claimForRetry(
+  db: Runner,
+  ownerId: number,
+  ids: readonly number[],
+): Promise<Set<number>> {
+  const claimed = new Set<number>();
+  for (const part of chunks(ids)) {
+    const rows = await db
+      .updateTable('tasks')
+      .set({ replaced_by: -1 })
+      .where('owner_id', '=', ownerId)
+      .where('id', 'in', part)
+      .where('replaced_by', 'is', null)
+      .where('status', 'in', ['error', 'removed'])
+      .returning('id')
+      .execute();
+    for (const r of rows) claimed.add(r.id);
+  }
+  return claimed;
+}
+
+/** Points each claimed old row at the new row that carries `retry_of` = its id. */
+export async function linkReplacements(db: Runner, oldIds: readonly number[]): Promise<void> {
+  for (const part of chunks(oldIds)) {
+    await db
+      .updateTable('tasks')
+      .set((eb) => ({
+        replaced_by: eb
+          .selectFrom('tasks as fresh')
+          .select('fresh.id')
+          .whereRef('fresh.retry_of', '=', 'tasks.id')
+          .limit(1),
+      }))
+      .where('id', 'in', part)
+      .execute();
+  }
+}
+
+export interface ReplacementOutcome {
+  newId: number;
+  status: string;
+  total_length: number;
+  completed_length: number;
+  error: string | null;
+  finished_at: string | null;
+}
+
+/** Finishes retries: the new rows take aria2's status and lose `retry_of`, the old rows go. */
+export async function completeReplacements(
+  db: Runner,
+  done: readonly ReplacementOutcome[],
+  oldIds: readonly number[],
+  now: string,
+): Promise<void> {
+  for (const part of chunks(done, 200)) {
+    const values = sql.join(
+      part.map(
+        (d) =>
+          sql`(${d.newId}, ${d.status}, ${d.total_length}, ${d.completed_length}, ${d.error}, ${d.finished_at})`,
+      ),
+    );
+    await sql`UPDATE tasks SET status = v.column2, total_length = v.column3, completed_length = v.column4,
+        error = v.column5, finished_at = v.column6, retry_of = NULL, updated_at = ${now}
+      FROM (VALUES ${values}) AS v WHERE tasks.id = v.column1`.execute(db);
+  }
+  for (const part of chunks(oldIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
+}
+
+/** Undoes claims whose new download aria2 did not take: the new rows go, the old rows are free again. */
+export async function undoReplacements(
+  db: Runner,
+  newIds: readonly number[],
+  oldIds: readonly number[],
+): Promise<void> {
+  for (const part of chunks(newIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
+  for (const part of chunks(oldIds)) {
+    await db.updateTable('tasks').set({ replaced_by: null }).where('id', 'in', part).execute();
+  }
 }

@@ -44,40 +44,33 @@ export async function handOver(
     }
     return { method: 'aria2.addUri', params: [[row.uri], options] };
   });
-  let added: MulticallResult[];
+  // Each addUri is followed in the same multicall by a tellStatus of the gid chosen for it, so one
+  // round trip both hands the downloads over and learns their statuses.
+  const STATUS_KEYS = ['gid', 'status', 'totalLength', 'completedLength', 'errorMessage', 'errorCode'];
+  const paired = calls.flatMap((call, i) => [
+    call,
+    { method: 'aria2.tellStatus', params: [rows[i]!.gid, STATUS_KEYS] },
+  ]);
+  let answers: MulticallResult[];
   try {
-    added = await aria2.multicall(calls);
+    answers = await aria2.multicall(paired);
   } catch (err) {
     const reason = err instanceof Error && 'reason' in err ? String(err.reason) : String(err);
     for (const row of rows) results.set(row.id, { ok: false, reason });
     return results;
   }
-  const gids: string[] = [];
   rows.forEach((row, i) => {
-    const r = added[i]!;
-    if (r.ok) gids.push(String(r.value));
-    else results.set(row.id, { ok: false, reason: r.error.reason });
-  });
-  const statuses = new Map<string, Aria2Status>();
-  try {
-    const told = await aria2.multicall(
-      gids.map((gid) => ({
-        method: 'aria2.tellStatus',
-        params: [gid, ['gid', 'status', 'totalLength', 'completedLength', 'errorMessage', 'errorCode']],
-      })),
-    );
-    told.forEach((t, i) => {
-      if (t.ok) statuses.set(gids[i]!, parseStatus(t.value));
-    });
-  } catch {
-    // The statuses follow with the next sync pass.
-  }
-  rows.forEach((row, i) => {
-    const r = added[i]!;
-    if (r.ok) {
-      const gid = String(r.value);
-      results.set(row.id, { ok: true, gid, status: statuses.get(gid) ?? null });
+    const added = answers[2 * i]!;
+    const told = answers[2 * i + 1];
+    if (!added.ok) {
+      results.set(row.id, { ok: false, reason: added.error.reason });
+      return;
     }
+    results.set(row.id, {
+      ok: true,
+      gid: String(added.value),
+      status: told?.ok ? parseStatus(told.value) : null,
+    });
   });
   return results;
 }

@@ -18,7 +18,7 @@ import { mapLimit, type TasksService } from './tasks.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
 const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
-const HEAD_CONCURRENCY = 16;
+const HEAD_CONCURRENCY = 32;
 
 /** A test-only hook: throws at a named point of a retry to prove a crash there is repaired. */
 export type CrashPoint = 'after-handover';
@@ -91,7 +91,7 @@ export class RetryService {
     }
 
     // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own.
-    let checked: TaskRow[] = [];
+    const checked: TaskRow[] = [];
     if (candidates.length > 0) {
       const limits = await this.tasks.spaceLimits(actor.id);
       const sizes = await mapLimit(candidates, HEAD_CONCURRENCY, (row) => this.tasks.probe(row.uri));
@@ -106,26 +106,28 @@ export class RetryService {
       });
     }
 
-    // Claim: the old row gets replaced_by, the new row is inserted with retry_of, in one transaction.
-    // The conditional update is what makes concurrent retries of one task exclusive.
+    // Claim: the old rows get replaced_by, the new rows are inserted with retry_of and a gid chosen
+    // here, in one transaction; the conditional claim is what makes concurrent retries exclusive.
     const now = nowIso();
     const pairs = await this.ctx.db.transaction().execute(async (trx) => {
-      const out: { old: TaskRow; fresh: TaskRow }[] = [];
+      const claimed = await repo.claimForRetry(
+        trx,
+        actor.id,
+        checked.map((r) => r.id),
+      );
       for (const old of checked) {
-        const claimed = await trx
-          .updateTable('tasks')
-          .set({ replaced_by: -1 })
-          .where('id', '=', old.id)
-          .where('owner_id', '=', actor.id)
-          .where('replaced_by', 'is', null)
-          .where('status', 'in', ['error', 'removed'])
-          .executeTakeFirst();
-        if (Number(claimed.numUpdatedRows) !== 1) {
-          const now = await repo.getTask(trx, actor.id, old.id);
-          fail(old.id, now ? new ConflictError(NOT_RETRYABLE_SENTENCE) : taskNotFound());
-          continue;
-        }
-        const fresh = await repo.insertTask(trx, {
+        if (claimed.has(old.id)) continue;
+        fail(
+          old.id,
+          (await repo.getTask(trx, actor.id, old.id))
+            ? new ConflictError(NOT_RETRYABLE_SENTENCE)
+            : taskNotFound(),
+        );
+      }
+      const olds = checked.filter((r) => claimed.has(r.id));
+      const fresh = await repo.insertTasks(
+        trx,
+        olds.map((old) => ({
           owner_id: old.owner_id,
           gid: newGid(),
           uri: old.uri,
@@ -139,13 +141,15 @@ export class RetryService {
           dir: old.dir,
           info_hash: old.info_hash,
           retry_of: old.id,
-        });
-        await repo.updateTask(trx, old.id, { replaced_by: fresh.id });
-        out.push({ old, fresh });
-      }
-      return out;
+        })),
+      );
+      await repo.linkReplacements(
+        trx,
+        olds.map((o) => o.id),
+      );
+      const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
+      return olds.map((old) => ({ old, fresh: byOld.get(old.id)! }));
     });
-    checked = [];
 
     // Step 4: the new downloads, in one multicall.
     for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
@@ -156,27 +160,49 @@ export class RetryService {
       );
       if (this.crashAt === 'after-handover') throw new Error('injected crash after the hand-over');
 
-      // Steps 5 and 6 in one transaction: successes replace the old row, failures undo the claim.
-      const done = await this.ctx.db.transaction().execute(async (trx) => {
-        const replaced: { old: TaskRow; fresh: TaskRow }[] = [];
-        for (const { old, fresh } of pairs) {
-          const r = handed.get(fresh.id)!;
-          if (r.ok) {
-            const patch = { ...this.tasks.statusPatch(r.gid, r.status, nowIso()), retry_of: null };
-            const stored = (await repo.updateTask(trx, fresh.id, patch))!;
-            await repo.deleteTask(trx, old.id);
-            replaced.push({ old, fresh: stored });
-          } else {
-            await repo.deleteTask(trx, fresh.id);
-            await repo.updateTask(trx, old.id, { replaced_by: null });
-            fail(old.id, new DependencyError(`Failed to create aria2 task: ${maskUrisIn(r.reason)}`, 500));
-          }
+      // Steps 5 and 6 in one transaction: successes replace the old rows, failures undo their claims.
+      const finishedAt = nowIso();
+      const done: { old: TaskRow; fresh: TaskRow }[] = [];
+      const failed: { old: TaskRow; fresh: TaskRow }[] = [];
+      const outcomes: repo.ReplacementOutcome[] = [];
+      for (const pair of pairs) {
+        const r = handed.get(pair.fresh.id)!;
+        if (!r.ok) {
+          failed.push(pair);
+          fail(pair.old.id, new DependencyError(`Failed to create aria2 task: ${maskUrisIn(r.reason)}`, 500));
+          continue;
         }
-        return replaced;
+        const patch = this.tasks.statusPatch(r.gid, r.status, finishedAt);
+        const fresh = { ...pair.fresh, ...patch, retry_of: null } as TaskRow;
+        outcomes.push({
+          newId: fresh.id,
+          status: fresh.status,
+          total_length: fresh.total_length,
+          completed_length: fresh.completed_length,
+          error: fresh.error,
+          finished_at: fresh.finished_at,
+        });
+        done.push({ old: pair.old, fresh });
+      }
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await repo.completeReplacements(
+          trx,
+          outcomes,
+          done.map((d) => d.old.id),
+          finishedAt,
+        );
+        await repo.undoReplacements(
+          trx,
+          failed.map((f) => f.fresh.id),
+          failed.map((f) => f.old.id),
+        );
       });
 
       // The old downloads leave aria2 (errors ignored: they may be long gone).
-      await this.tasks.forgetInAria2(done.flatMap(({ old }) => [old.gid, old.origin_gid]));
+      await this.tasks.forgetInAria2(
+        done.flatMap(({ old }) => [old.gid, old.origin_gid]),
+        { stopped: true },
+      );
       for (const { old, fresh } of done) {
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
         this.tasks.emitRemoved(old.owner_id, old.id);

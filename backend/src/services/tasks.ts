@@ -399,26 +399,41 @@ export class TasksService {
   }
 
   /** Stops a download in aria2 if it runs and forgets its result; errors are ignored (it may be gone). */
-  async forgetInAria2(gids: readonly (string | null)[]): Promise<void> {
+  async forgetInAria2(gids: readonly (string | null)[], { stopped = false } = {}): Promise<void> {
     const list = gids.filter((g): g is string => !!g);
     if (list.length === 0 || !this.ctx.aria2.connected) return;
-    await this.ctx.aria2
-      .multicall(list.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
-      .catch(() => undefined);
+    // Downloads known to have stopped (failed or stopped tasks) need no forceRemove.
+    if (!stopped) {
+      await this.ctx.aria2
+        .multicall(list.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
+        .catch(() => undefined);
+    }
     // forceRemove takes effect a moment later; the result can be removed once the download stopped.
     const deadline = Date.now() + 3000;
     let pending = list;
-    while (pending.length > 0 && Date.now() < deadline) {
+    while (pending.length > 0) {
       const removed = await this.ctx.aria2
         .multicall(pending.map((gid) => ({ method: 'aria2.removeDownloadResult', params: [gid] })))
         .catch(() => null);
       if (!removed) return;
-      pending = pending.filter((_gid, i) => {
-        const r = removed[i]!;
-        // Still running: aria2 says it cannot remove an active result; gone or removed: done.
-        return !r.ok && !/not found/i.test(r.error.reason);
+      const failed = pending.filter((_gid, i) => !removed[i]!.ok);
+      if (failed.length === 0 || Date.now() > deadline) return;
+      // aria2 gives one message for "unknown" and "still running": ask which.
+      const told = await this.ctx.aria2
+        .multicall(failed.map((gid) => ({ method: 'aria2.tellStatus', params: [gid, ['status']] })))
+        .catch(() => null);
+      if (!told) return;
+      const running = failed.filter((_gid, i) => {
+        const t = told[i]!;
+        return t.ok && ['active', 'waiting', 'paused'].includes((t.value as { status: string }).status);
       });
-      if (pending.length > 0) await new Promise((r) => setTimeout(r, 50));
+      if (running.length > 0) {
+        await this.ctx.aria2
+          .multicall(running.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
+          .catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      pending = running;
     }
   }
 

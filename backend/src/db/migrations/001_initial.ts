@@ -49,6 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE INDEX tasks_owner_status ON tasks(owner_id, status, created_at, id)`.execute(db);
   await sql`CREATE INDEX tasks_owner_updated ON tasks(owner_id, updated_at, id)`.execute(db);
   await sql`CREATE INDEX tasks_gid ON tasks(gid) WHERE gid IS NOT NULL`.execute(db);
+  await sql`CREATE INDEX tasks_retry_of ON tasks(retry_of) WHERE retry_of IS NOT NULL`.execute(db);
   await sql`CREATE INDEX tasks_status ON tasks(status)`.execute(db);
   await sql`CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`.execute(db);
 }

@@ -1,0 +1,99 @@
+/**
+ * Batch retry of 1,000 failed tasks (`POST /api/tasks/retry`) until all are handed to aria2, against
+ * the floor: adding the same 1,000 URIs straight to a bare aria2c in one multicall. Both side by side
+ * in the same run, several runs each.
+ */
+import { Aria2Client } from '../backend/src/aria2/client.js';
+import { startTestAria2 } from '../backend/test/helpers/aria2.js';
+import { startTestController, waitFor } from '../backend/test/helpers/controller.js';
+import { startFileServer } from '../backend/test/helpers/file-server.js';
+import { type Figure, timeMs } from './lib.js';
+
+const COUNT = 1000;
+
+export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
+  const server = await startFileServer();
+  const retryRuns: number[] = [];
+  const ratioRuns: number[] = [];
+  try {
+    for (let run = 0; run < runs; run++) {
+      const paths = Array.from({ length: COUNT }, (_, i) => `/r${run}/f${i}.bin`);
+      for (const p of paths) server.addFile(p, Buffer.alloc(1000, 1), { status: 404 });
+      const uris = paths.map((p) => server.url(p));
+
+      // The floor: a bare aria2c taking the same URIs in one multicall.
+      const bare = await startTestAria2({ extraArgs: ['--max-concurrent-downloads=5'] });
+      const client = new Aria2Client({ url: bare.url, secret: bare.secret });
+      await client.start();
+      const rawMs = await timeMs(() =>
+        client.multicall(uris.map((u) => ({ method: 'aria2.addUri', params: [[u], { dir: bare.dir }] }))),
+      );
+      await client.close();
+      await bare.stop();
+
+      // The controller: 1,000 failed tasks of one user, retried in one request.
+      const c = await startTestController();
+      try {
+        const cookie = await c.adminCookie();
+        const created = await c.app.inject({
+          method: 'POST',
+          url: '/api/tasks/batch',
+          headers: { cookie },
+          payload: { uris },
+        });
+        const ids: number[] = created.json().created.map((t: { id: number }) => t.id);
+        if (ids.length !== COUNT) throw new Error(`only ${ids.length} tasks were created`);
+        await waitFor(
+          async () => {
+            const r = await c.app.inject({
+              method: 'GET',
+              url: '/api/tasks?status=error&limit=1',
+              headers: { cookie },
+            });
+            return r.json().total === COUNT;
+          },
+          120_000,
+          'all tasks to fail',
+        );
+        for (const p of paths) server.update(p, { status: undefined, throttle: 1 });
+        let ok = 0;
+        const retryMs = await timeMs(async () => {
+          const r = await c.app.inject({
+            method: 'POST',
+            url: '/api/tasks/retry',
+            headers: { cookie },
+            payload: { ids },
+          });
+          ok = r.json().results.filter((x: { ok: boolean }) => x.ok).length;
+        });
+        if (ok !== COUNT) throw new Error(`only ${ok} of ${COUNT} retries succeeded`);
+        retryRuns.push(retryMs / 1000);
+        ratioRuns.push(retryMs / rawMs);
+        process.stdout.write(
+          `  run ${run + 1}: retry ${(retryMs / 1000).toFixed(3)} s, raw multicall ${rawMs.toFixed(1)} ms\n`,
+        );
+      } finally {
+        await c.destroy();
+      }
+      for (const p of paths) server.removeFile(p);
+    }
+  } finally {
+    await server.close();
+  }
+  return [
+    {
+      key: 'batch_retry_1000_s',
+      what: 'POST /api/tasks/retry of 1,000 failed tasks, until all are handed to aria2',
+      unit: 's',
+      target: '<= 5',
+      runs: retryRuns,
+    },
+    {
+      key: 'batch_retry_vs_raw_ratio',
+      what: 'that time / adding the same 1,000 URIs to aria2 in one multicall',
+      unit: 'x',
+      target: '<= 3',
+      runs: ratioRuns,
+    },
+  ];
+}

@@ -1,0 +1,32 @@
+/**
+ * `npm run bench`: runs every benchmark against a real controller, a real aria2c and a local HTTP
+ * server on loopback, prints a table, and writes bench/results.json. `npm run bench -- retry` runs
+ * only the benchmarks whose name contains "retry".
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Figure, printTable, resultsObject } from './lib.js';
+import { benchRetryBatch } from './retry-batch.js';
+
+const benches: [string, () => Promise<Figure[]>][] = [['retry-batch', () => benchRetryBatch()]];
+
+const filter = process.argv[2];
+const figures: Figure[] = [];
+for (const [name, bench] of benches) {
+  if (filter && !name.includes(filter)) continue;
+  process.stdout.write(`\n== ${name} ==\n`);
+  figures.push(...(await bench()));
+}
+process.stdout.write(
+  `\nMachine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}\n\n`,
+);
+printTable(figures);
+const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+const previous = fs.existsSync(file)
+  ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, number>)
+  : {};
+fs.writeFileSync(file, `${JSON.stringify({ ...previous, ...resultsObject(figures) }, null, 2)}\n`);
+process.stdout.write(`\nwritten ${path.relative(process.cwd(), file)}\n`);
+process.exit(0);
