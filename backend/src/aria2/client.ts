@@ -88,6 +88,12 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
   }
 
+  /** What health and machine stats show: the version only while connected. */
+  get state(): { connected: boolean; version: string | null } {
+    const connected = this.connected;
+    return { connected, version: connected ? this.version : null };
+  }
+
   /** Open and answering: the version handshake succeeded. */
   get connected(): boolean {
     return this.socket?.readyState === WebSocket.OPEN && this.version !== null;

@@ -106,6 +106,11 @@ export const securityPlugin = fp(
         { origin, method: request.method, url: request.url },
         'request from a foreign origin refused',
       );
+      if (isUpgrade) {
+        // Refused before @fastify/websocket's own hook marks the request, so its cleanup will not run:
+        // close the upgrade socket once the 403 is written, or it stays open and blocks shutdown.
+        reply.raw.once('finish', () => request.raw.socket?.destroy());
+      }
       throw new ForbiddenError('Origin not allowed');
     });
 

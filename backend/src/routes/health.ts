@@ -12,11 +12,8 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async () => {
-      const { aria2 } = app.deps;
-      return {
-        status: aria2.connected ? ('ok' as const) : ('degraded' as const),
-        aria2: { connected: aria2.connected, version: aria2.version },
-      };
+      const state = app.deps.aria2.state;
+      return { status: state.connected ? ('ok' as const) : ('degraded' as const), aria2: state };
     },
   );
 };

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { User } from '../contracts/users.js';
 import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../domain/errors.js';
 import {
@@ -48,6 +49,26 @@ export const TOO_MANY_ATTEMPTS = 'Too many failed sign-in attempts; try again la
 const INVALID_CREDENTIALS = 'Invalid username or password';
 /** A session's expiry is written back only when it moves by at least this much, not on every request. */
 const SLIDE_STEP_MS = 60 * 1000;
+
+/**
+ * The key failures of an address are counted under: IPv4 as it is; IPv6 by its /64 prefix, as one
+ * host or home usually holds a whole /64 and could otherwise rotate through it.
+ */
+export function addressKey(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const bare = ip.split('%')[0]!;
+  if (!isIPv6(bare)) return ip;
+  const [head = '', tail] = bare.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  // An embedded IPv4 tail (a.b.c.d) fills two groups.
+  const width = (list: string[]) => list.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const left = groups(head);
+  const right = groups(tail);
+  const zeros = tail === undefined ? [] : Array<string>(8 - width(left) - width(right)).fill('0');
+  const prefix = [...left, ...zeros, ...right].slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
+  return `${prefix.join(':')}::/64`;
+}
 
 /**
  * Failures per key in a sliding window, in memory and bounded: each key keeps at most `limit`
@@ -172,12 +193,12 @@ export class AuthService {
     const { db, config, logger } = this.ctx;
     // Usernames are case-insensitive, so are their counters.
     const userKey = username.toLowerCase();
-    const wait = Math.max(this.byUsername.retryAfter(userKey), this.byAddress.retryAfter(ip));
+    const address = addressKey(ip);
+    const wait = Math.max(this.byUsername.retryAfter(userKey), this.byAddress.retryAfter(address));
     if (wait > 0) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, wait);
-    // Counted before the slow hash check, so parallel guesses cannot all slip under the limit;
-    // a success takes its count back.
+    // Counted before the slow hash check, so parallel guesses cannot all slip under the limit.
     this.byUsername.add(userKey);
-    const addressHit = this.byAddress.add(ip);
+    const addressHit = this.byAddress.add(address);
 
     const row = await findUserByUsername(db, username);
     const ok = row
@@ -191,7 +212,7 @@ export class AuthService {
     // The account's owner proved the password: earlier failures for the name no longer count. The
     // address keeps its earlier failures (a guesser could otherwise reset them with an account of their own).
     this.byUsername.clear(userKey);
-    this.byAddress.remove(ip, addressHit);
+    this.byAddress.remove(address, addressHit);
 
     const now = this.now();
     const sessionId = newSessionId();

@@ -32,7 +32,7 @@ export class StatsService {
       disk_total: disk.total,
       disk_used: Math.max(0, disk.total - disk.free),
       disk_free: disk.free,
-      aria2: { connected: this.ctx.aria2.connected, version: this.ctx.aria2.version },
+      aria2: this.ctx.aria2.state,
     };
   }
 }

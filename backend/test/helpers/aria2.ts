@@ -25,16 +25,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/aria2/daemon.js';
 
+/** Keeps a BitTorrent-capable aria2c offline: no DHT, local peer discovery or peer exchange. */
+export const OFFLINE_ARIA2_ARGS = [
+  '--enable-dht=false',
+  '--enable-dht6=false',
+  '--bt-enable-lpd=false',
+  '--enable-peer-exchange=false',
+];
+
 /** The flags DESIGN.md gives for a test daemon, besides port, secret, folder and parent pid. */
 export const TEST_DAEMON_FLAGS = [
   '--enable-rpc',
   '--rpc-listen-all=false',
   '--no-conf',
   '--quiet',
-  '--enable-dht=false',
-  '--enable-dht6=false',
-  '--bt-enable-lpd=false',
-  '--enable-peer-exchange=false',
+  ...OFFLINE_ARIA2_ARGS,
   '--file-allocation=none',
   '--seed-time=0',
 ];
@@ -83,11 +88,21 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function rpcCall<T>(port: number, secret: string | null, method: string, params: unknown[]): Promise<T> {
+async function rpcCall<T>(
+  port: number,
+  secret: string | null,
+  method: string,
+  params: unknown[],
+): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: secret ? [`token:${secret}`, ...params] : params }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method,
+      params: secret ? [`token:${secret}`, ...params] : params,
+    }),
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await res.json()) as { result?: T; error?: { code: number; message: string } };

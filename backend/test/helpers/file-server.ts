@@ -4,17 +4,18 @@
  *
  *   const server = await startFileServer();
  *   server.addFile('/a.bin', Buffer.from('hello'));                 // in memory
- *   server.addFile('/big.iso', { size: 20 * 1024 ** 3 });           // generated on the fly, never held in memory
+ *   server.addFile('/huge.iso', { size: 20 * 1024 ** 3 });          // generated on the fly, never held in memory
  *   server.addFile('/slow.bin', { size: 1 << 20 }, { throttle: 64 * 1024 }); // stays active for ~16 s
  *   server.addFile('/gone.bin', data, { status: 404 });            // 404 until...
  *   server.update('/gone.bin', { status: undefined });             // ...now it is served
  *   aria2.addUri([server.url('/a.bin')]);
  *   server.url('/secret.bin', 'user:pass')                         // http://user:pass@127.0.0.1:port/secret.bin
  *   server.requestsFor('/a.bin')                                   // [{ method, path, range, authorization, status, ... }]
- *   expect(fs.readFileSync(file)).toEqual(server.content('/big.iso'))
+ *   expect(fs.readFileSync(file)).toEqual(server.content('/slow.bin')) // or patternBytes(0, size)
  *   await server.close();                                          // also destroys open connections
  *
- * Per-path options (`FileOptions`, changeable at any time with `update`):
+ * Per-path options (`FileOptions`, changeable at any time with `update`; `throttle` and `cutAfter`
+ * also apply to responses already in flight):
  * - `status`: answer every request for the path with this status and a short text body (404, 500, ...).
  * - `headStatus`: the same for HEAD only (a server that refuses HEAD but serves GET).
  * - `ranges` (default true): `Accept-Ranges: bytes` and `206` with `Content-Range` for a single
@@ -70,7 +71,7 @@ export interface RequestRecord {
   headers: http.IncomingHttpHeaders;
   /** The status answered; 0 while a `hang` request waits. */
   status: number;
-  /** Body bytes written so far. */
+  /** Body bytes handed to the socket so far (not necessarily received by the client). */
   bytesSent: number;
 }
 
@@ -131,7 +132,10 @@ function encodePath(path: string): string {
 }
 
 /** A single byte range of `size`, 'unsatisfiable', or null when the header is absent, odd or multiple. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
   if (!header) return null;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return null;
@@ -181,14 +185,22 @@ export async function startFileServer(): Promise<FileServer> {
     return e;
   };
 
-  async function sendBody(res: http.ServerResponse, content: FileContent, start: number, end: number, o: FileOptions, rec: RequestRecord) {
+  async function sendBody(
+    res: http.ServerResponse,
+    content: FileContent,
+    start: number,
+    end: number,
+    o: FileOptions,
+    rec: RequestRecord,
+  ) {
     let aborted = false;
     res.on('close', () => {
       aborted = true;
     });
-    const sliceSize = o.throttle ? Math.max(1, Math.floor((o.throttle * SLICE_MS) / 1000)) : CHUNK;
     let pos = start;
     while (pos < end && !aborted && !closing) {
+      // Read on every slice: `update` reaches responses in flight (lifting a throttle speeds them up).
+      const sliceSize = o.throttle ? Math.max(1, Math.floor((o.throttle * SLICE_MS) / 1000)) : CHUNK;
       let n = Math.min(end - pos, sliceSize);
       if (o.cutAfter !== undefined) n = Math.min(n, o.cutAfter - rec.bytesSent);
       if (n <= 0) break;
@@ -245,10 +257,12 @@ export async function startFileServer(): Promise<FileServer> {
         return answer(401, { 'WWW-Authenticate': 'Basic realm="test"' }, 'Unauthorized');
       }
     }
-    if (method === 'HEAD' && o.headStatus !== undefined) return answer(o.headStatus, {}, `status ${o.headStatus}`);
+    if (method === 'HEAD' && o.headStatus !== undefined)
+      return answer(o.headStatus, {}, `status ${o.headStatus}`);
     if (o.status !== undefined) return answer(o.status, {}, `status ${o.status}`);
     if (o.redirect !== undefined) return answer(302, { Location: o.redirect }, 'Found');
-    if (method !== 'GET' && method !== 'HEAD') return answer(405, { Allow: 'GET, HEAD' }, 'Method Not Allowed');
+    if (method !== 'GET' && method !== 'HEAD')
+      return answer(405, { Allow: 'GET, HEAD' }, 'Method Not Allowed');
 
     const size = sizeOf(file.content);
     const ranges = o.ranges !== false;

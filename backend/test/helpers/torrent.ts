@@ -45,7 +45,11 @@ export interface TorrentOptions {
 function pieces(data: Buffer, pieceLength: number): Buffer {
   const hashes: Buffer[] = [];
   for (let i = 0; i < data.length; i += pieceLength) {
-    hashes.push(createHash('sha1').update(data.subarray(i, i + pieceLength)).digest());
+    hashes.push(
+      createHash('sha1')
+        .update(data.subarray(i, i + pieceLength))
+        .digest(),
+    );
   }
   return Buffer.concat(hashes);
 }

@@ -37,7 +37,11 @@ describe('Auth endpoints', () => {
   });
 
   it('login answers 200 with the User and sets an HttpOnly, SameSite=Lax session cookie', async () => {
-    const res = await call({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } });
+    const res = await call({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
     expect(res.statusCode).toBe(200);
     const user = res.json();
     expect(user).toEqual({
@@ -98,7 +102,11 @@ describe('Auth endpoints', () => {
     expect(me.json()).toMatchObject({ username: 'meuser', is_admin: false });
     expect(Object.keys(me.json()).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
 
-    for (const headers of [{}, { cookie: 'aria2_session=' + 'A'.repeat(43) }, { cookie: 'aria2_session=garbage' }]) {
+    for (const headers of [
+      {},
+      { cookie: `aria2_session=${'A'.repeat(43)}` },
+      { cookie: 'aria2_session=garbage' },
+    ]) {
       const res = await call({ method: 'GET', url: '/api/auth/me', headers });
       expect(res.statusCode).toBe(401);
       expect(res.json()).toEqual({ detail: 'Not authenticated' });
@@ -136,7 +144,9 @@ describe('Auth endpoints', () => {
       payload: { current_password: USER_PASSWORD, new_password: 'fresh-password-2' },
     });
     expect(res.statusCode).toBe(204);
-    expect((await call({ method: 'GET', url: '/api/auth/me', headers: { cookie: first } })).statusCode).toBe(200);
+    expect((await call({ method: 'GET', url: '/api/auth/me', headers: { cookie: first } })).statusCode).toBe(
+      200,
+    );
     const other = await call({ method: 'GET', url: '/api/auth/me', headers: { cookie: second } });
     expect(other.statusCode).toBe(401);
     expect(other.json()).toEqual({ detail: 'Not authenticated' });
@@ -179,8 +189,16 @@ describe('Auth endpoints', () => {
   it('an expired session is 401', async () => {
     const { cookie } = await c.createUser('expiring');
     expect((await call({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode).toBe(200);
-    const user = await c.db.selectFrom('users').select('id').where('username', '=', 'expiring').executeTakeFirstOrThrow();
-    await c.db.updateTable('sessions').set({ expires_at: Date.now() - 1000 }).where('user_id', '=', user.id).execute();
+    const user = await c.db
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', 'expiring')
+      .executeTakeFirstOrThrow();
+    await c.db
+      .updateTable('sessions')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('user_id', '=', user.id)
+      .execute();
     const res = await call({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual({ detail: 'Not authenticated' });
@@ -189,7 +207,9 @@ describe('Auth endpoints', () => {
   it("a deleted user's session is dead (401)", async () => {
     const { id, cookie } = await c.createUser('doomed');
     const admin = await c.adminCookie();
-    expect((await call({ method: 'DELETE', url: `/api/users/${id}`, headers: { cookie: admin } })).statusCode).toBe(204);
+    expect(
+      (await call({ method: 'DELETE', url: `/api/users/${id}`, headers: { cookie: admin } })).statusCode,
+    ).toBe(204);
     const res = await call({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
     expect(res.statusCode).toBe(401);
   });
@@ -303,7 +323,11 @@ describe('First admin', () => {
         password = /password: (\S+)/.exec(fs.readFileSync(file, 'utf8'))![1]!;
         expect(password).toHaveLength(20);
         await expect(first.login('chief', password)).resolves.toMatch(/^aria2_session=/);
-        const me = await first.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: await first.login('chief', password) } });
+        const me = await first.app.inject({
+          method: 'GET',
+          url: '/api/auth/me',
+          headers: { cookie: await first.login('chief', password) },
+        });
         expect(me.json()).toMatchObject({ username: 'chief', is_admin: true });
       } finally {
         await first.close();

@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ADMIN_PASSWORD, startTestController, type TestController } from '../helpers/controller.js';
 
-const login = { method: 'POST' as const, url: '/api/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } };
+const login = {
+  method: 'POST' as const,
+  url: '/api/auth/login',
+  payload: { username: 'admin', password: ADMIN_PASSWORD },
+};
 
 function expectSecurityHeaders(headers: Record<string, unknown>) {
   const csp = String(headers['content-security-policy']);
@@ -74,30 +78,48 @@ describe('Origin check and security headers', () => {
       headers: { cookie: admin, origin: 'null' },
     });
     expect(del.statusCode).toBe(403);
-    const users = (await c.app.inject({ method: 'GET', url: '/api/users', headers: { cookie: admin } })).json();
+    const users = (
+      await c.app.inject({ method: 'GET', url: '/api/users', headers: { cookie: admin } })
+    ).json();
     expect(users.map((u: { username: string }) => u.username)).toEqual(['admin']);
   });
 
   it('the own origin, an ALLOWED_ORIGINS entry, and a request without Origin pass', async () => {
     // inject() sends Host: localhost:80, so the controller's own origin is http://localhost.
-    for (const origin of ['http://localhost', 'http://localhost:80', 'https://ui.example.org', 'http://localhost:3000']) {
+    for (const origin of [
+      'http://localhost',
+      'http://localhost:80',
+      'https://ui.example.org',
+      'http://localhost:3000',
+    ]) {
       const res = await c.app.inject({ ...login, headers: { origin } });
       expect(res.statusCode, origin).toBe(200);
     }
     expect((await c.app.inject(login)).statusCode).toBe(200);
     // Same host, other port or scheme: another origin.
-    for (const origin of ['http://localhost:8080', 'https://localhost', 'https://ui.example.org.evil.example']) {
+    for (const origin of [
+      'http://localhost:8080',
+      'https://localhost',
+      'https://ui.example.org.evil.example',
+    ]) {
       expect((await c.app.inject({ ...login, headers: { origin } })).statusCode, origin).toBe(403);
     }
   });
 
   it('the own origin follows the Host header', async () => {
-    const res = await c.app.inject({ ...login, headers: { host: 'dl.example.net:8443', origin: 'http://dl.example.net:8443' } });
+    const res = await c.app.inject({
+      ...login,
+      headers: { host: 'dl.example.net:8443', origin: 'http://dl.example.net:8443' },
+    });
     expect(res.statusCode).toBe(200);
   });
 
   it('a read with a foreign Origin is not refused (only state-changing requests are checked)', async () => {
-    const res = await c.app.inject({ method: 'GET', url: '/api/health', headers: { origin: 'https://evil.example' } });
+    const res = await c.app.inject({
+      method: 'GET',
+      url: '/api/health',
+      headers: { origin: 'https://evil.example' },
+    });
     expect(res.statusCode).toBe(200);
   });
 
@@ -145,7 +167,10 @@ describe('Behind a trusted HTTPS proxy', () => {
     const ok = await c.app.inject({ ...login, headers: { ...headers, origin: 'https://dl.example.com' } });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['strict-transport-security']).toMatch(/max-age=\d+/);
-    const downgraded = await c.app.inject({ ...login, headers: { ...headers, origin: 'http://dl.example.com' } });
+    const downgraded = await c.app.inject({
+      ...login,
+      headers: { ...headers, origin: 'http://dl.example.com' },
+    });
     expect(downgraded.statusCode).toBe(403);
   });
 });

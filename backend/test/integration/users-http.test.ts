@@ -3,7 +3,14 @@ import path from 'node:path';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GiB } from '../../src/config/index.js';
-import { ADMIN_PASSWORD, startTestController, type TestController, USER_PASSWORD } from '../helpers/controller.js';
+import {
+  ADMIN_PASSWORD,
+  startTestController,
+  type TestController,
+  USER_PASSWORD,
+} from '../helpers/controller.js';
+import { startFileServer } from '../helpers/file-server.js';
+import { as } from '../helpers/tasks-api.js';
 
 describe('Users endpoints (admin)', () => {
   let c: TestController;
@@ -20,14 +27,19 @@ describe('Users endpoints (admin)', () => {
   beforeAll(async () => {
     c = await startTestController({ DEFAULT_QUOTA: String(3 * GiB) });
     admin = await c.adminCookie();
-    adminId = (await c.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: admin } })).json().id;
+    adminId = (await c.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: admin } })).json()
+      .id;
   });
   afterAll(async () => {
     await c?.destroy();
   });
 
   it('POST creates a user: 201 with the User, the default quota, and a working password', async () => {
-    const res = await asAdmin({ method: 'POST', url: '/api/users', payload: { username: 'alice', password: USER_PASSWORD } });
+    const res = await asAdmin({
+      method: 'POST',
+      url: '/api/users',
+      payload: { username: 'alice', password: USER_PASSWORD },
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toEqual({
       id: expect.any(Number),
@@ -48,8 +60,16 @@ describe('Users endpoints (admin)', () => {
   });
 
   it('POST with a taken name (any case) is 409 Username already exists', async () => {
-    await asAdmin({ method: 'POST', url: '/api/users', payload: { username: 'taken', password: USER_PASSWORD } });
-    const res = await asAdmin({ method: 'POST', url: '/api/users', payload: { username: 'TAKEN', password: USER_PASSWORD } });
+    await asAdmin({
+      method: 'POST',
+      url: '/api/users',
+      payload: { username: 'taken', password: USER_PASSWORD },
+    });
+    const res = await asAdmin({
+      method: 'POST',
+      url: '/api/users',
+      payload: { username: 'TAKEN', password: USER_PASSWORD },
+    });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toEqual({ detail: 'Username already exists' });
   });
@@ -81,7 +101,8 @@ describe('Users endpoints (admin)', () => {
     expect(list.statusCode).toBe(200);
     const users = list.json() as { id: number; username: string }[];
     expect(users.map((u) => u.username)).toContain('admin');
-    for (const u of users) expect(Object.keys(u).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
+    for (const u of users)
+      expect(Object.keys(u).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
 
     const one = await asAdmin({ method: 'GET', url: `/api/users/${adminId}` });
     expect(one.statusCode).toBe(200);
@@ -100,16 +121,32 @@ describe('Users endpoints (admin)', () => {
 
   it('PUT changes only the given fields (200), and 404/409/422 where it must', async () => {
     const created = (
-      await asAdmin({ method: 'POST', url: '/api/users', payload: { username: 'carol', password: USER_PASSWORD } })
+      await asAdmin({
+        method: 'POST',
+        url: '/api/users',
+        payload: { username: 'carol', password: USER_PASSWORD },
+      })
     ).json();
-    const res = await asAdmin({ method: 'PUT', url: `/api/users/${created.id}`, payload: { quota: 42, is_admin: true } });
+    const res = await asAdmin({
+      method: 'PUT',
+      url: `/api/users/${created.id}`,
+      payload: { quota: 42, is_admin: true },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ ...created, quota: 42, is_admin: true });
 
-    const renamed = await asAdmin({ method: 'PUT', url: `/api/users/${created.id}`, payload: { username: 'carol2' } });
+    const renamed = await asAdmin({
+      method: 'PUT',
+      url: `/api/users/${created.id}`,
+      payload: { username: 'carol2' },
+    });
     expect(renamed.json()).toMatchObject({ username: 'carol2', quota: 42 });
 
-    const clash = await asAdmin({ method: 'PUT', url: `/api/users/${created.id}`, payload: { username: 'Admin' } });
+    const clash = await asAdmin({
+      method: 'PUT',
+      url: `/api/users/${created.id}`,
+      payload: { username: 'Admin' },
+    });
     expect(clash.statusCode).toBe(409);
     expect(clash.json()).toEqual({ detail: 'Username already exists' });
 
@@ -121,7 +158,9 @@ describe('Users endpoints (admin)', () => {
       const bad = await asAdmin({ method: 'PUT', url: `/api/users/${created.id}`, payload });
       expect(bad.statusCode, JSON.stringify(payload)).toBe(422);
     }
-    expect((await asAdmin({ method: 'PUT', url: '/api/users/zero', payload: { quota: 1 } })).statusCode).toBe(422);
+    expect((await asAdmin({ method: 'PUT', url: '/api/users/zero', payload: { quota: 1 } })).statusCode).toBe(
+      422,
+    );
     expect((await asAdmin({ method: 'GET', url: `/api/users/${created.id}` })).json()).toMatchObject({
       username: 'carol2',
       quota: 42,
@@ -130,7 +169,11 @@ describe('Users endpoints (admin)', () => {
 
   it('PUT with a new password signs the user out everywhere and the new password works', async () => {
     const { id, cookie } = await c.createUser('dave');
-    const res = await asAdmin({ method: 'PUT', url: `/api/users/${id}`, payload: { password: 'reset-password-3' } });
+    const res = await asAdmin({
+      method: 'PUT',
+      url: `/api/users/${id}`,
+      payload: { password: 'reset-password-3' },
+    });
     expect(res.statusCode).toBe(200);
     expect((await call({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode).toBe(401);
     await expect(c.login('dave', 'reset-password-3')).resolves.toMatch(/^aria2_session=/);
@@ -162,7 +205,9 @@ describe('Users endpoints (admin)', () => {
     expect(del.body).toBe('');
     expect(fs.existsSync(path.join(keptFolder, 'a.bin'))).toBe(true);
     expect((await asAdmin({ method: 'GET', url: `/api/users/${kept.id}` })).statusCode).toBe(404);
-    expect((await call({ method: 'GET', url: '/api/auth/me', headers: { cookie: kept.cookie } })).statusCode).toBe(401);
+    expect(
+      (await call({ method: 'GET', url: '/api/auth/me', headers: { cookie: kept.cookie } })).statusCode,
+    ).toBe(401);
 
     const gone = await c.createUser('frank');
     const goneFolder = path.join(c.config.downloadDir, String(gone.id));
@@ -189,11 +234,55 @@ describe('Users endpoints (admin)', () => {
     expect((await asAdmin({ method: 'GET', url: `/api/users/${victim.id}` })).statusCode).toBe(200);
   });
 
+  it("DELETE stops and forgets the user's downloads in aria2, leaving other users' running", async () => {
+    const server = await startFileServer();
+    try {
+      // Throttled: both downloads stay active while the user is deleted.
+      server.addFile('/slow-h.bin', { size: 4 << 20 }, { throttle: 64 * 1024 });
+      server.addFile('/slow-i.bin', { size: 4 << 20 }, { throttle: 64 * 1024 });
+      const heidi = await c.createUser('heidi');
+      const ivan = await c.createUser('ivan');
+      const hTask = await as(c, heidi.cookie).waitTask(
+        (await as(c, heidi.cookie).add(server.url('/slow-h.bin'))).id,
+        (t) => t.status === 'active' && t.gid !== null,
+      );
+      const iTask = await as(c, ivan.cookie).waitTask(
+        (await as(c, ivan.cookie).add(server.url('/slow-i.bin'))).id,
+        (t) => t.status === 'active' && t.gid !== null,
+      );
+      const res = await asAdmin({ method: 'DELETE', url: `/api/users/${heidi.id}?delete_files=true` });
+      expect(res.statusCode).toBe(204);
+
+      const known = async () => {
+        const [active, waiting, stopped] = await Promise.all([
+          c.aria2.tellActive(['gid']),
+          c.aria2.tellWaiting(0, 1000, ['gid']),
+          c.aria2.tellStopped(0, 1000, ['gid']),
+        ]);
+        return [...active, ...waiting, ...stopped].map((s) => s.gid);
+      };
+      const gids = await known();
+      expect(gids).not.toContain(hTask.gid);
+      expect(gids).toContain(iTask.gid);
+      expect(await c.db.selectFrom('tasks').select('id').where('owner_id', '=', heidi.id).execute()).toEqual(
+        [],
+      );
+      expect(fs.existsSync(path.join(c.config.downloadDir, String(heidi.id)))).toBe(false);
+      expect((await as(c, ivan.cookie).task(iTask.id)).status).toBe('active');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('every users route is 401 without a session and 403 Admin required for a plain user, changing nothing', async () => {
     const plain = await c.createUser('plain');
     const routes: InjectOptions[] = [
       { method: 'GET', url: '/api/users' },
-      { method: 'POST', url: '/api/users', payload: { username: 'sneaky', password: USER_PASSWORD, is_admin: true } },
+      {
+        method: 'POST',
+        url: '/api/users',
+        payload: { username: 'sneaky', password: USER_PASSWORD, is_admin: true },
+      },
       { method: 'GET', url: `/api/users/${adminId}` },
       { method: 'PUT', url: `/api/users/${plain.id}`, payload: { is_admin: true, quota: 0 } },
       { method: 'PUT', url: `/api/users/${adminId}`, payload: { password: 'hijacked-password' } },
@@ -207,7 +296,10 @@ describe('Users endpoints (admin)', () => {
       expect(user.statusCode, `${route.method} ${route.url}`).toBe(403);
       expect(user.json()).toEqual({ detail: 'Admin required' });
     }
-    const list = (await asAdmin({ method: 'GET', url: '/api/users' })).json() as { username: string; is_admin: boolean }[];
+    const list = (await asAdmin({ method: 'GET', url: '/api/users' })).json() as {
+      username: string;
+      is_admin: boolean;
+    }[];
     expect(list.find((u) => u.username === 'sneaky')).toBeUndefined();
     expect(list.find((u) => u.username === 'plain')?.is_admin).toBe(false);
     await expect(c.login('admin', ADMIN_PASSWORD)).resolves.toMatch(/^aria2_session=/);
@@ -216,6 +308,7 @@ describe('Users endpoints (admin)', () => {
   it('no answer carried a password or a hash', () => {
     const all = bodies.join('\n');
     expect(all).not.toContain('$argon2');
-    for (const s of [USER_PASSWORD, ADMIN_PASSWORD, 'reset-password-3', 'hijacked-password']) expect(all).not.toContain(s);
+    for (const s of [USER_PASSWORD, ADMIN_PASSWORD, 'reset-password-3', 'hijacked-password'])
+      expect(all).not.toContain(s);
   });
 });

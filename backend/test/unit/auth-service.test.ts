@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../../src/domain/errors.js';
 import { hashSessionId } from '../../src/domain/passwords.js';
-import { AuthService, FailureWindow, TOO_MANY_ATTEMPTS } from '../../src/services/auth.js';
+import { AuthService, addressKey, FailureWindow, TOO_MANY_ATTEMPTS } from '../../src/services/auth.js';
 import { UsersService } from '../../src/services/users.js';
 import { type UnitContext, unitContext } from './auth-test-context.js';
 
@@ -17,6 +17,23 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
   }
   throw new Error('expected a failure');
 }
+
+describe('addressKey', () => {
+  it('keeps IPv4 as it is and unwraps IPv4-mapped IPv6', () => {
+    expect(addressKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+  });
+
+  it('counts IPv6 by its /64, however it is written', () => {
+    const key = addressKey('2001:db8:1:2::1');
+    expect(key).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:0db8:0001:0002:ffff:eeee:dddd:cccc')).toBe(key);
+    expect(addressKey('2001:db8:1:2:0:0:0:99%eth0')).toBe(key);
+    expect(addressKey('2001:db8:1:3::1')).not.toBe(key);
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1.2.3.4')).toBe('fe80:0:0:0::/64');
+  });
+});
 
 describe('FailureWindow', () => {
   it('allows up to the limit, then answers the seconds until the oldest failure leaves the window', () => {
@@ -146,7 +163,9 @@ describe('AuthService', () => {
   it('locks a username after 10 failures in 15 minutes, even for the right password, until the window passes', async () => {
     for (let i = 0; i < 10; i++) {
       // Each from another address, so only the per-username counter can be what stops it.
-      expect(await failure(auth.login('alice', `wrong-${i}`, `10.0.1.${i}`))).toBeInstanceOf(NotAuthenticatedError);
+      expect(await failure(auth.login('alice', `wrong-${i}`, `10.0.1.${i}`))).toBeInstanceOf(
+        NotAuthenticatedError,
+      );
       now += 1000;
     }
     const blocked = await failure(auth.login('Alice', PASSWORD, '10.0.2.1'));
@@ -156,10 +175,14 @@ describe('AuthService', () => {
     expect((blocked as TooManyRequestsError).retryAfterSeconds).toBe(15 * 60 - 10);
     // Other accounts are unaffected.
     await users.create({ username: 'bob', password: PASSWORD });
-    await expect(auth.login('bob', PASSWORD, '10.0.2.1')).resolves.toMatchObject({ user: { username: 'bob' } });
+    await expect(auth.login('bob', PASSWORD, '10.0.2.1')).resolves.toMatchObject({
+      user: { username: 'bob' },
+    });
 
     now += 15 * 60 * 1000;
-    await expect(auth.login('alice', PASSWORD, '10.0.2.1')).resolves.toMatchObject({ user: { username: 'alice' } });
+    await expect(auth.login('alice', PASSWORD, '10.0.2.1')).resolves.toMatchObject({
+      user: { username: 'alice' },
+    });
   });
 
   it('counts unknown usernames too, so guessing names is limited the same way', async () => {
@@ -177,6 +200,16 @@ describe('AuthService', () => {
     await expect(limited.login('alice', PASSWORD, '192.0.2.8')).resolves.toBeTruthy();
   });
 
+  it('counts the addresses of one IPv6 /64 together', async () => {
+    const limited = new AuthService(u.ctx, { now: () => now, limits: { perAddress: 3 } });
+    for (let i = 1; i <= 3; i++)
+      await failure(limited.login(`user${i}`, 'wrong-password', `2001:db8:5:6::${i}`));
+    expect(await failure(limited.login('alice', PASSWORD, '2001:db8:5:6:abcd::1'))).toBeInstanceOf(
+      TooManyRequestsError,
+    );
+    await expect(limited.login('alice', PASSWORD, '2001:db8:5:7::1')).resolves.toBeTruthy();
+  });
+
   it('does not let parallel guesses slip past the limit', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 25 }, (_, i) => auth.login('alice', `guess-${i}`, `10.0.3.${i}`)),
@@ -190,7 +223,9 @@ describe('AuthService', () => {
     for (let i = 0; i < 9; i++) await failure(auth.login('alice', 'wrong-password', '10.0.0.1'));
     await auth.login('alice', PASSWORD, '10.0.0.1');
     for (let i = 0; i < 9; i++) {
-      expect(await failure(auth.login('alice', 'wrong-password', '10.0.0.2'))).toBeInstanceOf(NotAuthenticatedError);
+      expect(await failure(auth.login('alice', 'wrong-password', '10.0.0.2'))).toBeInstanceOf(
+        NotAuthenticatedError,
+      );
     }
   });
 
@@ -211,7 +246,8 @@ describe('AuthService', () => {
     const err = await failure(auth.changePassword(actor, 'wrong-password', 'new-password-2', sessionId));
     expect(err).toBeInstanceOf(ForbiddenError);
     expect((err as ForbiddenError).detail).toBe('Current password is incorrect');
-    for (let i = 0; i < 9; i++) await failure(auth.changePassword(actor, 'wrong-password', 'new-password-2', sessionId));
+    for (let i = 0; i < 9; i++)
+      await failure(auth.changePassword(actor, 'wrong-password', 'new-password-2', sessionId));
     expect(await failure(auth.changePassword(actor, PASSWORD, 'new-password-2', sessionId))).toBeInstanceOf(
       TooManyRequestsError,
     );
@@ -228,7 +264,13 @@ describe('AuthService', () => {
     await auth.changePassword(actor, PASSWORD, 'brand-new-password', sessionId);
     const logged = u.logger.text;
     expect(logged).toContain('failed sign-in');
-    for (const secret of [PASSWORD, 'typed-wrong-password', 'brand-new-password', sessionId, 'my-password-in-the-name-field']) {
+    for (const secret of [
+      PASSWORD,
+      'typed-wrong-password',
+      'brand-new-password',
+      sessionId,
+      'my-password-in-the-name-field',
+    ]) {
       expect(logged).not.toContain(secret);
     }
     expect(logged).not.toContain('$argon2');

@@ -43,7 +43,9 @@ describe('loadConfig', () => {
   });
 
   it('names the first bad variable when several are bad, whatever else is set', () => {
-    expect(configError({ PORT: '8080', LOG_LEVEL: 'loud', DATA_DIR: '/tmp/x' }).message).toMatch(/^Invalid LOG_LEVEL/);
+    expect(configError({ PORT: '8080', LOG_LEVEL: 'loud', DATA_DIR: '/tmp/x' }).message).toMatch(
+      /^Invalid LOG_LEVEL/,
+    );
   });
 
   it('explains the secret without a URL', () => {
@@ -122,18 +124,29 @@ describe('loadConfig', () => {
       sessionTtlMs: 1.5 * 24 * 3600 * 1000,
       adminUsername: 'root.admin',
       adminPassword: 'long-enough',
-      settingsSeed: { allow_private_network: true, max_task_size: 1024, min_free_disk: 0, default_quota: 2048 },
+      settingsSeed: {
+        allow_private_network: true,
+        max_task_size: 1024,
+        min_free_disk: 0,
+        default_quota: 2048,
+      },
       logLevel: 'debug',
     });
   });
 
   it('seeds only the settings whose variable is set', () => {
-    expect(loadConfig({ ALLOW_PRIVATE_NETWORK: 'false' }).settingsSeed).toEqual({ allow_private_network: false });
+    expect(loadConfig({ ALLOW_PRIVATE_NETWORK: 'false' }).settingsSeed).toEqual({
+      allow_private_network: false,
+    });
   });
 
   it('accepts ws:// and https:// aria2 URLs', () => {
-    expect(loadConfig({ ARIA2_RPC_URL: 'ws://10.0.0.2:6800/jsonrpc' }).aria2RpcUrl).toBe('ws://10.0.0.2:6800/jsonrpc');
-    expect(loadConfig({ ARIA2_RPC_URL: 'https://aria.example/jsonrpc' }).aria2RpcUrl).toBe('https://aria.example/jsonrpc');
+    expect(loadConfig({ ARIA2_RPC_URL: 'ws://10.0.0.2:6800/jsonrpc' }).aria2RpcUrl).toBe(
+      'ws://10.0.0.2:6800/jsonrpc',
+    );
+    expect(loadConfig({ ARIA2_RPC_URL: 'https://aria.example/jsonrpc' }).aria2RpcUrl).toBe(
+      'https://aria.example/jsonrpc',
+    );
   });
 
   it('returns a frozen object, nested lists included', () => {

@@ -12,7 +12,13 @@ import { magnetInfoHash, maskUri, maskUrisIn, nameFromUri, uriScheme } from '../
 const GB = 1024 ** 3;
 
 /** Plenty of everything; each test takes one limit away. */
-const roomy: SpaceLimits = { freeDisk: 500 * GB, minFreeDisk: GB, maxTaskSize: 10 * GB, quota: 100 * GB, usedSpace: 0 };
+const roomy: SpaceLimits = {
+  freeDisk: 500 * GB,
+  minFreeDisk: GB,
+  maxTaskSize: 10 * GB,
+  quota: 100 * GB,
+  usedSpace: 0,
+};
 
 function refusal(limits: Partial<SpaceLimits>, size: number | null): string | null {
   try {
@@ -78,7 +84,9 @@ describe('checkSpaceBeforeAdd', () => {
     expect(refusal(all, 50 * GB)).toBe('Insufficient disk space, remaining 0.25 GB');
     expect(refusal({ ...all, freeDisk: 500 * GB }, 50 * GB)).toBe('Your storage quota is used up');
     // Over both the limit and what is left: the limit is named.
-    expect(refusal({ quota: 20 * GB, usedSpace: 15 * GB }, 12 * GB)).toBe('File size 12.00 GB exceeds limit 10.00 GB');
+    expect(refusal({ quota: 20 * GB, usedSpace: 15 * GB }, 12 * GB)).toBe(
+      'File size 12.00 GB exceeds limit 10.00 GB',
+    );
     expect(refusal({ quota: 20 * GB, usedSpace: 15 * GB }, 6 * GB)).toBe(
       'File size 6.00 GB exceeds your available space 5.00 GB',
     );
@@ -89,7 +97,9 @@ describe('sizeOverLimit', () => {
   const limits = { maxTaskSize: 10 * GB, quota: 20 * GB, usedSpace: 15 * GB };
   it('says why a download whose size became known is cancelled, limit first', () => {
     expect(sizeOverLimit(limits, 11 * GB)).toBe('Cancelled: size 11.00 GB exceeds limit 10.00 GB');
-    expect(sizeOverLimit(limits, 6 * GB)).toBe('Cancelled: size 6.00 GB exceeds your available space 5.00 GB');
+    expect(sizeOverLimit(limits, 6 * GB)).toBe(
+      'Cancelled: size 6.00 GB exceeds your available space 5.00 GB',
+    );
     expect(sizeOverLimit(limits, 5 * GB)).toBeNull();
     expect(sizeOverLimit({ ...limits, quota: 0 }, 9 * GB)).toBeNull();
   });
@@ -120,8 +130,12 @@ describe('maskUri', () => {
 describe('maskUrisIn', () => {
   it('masks every URI in a free text and nothing else', () => {
     expect(
-      maskUrisIn('Could not fetch https://bob:hunter2@a.example/x, then ftp://u:p@b.example/y; mail bob@example.com'),
-    ).toBe('Could not fetch https://***:***@a.example/x, then ftp://***:***@b.example/y; mail bob@example.com');
+      maskUrisIn(
+        'Could not fetch https://bob:hunter2@a.example/x, then ftp://u:p@b.example/y; mail bob@example.com',
+      ),
+    ).toBe(
+      'Could not fetch https://***:***@a.example/x, then ftp://***:***@b.example/y; mail bob@example.com',
+    );
     expect(maskUrisIn('Resource not found')).toBe('Resource not found');
   });
 });
@@ -177,7 +191,10 @@ describe('nameFromUri', () => {
     ['https://example.com', null],
     ['not a uri', null],
     ['https://example.com/bad%zz', null],
-    ['magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Big+Buck+Bunny%20%282008%29', 'Big Buck Bunny (2008)'],
+    [
+      'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=Big+Buck+Bunny%20%282008%29',
+      'Big Buck Bunny (2008)',
+    ],
     ['magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a', null],
     ['magnet:?dn=&xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a', null],
     ['magnet:?dn=100%&xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a', '100%'],

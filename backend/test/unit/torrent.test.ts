@@ -9,10 +9,13 @@ const sha1 = (data: Buffer | string) => createHash('sha1').update(data).digest()
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
 /** A valid single-file info dictionary of "hello" in one piece; override keys to break it. */
-function info(overrides: Record<string, BencodeInput | undefined> = {}): Record<string, BencodeInput | undefined> {
+function info(
+  overrides: Record<string, BencodeInput | undefined> = {},
+): Record<string, BencodeInput | undefined> {
   return { length: 5, name: 'hello.txt', 'piece length': 16384, pieces: sha1('hello'), ...overrides };
 }
-const torrent = (i: BencodeInput, top: Record<string, BencodeInput | undefined> = {}) => encode({ info: i, ...top });
+const torrent = (i: BencodeInput, top: Record<string, BencodeInput | undefined> = {}) =>
+  encode({ info: i, ...top });
 
 function expectInvalid(buf: Buffer, reason: RegExp) {
   let caught: unknown;
@@ -85,12 +88,18 @@ describe('parseTorrent', () => {
   });
 
   it('agrees with the test helper on the info hash and takes a single url-list string', () => {
-    const made = makeTorrent({ name: 'x.bin', content: Buffer.alloc(40_000, 7), webSeedUrl: 'http://seed/x.bin' });
+    const made = makeTorrent({
+      name: 'x.bin',
+      content: Buffer.alloc(40_000, 7),
+      webSeedUrl: 'http://seed/x.bin',
+    });
     const parsed = parseTorrent(made.torrent);
     expect(parsed.infoHash).toBe(made.infoHash);
     expect(parsed.infoHash).toMatch(/^[0-9a-f]{40}$/);
     expect(parsed.webSeeds).toEqual(['http://seed/x.bin']);
-    expect(parseTorrent(encode({ info: info(), 'url-list': 'http://one/' })).webSeeds).toEqual(['http://one/']);
+    expect(parseTorrent(encode({ info: info(), 'url-list': 'http://one/' })).webSeeds).toEqual([
+      'http://one/',
+    ]);
     expect(parseTorrent(torrent(info())).webSeeds).toEqual([]);
   });
 
@@ -122,13 +131,25 @@ describe('parseTorrent', () => {
       ['a name with /', torrent(info({ name: '../../etc/passwd' })), /name must not contain/],
       ['a name with \\', torrent(info({ name: '..\\..\\boot.ini' })), /name must not contain/],
       ['a name with NUL', torrent(info({ name: 'a\0b' })), /name must not contain/],
-      ['a name that is not UTF-8', torrent(info({ name: Buffer.from([0xff, 0xfe]) })), /name is not valid UTF-8/],
-      ['a bad name.utf-8 beside a good name', torrent(info({ 'name.utf-8': '../x' })), /name must not contain/],
+      [
+        'a name that is not UTF-8',
+        torrent(info({ name: Buffer.from([0xff, 0xfe]) })),
+        /name is not valid UTF-8/,
+      ],
+      [
+        'a bad name.utf-8 beside a good name',
+        torrent(info({ 'name.utf-8': '../x' })),
+        /name must not contain/,
+      ],
       ['a name that is a number', torrent(info({ name: 5 })), /name is missing or not a string/],
       ['a negative length', torrent(info({ length: -5 })), /length is negative/],
       ['a length that is a string', torrent(info({ length: '5' })), /length is missing or not an integer/],
       ['neither length nor files', torrent(info({ length: undefined })), /length is missing/],
-      ['both length and files', torrent(info({ files: [{ length: 5, path: ['a'] }] })), /both length and files/],
+      [
+        'both length and files',
+        torrent(info({ files: [{ length: 5, path: ['a'] }] })),
+        /both length and files/,
+      ],
       ['no pieces', torrent(info({ pieces: undefined })), /no pieces/],
       ['empty pieces', torrent(info({ pieces: Buffer.alloc(0) })), /no pieces/],
       ['pieces of 19 bytes', torrent(info({ pieces: Buffer.alloc(19) })), /not a multiple of 20/],
@@ -145,15 +166,37 @@ describe('parseTorrent', () => {
       ['a file entry that is not a dictionary', multi(['a']), /file 0 is not a dictionary/],
       ['a file without a path', multi([{ length: 5 }]), /file 0 has no path/],
       ['a file with an empty path', multi([{ length: 5, path: [] }]), /file 0 has no path/],
-      ['a path segment ..', multi([{ length: 5, path: ['..', 'etc', 'passwd'] }]), /path of file 0 must not be/],
-      ['a path segment with /', multi([{ length: 5, path: ['a/../../b'] }]), /path of file 0 must not contain/],
+      [
+        'a path segment ..',
+        multi([{ length: 5, path: ['..', 'etc', 'passwd'] }]),
+        /path of file 0 must not be/,
+      ],
+      [
+        'a path segment with /',
+        multi([{ length: 5, path: ['a/../../b'] }]),
+        /path of file 0 must not contain/,
+      ],
       ['a path segment with \\', multi([{ length: 5, path: ['..\\x'] }]), /must not contain/],
       ['a path segment with NUL', multi([{ length: 5, path: ['x\0.txt'] }]), /must not contain/],
       ['an empty path segment', multi([{ length: 5, path: ['a', ''] }]), /path of file 0 is empty/],
       ['a path segment that is a number', multi([{ length: 5, path: [1] }]), /not a string/],
-      ['a negative file length', multi([{ length: -1, path: ['a'] }, { length: 6, path: ['b'] }]), /length of file 0 is negative/],
+      [
+        'a negative file length',
+        multi([
+          { length: -1, path: ['a'] },
+          { length: 6, path: ['b'] },
+        ]),
+        /length of file 0 is negative/,
+      ],
       ['a file without length', multi([{ path: ['a'] }]), /length of file 0 is missing/],
-      ['the same path twice', multi([{ length: 2, path: ['a'] }, { length: 3, path: ['a'] }]), /file 1 repeats the path/],
+      [
+        'the same path twice',
+        multi([
+          { length: 2, path: ['a'] },
+          { length: 3, path: ['a'] },
+        ]),
+        /file 1 repeats the path/,
+      ],
       [
         'lengths whose sum is not a safe integer',
         multi([

@@ -1,0 +1,418 @@
+/**
+ * Access control over the whole route table. The table below must list exactly the routes the
+ * controller serves (checked against Fastify's own route tree), so a new route cannot escape it:
+ * every route is public, user, admin or socket; user and admin routes are 401 without a session,
+ * admin routes 403 for a plain user, and every user route is tried by Alice against Bob's data.
+ */
+import type { AddressInfo } from 'node:net';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Task } from '../../src/contracts/tasks.js';
+import { startTestController, type TestController, USER_PASSWORD } from '../helpers/controller.js';
+import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { type ApiClient, as } from '../helpers/tasks-api.js';
+import { makeTorrent } from '../helpers/torrent.js';
+
+type Access = 'public' | 'user' | 'admin' | 'socket';
+
+interface Fixture {
+  c: TestController;
+  server: FileServer;
+  alice: ApiClient & { id: number };
+  bob: ApiClient & { id: number };
+  /** Bob's finished download, with its artifact token. */
+  bobTask: Task;
+  bobContent: Buffer;
+}
+
+interface RouteCase {
+  access: Access;
+  /** A well-formed request for this route, aimed at Bob's data where the route takes an id or token. */
+  request(f: Fixture): InjectOptions;
+  /** For user routes: what Alice's request (above, with her cookie) must and must not do. */
+  asAlice?(res: LightMyRequestResponse, f: Fixture): Promise<void> | void;
+}
+
+const notFound = (detail: string) => (res: LightMyRequestResponse) => {
+  expect(res.statusCode).toBe(404);
+  expect(res.json()).toEqual({ detail });
+};
+const taskNotFound = notFound('Task not found');
+
+/** Alice created this task; it is hers alone. */
+async function ownedByAlice(task: Task, f: Fixture) {
+  expect(task.owner_id).toBe(f.alice.id);
+  expect((await f.bob.get(`/api/tasks/${task.id}`)).statusCode).toBe(404);
+}
+
+const ROUTES: Record<string, RouteCase> = {
+  'GET /': { access: 'public', request: () => ({ method: 'GET', url: '/' }) },
+  'GET /api/openapi.json': { access: 'public', request: () => ({ method: 'GET', url: '/api/openapi.json' }) },
+  'GET /api/health': { access: 'public', request: () => ({ method: 'GET', url: '/api/health' }) },
+  'POST /api/auth/login': {
+    access: 'public',
+    request: () => ({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'bob', password: 'bob-only-password' },
+    }),
+  },
+  'POST /api/auth/logout': {
+    access: 'user',
+    request: () => ({ method: 'POST', url: '/api/auth/logout' }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(204);
+      // Only Alice's session ended.
+      expect((await f.bob.get('/api/auth/me')).statusCode).toBe(200);
+    },
+  },
+  'GET /api/auth/me': {
+    access: 'user',
+    request: () => ({ method: 'GET', url: '/api/auth/me' }),
+    asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ id: f.alice.id, username: 'alice' });
+    },
+  },
+  'POST /api/auth/change-password': {
+    access: 'user',
+    request: () => ({
+      method: 'POST',
+      url: '/api/auth/change-password',
+      // Bob's password is not Alice's current password: it must not let her in.
+      payload: { current_password: 'bob-only-password', new_password: 'alice-new-password' },
+    }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(403);
+      await expect(f.c.login('bob', 'bob-only-password')).resolves.toMatch(/^aria2_session=/);
+    },
+  },
+  'GET /api/users': { access: 'admin', request: () => ({ method: 'GET', url: '/api/users' }) },
+  'POST /api/users': {
+    access: 'admin',
+    request: () => ({
+      method: 'POST',
+      url: '/api/users',
+      payload: { username: 'mallory', password: USER_PASSWORD },
+    }),
+  },
+  'GET /api/users/:id': {
+    access: 'admin',
+    request: (f) => ({ method: 'GET', url: `/api/users/${f.bob.id}` }),
+  },
+  'PUT /api/users/:id': {
+    access: 'admin',
+    request: (f) => ({ method: 'PUT', url: `/api/users/${f.bob.id}`, payload: { quota: 1 } }),
+  },
+  'DELETE /api/users/:id': {
+    access: 'admin',
+    request: (f) => ({ method: 'DELETE', url: `/api/users/${f.bob.id}` }),
+  },
+  'POST /api/tasks': {
+    access: 'user',
+    request: (f) => ({ method: 'POST', url: '/api/tasks', payload: { uri: f.server.url('/a.bin') } }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(201);
+      await ownedByAlice(res.json(), f);
+    },
+  },
+  'POST /api/tasks/batch': {
+    access: 'user',
+    request: (f) => ({
+      method: 'POST',
+      url: '/api/tasks/batch',
+      payload: { uris: [f.server.url('/a2.bin')] },
+    }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      const { created } = res.json() as { created: Task[] };
+      expect(created).toHaveLength(1);
+      await ownedByAlice(created[0]!, f);
+    },
+  },
+  'POST /api/tasks/torrent': {
+    access: 'user',
+    request: (f) => {
+      const content = Buffer.from('alice torrent content '.repeat(100));
+      f.server.addFile('/seed/alice.txt', content);
+      const t = makeTorrent({ name: 'alice.txt', content, webSeedUrl: f.server.url('/seed/alice.txt') });
+      return { method: 'POST', url: '/api/tasks/torrent', payload: { torrent: t.base64 } };
+    },
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(201);
+      await ownedByAlice(res.json(), f);
+    },
+  },
+  'GET /api/tasks': {
+    access: 'user',
+    request: () => ({ method: 'GET', url: '/api/tasks?view=all&limit=1000' }),
+    asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      const { items } = res.json() as { items: Task[] };
+      expect(items.every((t) => t.owner_id === f.alice.id)).toBe(true);
+      expect(items.map((t) => t.id)).not.toContain(f.bobTask.id);
+    },
+  },
+  'GET /api/tasks?q': {
+    access: 'user',
+    request: () => ({ method: 'GET', url: '/api/tasks?q=bob' }),
+    asAlice(res) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ items: [], total: 0 });
+    },
+  },
+  'DELETE /api/tasks': {
+    access: 'user',
+    request: () => ({ method: 'DELETE', url: '/api/tasks?delete_files=true' }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      expect((await f.bob.get(`/api/tasks/${f.bobTask.id}`)).statusCode).toBe(200);
+    },
+  },
+  'POST /api/tasks/retry': {
+    access: 'user',
+    request: (f) => ({ method: 'POST', url: '/api/tasks/retry', payload: { ids: [f.bobTask.id] } }),
+    asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        results: [{ id: f.bobTask.id, ok: false, status: 404, detail: 'Task not found' }],
+      });
+    },
+  },
+  'GET /api/tasks/artifacts/:token': {
+    access: 'user',
+    request: (f) => ({ method: 'GET', url: `/api/tasks/artifacts/${f.bobTask.artifact_token}` }),
+    asAlice(res, f) {
+      notFound('File not found')(res);
+      expect(res.rawPayload.includes(f.bobContent)).toBe(false);
+    },
+  },
+  'GET /api/tasks/:id': {
+    access: 'user',
+    request: (f) => ({ method: 'GET', url: `/api/tasks/${f.bobTask.id}` }),
+    asAlice: taskNotFound,
+  },
+  'GET /api/tasks/:id/detail': {
+    access: 'user',
+    request: (f) => ({ method: 'GET', url: `/api/tasks/${f.bobTask.id}/detail` }),
+    asAlice: taskNotFound,
+  },
+  'GET /api/tasks/:id/files': {
+    access: 'user',
+    request: (f) => ({ method: 'GET', url: `/api/tasks/${f.bobTask.id}/files` }),
+    asAlice: taskNotFound,
+  },
+  'PUT /api/tasks/:id/status': {
+    access: 'user',
+    request: (f) => ({
+      method: 'PUT',
+      url: `/api/tasks/${f.bobTask.id}/status`,
+      payload: { status: 'stop' },
+    }),
+    asAlice: taskNotFound,
+  },
+  'PUT /api/tasks/:id/position': {
+    access: 'user',
+    request: (f) => ({
+      method: 'PUT',
+      url: `/api/tasks/${f.bobTask.id}/position`,
+      payload: { position: 0, how: 'POS_SET' },
+    }),
+    asAlice: taskNotFound,
+  },
+  'POST /api/tasks/:id/retry': {
+    access: 'user',
+    request: (f) => ({ method: 'POST', url: `/api/tasks/${f.bobTask.id}/retry` }),
+    asAlice: taskNotFound,
+  },
+  'DELETE /api/tasks/:id': {
+    access: 'user',
+    request: (f) => ({ method: 'DELETE', url: `/api/tasks/${f.bobTask.id}?delete_files=true` }),
+    asAlice: taskNotFound,
+  },
+  'GET /api/stats': {
+    access: 'user',
+    request: () => ({ method: 'GET', url: '/api/stats' }),
+    asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      // Bob's finished file is not counted in Alice's space.
+      expect(res.json().used_space).toBeLessThan(f.bobContent.length);
+    },
+  },
+  'GET /api/stats/machine': {
+    access: 'admin',
+    request: () => ({ method: 'GET', url: '/api/stats/machine' }),
+  },
+  'GET /api/config': { access: 'admin', request: () => ({ method: 'GET', url: '/api/config' }) },
+  'PUT /api/config': {
+    access: 'admin',
+    request: () => ({ method: 'PUT', url: '/api/config', payload: { max_concurrent_downloads: 1 } }),
+  },
+  'GET /ws/tasks': { access: 'socket', request: () => ({ method: 'GET', url: '/ws/tasks' }) },
+};
+
+/** Entries that are variants of a route (same method and path, other query) rather than routes. */
+const routeKey = (key: string) => key.replace(/\?.*$/, '');
+
+/** Every "METHOD /path" Fastify serves, read from its route tree (HEAD twins left out). */
+function servedRoutes(c: TestController): Set<string> {
+  const stack: string[] = [];
+  const out = new Set<string>();
+  for (const line of c.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^((?:│ {3}| {4})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 4;
+    stack.length = depth;
+    stack.push(m[2]!);
+    if (!m[3]) continue;
+    const path = stack.join('').replace(/(.)\/$/, '$1');
+    for (const method of m[3].split(', ')) if (method !== 'HEAD') out.add(`${method} ${path}`);
+  }
+  return out;
+}
+
+describe('Access control over every route', () => {
+  const f = {} as Fixture;
+
+  beforeAll(async () => {
+    f.c = await startTestController();
+    f.server = await startFileServer();
+    f.bobContent = Buffer.from('bob private bytes '.repeat(4096));
+    f.server.addFile('/bob.bin', f.bobContent);
+    f.server.addFile('/a.bin', Buffer.from('alice a'));
+    f.server.addFile('/a2.bin', Buffer.from('alice a2'));
+    const bob = await f.c.createUser('bob');
+    const alice = await f.c.createUser('alice');
+    f.bob = Object.assign(as(f.c, bob.cookie), { id: bob.id });
+    f.alice = Object.assign(as(f.c, alice.cookie), { id: alice.id });
+    const added = await f.bob.add(f.server.url('/bob.bin'));
+    f.bobTask = await f.bob.waitTask(added.id, (t) => t.status === 'complete' && t.artifact_token !== null);
+    // Bob's password is changed to one the change-password case can check stays his.
+    await f.c.users.update({ id: 0, username: 'test', is_admin: true, quota: 0 }, bob.id, {
+      password: 'bob-only-password',
+    });
+    f.bob = Object.assign(as(f.c, await f.c.login('bob', 'bob-only-password')), { id: bob.id });
+  });
+  afterAll(async () => {
+    await f.c?.destroy();
+    await f.server?.close();
+  });
+
+  it('the table lists exactly the routes the controller serves', () => {
+    const tableRoutes = new Set(Object.keys(ROUTES).map(routeKey));
+    const served = servedRoutes(f.c);
+    expect(served.size).toBeGreaterThan(20);
+    const unclassified = [...served].filter((r) => !tableRoutes.has(r));
+    const stale = [...tableRoutes].filter((r) => !served.has(r));
+    expect(unclassified, 'routes missing from the access table').toEqual([]);
+    expect(stale, 'table entries with no route').toEqual([]);
+  });
+
+  for (const [key, route] of Object.entries(ROUTES)) {
+    if (route.access === 'user' || route.access === 'admin') {
+      it(`${key}: 401 without a session or with a forged one`, async () => {
+        for (const cookie of [undefined, `aria2_session=${'Q'.repeat(43)}`]) {
+          const opts = route.request(f);
+          const res = await f.c.app.inject({
+            ...opts,
+            headers: { ...opts.headers, ...(cookie ? { cookie } : {}) },
+          });
+          expect(res.statusCode).toBe(401);
+          expect(res.json()).toEqual({ detail: 'Not authenticated' });
+        }
+      });
+    }
+    if (route.access === 'admin') {
+      it(`${key}: 403 Admin required for a plain user`, async () => {
+        const res = await f.alice.request(route.request(f));
+        expect(res.statusCode).toBe(403);
+        expect(res.json()).toEqual({ detail: 'Admin required' });
+      });
+    }
+    if (route.access === 'public') {
+      it(`${key}: answers without a session`, async () => {
+        const res = await f.c.app.inject(route.request(f));
+        expect(res.statusCode).toBe(200);
+      });
+    }
+  }
+
+  describe("Alice against Bob's data, route by route", () => {
+    for (const [key, route] of Object.entries(ROUTES)) {
+      if (route.access !== 'user') continue;
+      it(key, async () => {
+        expect(route.asAlice, `${key} needs a cross-user check`).toBeDefined();
+        // A fresh session per case: the logout case ends its own.
+        const alice = as(f.c, await f.c.login('alice', USER_PASSWORD));
+        await route.asAlice!(await alice.request(route.request(f)), f);
+      });
+    }
+
+    it("leaves Bob's task and file exactly as they were", async () => {
+      const now = await f.bob.task(f.bobTask.id);
+      expect(now).toMatchObject({
+        id: f.bobTask.id,
+        status: 'complete',
+        artifact_path: f.bobTask.artifact_path,
+        artifact_token: f.bobTask.artifact_token,
+      });
+      const file = await f.bob.get(`/api/tasks/artifacts/${f.bobTask.artifact_token}`);
+      expect(file.statusCode).toBe(200);
+      expect(file.rawPayload.equals(f.bobContent)).toBe(true);
+    });
+  });
+
+  describe('the task socket', () => {
+    let url: string;
+    beforeAll(async () => {
+      await f.c.app.listen({ host: '127.0.0.1', port: 0 });
+      url = `ws://127.0.0.1:${(f.c.app.server.address() as AddressInfo).port}/ws/tasks`;
+    });
+
+    it('closes an unauthenticated socket with 4401', async () => {
+      const code = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        ws.on('close', (c) => resolve(c));
+        ws.on('error', reject);
+      });
+      expect(code).toBe(4401);
+    });
+
+    it("never carries Bob's task events to Alice", async () => {
+      const cookie = await f.c.login('alice', USER_PASSWORD);
+      const ws = new WebSocket(url, { headers: { cookie } });
+      const messages: { type: string; task?: Task; id?: number }[] = [];
+      ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      try {
+        f.server.addFile('/bob2.bin', Buffer.from('bob second file'));
+        const bobs = await f.bob.add(f.server.url('/bob2.bin'));
+        await f.bob.waitTask(bobs.id, (t) => t.status === 'complete');
+        // Alice's own event comes after Bob's, on one ordered stream: once it is here, Bob's would be too.
+        f.server.addFile('/a3.bin', Buffer.from('alice third'));
+        const hers = await as(f.c, cookie).add(f.server.url('/a3.bin'));
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error("Alice's own task_update never arrived")), 15_000);
+          const check = () => {
+            if (messages.some((m) => m.type === 'task_update' && m.task?.id === hers.id)) {
+              clearTimeout(timer);
+              resolve();
+            } else setTimeout(check, 20);
+          };
+          check();
+        });
+        for (const m of messages) {
+          if (m.type === 'task_update') expect(m.task?.owner_id).toBe(f.alice.id);
+          if (m.type === 'task_removed') expect(m.id).not.toBe(bobs.id);
+        }
+        expect(JSON.stringify(messages)).not.toContain('bob2.bin');
+      } finally {
+        ws.terminate();
+      }
+    });
+  });
+});
