@@ -92,7 +92,17 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
     fs.mkdirSync(this.options.downloadDir, { recursive: true });
     // aria2 refuses to start when --input-file names a file that does not exist.
     if (!fs.existsSync(this.sessionFile)) fs.writeFileSync(this.sessionFile, '', { mode: 0o600 });
-    await this.spawnOnce();
+    // Another process may take the free port before aria2c binds it: try a fresh port then.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.spawnOnce();
+        return;
+      } catch (err) {
+        if (err instanceof Aria2NotInstalledError || attempt >= 3) throw err;
+        this.options.logger.warn({ port: this.port, err: (err as Error).message }, 'aria2c did not start; trying another port');
+        this.port = await freePort();
+      }
+    }
   }
 
   private args(): string[] {
@@ -206,8 +216,9 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
       try {
         await this.spawnOnce();
       } catch (err) {
+        if (this.stopping) return;
         this.options.logger.error({ err: (err as Error).message }, 'aria2c restart failed');
-        if (!this.stopping) this.scheduleRestart();
+        this.scheduleRestart();
       }
     }, delay);
   }

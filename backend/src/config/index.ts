@@ -50,7 +50,7 @@ const environmentSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/, 'must be a number of days')
     .transform(Number)
-    .refine((v) => v > 0 && v <= 3650, 'must be between 0 and 3650 days')
+    .refine((v) => v > 0 && v <= 3650, 'must be more than 0 and at most 3650 days')
     .default(7),
   ADMIN_USERNAME: z
     .string()
@@ -93,6 +93,8 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+const SECRET_VARIABLES = new Set(['ADMIN_PASSWORD', 'ARIA2_RPC_SECRET']);
+
 /** Validates the environment once; a bad value throws one line naming the variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -100,7 +102,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+    // Secrets are named, never echoed into a log.
+    const shown = SECRET_VARIABLES.has(name) ? '' : `=${JSON.stringify(env[name] ?? '')}`;
+    throw new ConfigError(`Invalid ${name}${shown}: ${issue.message}`);
   }
   const e = parsed.data;
   if (e.ARIA2_RPC_SECRET && !e.ARIA2_RPC_URL) {

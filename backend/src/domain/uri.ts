@@ -1,11 +1,12 @@
 /** Credentials in a URI are shown as ***:*** everywhere a URI is shown (API.md "Conventions"). */
 export function maskUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string) => `${scheme}***:***@`);
+  // Greedy up to the last '@' before the path: a password may itself contain a raw '@'.
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string) => `${scheme}***:***@`);
 }
 
 /** Masks every URI-looking run in a free text, such as aria2's error messages. */
 export function maskUrisIn(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]*)@/gi, (_m, scheme: string) => `${scheme}***:***@`);
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/gi, (_m, scheme: string) => `${scheme}***:***@`);
 }
 
 export const ALLOWED_SCHEMES = ['http', 'https', 'ftp', 'sftp', 'magnet'] as const;
@@ -16,20 +17,23 @@ export function uriScheme(uri: string): string | null {
   return m ? m[1]!.toLowerCase() : null;
 }
 
+/** A display name never carries a path separator (a decoded %2F must not become one). */
+const plainName = (name: string): string | null => name.replace(/[/\\\0]/g, '_') || null;
+
 /** The file name a URI points at, for a task's name before aria2 knows better. */
 export function nameFromUri(uri: string): string | null {
   if (uri.startsWith('magnet:')) {
     const dn = /[?&]dn=([^&]*)/.exec(uri);
     if (!dn) return null;
     try {
-      return decodeURIComponent(dn[1]!.replace(/\+/g, ' ')) || null;
+      return plainName(decodeURIComponent(dn[1]!.replace(/\+/g, ' ')));
     } catch {
-      return dn[1]! || null;
+      return plainName(dn[1]!);
     }
   }
   try {
     const last = new URL(uri).pathname.split('/').pop() ?? '';
-    return last ? decodeURIComponent(last) : null;
+    return last ? plainName(decodeURIComponent(last)) : null;
   } catch {
     return null;
   }

@@ -15,8 +15,7 @@
  * `aria2.saveSession` and a restart its unfinished downloads come back with their gids.
  * `rpc(method, params)` is a raw HTTP JSON-RPC call (token added), independent of the gateway under test.
  *
- * `waitFor` is the bounded polling helper of `helpers/controller.ts`, repeated here so that gateway
- * tests do not load the whole controller.
+ * `waitFor` (from `helpers/wait.ts`) is re-exported so gateway tests need not load the whole controller.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -211,22 +210,4 @@ export async function startTestAria2(options: TestAria2Options = {}): Promise<Te
   };
 }
 
-/** Polls until the check returns something truthy; fails naming what it waited for. Not a timing assertion. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+export { waitFor } from './wait.js';

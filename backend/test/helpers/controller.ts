@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config/index.js';
 import { type Controller, startController } from '../../src/controller.js';
+import { waitFor } from './wait.js';
+
+export { waitFor } from './wait.js';
 
 /** aria2c options that keep a test daemon offline and quick. */
 export const TEST_ARIA2_ARGS = [
@@ -19,7 +22,10 @@ export interface TestController extends Controller {
   /** Logs in and returns the cookie header value for app.inject. */
   login(username: string, password: string): Promise<string>;
   /** Creates a user through the service and returns a logged-in cookie. */
-  createUser(username: string, options?: { is_admin?: boolean; quota?: number }): Promise<{ id: number; cookie: string }>;
+  createUser(
+    username: string,
+    options?: { is_admin?: boolean; quota?: number },
+  ): Promise<{ id: number; cookie: string }>;
   adminCookie(): Promise<string>;
   /** Removes the data folder too. */
   destroy(): Promise<void>;
@@ -32,7 +38,10 @@ export const USER_PASSWORD = 'user-password-1';
  * A real controller for integration tests: a fresh data folder, SQLite file and embedded aria2c.
  * `env` adds or overrides variables (e.g. ALLOW_PRIVATE_NETWORK=true to download from loopback).
  */
-export async function startTestController(env: Record<string, string> = {}, dataDir?: string): Promise<TestController> {
+export async function startTestController(
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<TestController> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-test-'));
   const config: Config = loadConfig({
     DATA_DIR: dir,
@@ -48,7 +57,11 @@ export async function startTestController(env: Record<string, string> = {}, data
   await waitFor(() => controller.aria2.connected, 10_000, 'aria2 to connect');
 
   const login = async (username: string, password: string) => {
-    const res = await controller.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+    const res = await controller.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username, password },
+    });
     if (res.statusCode !== 200) throw new Error(`login of ${username} failed: ${res.statusCode} ${res.body}`);
     const cookie = res.cookies.find((c) => c.name === 'aria2_session');
     if (!cookie) throw new Error('login set no aria2_session cookie');
@@ -67,24 +80,4 @@ export async function startTestController(env: Record<string, string> = {}, data
       fs.rmSync(dir, { recursive: true, force: true });
     },
   });
-}
-
-/** Polls until the check passes; fails naming what it waited for. Not a timing assertion. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }

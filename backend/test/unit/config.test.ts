@@ -48,6 +48,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('never echoes a secret value', () => {
+    const err = configError({ ADMIN_PASSWORD: 'short' });
+    expect(err.message).toMatch(/^Invalid ADMIN_PASSWORD: /);
+    expect(err.message).not.toContain('short');
+  });
+
   it('explains the secret without a URL', () => {
     expect(configError({ ARIA2_RPC_SECRET: 'secret' }).message).toContain('ARIA2_RPC_URL');
   });

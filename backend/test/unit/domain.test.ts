@@ -112,6 +112,7 @@ describe('maskUri', () => {
     ['ftp://anonymous:me%40example.com@ftp.example.com/pub/', 'ftp://***:***@ftp.example.com/pub/'],
     ['sftp://u:p@host:2222/x', 'sftp://***:***@host:2222/x'],
     ['HTTPS://U:P@example.com/', 'HTTPS://***:***@example.com/'],
+    ['https://user:p@ss@example.com/file', 'https://***:***@example.com/file'],
   ])('masks %s', (uri, masked) => {
     expect(maskUri(uri)).toBe(masked);
   });
@@ -198,6 +199,8 @@ describe('nameFromUri', () => {
     ['magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a', null],
     ['magnet:?dn=&xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a', null],
     ['magnet:?dn=100%&xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a', '100%'],
+    ['https://h/a%2F..%2F..%2Fetc', 'a_.._.._etc'],
+    ['magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=..%2Fup', '.._up'],
   ])('%s → %s', (uri, name) => {
     expect(nameFromUri(uri)).toBe(name);
   });
