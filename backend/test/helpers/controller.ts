@@ -40,9 +40,9 @@ export const USER_PASSWORD = 'user-password-1';
  */
 export async function startTestController(
   env: Record<string, string> = {},
-  dataDir?: string,
+  options: { dataDir?: string; uiDir?: string } = {},
 ): Promise<TestController> {
-  const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-test-'));
+  const dir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-test-'));
   const config: Config = loadConfig({
     DATA_DIR: dir,
     ADMIN_USERNAME: 'admin',
@@ -52,7 +52,7 @@ export async function startTestController(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const controller = await startController(config, { aria2Args: TEST_ARIA2_ARGS });
+  const controller = await startController(config, { aria2Args: TEST_ARIA2_ARGS, uiDir: options.uiDir ?? null });
   await controller.app.ready();
   await waitFor(() => controller.aria2.connected, 10_000, 'aria2 to connect');
 

@@ -315,7 +315,7 @@ describe('First admin', () => {
     // An empty ADMIN_PASSWORD counts as unset: the password is generated.
     const env = { ADMIN_PASSWORD: '', ADMIN_USERNAME: 'chief' };
     try {
-      const first = await startTestController(env, dir);
+      const first = await startTestController(env, { dataDir: dir });
       const file = path.join(dir, 'admin-password.txt');
       let password: string;
       try {
@@ -333,7 +333,7 @@ describe('First admin', () => {
         await first.close();
       }
       const before = fs.readFileSync(file, 'utf8');
-      const second = await startTestController({ ...env, ADMIN_PASSWORD: 'another-password-9' }, dir);
+      const second = await startTestController({ ...env, ADMIN_PASSWORD: 'another-password-9' }, { dataDir: dir });
       try {
         await expect(second.login('chief', password)).resolves.toMatch(/^aria2_session=/);
         await expect(second.login('chief', 'another-password-9')).rejects.toThrow(/401/);

@@ -111,7 +111,7 @@ it('repairs a retry interrupted between the new download and the old row: exactl
   await c.close();
   // aria2's session carries the new download into the restart: without the repair it would be an orphan.
   expect(fs.readFileSync(path.join(dataDir, 'aria2', 'aria2.session'), 'utf8')).toContain(`gid=${newGid}`);
-  c = await startTestController({}, dataDir);
+  c = await startTestController({}, { dataDir });
   const ctl = c;
   await ctl.sync.reconcileNow();
 
