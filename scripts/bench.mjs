@@ -10,8 +10,12 @@ try {
   process.stderr.write(`${err.message}\n`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'run.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  cwd: root,
-});
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'bench', 'run.ts'), ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    cwd: root,
+  },
+);
 process.exit(r.status ?? 1);
