@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Aria2Error } from '../aria2/errors.js';
 import { DomainError, TooManyRequestsError } from '../domain/errors.js';
-import { maskUrisIn } from '../domain/uri.js';
+import { publicMessage } from '../domain/messages.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -58,11 +58,11 @@ export const errorHandlerPlugin = fp(
       if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
         // Fastify's own client errors (bad JSON, empty body with a JSON type, …) are bad input.
         const status = error.statusCode === 400 ? 422 : error.statusCode;
-        return reply.status(status).send({ detail: `Invalid request: ${maskUrisIn(error.message)}` });
+        return reply.status(status).send({ detail: `Invalid request: ${publicMessage(error.message)}` });
       }
       if (error instanceof Aria2Error) {
         request.log.error({ method: error.method, reason: error.reason }, 'aria2 call failed');
-        return reply.status(503).send({ detail: `aria2 is unavailable: ${maskUrisIn(error.reason)}` });
+        return reply.status(503).send({ detail: `aria2 is unavailable: ${publicMessage(error.reason)}` });
       }
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'SQLITE_BUSY' || code === 'SQLITE_FULL' || code?.startsWith('SQLITE_')) {

@@ -3,7 +3,7 @@ import type { Task } from '../contracts/tasks.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
-import { maskUrisIn } from '../domain/uri.js';
+import { publicMessage } from '../domain/messages.js';
 
 export type TaskRow = Selectable<TasksTable>;
 export type NewTaskRow = Insertable<TasksTable>;
@@ -24,7 +24,7 @@ export function toTask(row: TaskRow): Task {
     completed_length: row.completed_length,
     download_speed: row.download_speed,
     upload_speed: row.upload_speed,
-    error: row.error === null ? null : maskUrisIn(row.error),
+    error: row.error === null ? null : publicMessage(row.error),
     created_at: row.created_at,
     updated_at: row.updated_at,
     artifact_path: row.artifact_path,

@@ -6,10 +6,10 @@ import {
   DomainError,
   taskNotFound,
 } from '../domain/errors.js';
+import { publicMessage } from '../domain/messages.js';
 import { checkSpaceBeforeAdd } from '../domain/size.js';
 import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
-import { maskUrisIn } from '../domain/uri.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -169,7 +169,10 @@ export class RetryService {
         const r = handed.get(pair.fresh.id)!;
         if (!r.ok) {
           failed.push(pair);
-          fail(pair.old.id, new DependencyError(`Failed to create aria2 task: ${maskUrisIn(r.reason)}`, 500));
+          fail(
+            pair.old.id,
+            new DependencyError(`Failed to create aria2 task: ${publicMessage(r.reason)}`, 500),
+          );
           continue;
         }
         const patch = this.tasks.statusPatch(r.gid, r.status, finishedAt);

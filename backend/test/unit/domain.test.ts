@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError } from '../../src/domain/errors.js';
+import { publicMessage } from '../../src/domain/messages.js';
 import {
   availableSpace,
   checkSpaceBeforeAdd,
@@ -212,5 +213,20 @@ describe('uriScheme', () => {
     expect(uriScheme('magnet:?xt=1')).toBe('magnet');
     expect(uriScheme('/etc/passwd')).toBeNull();
     expect(uriScheme('1http://x')).toBeNull();
+  });
+});
+
+describe('publicMessage', () => {
+  it.each([
+    [
+      'Failed to write into the file /tmp/x/1/.incomplete/ab12/huge.bin, cause: No space left on device',
+      'Failed to write into the file huge.bin, cause: No space left on device',
+    ],
+    ['File /srv/data/a.iso exists', 'File a.iso exists'],
+    ['open "/etc/passwd" failed', 'open "passwd" failed'],
+    ['Resource not found', 'Resource not found'],
+    ['GET https://u:p@host/a/b/c.zip failed', 'GET https://***:***@host/a/b/c.zip failed'],
+  ])('%s → %s', (text, shown) => {
+    expect(publicMessage(text)).toBe(shown);
   });
 });
