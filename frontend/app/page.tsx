@@ -1,0 +1,5 @@
+import { HomeRedirect } from '../features/shell/HomeRedirect';
+
+export default function Page() {
+  return <HomeRedirect />;
+}

@@ -1,0 +1,17 @@
+'use client';
+
+import { QueryClientProvider } from '@tanstack/react-query';
+import { type ReactNode, useState } from 'react';
+import { Toaster } from 'sonner';
+import { AppShell } from '../features/shell/AppShell';
+import { makeQueryClient } from '../lib/query-client';
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [client] = useState(makeQueryClient);
+  return (
+    <QueryClientProvider client={client}>
+      <AppShell>{children}</AppShell>
+      <Toaster theme="system" position="bottom-right" richColors closeButton duration={6000} />
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,133 @@
+'use client';
+
+import { type FormEvent, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { TextField } from '../../components/Field';
+import { QuotaBar } from '../../components/QuotaBar';
+import { Spinner } from '../../components/Spinner';
+import { api, errorDetail } from '../../lib/api';
+import { formatDateTime, formatQuota } from '../../lib/format';
+import { useStats } from '../tasks/queries';
+import { useMe } from './useMe';
+
+/** The first problem with a password change, or null. */
+export function passwordProblem(current: string, next: string, confirm: string): string | null {
+  if (!current) return 'Enter your current password.';
+  if (next.length < 8) return 'The new password must be at least 8 characters.';
+  if (next !== confirm) return 'The new passwords do not match.';
+  if (next === current) return 'The new password is the same as the current one.';
+  return null;
+}
+
+export function ProfilePage() {
+  const me = useMe();
+  const stats = useStats();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    const problem = passwordProblem(current, next, confirm);
+    setError(problem);
+    if (problem || busy) return;
+    setBusy(true);
+    try {
+      await api.changePassword(current, next);
+      toast.success('Password changed. Your other sessions were signed out.');
+      setCurrent('');
+      setNext('');
+      setConfirm('');
+    } catch (err) {
+      setError(errorDetail(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const user = me.data;
+  return (
+    <div className="profile-page">
+      <div className="page-head">
+        <h1>Profile</h1>
+      </div>
+      <section className="card" aria-labelledby="account-title">
+        <h2 id="account-title" className="card-title">
+          Account
+        </h2>
+        {user ? (
+          <dl className="info-grid">
+            <div className="info">
+              <dt>Username</dt>
+              <dd>{user.username}</dd>
+            </div>
+            <div className="info">
+              <dt>Role</dt>
+              <dd>{user.is_admin ? 'Administrator' : 'User'}</dd>
+            </div>
+            <div className="info">
+              <dt>Quota</dt>
+              <dd>{formatQuota(user.quota)}</dd>
+            </div>
+            <div className="info">
+              <dt>Member since</dt>
+              <dd>{formatDateTime(user.created_at)}</dd>
+            </div>
+            {stats.data ? (
+              <div className="info wide">
+                <dt>Storage</dt>
+                <dd>
+                  <QuotaBar used={stats.data.used_space} quota={stats.data.quota} />
+                </dd>
+              </div>
+            ) : null}
+          </dl>
+        ) : (
+          <Spinner />
+        )}
+      </section>
+      <section className="card narrow" aria-labelledby="password-title">
+        <h2 id="password-title" className="card-title">
+          Change password
+        </h2>
+        <form className="stack" onSubmit={onSubmit} noValidate>
+          <TextField
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.currentTarget.value)}
+          />
+          <TextField
+            label="New password"
+            type="password"
+            autoComplete="new-password"
+            hint="At least 8 characters."
+            value={next}
+            onChange={(e) => setNext(e.currentTarget.value)}
+          />
+          <TextField
+            label="Confirm new password"
+            type="password"
+            autoComplete="new-password"
+            value={confirm}
+            onChange={(e) => setConfirm(e.currentTarget.value)}
+          />
+          {error ? (
+            <p className="form-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          <div>
+            <Button type="submit" variant="primary" busy={busy}>
+              Change password
+            </Button>
+          </div>
+        </form>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,316 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
+import Link from 'next/link';
+import { memo, type Ref, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { EmptyState } from '../../components/EmptyState';
+import { SelectField, TextField } from '../../components/Field';
+import { DownloadIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { Spinner } from '../../components/Spinner';
+import { StatusBadge } from '../../components/StatusBadge';
+import { api, artifactUrl, errorDetail } from '../../lib/api';
+import { formatBytes, formatDateTime } from '../../lib/format';
+import { useDebounced, useScrollMargin } from '../../lib/hooks';
+import type { Task, TaskStatus } from '../../lib/types';
+import { isActionEnabled, type TaskActionId } from '../tasks/actions';
+import { removeHistoryEverywhere } from '../tasks/cache';
+import type { SortOrder, TaskFilter, TaskSortKey } from '../tasks/list-state';
+import { useTaskList } from '../tasks/queries';
+import { taskTitle } from '../tasks/TaskRow';
+import { useTaskActions } from '../tasks/useTaskActions';
+
+type HistoryStatus = 'all' | Extract<TaskStatus, 'complete' | 'error' | 'removed'>;
+
+const STATUS_CHOICES: readonly { value: HistoryStatus; label: string }[] = [
+  { value: 'all', label: 'All finished' },
+  { value: 'complete', label: 'Complete' },
+  { value: 'error', label: 'Failed' },
+  { value: 'removed', label: 'Stopped' },
+];
+
+const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
+  { value: 'updated_at', label: 'Finished' },
+  { value: 'size', label: 'Size' },
+  { value: 'name', label: 'Name' },
+  { value: 'created_at', label: 'Added' },
+];
+
+interface HistoryRowProps {
+  task: Task;
+  index: number;
+  setSize: number;
+  busyAction: TaskActionId | null;
+  onRetry: (task: Task) => void;
+  onDelete: (task: Task) => void;
+  rowRef: Ref<HTMLLIElement>;
+  start: number;
+}
+
+const HistoryRow = memo(function HistoryRow({
+  task,
+  index,
+  setSize,
+  busyAction,
+  onRetry,
+  onDelete,
+  rowRef,
+  start,
+}: HistoryRowProps) {
+  const title = taskTitle(task);
+  return (
+    <li
+      ref={rowRef}
+      data-task-id={task.id}
+      data-index={index}
+      data-status={task.status}
+      aria-setsize={setSize}
+      aria-posinset={index + 1}
+      className={`history-row status-${task.status}`}
+      style={{ transform: `translate3d(0, ${start}px, 0)` }}
+    >
+      <div className="task-main">
+        <div className="task-title">
+          <Link href={`/tasks/detail?id=${task.id}`} className="task-name" title={title} prefetch={false}>
+            {title}
+          </Link>
+          <StatusBadge status={task.status} />
+        </div>
+        {task.status === 'error' && task.error ? (
+          <p className="task-error" title={task.error}>
+            {task.error}
+          </p>
+        ) : (
+          <p className="task-sub" title={task.artifact_path ?? task.uri}>
+            {task.artifact_path ?? task.uri}
+          </p>
+        )}
+      </div>
+      <dl className="task-meta">
+        <div>
+          <dt>Size</dt>
+          <dd>{task.total_length > 0 ? formatBytes(task.total_length) : '—'}</dd>
+        </div>
+        <div>
+          <dt>Finished</dt>
+          <dd>{formatDateTime(task.updated_at)}</dd>
+        </div>
+      </dl>
+      <div className="task-actions">
+        {task.status === 'complete' && task.artifact_token ? (
+          <a className="btn btn-secondary btn-sm" href={artifactUrl(task.artifact_token)} download>
+            <DownloadIcon />
+            <span className="btn-label">Download</span>
+          </a>
+        ) : null}
+        {isActionEnabled('retry', task) ? (
+          <Button
+            size="sm"
+            icon={<RetryIcon />}
+            busy={busyAction === 'retry'}
+            disabled={busyAction !== null && busyAction !== 'retry'}
+            onClick={() => onRetry(task)}
+          >
+            Retry
+          </Button>
+        ) : null}
+        <Button
+          size="sm"
+          variant="danger"
+          icon={<TrashIcon />}
+          disabled={busyAction !== null}
+          onClick={() => onDelete(task)}
+        >
+          Delete
+        </Button>
+      </div>
+    </li>
+  );
+});
+
+function HistoryList({
+  items,
+  total,
+  hasMore,
+  loadMore,
+  pending,
+  onRetry,
+  onDelete,
+}: {
+  items: readonly Task[];
+  total: number;
+  hasMore: boolean;
+  loadMore: () => void;
+  pending: ReadonlyMap<number, TaskActionId>;
+  onRetry: (task: Task) => void;
+  onDelete: (task: Task) => void;
+}) {
+  const listRef = useRef<HTMLUListElement>(null);
+  const scrollMargin = useScrollMargin(listRef);
+  const virtualizer = useWindowVirtualizer<HTMLLIElement>({
+    count: items.length,
+    estimateSize: () => (typeof window !== 'undefined' && window.innerWidth <= 760 ? 150 : 72),
+    overscan: items.length <= 100 ? 100 : 8,
+    scrollMargin,
+    getItemKey: (index) => items[index]?.id ?? index,
+  });
+  const virtualItems = virtualizer.getVirtualItems();
+  const lastIndex = virtualItems.length ? virtualItems[virtualItems.length - 1]!.index : -1;
+  useEffect(() => {
+    if (hasMore && lastIndex >= items.length - 150) loadMore();
+  }, [hasMore, lastIndex, items.length, loadMore]);
+  return (
+    <ul
+      ref={listRef}
+      className="task-list"
+      aria-label="History"
+      style={{ height: virtualizer.getTotalSize() }}
+    >
+      {virtualItems.map((v) => {
+        const task = items[v.index];
+        if (!task) return null;
+        return (
+          <HistoryRow
+            key={v.key}
+            task={task}
+            index={v.index}
+            setSize={total}
+            busyAction={pending.get(task.id) ?? null}
+            onRetry={onRetry}
+            onDelete={onDelete}
+            rowRef={virtualizer.measureElement}
+            start={v.start - virtualizer.options.scrollMargin}
+          />
+        );
+      })}
+    </ul>
+  );
+}
+
+export function HistoryPage() {
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<HistoryStatus>('all');
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<TaskSortKey>('updated_at');
+  const [order, setOrder] = useState<SortOrder>('desc');
+  const q = useDebounced(search, 250);
+  const filter = useMemo<TaskFilter>(() => {
+    const f: TaskFilter = { view: 'history', sort, order };
+    if (status !== 'all') f.status = status;
+    if (q.trim()) f.q = q.trim();
+    return f;
+  }, [status, q, sort, order]);
+  const list = useTaskList(filter);
+  const actions = useTaskActions();
+  const [clearOpen, setClearOpen] = useState(false);
+  const [clearing, setClearing] = useState(false);
+
+  const { retry, requestDelete } = actions;
+  const onRetry = useCallback((task: Task) => void retry(task, 'history'), [retry]);
+  const onDelete = useCallback((task: Task) => requestDelete([task]), [requestDelete]);
+
+  async function clearHistory(deleteFiles: boolean) {
+    setClearing(true);
+    try {
+      const { deleted } = await api.clearHistory(deleteFiles);
+      removeHistoryEverywhere(qc);
+      toast.success(
+        `Cleared ${deleted} task${deleted === 1 ? '' : 's'} from the history${deleteFiles ? ' and deleted their files' : ''}`,
+      );
+      setClearOpen(false);
+    } catch (err) {
+      toast.error(`Could not clear the history: ${errorDetail(err)}`);
+    } finally {
+      setClearing(false);
+    }
+  }
+
+  return (
+    <div className="history-page">
+      <div className="page-head">
+        <h1>History</h1>
+        <Button
+          variant="danger"
+          icon={<TrashIcon />}
+          onClick={() => setClearOpen(true)}
+          disabled={list.total === 0 && !list.isLoading}
+        >
+          Clear history
+        </Button>
+      </div>
+      <section className="card list-card" aria-label="Finished, failed and stopped downloads">
+        <search className="filters">
+          <SelectField
+            label="Show"
+            value={status}
+            options={STATUS_CHOICES}
+            onChange={(e) => setStatus(e.currentTarget.value as HistoryStatus)}
+          />
+          <TextField
+            label="Search"
+            type="search"
+            placeholder="Name or link"
+            value={search}
+            fieldClassName="grow"
+            onChange={(e) => setSearch(e.currentTarget.value)}
+          />
+          <SelectField
+            label="Sort by"
+            value={sort}
+            options={SORT_CHOICES}
+            onChange={(e) => setSort(e.currentTarget.value as TaskSortKey)}
+          />
+          <div className="field">
+            <span className="field-label" aria-hidden="true">
+              Order
+            </span>
+            <Button
+              onClick={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
+              aria-label={`Order: ${order === 'asc' ? 'ascending' : 'descending'}. Switch`}
+            >
+              {order === 'asc' ? '↑ Ascending' : '↓ Descending'}
+            </Button>
+          </div>
+        </search>
+        <output className="toolbar-summary standalone" aria-live="polite">
+          {list.isLoading ? 'Loading' : `${list.total} task${list.total === 1 ? '' : 's'}`}
+        </output>
+        {list.isLoading ? (
+          <Spinner label="Loading the history" />
+        ) : list.error && list.items.length === 0 ? (
+          <EmptyState title="The history could not be loaded.">
+            <Button onClick={() => void list.refetch()}>Try again</Button>
+          </EmptyState>
+        ) : list.items.length === 0 ? (
+          <EmptyState title={q || status !== 'all' ? 'Nothing matches.' : 'No finished downloads yet.'} />
+        ) : (
+          <HistoryList
+            items={list.items}
+            total={list.total}
+            hasMore={list.hasMore}
+            loadMore={list.loadMore}
+            pending={actions.pending}
+            onRetry={onRetry}
+            onDelete={onDelete}
+          />
+        )}
+        {list.loadingMore ? <Spinner label="Loading more" /> : null}
+      </section>
+      <ConfirmDialog {...actions.deleteDialog} />
+      <ConfirmDialog
+        open={clearOpen}
+        title="Clear history?"
+        message="Every complete, failed and stopped task is removed from your history. Downloaded files stay unless you tick the box."
+        confirmLabel="Clear history"
+        danger
+        busy={clearing}
+        checkboxLabel="Also delete files"
+        onConfirm={(checked) => void clearHistory(checked)}
+        onCancel={() => setClearOpen(false)}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,316 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useCallback, useId, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { TextAreaField, TextField } from '../../components/Field';
+import { PlusIcon, UploadIcon } from '../../components/Icons';
+import { api, errorDetail } from '../../lib/api';
+import { fileToBase64, isTorrentFile } from '../../lib/base64';
+import type { Task, TaskOptions } from '../../lib/types';
+import { upsertTask, upsertTasks } from './cache';
+import { taskTitle } from './TaskRow';
+
+const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
+const BATCH_LIMIT = 1000;
+
+export interface OptionsDraft {
+  out: string;
+  split: string;
+  connections: string;
+  limit: string;
+  referer: string;
+  userAgent: string;
+  headers: string;
+  checksum: string;
+}
+
+export const EMPTY_OPTIONS: OptionsDraft = {
+  out: '',
+  split: '',
+  connections: '',
+  limit: '',
+  referer: '',
+  userAgent: '',
+  headers: '',
+  checksum: '',
+};
+
+/** The aria2 options of the form, only those filled in (undefined when none). */
+export function toTaskOptions(draft: OptionsDraft): TaskOptions | undefined {
+  const o: TaskOptions = {};
+  if (draft.out.trim()) o.out = draft.out.trim();
+  if (draft.split.trim()) o.split = Number(draft.split);
+  if (draft.connections.trim()) o['max-connection-per-server'] = Number(draft.connections);
+  if (draft.limit.trim()) o['max-download-limit'] = draft.limit.trim();
+  if (draft.referer.trim()) o.referer = draft.referer.trim();
+  if (draft.userAgent.trim()) o['user-agent'] = draft.userAgent.trim();
+  const headers = draft.headers
+    .split('\n')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  if (headers.length) o.header = headers;
+  if (draft.checksum.trim()) o.checksum = draft.checksum.trim();
+  return Object.keys(o).length ? o : undefined;
+}
+
+/** Splits pasted text into URIs: one per line, blanks and duplicates dropped. */
+export function parseUriLines(text: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const uri = line.trim();
+    if (!uri || uri.startsWith('#') || seen.has(uri)) continue;
+    seen.add(uri);
+    out.push(uri);
+  }
+  return out;
+}
+
+/** Adding downloads: one URI, many URIs (the batch endpoint), .torrent files (base64 JSON). */
+export function useAddTasks() {
+  const qc = useQueryClient();
+
+  const addOne = useCallback(
+    async (uri: string, options?: TaskOptions): Promise<Task | null> => {
+      try {
+        const task = await api.createTask(uri, options);
+        upsertTask(qc, task);
+        if (task.status === 'error') toast.error(`Added, but it failed: ${task.error ?? 'unknown error'}`);
+        else toast.success(`Added ${taskTitle(task)}`);
+        return task;
+      } catch (err) {
+        toast.error(`Could not add the download: ${errorDetail(err)}`);
+        return null;
+      }
+    },
+    [qc],
+  );
+
+  const addMany = useCallback(
+    async (uris: string[], options?: TaskOptions): Promise<boolean> => {
+      const created: Task[] = [];
+      const failed: { uri: string; detail: string }[] = [];
+      try {
+        for (let i = 0; i < uris.length; i += BATCH_LIMIT) {
+          const result = await api.createTasks(uris.slice(i, i + BATCH_LIMIT), options);
+          created.push(...result.created);
+          failed.push(...result.failed);
+          upsertTasks(qc, result.created);
+        }
+      } catch (err) {
+        toast.error(`Could not add the downloads: ${errorDetail(err)}`);
+        return false;
+      }
+      if (created.length) toast.success(`Added ${created.length} download${created.length === 1 ? '' : 's'}`);
+      if (failed.length) {
+        toast.error(`${failed.length} could not be added`, {
+          description: failed
+            .slice(0, 5)
+            .map((f) => `${f.uri} — ${f.detail}`)
+            .join('\n'),
+        });
+      }
+      return failed.length === 0;
+    },
+    [qc],
+  );
+
+  const uploadTorrents = useCallback(
+    async (files: readonly File[], options?: TaskOptions) => {
+      for (const file of files) {
+        if (!isTorrentFile(file)) {
+          toast.error(`${file.name} is not a .torrent file`);
+          continue;
+        }
+        if (file.size > MAX_TORRENT_BYTES) {
+          toast.error(`${file.name} is larger than 16 MiB`);
+          continue;
+        }
+        try {
+          const task = await api.uploadTorrent(await fileToBase64(file), options);
+          upsertTask(qc, task);
+          toast.success(`Added ${task.name ?? file.name}`);
+        } catch (err) {
+          toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
+        }
+      }
+    },
+    [qc],
+  );
+
+  return { addOne, addMany, uploadTorrents };
+}
+
+function OptionsFields({ draft, onChange }: { draft: OptionsDraft; onChange: (d: OptionsDraft) => void }) {
+  const set = (key: keyof OptionsDraft) => (e: { currentTarget: { value: string } }) =>
+    onChange({ ...draft, [key]: e.currentTarget.value });
+  return (
+    <div className="options-grid">
+      <TextField label="File name" hint="Save as (a plain name)" value={draft.out} onChange={set('out')} />
+      <TextField
+        label="Connections per server"
+        type="number"
+        min={1}
+        max={16}
+        inputMode="numeric"
+        value={draft.connections}
+        onChange={set('connections')}
+      />
+      <TextField
+        label="Split"
+        hint="Pieces downloaded at once (1–16)"
+        type="number"
+        min={1}
+        max={16}
+        value={draft.split}
+        onChange={set('split')}
+      />
+      <TextField
+        label="Speed limit"
+        hint="Bytes per second, e.g. 500K or 2M"
+        value={draft.limit}
+        onChange={set('limit')}
+      />
+      <TextField label="Referer" value={draft.referer} onChange={set('referer')} />
+      <TextField label="User agent" value={draft.userAgent} onChange={set('userAgent')} />
+      <TextAreaField
+        label="HTTP headers"
+        hint="One per line, e.g. Authorization: Bearer …"
+        rows={2}
+        value={draft.headers}
+        onChange={set('headers')}
+      />
+      <TextField
+        label="Checksum"
+        hint="TYPE=DIGEST, e.g. sha-256=…"
+        value={draft.checksum}
+        onChange={set('checksum')}
+      />
+    </div>
+  );
+}
+
+/** The "Add downloads" panel. */
+export function AddTasks({
+  onUploadFiles,
+}: {
+  onUploadFiles: (files: File[], options?: TaskOptions) => Promise<void>;
+}) {
+  const { addOne, addMany } = useAddTasks();
+  const [uri, setUri] = useState('');
+  const [many, setMany] = useState('');
+  const [draft, setDraft] = useState<OptionsDraft>(EMPTY_OPTIONS);
+  const [busy, setBusy] = useState<'one' | 'many' | 'torrent' | null>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const fileId = useId();
+
+  async function submitOne(event: FormEvent) {
+    event.preventDefault();
+    const lines = parseUriLines(uri);
+    if (lines.length === 0 || busy) return;
+    setBusy('one');
+    const ok =
+      lines.length > 1
+        ? await addMany(lines, toTaskOptions(draft))
+        : await addOne(lines[0]!, toTaskOptions(draft));
+    if (ok) setUri('');
+    setBusy(null);
+  }
+
+  async function submitMany(event: FormEvent) {
+    event.preventDefault();
+    const uris = parseUriLines(many);
+    if (uris.length === 0 || busy) {
+      if (uris.length === 0) toast.info('Paste one link per line.');
+      return;
+    }
+    setBusy('many');
+    const ok = await addMany(uris, toTaskOptions(draft));
+    if (ok) setMany('');
+    setBusy(null);
+  }
+
+  async function onFiles(files: FileList | null) {
+    if (!files || files.length === 0) return;
+    setBusy('torrent');
+    await onUploadFiles(Array.from(files), toTaskOptions(draft));
+    setBusy(null);
+    if (fileRef.current) fileRef.current.value = '';
+  }
+
+  return (
+    <section className="card add-card" aria-labelledby="add-title">
+      <h2 id="add-title" className="card-title">
+        Add downloads
+      </h2>
+      <form className="add-row" onSubmit={submitOne}>
+        <TextField
+          label="Download URL"
+          fieldClassName="grow"
+          type="text"
+          inputMode="url"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="https://…, ftp://…, sftp://… or magnet:?xt=…"
+          value={uri}
+          onChange={(e) => setUri(e.currentTarget.value)}
+        />
+        <Button
+          type="submit"
+          variant="primary"
+          icon={<PlusIcon />}
+          busy={busy === 'one'}
+          disabled={!uri.trim()}
+        >
+          Add
+        </Button>
+        <div className="upload">
+          <input
+            ref={fileRef}
+            id={fileId}
+            className="sr-only"
+            type="file"
+            accept=".torrent,application/x-bittorrent"
+            multiple
+            onChange={(e) => void onFiles(e.currentTarget.files)}
+          />
+          <label htmlFor={fileId} className={`btn btn-secondary${busy === 'torrent' ? ' is-busy' : ''}`}>
+            <UploadIcon />
+            <span className="btn-label">Upload .torrent</span>
+          </label>
+        </div>
+      </form>
+      <details className="disclosure">
+        <summary>Add many (one link per line)</summary>
+        <form onSubmit={submitMany} className="stack">
+          <TextAreaField
+            label="Links, one per line"
+            rows={5}
+            spellCheck={false}
+            value={many}
+            onChange={(e) => setMany(e.currentTarget.value)}
+          />
+          <div>
+            <Button type="submit" variant="primary" busy={busy === 'many'}>
+              Add all
+            </Button>
+            <span className="hint inline-hint">{parseUriLines(many).length} links</span>
+          </div>
+        </form>
+      </details>
+      <details className="disclosure">
+        <summary>Download options</summary>
+        <p className="hint">
+          Apply to everything added from this panel. Leave empty for aria2&apos;s defaults.
+        </p>
+        <OptionsFields draft={draft} onChange={setDraft} />
+        <Button size="sm" variant="ghost" onClick={() => setDraft(EMPTY_OPTIONS)}>
+          Reset options
+        </Button>
+      </details>
+      <p className="hint drop-hint">Tip: drop .torrent files anywhere on this page.</p>
+    </section>
+  );
+}

@@ -1,0 +1,414 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter, useSearchParams } from 'next/navigation';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { EmptyState } from '../../components/EmptyState';
+import {
+  CopyIcon,
+  DownloadIcon,
+  PauseIcon,
+  PlayIcon,
+  RetryIcon,
+  StopIcon,
+  TrashIcon,
+} from '../../components/Icons';
+import { ProgressBar } from '../../components/ProgressBar';
+import { SpeedChart, type SpeedSample } from '../../components/SpeedChart';
+import { Spinner } from '../../components/Spinner';
+import { StatusBadge } from '../../components/StatusBadge';
+import { ApiError, api, artifactUrl, errorDetail } from '../../lib/api';
+import { copyText } from '../../lib/clipboard';
+import {
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatPercent,
+  formatSpeed,
+  progressOf,
+  timeLeft,
+} from '../../lib/format';
+import { magnetFor } from '../../lib/magnet';
+import type { Task, TaskDetail, TaskFile } from '../../lib/types';
+import { detailActions, type TaskActionId } from './actions';
+import { taskKeys } from './cache';
+import { isCurrent, isTorrentTask } from './list-state';
+import { taskTitle } from './TaskRow';
+import { useTaskActions } from './useTaskActions';
+
+const ICONS: Partial<Record<TaskActionId, ReactNode>> = {
+  pause: <PauseIcon />,
+  resume: <PlayIcon />,
+  stop: <StopIcon />,
+  retry: <RetryIcon />,
+  delete: <TrashIcon />,
+};
+
+const WINDOW_SECONDS = 120;
+
+/** One speed sample a second while the page is open (the socket keeps the task current). */
+function useSpeedSamples(task: Task | undefined): SpeedSample[] {
+  const [samples, setSamples] = useState<SpeedSample[]>([]);
+  const latest = useRef(task);
+  latest.current = task;
+  const id = task?.id;
+  useEffect(() => {
+    setSamples([]);
+    if (id === undefined) return;
+    const tick = () => {
+      const t = latest.current;
+      if (!t) return;
+      const sample: SpeedSample = {
+        t: Date.now(),
+        down: t.status === 'active' ? t.download_speed : 0,
+        up: t.status === 'active' ? t.upload_speed : 0,
+      };
+      setSamples((prev) => {
+        const cutoff = sample.t - (WINDOW_SECONDS + 5) * 1000;
+        const kept = prev.length && prev[0]!.t < cutoff ? prev.filter((s) => s.t >= cutoff) : prev;
+        return [...kept, sample];
+      });
+    };
+    tick();
+    const timer = setInterval(tick, 1000);
+    return () => clearInterval(timer);
+  }, [id]);
+  return samples;
+}
+
+/** Bits of aria2's hex bitfield, folded into `buckets` cells of 0..1 completion. */
+export function pieceBuckets(bitfield: string, numPieces: number, buckets = 100): number[] {
+  if (!bitfield || numPieces <= 0) return [];
+  const n = Math.min(buckets, numPieces);
+  const have = new Array<number>(n).fill(0);
+  const count = new Array<number>(n).fill(0);
+  for (let piece = 0; piece < numPieces; piece += 1) {
+    const nibble = Number.parseInt(bitfield[piece >> 2] ?? '0', 16) || 0;
+    const bit = (nibble >> (3 - (piece & 3))) & 1;
+    const b = Math.min(n - 1, Math.floor((piece * n) / numPieces));
+    have[b]! += bit;
+    count[b]! += 1;
+  }
+  return have.map((h, i) => (count[i] ? h / count[i]! : 0));
+}
+
+function PieceMap({ bitfield, numPieces }: { bitfield: string; numPieces: number }) {
+  const cells = pieceBuckets(bitfield, numPieces).map((value, x) => ({ x, value }));
+  if (cells.length === 0) return null;
+  const done = cells.filter((c) => c.value >= 1).length;
+  return (
+    <svg
+      className="pieces"
+      viewBox={`0 0 ${cells.length} 1`}
+      preserveAspectRatio="none"
+      role="img"
+      aria-label={`Pieces: ${numPieces}, about ${Math.round((done / cells.length) * 100)}% complete`}
+    >
+      {cells.map((cell) => (
+        <rect
+          key={cell.x}
+          x={cell.x}
+          y={0}
+          width={1}
+          height={1}
+          className="piece"
+          style={{ opacity: 0.15 + 0.85 * cell.value }}
+        />
+      ))}
+    </svg>
+  );
+}
+
+function Info({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="info">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+function FilesTable({ files }: { files: readonly TaskFile[] }) {
+  if (files.length === 0) return <p className="muted">No files known yet.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Files of this download</caption>
+        <thead>
+          <tr>
+            <th scope="col">File</th>
+            <th scope="col" className="num">
+              Size
+            </th>
+            <th scope="col">Progress</th>
+            <th scope="col">Selected</th>
+          </tr>
+        </thead>
+        <tbody>
+          {files.map((f) => {
+            const p = f.length > 0 ? f.completed_length / f.length : 0;
+            return (
+              <tr key={f.index}>
+                <td className="break">{f.path || `(file ${f.index})`}</td>
+                <td className="num">{formatBytes(f.length)}</td>
+                <td className="progress-cell">
+                  <ProgressBar
+                    value={p}
+                    label={`${f.path}: ${formatPercent(p)}`}
+                    tone={p >= 1 ? 'success' : 'normal'}
+                  />
+                  <span className="muted small">{formatPercent(p)}</span>
+                </td>
+                <td>{f.selected ? 'Yes' : 'No'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+async function copy(text: string, what: string) {
+  if (await copyText(text)) toast.success(`${what} copied`);
+  else toast.error(`Could not copy the ${what.toLowerCase()}`);
+}
+
+export function TaskDetailPage() {
+  const params = useSearchParams();
+  const raw = params.get('id');
+  const id = raw && /^\d+$/.test(raw) ? Number(raw) : null;
+  if (id === null || id <= 0) {
+    return (
+      <EmptyState title="No task selected.">
+        <Link href="/tasks">Back to tasks</Link>
+      </EmptyState>
+    );
+  }
+  return <TaskDetailView key={id} id={id} />;
+}
+
+function TaskDetailView({ id }: { id: number }) {
+  const router = useRouter();
+  const actions = useTaskActions();
+  const detail = useQuery({
+    queryKey: taskKeys.detail(id),
+    queryFn: () => api.getTaskDetail(id),
+    refetchInterval: (query) => {
+      const data = query.state.data as TaskDetail | undefined;
+      return data && isCurrent(data.status) ? 3000 : false;
+    },
+  });
+  const task = detail.data;
+  const needFiles = Boolean(task && !task.detail);
+  const files = useQuery({
+    queryKey: taskKeys.files(id),
+    queryFn: () => api.getTaskFiles(id),
+    enabled: needFiles,
+    retry: false,
+  });
+  const samples = useSpeedSamples(task);
+
+  useEffect(() => {
+    if (task) document.title = `${taskTitle(task)} · aria2 controller`;
+  }, [task]);
+
+  if (detail.isLoading) return <Spinner label="Loading the task" />;
+  if (!task) {
+    const notFound = detail.error instanceof ApiError && detail.error.status === 404;
+    return (
+      <EmptyState title={notFound ? 'This task does not exist (any more).' : 'The task could not be loaded.'}>
+        {!notFound && detail.error ? <p>{errorDetail(detail.error)}</p> : null}
+        <p>
+          <Link href="/tasks">Back to tasks</Link> · <Link href="/history">History</Link>
+        </p>
+      </EmptyState>
+    );
+  }
+
+  const info = task.detail;
+  const title = taskTitle(task);
+  const progress = progressOf(task);
+  const left = task.status === 'active' ? timeLeft(task) : null;
+  const trackers = info?.bittorrent?.announce_list.flat() ?? [];
+  const magnet = magnetFor({
+    uri: task.uri,
+    name: info?.bittorrent?.name ?? task.name,
+    infoHash: info?.info_hash,
+    trackers,
+  });
+  const fileList = info?.files ?? files.data ?? [];
+
+  const onAction = async (action: TaskActionId) => {
+    if (action === 'retry') {
+      const next = await actions.retry(task);
+      if (next) {
+        toast.success('Retry started');
+        router.replace(`/tasks/detail?id=${next.id}`);
+      }
+      return;
+    }
+    if (action === 'delete') {
+      actions.requestDelete([task], () => router.push('/tasks'));
+      return;
+    }
+    actions.run(action, task);
+  };
+
+  return (
+    <div className="detail-page">
+      <nav aria-label="Breadcrumb" className="crumbs">
+        <Link href="/tasks">Tasks</Link> <span aria-hidden="true">/</span> <span>#{task.id}</span>
+      </nav>
+      <div className="page-head detail-head">
+        <h1 className="break">{title}</h1>
+        <StatusBadge status={task.status} />
+      </div>
+
+      <section className="card" aria-label="Progress" data-task-id={task.id}>
+        <ProgressBar
+          value={progress}
+          label={`Progress ${formatPercent(progress)}`}
+          tone={task.status === 'error' ? 'danger' : task.status === 'complete' ? 'success' : 'normal'}
+          indeterminate={task.status === 'active' && task.total_length <= 0}
+        />
+        <div className="detail-figures">
+          <span>
+            <strong>{formatPercent(progress)}</strong>
+          </span>
+          <span>
+            {formatBytes(task.completed_length)} of{' '}
+            {task.total_length > 0 ? formatBytes(task.total_length) : 'unknown size'}
+          </span>
+          <span>↓ {formatSpeed(task.download_speed)}</span>
+          <span>↑ {formatSpeed(task.upload_speed)}</span>
+          <span>
+            {task.status === 'active' ? `${left === null ? '∞' : formatDuration(left)} left` : null}
+          </span>
+        </div>
+        {task.status === 'error' && task.error ? (
+          <p className="task-error block" role="note">
+            {task.error}
+          </p>
+        ) : null}
+        <div className="detail-actions">
+          {task.artifact_token ? (
+            <a className="btn btn-primary" href={artifactUrl(task.artifact_token)} download>
+              <DownloadIcon />
+              <span className="btn-label">Download file</span>
+            </a>
+          ) : null}
+          {detailActions(task).map((a) => (
+            <Button
+              key={a.id}
+              variant={a.danger ? 'danger' : 'secondary'}
+              icon={ICONS[a.id]}
+              busy={actions.pending.get(task.id) === a.id}
+              disabled={actions.pending.has(task.id) && actions.pending.get(task.id) !== a.id}
+              onClick={() => void onAction(a.id)}
+            >
+              {a.label}
+            </Button>
+          ))}
+          {!isTorrentTask(task) ? (
+            <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(task.uri, 'Link')}>
+              Copy link
+            </Button>
+          ) : null}
+          {magnet ? (
+            <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(magnet, 'Magnet link')}>
+              Copy magnet
+            </Button>
+          ) : null}
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="speed-title">
+        <h2 id="speed-title" className="card-title">
+          Speed
+        </h2>
+        <SpeedChart samples={samples} windowSeconds={WINDOW_SECONDS} />
+      </section>
+
+      <section className="card" aria-labelledby="about-title">
+        <h2 id="about-title" className="card-title">
+          Details
+        </h2>
+        <dl className="info-grid">
+          <Info label="Source">
+            <span className="break mono">{task.uri}</span>
+          </Info>
+          <Info label="Status">
+            <StatusBadge status={task.status} />
+          </Info>
+          <Info label="Size">{task.total_length > 0 ? formatBytes(task.total_length) : 'Unknown'}</Info>
+          <Info label="Downloaded">{formatBytes(task.completed_length)}</Info>
+          <Info label="Added">{formatDateTime(task.created_at)}</Info>
+          <Info label="Updated">{formatDateTime(task.updated_at)}</Info>
+          {task.artifact_path ? (
+            <Info label="Saved as">
+              <span className="break mono">{task.artifact_path}</span>
+            </Info>
+          ) : null}
+          <Info label="aria2 GID">
+            <span className="mono">{task.gid ?? '—'}</span>
+          </Info>
+          {info ? (
+            <>
+              <Info label="Connections">{info.connections}</Info>
+              <Info label="Pieces">
+                {info.num_pieces} × {formatBytes(info.piece_length)}
+              </Info>
+              {info.info_hash ? (
+                <Info label="Info hash">
+                  <span className="break mono">{info.info_hash}</span>
+                </Info>
+              ) : null}
+              {info.info_hash ? <Info label="Seeders">{info.num_seeders}</Info> : null}
+              {info.seeder !== null ? <Info label="Seeding">{info.seeder ? 'Yes' : 'No'}</Info> : null}
+            </>
+          ) : (
+            <Info label="aria2">No live information (aria2 no longer tracks this download).</Info>
+          )}
+          {info?.bittorrent ? (
+            <>
+              {info.bittorrent.name ? <Info label="Torrent name">{info.bittorrent.name}</Info> : null}
+              {info.bittorrent.comment ? <Info label="Comment">{info.bittorrent.comment}</Info> : null}
+              {info.bittorrent.creation_date ? (
+                <Info label="Created">
+                  {formatDateTime(new Date(info.bittorrent.creation_date * 1000).toISOString())}
+                </Info>
+              ) : null}
+              {info.bittorrent.mode ? <Info label="Mode">{info.bittorrent.mode}</Info> : null}
+            </>
+          ) : null}
+        </dl>
+        {info?.bitfield ? <PieceMap bitfield={info.bitfield} numPieces={info.num_pieces} /> : null}
+        {trackers.length ? (
+          <details className="disclosure">
+            <summary>Trackers ({trackers.length})</summary>
+            <ul className="plain-list mono small">
+              {trackers.map((t) => (
+                <li key={t} className="break">
+                  {t}
+                </li>
+              ))}
+            </ul>
+          </details>
+        ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="files-title">
+        <h2 id="files-title" className="card-title">
+          Files
+        </h2>
+        {files.isLoading && needFiles ? <Spinner label="Loading files" /> : <FilesTable files={fileList} />}
+      </section>
+      <ConfirmDialog {...actions.deleteDialog} />
+    </div>
+  );
+}

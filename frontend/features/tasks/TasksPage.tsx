@@ -1,0 +1,373 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { EmptyState } from '../../components/EmptyState';
+import { SelectField, TextField } from '../../components/Field';
+import { PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { Spinner } from '../../components/Spinner';
+import { isTorrentFile } from '../../lib/base64';
+import { useDebounced } from '../../lib/hooks';
+import type { TaskOptions, TaskStatus } from '../../lib/types';
+import { AddTasks, parseUriLines, useAddTasks } from './AddTasks';
+import { BULK_ACTION_ORDER, TASK_ACTIONS, type TaskActionId } from './actions';
+import {
+  moveTask,
+  pruneSelection,
+  type SortOrder,
+  type TaskFilter,
+  type TaskListState,
+  type TaskSortKey,
+} from './list-state';
+import { useTaskList } from './queries';
+import { TaskList } from './TaskList';
+import { TasksHeader } from './TasksHeader';
+import { useTaskActions } from './useTaskActions';
+
+type StatusChoice = 'all' | 'current' | TaskStatus;
+
+const STATUS_CHOICES: readonly { value: StatusChoice; label: string }[] = [
+  { value: 'all', label: 'All tasks' },
+  { value: 'current', label: 'Current (downloading, waiting, paused)' },
+  { value: 'active', label: 'Downloading' },
+  { value: 'waiting', label: 'Waiting (queue)' },
+  { value: 'paused', label: 'Paused' },
+  { value: 'error', label: 'Failed' },
+  { value: 'removed', label: 'Stopped' },
+  { value: 'complete', label: 'Complete' },
+];
+
+const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
+  { value: 'created_at', label: 'Added' },
+  { value: 'name', label: 'Name' },
+  { value: 'size', label: 'Size' },
+  { value: 'speed', label: 'Speed' },
+  { value: 'progress', label: 'Progress' },
+  { value: 'eta', label: 'Time left' },
+];
+
+export function toFilter(status: StatusChoice, q: string, sort: TaskSortKey, order: SortOrder): TaskFilter {
+  const filter: TaskFilter = { view: status === 'current' ? 'current' : 'all', sort, order };
+  if (status !== 'all' && status !== 'current') filter.status = status;
+  if (q.trim()) filter.q = q.trim();
+  return filter;
+}
+
+const BULK_ICONS: Partial<Record<TaskActionId, ReactNode>> = {
+  pause: <PauseIcon />,
+  resume: <PlayIcon />,
+  retry: <RetryIcon />,
+  delete: <TrashIcon />,
+};
+
+/** Drop .torrent files (or links) anywhere on the page. */
+function usePageDrop(onFiles: (files: File[]) => void, onText: (text: string) => void) {
+  const [over, setOver] = useState(false);
+  const depth = useRef(0);
+  const onFilesRef = useRef(onFiles);
+  onFilesRef.current = onFiles;
+  const onTextRef = useRef(onText);
+  onTextRef.current = onText;
+  useEffect(() => {
+    const accepts = (e: DragEvent) => {
+      const types = Array.from(e.dataTransfer?.types ?? []);
+      return types.includes('Files') || types.includes('text/uri-list');
+    };
+    const onEnter = (e: DragEvent) => {
+      if (!accepts(e)) return;
+      e.preventDefault();
+      depth.current += 1;
+      setOver(true);
+    };
+    const onOver = (e: DragEvent) => {
+      if (!accepts(e)) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    };
+    const onLeave = (e: DragEvent) => {
+      if (!accepts(e)) return;
+      depth.current = Math.max(0, depth.current - 1);
+      if (depth.current === 0) setOver(false);
+    };
+    const onDrop = (e: DragEvent) => {
+      if (!accepts(e)) return;
+      e.preventDefault();
+      depth.current = 0;
+      setOver(false);
+      const files = Array.from(e.dataTransfer?.files ?? []);
+      if (files.length) onFilesRef.current(files);
+      else {
+        const text = e.dataTransfer?.getData('text/uri-list') || e.dataTransfer?.getData('text/plain') || '';
+        if (text) onTextRef.current(text);
+      }
+    };
+    window.addEventListener('dragenter', onEnter);
+    window.addEventListener('dragover', onOver);
+    window.addEventListener('dragleave', onLeave);
+    window.addEventListener('drop', onDrop);
+    return () => {
+      window.removeEventListener('dragenter', onEnter);
+      window.removeEventListener('dragover', onOver);
+      window.removeEventListener('dragleave', onLeave);
+      window.removeEventListener('drop', onDrop);
+    };
+  }, []);
+  return over;
+}
+
+export function TasksPage() {
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<StatusChoice>('all');
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<TaskSortKey>('created_at');
+  const [order, setOrder] = useState<SortOrder>('desc');
+  const q = useDebounced(search, 250);
+  const filter = useMemo(() => toFilter(status, q, sort, order), [status, q, sort, order]);
+  const list = useTaskList(filter);
+  const actions = useTaskActions();
+  const { uploadTorrents, addMany, addOne } = useAddTasks();
+
+  const [selected, setSelected] = useState<ReadonlySet<number>>(() => new Set());
+  const lastToggled = useRef<number | null>(null);
+  useEffect(() => {
+    setSelected((s) => pruneSelection(s, list.items));
+  }, [list.items]);
+
+  const itemsRef = useRef(list.items);
+  itemsRef.current = list.items;
+  const onToggle = useCallback((id: number, checked: boolean, shiftKey: boolean) => {
+    setSelected((prev) => {
+      const next = new Set(prev);
+      const items = itemsRef.current;
+      if (shiftKey && lastToggled.current !== null) {
+        const a = items.findIndex((t) => t.id === lastToggled.current);
+        const b = items.findIndex((t) => t.id === id);
+        if (a >= 0 && b >= 0) {
+          for (let i = Math.min(a, b); i <= Math.max(a, b); i += 1) {
+            const t = items[i]!;
+            if (checked) next.add(t.id);
+            else next.delete(t.id);
+          }
+          return next;
+        }
+      }
+      if (checked) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+    lastToggled.current = id;
+  }, []);
+
+  const allSelected = list.items.length > 0 && list.items.every((t) => selected.has(t.id));
+  const someSelected = selected.size > 0 && !allSelected;
+  const selectAllRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (selectAllRef.current) selectAllRef.current.indeterminate = someSelected;
+  }, [someSelected]);
+
+  const selectedTasks = useMemo(() => list.items.filter((t) => selected.has(t.id)), [list.items, selected]);
+
+  const sortable =
+    status === 'waiting' && sort === 'created_at' && order === 'asc' && !q && !list.isPlaceholder;
+  const onReorder = useCallback(
+    async (activeId: number, overId: number) => {
+      const key = list.queryKey;
+      const before = qc.getQueryData<TaskListState>(key);
+      if (!before) return;
+      const to = before.items.findIndex((t) => t.id === overId);
+      const task = before.items.find((t) => t.id === activeId);
+      if (!task || to < 0) return;
+      qc.setQueryData<TaskListState>(key, moveTask(before, activeId, overId));
+      const ok = await actions.move(task, to);
+      if (!ok) qc.setQueryData(key, before);
+    },
+    [qc, list.queryKey, actions],
+  );
+
+  const uploadFiles = useCallback(
+    async (files: File[], options?: TaskOptions) => {
+      const torrents = files.filter(isTorrentFile);
+      if (torrents.length < files.length) {
+        toast.error('Only .torrent files can be dropped here.');
+      }
+      if (torrents.length) await uploadTorrents(torrents, options);
+    },
+    [uploadTorrents],
+  );
+  const dropping = usePageDrop(
+    (files) => void uploadFiles(files),
+    (text) => {
+      const uris = parseUriLines(text);
+      if (uris.length === 1) void addOne(uris[0]!);
+      else if (uris.length > 1) void addMany(uris);
+    },
+  );
+
+  const onStatusChange = (value: StatusChoice) => {
+    setStatus(value);
+    if (value === 'waiting') {
+      setSort('created_at');
+      setOrder('asc');
+    }
+  };
+
+  const shown = list.items.length;
+  const summary = list.isLoading
+    ? 'Loading tasks'
+    : `${list.total} task${list.total === 1 ? '' : 's'}${shown < list.total ? `, ${shown} loaded` : ''}${
+        selected.size ? `, ${selected.size} selected` : ''
+      }`;
+
+  return (
+    <div className="tasks-page">
+      <div className="page-head">
+        <h1>Tasks</h1>
+      </div>
+      <TasksHeader />
+      <AddTasks onUploadFiles={uploadFiles} />
+
+      <section className="card list-card" aria-labelledby="list-title">
+        <h2 id="list-title" className="sr-only">
+          Task list
+        </h2>
+        <search className="filters">
+          <SelectField
+            label="Show"
+            value={status}
+            options={STATUS_CHOICES}
+            onChange={(e) => onStatusChange(e.currentTarget.value as StatusChoice)}
+          />
+          <TextField
+            label="Search"
+            type="search"
+            placeholder="Name or link"
+            value={search}
+            fieldClassName="grow"
+            onChange={(e) => setSearch(e.currentTarget.value)}
+          />
+          <SelectField
+            label="Sort by"
+            value={sort}
+            options={SORT_CHOICES}
+            onChange={(e) => setSort(e.currentTarget.value as TaskSortKey)}
+          />
+          <div className="field">
+            <span className="field-label" aria-hidden="true">
+              Order
+            </span>
+            <Button
+              onClick={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
+              aria-label={`Order: ${order === 'asc' ? 'ascending' : 'descending'}. Switch`}
+            >
+              {order === 'asc' ? '↑ Ascending' : '↓ Descending'}
+            </Button>
+          </div>
+        </search>
+
+        <div
+          className={`toolbar${selected.size ? ' has-selection' : ''}`}
+          role="toolbar"
+          aria-label="Selected tasks"
+        >
+          <div className="check select-all">
+            <input
+              ref={selectAllRef}
+              id="select-all"
+              type="checkbox"
+              checked={allSelected}
+              disabled={list.items.length === 0}
+              onChange={(e) => {
+                const checked = e.currentTarget.checked;
+                setSelected(checked ? new Set(list.items.map((t) => t.id)) : new Set());
+              }}
+            />
+            <label htmlFor="select-all">Select all</label>
+          </div>
+          <div className="toolbar-buttons">
+            {BULK_ACTION_ORDER.map((id) => {
+              const def = TASK_ACTIONS[id];
+              return (
+                <Button
+                  key={id}
+                  size="sm"
+                  variant={def.danger ? 'danger' : 'secondary'}
+                  icon={BULK_ICONS[id]}
+                  disabled={
+                    selected.size === 0 || (actions.bulkPending !== null && actions.bulkPending !== id)
+                  }
+                  busy={actions.bulkPending === id}
+                  onClick={() => actions.runBulk(id, selectedTasks)}
+                >
+                  {def.bulkLabel}
+                </Button>
+              );
+            })}
+          </div>
+          <output className="toolbar-summary" aria-live="polite">
+            {summary}
+            {list.isFetching && !list.isLoading ? (
+              <span className="spinner small" aria-hidden="true" />
+            ) : null}
+          </output>
+        </div>
+        {sortable && list.items.length > 1 ? (
+          <p className="hint queue-hint">
+            Drag a task by its handle (or focus it and press Space, then the arrow keys) to change the queue
+            order.
+          </p>
+        ) : null}
+
+        {list.isLoading ? (
+          <Spinner label="Loading tasks" />
+        ) : list.error && list.items.length === 0 ? (
+          <EmptyState title="The task list could not be loaded.">
+            <Button onClick={() => void list.refetch()}>Try again</Button>
+          </EmptyState>
+        ) : list.items.length === 0 ? (
+          <EmptyState title={q || status !== 'all' ? 'No tasks match.' : 'No downloads yet.'}>
+            {q || status !== 'all' ? null : <p>Add a link above, or drop a .torrent file on this page.</p>}
+          </EmptyState>
+        ) : (
+          <>
+            <div className="list-head" aria-hidden="true">
+              <span className="lh-select" />
+              {sortable ? <span className="lh-handle" /> : null}
+              <span className="lh-main">Name</span>
+              <span className="lh-meta">
+                <span>Done</span>
+                <span>Size</span>
+                <span>Speed</span>
+                <span>Time left</span>
+              </span>
+              <span className="lh-actions" />
+            </div>
+            <TaskList
+              label="Tasks"
+              items={list.items}
+              total={list.total}
+              hasMore={list.hasMore}
+              loadMore={list.loadMore}
+              selected={selected}
+              onToggle={onToggle}
+              onAction={actions.run}
+              pending={actions.pending}
+              sortable={sortable}
+              onReorder={onReorder}
+            />
+          </>
+        )}
+        {list.loadingMore ? <Spinner label="Loading more" /> : null}
+      </section>
+
+      {dropping ? (
+        <div className="drop-overlay" aria-hidden="true">
+          <div className="drop-box">Drop .torrent files to add them</div>
+        </div>
+      ) : null}
+      <ConfirmDialog {...actions.deleteDialog} />
+    </div>
+  );
+}

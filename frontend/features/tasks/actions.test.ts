@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { Task, TaskStatus } from '../../lib/types';
+import { actionForKey, bulkTargets, detailActions, isActionEnabled, rowActions } from './actions';
+
+function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
+  return {
+    id: 1,
+    owner_id: 1,
+    gid: null,
+    uri: 'https://example.com/a.zip',
+    status,
+    name: 'a.zip',
+    total_length: 0,
+    completed_length: 0,
+    download_speed: 0,
+    upload_speed: 0,
+    error: null,
+    created_at: '2026-01-23T10:00:00Z',
+    updated_at: '2026-01-23T10:00:00Z',
+    artifact_path: null,
+    artifact_token: null,
+    ...patch,
+  };
+}
+
+const labels = (t: Task) => rowActions(t).map((a) => a.label);
+
+describe('the action registry', () => {
+  it('gives each status its row buttons', () => {
+    expect(labels(task('active'))).toEqual(['Pause', 'Delete']);
+    expect(labels(task('waiting'))).toEqual(['Pause', 'Delete']);
+    expect(labels(task('paused'))).toEqual(['Resume', 'Delete']);
+    expect(labels(task('error'))).toEqual(['Retry', 'Delete']);
+    expect(labels(task('removed'))).toEqual(['Retry', 'Delete']);
+    expect(labels(task('complete'))).toEqual(['Delete']);
+    expect(labels(task('queued'))).toEqual(['Delete']);
+  });
+
+  it('shows Retry on a failed torrent (the click explains why it cannot retry)', () => {
+    expect(labels(task('error', { uri: '[torrent]' }))).toContain('Retry');
+  });
+
+  it('batch retry targets failed non-torrent tasks only', () => {
+    const tasks = [
+      task('error', { id: 1 }),
+      task('error', { id: 2, uri: '[torrent]' }),
+      task('removed', { id: 3 }),
+      task('active', { id: 4 }),
+    ];
+    expect(bulkTargets('retry', tasks).map((t) => t.id)).toEqual([1]);
+    expect(bulkTargets('pause', tasks).map((t) => t.id)).toEqual([4]);
+    expect(bulkTargets('delete', tasks)).toHaveLength(4);
+  });
+
+  it('offers stop and queue moves on the detail page', () => {
+    expect(detailActions(task('waiting')).map((a) => a.id)).toEqual([
+      'pause',
+      'stop',
+      'moveTop',
+      'moveBottom',
+      'delete',
+    ]);
+    expect(isActionEnabled('moveTop', task('active'))).toBe(false);
+  });
+
+  it('maps keys to the row actions that apply', () => {
+    expect(actionForKey('p', task('active'))?.id).toBe('pause');
+    expect(actionForKey('P', task('paused'))?.id).toBe('resume');
+    expect(actionForKey('r', task('error'))?.id).toBe('retry');
+    expect(actionForKey('r', task('active'))).toBeUndefined();
+    expect(actionForKey('Delete', task('complete'))?.id).toBe('delete');
+  });
+});

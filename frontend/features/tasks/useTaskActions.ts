@@ -1,0 +1,325 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { api, errorDetail } from '../../lib/api';
+import type { Task } from '../../lib/types';
+import { bulkTargets, type TaskActionId } from './actions';
+import { removeTaskEverywhere, replaceTasksEverywhere, upsertTask } from './cache';
+import { isTorrentTask } from './list-state';
+
+/** The spec's messages, word for word. */
+export const MESSAGES = {
+  torrentRetry: 'Torrent tasks cannot be retried directly. Please re-upload the torrent file.',
+  noRetryable: 'No retryable tasks (torrent tasks need to be re-uploaded)',
+  retryFailed: (detail: string) => `Retry failed: ${detail}`,
+  retryPartial: (ok: number, failed: number) => `Retry complete: ${ok} succeeded, ${failed} failed`,
+  retryAll: (n: number) => `Successfully retried ${n} tasks`,
+  historyRetry: 'Task retry initiated. Check the Tasks page for progress.',
+} as const;
+
+/** Runs `fn` over items, at most `limit` at a time; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+const STATUS_VERB: Record<'pause' | 'resume' | 'stop', { done: string; fail: string; none: string }> = {
+  pause: { done: 'Paused', fail: 'Could not pause', none: 'None of the selected tasks can be paused' },
+  resume: { done: 'Resumed', fail: 'Could not resume', none: 'None of the selected tasks can be resumed' },
+  stop: { done: 'Stopped', fail: 'Could not stop', none: 'None of the selected tasks can be stopped' },
+};
+
+export interface DeleteRequest {
+  tasks: Task[];
+  /** Called after a successful delete (e.g. leave the detail page). */
+  after?: () => void;
+}
+
+/**
+ * Carries out the task actions of the registry against the API and the caches, with the spec's
+ * messages. Keeps which (action, task) requests are running so their buttons stay disabled.
+ */
+export function useTaskActions() {
+  const qc = useQueryClient();
+  const [pending, setPending] = useState<ReadonlyMap<number, TaskActionId>>(new Map());
+  const [bulkPending, setBulkPending] = useState<TaskActionId | null>(null);
+  const [deleteRequest, setDeleteRequest] = useState<DeleteRequest | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  // Synchronous guard: a double click lands before React re-renders the disabled button.
+  const running = useRef(new Set<string>());
+
+  const begin = useCallback((action: TaskActionId, id: number): boolean => {
+    const key = `${action}:${id}`;
+    if (running.current.has(key)) return false;
+    running.current.add(key);
+    setPending((prev) => new Map(prev).set(id, action));
+    return true;
+  }, []);
+  const end = useCallback((action: TaskActionId, id: number) => {
+    running.current.delete(`${action}:${id}`);
+    setPending((prev) => {
+      if (prev.get(id) !== action) return prev;
+      const next = new Map(prev);
+      next.delete(id);
+      return next;
+    });
+  }, []);
+
+  /** Retries one task (the spec's single retry). Returns the new task, or null. */
+  const retry = useCallback(
+    async (task: Task, mode: 'tasks' | 'history' = 'tasks'): Promise<Task | null> => {
+      if (isTorrentTask(task)) {
+        toast.info(MESSAGES.torrentRetry);
+        return null;
+      }
+      if (!begin('retry', task.id)) return null;
+      try {
+        const newTask = await api.retryTask(task.id);
+        replaceTasksEverywhere(qc, [{ oldId: task.id, task: newTask }]);
+        if (mode === 'history') toast.success(MESSAGES.historyRetry);
+        return newTask;
+      } catch (err) {
+        toast.error(MESSAGES.retryFailed(errorDetail(err)));
+        return null;
+      } finally {
+        end('retry', task.id);
+      }
+    },
+    [qc, begin, end],
+  );
+
+  /** The spec's batch retry: selected failed non-torrent tasks, in one request. */
+  const retrySelected = useCallback(
+    async (selectedTasks: readonly Task[]) => {
+      const targets = bulkTargets('retry', selectedTasks);
+      if (targets.length === 0) {
+        toast.info(MESSAGES.noRetryable);
+        return;
+      }
+      if (running.current.has('bulk:retry')) return;
+      running.current.add('bulk:retry');
+      setBulkPending('retry');
+      try {
+        const { results } = await api.retryTasks(targets.map((t) => t.id));
+        const succeeded: { oldId: number; task: Task }[] = [];
+        const failures: string[] = [];
+        for (const r of results) {
+          if (r.ok) succeeded.push({ oldId: r.id, task: r.task });
+          else failures.push(`#${r.id}: ${r.detail}`);
+        }
+        replaceTasksEverywhere(qc, succeeded);
+        if (failures.length > 0) {
+          toast.warning(MESSAGES.retryPartial(succeeded.length, failures.length), {
+            description: failures.slice(0, 5).join('\n') + (failures.length > 5 ? '\n…' : ''),
+          });
+        } else {
+          toast.success(MESSAGES.retryAll(succeeded.length));
+        }
+      } catch (err) {
+        toast.error(MESSAGES.retryFailed(errorDetail(err)));
+      } finally {
+        running.current.delete('bulk:retry');
+        setBulkPending(null);
+      }
+    },
+    [qc],
+  );
+
+  const changeStatus = useCallback(
+    async (task: Task, change: 'pause' | 'resume' | 'stop') => {
+      if (!begin(change, task.id)) return;
+      try {
+        const updated = await api.setTaskStatus(task.id, change);
+        upsertTask(qc, updated);
+      } catch (err) {
+        toast.error(`${STATUS_VERB[change].fail}: ${errorDetail(err)}`);
+      } finally {
+        end(change, task.id);
+      }
+    },
+    [qc, begin, end],
+  );
+
+  const changeStatusBulk = useCallback(
+    async (selectedTasks: readonly Task[], change: 'pause' | 'resume' | 'stop') => {
+      const targets = bulkTargets(change, selectedTasks);
+      const verb = STATUS_VERB[change];
+      if (targets.length === 0) {
+        toast.info(verb.none);
+        return;
+      }
+      if (running.current.has(`bulk:${change}`)) return;
+      running.current.add(`bulk:${change}`);
+      setBulkPending(change);
+      try {
+        const results = await mapLimit(targets, 6, (t) => api.setTaskStatus(t.id, change));
+        const failures: string[] = [];
+        results.forEach((r, i) => {
+          if (r.status === 'fulfilled') upsertTask(qc, r.value);
+          else failures.push(`${targets[i]!.name ?? targets[i]!.uri}: ${errorDetail(r.reason)}`);
+        });
+        const ok = targets.length - failures.length;
+        if (failures.length) {
+          toast.warning(`${verb.done} ${plural(ok, 'task')}, ${failures.length} failed`, {
+            description: failures.slice(0, 5).join('\n'),
+          });
+        } else {
+          toast.success(`${verb.done} ${plural(ok, 'task')}`);
+        }
+      } finally {
+        running.current.delete(`bulk:${change}`);
+        setBulkPending(null);
+      }
+    },
+    [qc],
+  );
+
+  const move = useCallback(
+    async (task: Task, where: 'top' | 'bottom' | number) => {
+      const action: TaskActionId = where === 'bottom' ? 'moveBottom' : 'moveTop';
+      if (!begin(action, task.id)) return false;
+      try {
+        if (where === 'top') await api.changeTaskPosition(task.id, 0, 'POS_SET');
+        else if (where === 'bottom') await api.changeTaskPosition(task.id, 0, 'POS_END');
+        else await api.changeTaskPosition(task.id, where, 'POS_SET');
+        if (typeof where === 'string')
+          toast.success(where === 'top' ? 'Moved to the top of the queue' : 'Moved to the end of the queue');
+        return true;
+      } catch (err) {
+        toast.error(`Could not move the task: ${errorDetail(err)}`);
+        return false;
+      } finally {
+        end(action, task.id);
+      }
+    },
+    [begin, end],
+  );
+
+  const requestDelete = useCallback((tasks: readonly Task[], after?: () => void) => {
+    if (tasks.length === 0) return;
+    setDeleteRequest({ tasks: [...tasks], after });
+  }, []);
+
+  const confirmDelete = useCallback(
+    async (deleteFiles: boolean) => {
+      const request = deleteRequest;
+      if (!request || deleting) return;
+      setDeleting(true);
+      try {
+        const results = await mapLimit(request.tasks, 6, (t) => api.deleteTask(t.id, deleteFiles));
+        const failures: string[] = [];
+        results.forEach((r, i) => {
+          const t = request.tasks[i]!;
+          // 404: already gone, which is what was asked.
+          if (r.status === 'fulfilled' || (r.reason as { status?: number })?.status === 404) {
+            removeTaskEverywhere(qc, t.id);
+          } else {
+            failures.push(`${t.name ?? t.uri}: ${errorDetail(r.reason)}`);
+          }
+        });
+        const ok = request.tasks.length - failures.length;
+        if (failures.length) {
+          toast.error(`Deleted ${plural(ok, 'task')}, ${failures.length} failed`, {
+            description: failures.slice(0, 5).join('\n'),
+          });
+        } else {
+          toast.success(
+            request.tasks.length === 1
+              ? `Deleted ${request.tasks[0]!.name ?? 'the task'}${deleteFiles ? ' and its files' : ''}`
+              : `Deleted ${plural(ok, 'task')}${deleteFiles ? ' and their files' : ''}`,
+          );
+        }
+        setDeleteRequest(null);
+        if (ok > 0) request.after?.();
+      } finally {
+        setDeleting(false);
+      }
+    },
+    [qc, deleteRequest, deleting],
+  );
+
+  const cancelDelete = useCallback(() => {
+    if (!deleting) setDeleteRequest(null);
+  }, [deleting]);
+
+  /** Runs a registry action on one task (row buttons, keyboard, detail page). */
+  const run = useCallback(
+    (action: TaskActionId, task: Task) => {
+      switch (action) {
+        case 'pause':
+        case 'resume':
+        case 'stop':
+          return void changeStatus(task, action);
+        case 'retry':
+          return void retry(task);
+        case 'delete':
+          return requestDelete([task]);
+        case 'moveTop':
+          return void move(task, 'top');
+        case 'moveBottom':
+          return void move(task, 'bottom');
+      }
+    },
+    [changeStatus, retry, requestDelete, move],
+  );
+
+  /** Runs a toolbar action on the selected tasks. */
+  const runBulk = useCallback(
+    (action: TaskActionId, selectedTasks: readonly Task[]) => {
+      switch (action) {
+        case 'pause':
+        case 'resume':
+        case 'stop':
+          return void changeStatusBulk(selectedTasks, action);
+        case 'retry':
+          return void retrySelected(selectedTasks);
+        case 'delete':
+          return requestDelete(selectedTasks);
+        default:
+          return undefined;
+      }
+    },
+    [changeStatusBulk, retrySelected, requestDelete],
+  );
+
+  const deleteTasks = deleteRequest?.tasks ?? [];
+  const deleteDialog = {
+    open: deleteRequest !== null,
+    title:
+      deleteTasks.length === 1
+        ? `Delete “${deleteTasks[0]!.name ?? deleteTasks[0]!.uri}”?`
+        : `Delete ${plural(deleteTasks.length, 'task')}?`,
+    message:
+      deleteTasks.length === 1
+        ? 'A running download stops and the task is removed from your lists.'
+        : 'Running downloads stop and the tasks are removed from your lists.',
+    confirmLabel: 'Delete',
+    danger: true,
+    busy: deleting,
+    checkboxLabel: 'Also delete files',
+    onConfirm: (checked: boolean) => void confirmDelete(checked),
+    onCancel: cancelDelete,
+  };
+
+  return { run, runBulk, retry, retrySelected, move, requestDelete, pending, bulkPending, deleteDialog };
+}

@@ -1,0 +1,246 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { Dialog } from '../../components/Dialog';
+import { EmptyState } from '../../components/EmptyState';
+import { Checkbox, TextField } from '../../components/Field';
+import { PlusIcon } from '../../components/Icons';
+import { Spinner } from '../../components/Spinner';
+import { api, errorDetail } from '../../lib/api';
+import { bytesToGb, formatDateTime, formatQuota, gbToBytes } from '../../lib/format';
+import type { CreateUserBody, UpdateUserBody, User } from '../../lib/types';
+import { useMe } from '../auth/useMe';
+
+export const usersKey = ['users'] as const;
+const USERNAME = /^[A-Za-z0-9._-]{1,50}$/;
+
+interface Draft {
+  username: string;
+  password: string;
+  isAdmin: boolean;
+  /** GB (1024³); empty = the default quota (new users) or unchanged. */
+  quotaGb: string;
+}
+
+/** Checks a draft; the first problem as a sentence, or null. */
+export function validateUserDraft(draft: Draft, creating: boolean): string | null {
+  if (!USERNAME.test(draft.username))
+    return 'The username must be 1–50 letters, digits, dots, underscores or dashes.';
+  if (creating && draft.password.length < 8) return 'The password must be at least 8 characters.';
+  if (!creating && draft.password && draft.password.length < 8)
+    return 'The new password must be at least 8 characters.';
+  if (draft.quotaGb.trim()) {
+    const gb = Number(draft.quotaGb);
+    if (!Number.isFinite(gb) || gb < 0) return 'The quota must be a number of GB (0 = unlimited).';
+  }
+  return null;
+}
+
+function UserDialog({ user, open, onClose }: { user: User | null; open: boolean; onClose: () => void }) {
+  const qc = useQueryClient();
+  const creating = user === null;
+  const [draft, setDraft] = useState<Draft>(() => ({
+    username: user?.username ?? '',
+    password: '',
+    isAdmin: user?.is_admin ?? false,
+    quotaGb: user ? String(bytesToGb(user.quota)) : '',
+  }));
+  const [initialQuota] = useState(draft.quotaGb);
+  const [error, setError] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: async (): Promise<User> => {
+      const quota = draft.quotaGb.trim() ? gbToBytes(Number(draft.quotaGb)) : undefined;
+      if (creating) {
+        const body: CreateUserBody = {
+          username: draft.username,
+          password: draft.password,
+          is_admin: draft.isAdmin,
+        };
+        if (quota !== undefined) body.quota = quota;
+        return api.createUser(body);
+      }
+      const body: UpdateUserBody = {};
+      if (draft.username !== user.username) body.username = draft.username;
+      if (draft.password) body.password = draft.password;
+      if (draft.isAdmin !== user.is_admin) body.is_admin = draft.isAdmin;
+      if (quota !== undefined && draft.quotaGb !== initialQuota) body.quota = quota;
+      return api.updateUser(user.id, body);
+    },
+    onSuccess: (saved) => {
+      qc.setQueryData<User[]>(usersKey, (old) =>
+        old ? (creating ? [...old, saved] : old.map((u) => (u.id === saved.id ? saved : u))) : old,
+      );
+      void qc.invalidateQueries({ queryKey: usersKey });
+      toast.success(creating ? `Created ${saved.username}` : `Saved ${saved.username}`);
+      onClose();
+    },
+    onError: (err) => setError(errorDetail(err)),
+  });
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    const problem = validateUserDraft(draft, creating);
+    setError(problem);
+    if (!problem) save.mutate();
+  }
+
+  const formId = creating ? 'user-create' : `user-edit-${user.id}`;
+  return (
+    <Dialog
+      open={open}
+      onClose={onClose}
+      title={creating ? 'New user' : `Edit ${user.username}`}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" form={formId} variant="primary" busy={save.isPending}>
+            {creating ? 'Create user' : 'Save'}
+          </Button>
+        </>
+      }
+    >
+      <form id={formId} className="stack" onSubmit={onSubmit} noValidate>
+        <TextField
+          label="Username"
+          autoComplete="off"
+          autoCapitalize="none"
+          spellCheck={false}
+          required
+          value={draft.username}
+          onChange={(e) => setDraft({ ...draft, username: e.currentTarget.value })}
+        />
+        <TextField
+          label={creating ? 'Password' : 'New password'}
+          type="password"
+          autoComplete="new-password"
+          hint={creating ? 'At least 8 characters.' : 'Leave empty to keep the current password.'}
+          required={creating}
+          value={draft.password}
+          onChange={(e) => setDraft({ ...draft, password: e.currentTarget.value })}
+        />
+        <TextField
+          label="Quota (GB)"
+          type="number"
+          min={0}
+          step="any"
+          inputMode="decimal"
+          hint={creating ? 'Empty: the default quota. 0: unlimited.' : '0: unlimited.'}
+          value={draft.quotaGb}
+          onChange={(e) => setDraft({ ...draft, quotaGb: e.currentTarget.value })}
+        />
+        <Checkbox
+          label="Administrator"
+          checked={draft.isAdmin}
+          onChange={(e) => setDraft({ ...draft, isAdmin: e.currentTarget.checked })}
+        />
+        {error ? (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+      </form>
+    </Dialog>
+  );
+}
+
+export function UsersPage() {
+  const qc = useQueryClient();
+  const me = useMe();
+  const users = useQuery({ queryKey: usersKey, queryFn: api.listUsers });
+  const [editing, setEditing] = useState<User | null | undefined>(undefined);
+  const [deleting, setDeleting] = useState<User | null>(null);
+  const remove = useMutation({
+    mutationFn: ({ user, deleteFiles }: { user: User; deleteFiles: boolean }) =>
+      api.deleteUser(user.id, deleteFiles),
+    onSuccess: (_, { user, deleteFiles }) => {
+      qc.setQueryData<User[]>(usersKey, (old) => old?.filter((u) => u.id !== user.id));
+      toast.success(`Deleted ${user.username}${deleteFiles ? ' and their files' : ''}`);
+      setDeleting(null);
+    },
+    onError: (err) => toast.error(`Could not delete the user: ${errorDetail(err)}`),
+  });
+
+  return (
+    <div className="users-page">
+      <div className="page-head">
+        <h1>Users</h1>
+        <Button variant="primary" icon={<PlusIcon />} onClick={() => setEditing(null)}>
+          New user
+        </Button>
+      </div>
+      <section className="card">
+        {users.isLoading ? (
+          <Spinner label="Loading users" />
+        ) : users.error ? (
+          <EmptyState title="The users could not be loaded.">
+            <p>{errorDetail(users.error)}</p>
+          </EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="sr-only">Users</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Username</th>
+                  <th scope="col">Role</th>
+                  <th scope="col" className="num">
+                    Quota
+                  </th>
+                  <th scope="col">Created</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {(users.data ?? []).map((u) => (
+                  <tr key={u.id} data-user-id={u.id}>
+                    <td>
+                      <strong>{u.username}</strong>
+                      {u.id === me.data?.id ? <span className="muted small"> (you)</span> : null}
+                    </td>
+                    <td>{u.is_admin ? <span className="badge badge-admin">Admin</span> : 'User'}</td>
+                    <td className="num">{formatQuota(u.quota)}</td>
+                    <td>{formatDateTime(u.created_at)}</td>
+                    <td className="row-actions">
+                      <Button size="sm" onClick={() => setEditing(u)}>
+                        Edit
+                      </Button>
+                      <Button
+                        size="sm"
+                        variant="danger"
+                        onClick={() => setDeleting(u)}
+                        disabled={u.id === me.data?.id}
+                        title={u.id === me.data?.id ? 'You cannot delete yourself' : undefined}
+                      >
+                        Delete
+                      </Button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      {editing !== undefined ? (
+        <UserDialog key={editing?.id ?? 'new'} user={editing} open onClose={() => setEditing(undefined)} />
+      ) : null}
+      <ConfirmDialog
+        open={deleting !== null}
+        title={`Delete ${deleting?.username ?? 'user'}?`}
+        message="The account and all its tasks are removed. Its files stay on the server unless you tick the box."
+        confirmLabel="Delete"
+        danger
+        busy={remove.isPending}
+        checkboxLabel="Also delete files"
+        onConfirm={(deleteFiles) => deleting && remove.mutate({ user: deleting, deleteFiles })}
+        onCancel={() => setDeleting(null)}
+      />
+    </div>
+  );
+}

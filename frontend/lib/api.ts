@@ -1,0 +1,310 @@
+/**
+ * Typed fetch over the HTTP contract of /work/shared/API.md (types from backend/src/contracts).
+ * Same-origin, cookie session. Every non-2xx answer is thrown as an ApiError carrying the status
+ * and the server's `detail`. A 401 on anything but the login call sends the browser to
+ * `/login?next=<current path>`.
+ */
+import { loginUrl } from './navigation';
+import type {
+  BatchCreateResponse,
+  CreateUserBody,
+  Health,
+  ListTasksQuery,
+  MachineStats,
+  PositionHow,
+  RetryResult,
+  Settings,
+  SettingsPatch,
+  Stats,
+  Task,
+  TaskDetail,
+  TaskFile,
+  TaskList,
+  TaskOptions,
+  TaskStatusChange,
+  UpdateUserBody,
+  User,
+} from './types';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly detail: string;
+
+  constructor(status: number, detail: string) {
+    super(detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+/** The human sentence of any error, for toasts: the server's `detail` when there is one. */
+export function errorDetail(err: unknown): string {
+  if (err instanceof ApiError) return err.detail;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+type UnauthorizedHandler = () => void;
+
+let redirecting = false;
+function defaultUnauthorized(): void {
+  if (typeof window === 'undefined' || redirecting) return;
+  const { pathname, search } = window.location;
+  if (pathname === '/login' || pathname.startsWith('/login.')) return;
+  redirecting = true;
+  window.location.assign(loginUrl(pathname + search));
+}
+
+let onUnauthorized: UnauthorizedHandler = defaultUnauthorized;
+
+/** Replaces what a 401 does (tests; the default sends the browser to the login page). */
+export function setUnauthorizedHandler(handler: UnauthorizedHandler | null): void {
+  onUnauthorized = handler ?? defaultUnauthorized;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined | null>;
+  /** The login call answers 401 for wrong credentials: that is not "signed out". */
+  noAuthRedirect?: boolean;
+  signal?: AbortSignal;
+}
+
+function buildUrl(path: string, query?: RequestOptions['query']): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function readDetail(res: Response): Promise<string> {
+  const fallback = `${res.status} ${res.statusText || 'Request failed'}`.trim();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch {
+    return fallback;
+  }
+  if (!text) return fallback;
+  try {
+    const body: unknown = JSON.parse(text);
+    if (body && typeof body === 'object' && 'detail' in body) {
+      const detail = (body as { detail: unknown }).detail;
+      if (typeof detail === 'string') return detail;
+      return JSON.stringify(detail);
+    }
+  } catch {
+    // not JSON: fall through to the text itself when it is short
+  }
+  return text.length <= 300 ? text : fallback;
+}
+
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const { method = 'GET', body, query, noAuthRedirect, signal } = options;
+  const init: RequestInit = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+    signal,
+  };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+  }
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, query), init);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'The server cannot be reached. Check your connection.');
+  }
+  if (!res.ok) {
+    const detail = await readDetail(res);
+    if (res.status === 401 && !noAuthRedirect) onUnauthorized();
+    throw new ApiError(res.status, detail);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const enc = encodeURIComponent;
+
+// ---------------------------------------------------------------- auth
+export function login(username: string, password: string): Promise<User> {
+  return request<User>('/api/auth/login', {
+    method: 'POST',
+    body: { username, password },
+    noAuthRedirect: true,
+  });
+}
+export function logout(): Promise<void> {
+  return request<void>('/api/auth/logout', { method: 'POST', noAuthRedirect: true });
+}
+export function me(): Promise<User> {
+  return request<User>('/api/auth/me');
+}
+export function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  return request<void>('/api/auth/change-password', {
+    method: 'POST',
+    body: { current_password: currentPassword, new_password: newPassword },
+  });
+}
+
+// ---------------------------------------------------------------- users (admin)
+export function listUsers(): Promise<User[]> {
+  return request<User[]>('/api/users');
+}
+export function createUser(body: CreateUserBody): Promise<User> {
+  return request<User>('/api/users', { method: 'POST', body });
+}
+export function getUser(id: number): Promise<User> {
+  return request<User>(`/api/users/${id}`);
+}
+export function updateUser(id: number, body: UpdateUserBody): Promise<User> {
+  return request<User>(`/api/users/${id}`, { method: 'PUT', body });
+}
+export function deleteUser(id: number, deleteFiles = false): Promise<void> {
+  return request<void>(`/api/users/${id}`, {
+    method: 'DELETE',
+    query: { delete_files: deleteFiles ? 'true' : 'false' },
+  });
+}
+
+// ---------------------------------------------------------------- tasks
+export type ListTasksParams = Partial<ListTasksQuery>;
+
+export function createTask(uri: string, options?: TaskOptions): Promise<Task> {
+  return request<Task>('/api/tasks', { method: 'POST', body: options ? { uri, options } : { uri } });
+}
+export function createTasks(uris: string[], options?: TaskOptions): Promise<BatchCreateResponse> {
+  return request<BatchCreateResponse>('/api/tasks/batch', {
+    method: 'POST',
+    body: options ? { uris, options } : { uris },
+  });
+}
+/** Uploads a .torrent as base64 JSON (`torrent` is the file's bytes in base64). */
+export function uploadTorrent(torrentBase64: string, options?: TaskOptions): Promise<Task> {
+  return request<Task>('/api/tasks/torrent', {
+    method: 'POST',
+    body: options ? { torrent: torrentBase64, options } : { torrent: torrentBase64 },
+  });
+}
+export function listTasks(params: ListTasksParams = {}, signal?: AbortSignal): Promise<TaskList> {
+  return request<TaskList>('/api/tasks', { query: { ...params }, signal });
+}
+export function getTask(id: number): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}`);
+}
+export function getTaskDetail(id: number): Promise<TaskDetail> {
+  return request<TaskDetail>(`/api/tasks/${id}/detail`);
+}
+export function getTaskFiles(id: number): Promise<TaskFile[]> {
+  return request<TaskFile[]>(`/api/tasks/${id}/files`);
+}
+export function setTaskStatus(id: number, status: TaskStatusChange): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/status`, { method: 'PUT', body: { status } });
+}
+export function pauseTask(id: number): Promise<Task> {
+  return setTaskStatus(id, 'pause');
+}
+export function resumeTask(id: number): Promise<Task> {
+  return setTaskStatus(id, 'resume');
+}
+export function stopTask(id: number): Promise<Task> {
+  return setTaskStatus(id, 'stop');
+}
+export function changeTaskPosition(
+  id: number,
+  position: number,
+  how: PositionHow = 'POS_SET',
+): Promise<{ position: number }> {
+  return request<{ position: number }>(`/api/tasks/${id}/position`, {
+    method: 'PUT',
+    body: { position, how },
+  });
+}
+export function deleteTask(id: number, deleteFiles = false): Promise<void> {
+  return request<void>(`/api/tasks/${id}`, {
+    method: 'DELETE',
+    query: { delete_files: deleteFiles ? 'true' : 'false' },
+  });
+}
+/** Clears the caller's history (complete, error, removed). */
+export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> {
+  return request<{ deleted: number }>('/api/tasks', {
+    method: 'DELETE',
+    query: { delete_files: deleteFiles ? 'true' : 'false' },
+  });
+}
+/** Replaces a failed or stopped task by a new download of the same source: the new Task. */
+export function retryTask(id: number): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/retry`, { method: 'POST' });
+}
+/** Retries many tasks in one request; one result per distinct id, in the order given. */
+export function retryTasks(ids: number[]): Promise<{ results: RetryResult[] }> {
+  return request<{ results: RetryResult[] }>('/api/tasks/retry', { method: 'POST', body: { ids } });
+}
+/** Where the finished file (or a zip of a finished folder) downloads from. */
+export function artifactUrl(token: string): string {
+  return `/api/tasks/artifacts/${enc(token)}`;
+}
+
+// ---------------------------------------------------------------- stats and settings
+export function getStats(): Promise<Stats> {
+  return request<Stats>('/api/stats');
+}
+export function getMachineStats(): Promise<MachineStats> {
+  return request<MachineStats>('/api/stats/machine');
+}
+export function getConfig(): Promise<Settings> {
+  return request<Settings>('/api/config');
+}
+export function updateConfig(patch: SettingsPatch): Promise<Settings> {
+  return request<Settings>('/api/config', { method: 'PUT', body: patch });
+}
+export function health(): Promise<Health> {
+  return request<Health>('/api/health', { noAuthRedirect: true });
+}
+
+/** Every endpoint as one object (`api.retryTask(id)`), the same functions as the named exports. */
+export const api = {
+  login,
+  logout,
+  me,
+  changePassword,
+  listUsers,
+  createUser,
+  getUser,
+  updateUser,
+  deleteUser,
+  createTask,
+  createTasks,
+  uploadTorrent,
+  listTasks,
+  getTask,
+  getTaskDetail,
+  getTaskFiles,
+  setTaskStatus,
+  pauseTask,
+  resumeTask,
+  stopTask,
+  changeTaskPosition,
+  deleteTask,
+  clearHistory,
+  retryTask,
+  retryTasks,
+  artifactUrl,
+  getStats,
+  getMachineStats,
+  getConfig,
+  updateConfig,
+  health,
+};
+export type Api = typeof api;

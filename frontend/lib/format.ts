@@ -1,0 +1,91 @@
+/** Formatters for sizes, speeds, durations and times. Binary units (KiB, MiB, GiB). */
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+export const GIB = 1024 ** 3;
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+export function formatSpeed(bytesPerSecond: number | null | undefined): string {
+  if (!bytesPerSecond || bytesPerSecond < 0) return '0 B/s';
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Seconds as `2d 3h`, `1h 02m`, `3m 05s`, `45s`. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  const d = Math.floor(h / 24);
+  if (d < 100) return `${d}d ${h % 24}h`;
+  return `${d}d`;
+}
+
+interface Progressing {
+  total_length: number;
+  completed_length: number;
+  download_speed: number;
+}
+
+/** 0..1; 0 while the size is unknown. */
+export function progressOf(task: Progressing & { status?: string }): number {
+  if (task.status === 'complete') return 1;
+  if (!task.total_length || task.total_length <= 0) return 0;
+  return Math.min(1, Math.max(0, task.completed_length / task.total_length));
+}
+
+/** Seconds left at the current speed, or null when it cannot be known. */
+export function timeLeft(task: Progressing): number | null {
+  const remaining = task.total_length - task.completed_length;
+  if (task.total_length <= 0 || remaining <= 0 || task.download_speed <= 0) return null;
+  return remaining / task.download_speed;
+}
+
+export function formatPercent(fraction: number): string {
+  const pct = fraction * 100;
+  if (pct >= 100) return '100%';
+  if (pct > 0 && pct < 0.1) return '<0.1%';
+  return `${pct.toFixed(pct < 10 ? 1 : 0)}%`;
+}
+
+/** An ISO time as the reader's local date and time. */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** Bytes as a number of GB (1024³, as the API counts them), for inputs. */
+export function bytesToGb(bytes: number): number {
+  return Math.round((bytes / GIB) * 100) / 100;
+}
+
+export function gbToBytes(gb: number): number {
+  return Math.round(gb * GIB);
+}
+
+/** A quota for people: `Unlimited` for 0. */
+export function formatQuota(bytes: number): string {
+  return bytes === 0 ? 'Unlimited' : formatBytes(bytes);
+}
