@@ -50,15 +50,7 @@ export class SyncEngine {
   /** Whether the last pass saw active or waiting rows: the poll runs only then. */
   private busy = false;
   private readonly onConnected = () => this.enqueue(() => this.reconcile());
-  private readonly onNotification = (n: Aria2Notification) => {
-    this.dirty.add(n.gid);
-    if (!this.notifyTimer) {
-      this.notifyTimer = setTimeout(() => {
-        this.notifyTimer = null;
-        this.enqueue(() => this.refreshDirty());
-      }, NOTIFY_DEBOUNCE_MS);
-    }
-  };
+  private readonly onNotification = (n: Aria2Notification) => this.markDirty(n.gid);
   private readonly onTaskUpdate = (row: TaskRow) => {
     if ((row.status === 'active' || row.status === 'waiting') && !this.busy) {
       this.busy = true;
@@ -89,6 +81,18 @@ export class SyncEngine {
     this.pollTimer = null;
     this.notifyTimer = null;
     await this.running;
+  }
+
+  /** Schedules a targeted pass for a gid (notifications arriving together share one pass). */
+  private markDirty(gid: string): void {
+    if (this.stopped) return;
+    this.dirty.add(gid);
+    if (!this.notifyTimer) {
+      this.notifyTimer = setTimeout(() => {
+        this.notifyTimer = null;
+        this.enqueue(() => this.refreshDirty());
+      }, NOTIFY_DEBOUNCE_MS);
+    }
   }
 
   /** Passes never overlap: each waits for the one before. */
@@ -267,6 +271,13 @@ export class SyncEngine {
       .selectAll()
       .where((eb) => eb.or([eb('gid', 'in', gids), eb('origin_gid', 'in', gids)]))
       .execute();
+    // A row being handed over is written by the hand-over right now: look again once it is done.
+    // Dropping the news would leave a download that started and finished meanwhile `waiting` for ever
+    // (the poll only looks at aria2's active list, and no further notification comes).
+    for (const r of rows) {
+      if (!this.tasks.handingOver.has(r.id)) continue;
+      for (const gid of [r.gid, r.origin_gid]) if (gid && gids.includes(gid)) this.markDirty(gid);
+    }
     const current = rows.filter(
       (r) =>
         r.gid &&
@@ -327,17 +338,23 @@ export class SyncEngine {
               : null;
         if (s === 'error' || s === 'removed') patch.finished_at = now;
 
-        // The size became known (a magnet's metadata, a server without HEAD): check it again.
+        // The size became known (a magnet's metadata, a server without HEAD): check it again. A server
+        // that sends no length at all leaves totalLength at 0 until the end: the bytes so far are then a
+        // lower bound of the size, checked as they grow, so such a download cannot outgrow the limits.
+        const sizeKnown = status.totalLength > 0;
+        const size = sizeKnown ? status.totalLength : status.completedLength;
         if (
           (s === 'active' || s === 'waiting' || s === 'paused') &&
-          status.totalLength > 0 &&
-          row.total_length !== status.totalLength
+          size > 0 &&
+          (sizeKnown
+            ? row.total_length !== status.totalLength
+            : row.completed_length !== status.completedLength)
         ) {
           const space = await repo.usedSpace(this.ctx.db, row.owner_id);
           const others = (space?.used ?? 0) - row.completed_length;
           const reason = sizeOverLimit(
             { maxTaskSize: settings.max_task_size, quota: space?.quota ?? 0, usedSpace: Math.max(0, others) },
-            status.totalLength,
+            size,
           );
           if (reason) {
             cancel.push(status.gid);
@@ -382,6 +399,16 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * A followed .torrent URL leaves the .torrent file aria2 fetched in the task folder: it is not part of
+   * the download, and nothing would ever count or remove it.
+   */
+  private async removeOriginFiles(row: TaskRow): Promise<void> {
+    const files = await this.ctx.aria2.getFiles(row.origin_gid!).catch(() => []);
+    const entries = Storage.topEntries(row.dir, files, null);
+    if (entries.length > 0) await this.tasks.storage.removeEntries(row.dir, entries);
+  }
+
   /** Moves a finished download into the user's folder and gives it its artifact token. */
   private async finish(row: TaskRow, status: Aria2Status): Promise<repo.TaskPatch> {
     const entries = Storage.topEntries(row.dir, status.files, row.name);
@@ -396,7 +423,12 @@ export class SyncEngine {
         'could not move a finished download',
       );
     }
-    if (!artifact && entries.length === 1) artifact = path.join('.incomplete', entries[0]!);
+    // Left where it is: the artifact path is still relative to the user's folder (the task folder is
+    // `.incomplete/<gid>/`, not `.incomplete/`).
+    if (!artifact && entries.length === 1) {
+      artifact = path.relative(this.tasks.storage.userDir(row.owner_id), path.join(row.dir, entries[0]!));
+    }
+    if (artifact && row.origin_gid) await this.removeOriginFiles(row);
     return {
       artifact_path: artifact,
       artifact_token: artifact ? randomBytes(24).toString('base64url') : null,

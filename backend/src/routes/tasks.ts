@@ -4,7 +4,7 @@ import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TORRENT_BODY_LIMIT } from '../app.js';
-import { errorBody, idParams } from '../contracts/common.js';
+import { errorBody } from '../contracts/common.js';
 import {
   batchCreateBody,
   batchCreateResponse,
@@ -22,7 +22,7 @@ import {
   taskOptions,
   torrentBody,
 } from '../contracts/tasks.js';
-import { InvalidInputError } from '../domain/errors.js';
+import { DomainError, InvalidInputError } from '../domain/errors.js';
 import { actor, requireUser } from '../plugins/auth.js';
 
 const errors = {
@@ -34,6 +34,19 @@ const errors = {
   503: errorBody,
 };
 const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * A task id as written in the path: decimal digits only. The shared `idParams` coerces with Number(),
+ * which takes "1e3", "0x10", "+7" or " 7" as valid ids; API.md wants 422 for anything not a positive
+ * integer. (The same fix belongs in contracts/common.ts for the users routes.)
+ */
+const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, 'must be a positive integer')),
+});
 
 /** RFC 6266 Content-Disposition: an ASCII fallback and the UTF-8 name. */
 function contentDisposition(name: string): string {
@@ -84,7 +97,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         summary:
           'Add a download from a .torrent file (base64 JSON, or multipart with a `torrent` file field)',
         consumes: ['application/json', 'multipart/form-data'],
-        body: torrentBody.optional(),
+        // A multipart request arrives with a null body (the parts are read in the handler).
+        body: torrentBody.nullish(),
         response: { 201: task, 403: errorBody, 413: errorBody, ...errors },
       },
     },
@@ -93,17 +107,29 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       let options: z.infer<typeof taskOptions> | undefined;
       if (request.isMultipart()) {
         let file: Buffer | null = null;
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'torrent')
-              throw new InvalidInputError('Invalid body: the file field must be named torrent');
-            file = await part.toBuffer();
-          } else if (part.fieldname === 'options') {
-            const parsed = taskOptions.safeParse(JSON.parse(String(part.value || '{}')));
-            if (!parsed.success)
-              throw new InvalidInputError(`Invalid options: ${parsed.error.issues[0]?.message}`);
-            options = parsed.data;
+        try {
+          for await (const part of request.parts()) {
+            if (part.type === 'file') {
+              if (part.fieldname !== 'torrent')
+                throw new InvalidInputError('Invalid body: the file field must be named torrent');
+              file = await part.toBuffer();
+            } else if (part.fieldname === 'options') {
+              let raw: unknown;
+              try {
+                raw = JSON.parse(String(part.value || '{}'));
+              } catch {
+                throw new InvalidInputError('Invalid options: not a JSON object');
+              }
+              const parsed = taskOptions.safeParse(raw);
+              if (!parsed.success)
+                throw new InvalidInputError(`Invalid options: ${parsed.error.issues[0]?.message}`);
+              options = parsed.data;
+            }
           }
+        } catch (err) {
+          if (err instanceof DomainError || (err as { statusCode?: number }).statusCode) throw err;
+          // The form parser's own errors (no boundary, a cut-off body) are bad input, not a server failure.
+          throw new InvalidInputError(`Invalid body: a malformed multipart form (${(err as Error).message})`);
         }
         if (!file) throw new InvalidInputError('Invalid body: a torrent file field is required');
         torrentBuf = file;
@@ -190,6 +216,13 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       });
       if (result.type === 'error') {
         const status = (result.metadata.error as { status?: number }).status ?? 500;
+        if (status === 416) {
+          // RFC 9110 §15.5.17: a 416 carries `Content-Range: bytes */<length>` so the client can ask again.
+          const range = result.headers['Content-Range'];
+          if (range) reply.header('content-range', range);
+          return reply.status(416).send({ detail: 'Range not satisfiable' });
+        }
+        if (status === 412) return reply.status(412).send({ detail: 'Precondition failed' });
         return reply
           .status(status === 404 ? 404 : status)
           .send({ detail: status === 404 ? 'File not found' : 'Could not read the file' });

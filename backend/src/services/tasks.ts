@@ -186,7 +186,8 @@ export class TasksService {
     return {
       gid,
       status: s,
-      total_length: status?.totalLength ?? 0,
+      // aria2 says 0 until it knows the size; keep what the row knows (an uploaded torrent's size).
+      ...(status?.totalLength ? { total_length: status.totalLength } : {}),
       completed_length: status?.completedLength ?? 0,
       error:
         s === 'error'
@@ -450,13 +451,21 @@ export class TasksService {
     if (rows.length === 0) return;
     const filesByTask = new Map<number, { path: string }[]>();
     if (deleteFiles && this.ctx.aria2.connected) {
-      const needFiles = rows.filter((r) => r.gid && r.status !== 'complete');
+      // The download's files, and those of the metadata download it followed (a .torrent URL leaves
+      // the .torrent file in the task folder).
+      const needFiles = rows
+        .filter((r) => r.status !== 'complete')
+        .flatMap((r) => [r.gid, r.origin_gid].flatMap((gid) => (gid ? [{ id: r.id, gid }] : [])));
       const got = await this.ctx.aria2
-        .multicall(needFiles.map((r) => ({ method: 'aria2.getFiles', params: [r.gid] })))
+        .multicall(needFiles.map((w) => ({ method: 'aria2.getFiles', params: [w.gid] })))
         .catch(() => []);
-      needFiles.forEach((r, i) => {
+      needFiles.forEach((w, i) => {
         const g = got[i];
-        if (g?.ok) filesByTask.set(r.id, (g.value as { path: string }[]) ?? []);
+        if (g?.ok)
+          filesByTask.set(w.id, [
+            ...(filesByTask.get(w.id) ?? []),
+            ...((g.value as { path: string }[]) ?? []),
+          ]);
       });
     }
     await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
