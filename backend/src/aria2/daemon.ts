@@ -99,7 +99,10 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
         return;
       } catch (err) {
         if (err instanceof Aria2NotInstalledError || attempt >= 3) throw err;
-        this.options.logger.warn({ port: this.port, err: (err as Error).message }, 'aria2c did not start; trying another port');
+        this.options.logger.warn(
+          { port: this.port, err: (err as Error).message },
+          'aria2c did not start; trying another port',
+        );
         this.port = await freePort();
       }
     }

@@ -32,7 +32,12 @@ export async function staticUiPlugin(app: FastifyInstance, opts: { root: string 
   });
   app.setNotFoundHandler((request, reply) => {
     const url = request.url.split('?')[0] ?? '/';
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || url.startsWith('/api/') || url.startsWith('/ws/') || path.extname(url)) {
+    if (
+      (request.method !== 'GET' && request.method !== 'HEAD') ||
+      url.startsWith('/api/') ||
+      url.startsWith('/ws/') ||
+      path.extname(url)
+    ) {
       return apiNotFound(reply);
     }
     const page = path.join(

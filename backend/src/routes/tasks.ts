@@ -4,7 +4,7 @@ import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TORRENT_BODY_LIMIT } from '../app.js';
-import { errorBody } from '../contracts/common.js';
+import { errorBody, idParams } from '../contracts/common.js';
 import {
   batchCreateBody,
   batchCreateResponse,
@@ -34,19 +34,6 @@ const errors = {
   503: errorBody,
 };
 const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
-
-/**
- * A task id as written in the path: decimal digits only. The shared `idParams` coerces with Number(),
- * which takes "1e3", "0x10", "+7" or " 7" as valid ids; API.md wants 422 for anything not a positive
- * integer. (The same fix belongs in contracts/common.ts for the users routes.)
- */
-const idParams = z.object({
-  id: z
-    .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-    .transform(Number)
-    .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER, 'must be a positive integer')),
-});
 
 /** RFC 6266 Content-Disposition: an ASCII fallback and the UTF-8 name. */
 function contentDisposition(name: string): string {

@@ -182,7 +182,10 @@ export class TasksService {
 
   /** The row fields right after aria2 accepted a download: its status, never `queued`. */
   statusPatch(gid: string, status: Aria2Status | null, now: string): repo.TaskPatch {
-    const s = status ? statusFromAria2(status.status) : 'waiting';
+    // A download cannot finish inside the multicall that adds it; should aria2 ever say so, the row
+    // stays current so the sync engine's completion (moving the file, the artifact token) runs.
+    const reported = status ? statusFromAria2(status.status) : 'waiting';
+    const s = reported === 'complete' ? 'active' : reported;
     return {
       gid,
       status: s,
@@ -194,7 +197,7 @@ export class TasksService {
           ? maskUrisIn(status?.errorMessage || `aria2 error ${status?.errorCode ?? ''}`.trim())
           : null,
       updated_at: now,
-      finished_at: s === 'error' || s === 'complete' ? now : null,
+      finished_at: s === 'error' ? now : null,
     };
   }
 

@@ -112,7 +112,7 @@ describe('Users endpoints (admin)', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ detail: 'User not found' });
 
-    for (const bad of ['abc', '0', '-3', '1.5']) {
+    for (const bad of ['abc', '0', '-3', '1.5', '1e3', '0x10', '+7']) {
       const res = await asAdmin({ method: 'GET', url: `/api/users/${bad}` });
       expect(res.statusCode, bad).toBe(422);
       expect(res.json().detail).toContain('id');
