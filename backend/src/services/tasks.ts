@@ -399,7 +399,26 @@ export class TasksService {
     const row = await this.getRow(actor, id);
     if (row.status !== 'waiting' || !row.gid) throw new ConflictError('Only a waiting download can be moved');
     this.requireAria2();
-    return Number(await this.ctx.aria2.changePosition(row.gid, position, how));
+    // Positions are the user's own: index n is their n-th waiting download in aria2's queue, which
+    // other users' downloads share. The move lands where their n-th download stands now.
+    const queue = (await this.ctx.aria2.tellWaiting(0, 100_000, ['gid', 'status'])).map((s) => s.gid);
+    const own = new Set(
+      (
+        await this.ctx.db
+          .selectFrom('tasks')
+          .select('gid')
+          .where('owner_id', '=', actor.id)
+          .where('status', '=', 'waiting')
+          .execute()
+      ).map((r) => r.gid),
+    );
+    const mine = queue.filter((gid) => own.has(gid));
+    const current = mine.indexOf(row.gid);
+    if (current < 0) throw new ConflictError('Only a waiting download can be moved');
+    const wanted = how === 'POS_SET' ? position : how === 'POS_CUR' ? current + position : mine.length - 1 + position;
+    const target = Math.max(0, Math.min(mine.length - 1, wanted));
+    await this.ctx.aria2.changePosition(row.gid, queue.indexOf(mine[target]!), 'POS_SET');
+    return target;
   }
 
   /** Stops a download in aria2 if it runs and forgets its result; errors are ignored (it may be gone). */
