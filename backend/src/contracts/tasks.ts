@@ -75,7 +75,8 @@ export const batchCreateResponse = z.object({
   failed: z.array(z.object({ uri: z.string(), detail: z.string() })),
 });
 export const torrentBody = z.strictObject({
-  torrent: z.string().min(1).max(23_000_000).describe('base64 of the .torrent file'),
+  // No length cap here: the route's body limit bounds it, and an over-16-MiB file is 413, not 422.
+  torrent: z.string().min(1).describe('base64 of the .torrent file (at most 16 MiB decoded)'),
   options: taskOptions.optional(),
 });
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Aria2Error } from '../aria2/errors.js';
 import type { Aria2Status } from '../aria2/types.js';
 import type { Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
 import {
@@ -8,6 +9,7 @@ import {
   InvalidInputError,
   taskNotFound,
 } from '../domain/errors.js';
+import { publicMessage } from '../domain/messages.js';
 import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
 import { isCurrent, isHistory, statusFromAria2, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
@@ -356,6 +358,18 @@ export class TasksService {
 
   // ---- controlling --------------------------------------------------------------------------
 
+  /** aria2 answered but refused (the download changed state meanwhile): a 409, not an outage. */
+  private async refusedAsConflict<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      if (err instanceof Aria2Error && err.code !== undefined) {
+        throw new ConflictError(`aria2 refused: ${publicMessage(err.reason)}`);
+      }
+      throw err;
+    }
+  }
+
   private requireAria2(): void {
     if (!this.ctx.aria2.connected) throw new DependencyError('aria2 is unavailable; try again shortly', 503);
   }
@@ -375,12 +389,12 @@ export class TasksService {
       if (row.status !== 'active' && row.status !== 'waiting')
         throw new ConflictError('Only an active or waiting download can be paused');
       this.requireAria2();
-      await this.ctx.aria2.pause(row.gid!);
+      await this.refusedAsConflict(this.ctx.aria2.pause(row.gid!));
       patch = { status: 'paused', download_speed: 0, upload_speed: 0, updated_at: now };
     } else {
       if (row.status !== 'paused') throw new ConflictError('Only a paused download can be resumed');
       this.requireAria2();
-      await this.ctx.aria2.unpause(row.gid!);
+      await this.refusedAsConflict(this.ctx.aria2.unpause(row.gid!));
       const st = await this.ctx.aria2.tellStatus(row.gid!, ['status']).catch(() => null);
       const s = st ? statusFromAria2(st.status) : 'waiting';
       patch = { status: s === 'paused' ? 'waiting' : s, updated_at: now };
@@ -415,7 +429,8 @@ export class TasksService {
     const mine = queue.filter((gid) => own.has(gid));
     const current = mine.indexOf(row.gid);
     if (current < 0) throw new ConflictError('Only a waiting download can be moved');
-    const wanted = how === 'POS_SET' ? position : how === 'POS_CUR' ? current + position : mine.length - 1 + position;
+    const wanted =
+      how === 'POS_SET' ? position : how === 'POS_CUR' ? current + position : mine.length - 1 + position;
     const target = Math.max(0, Math.min(mine.length - 1, wanted));
     await this.ctx.aria2.changePosition(row.gid, queue.indexOf(mine[target]!), 'POS_SET');
     return target;

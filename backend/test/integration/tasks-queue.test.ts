@@ -39,9 +39,8 @@ it("moves a waiting download among the user's own, whatever other users have que
   // And back to the end of her list.
   const back = await alice.put(`/api/tasks/${a2.id}/position`, { position: 0, how: 'POS_END' });
   expect(back.json()).toEqual({ position: 1 });
-  expect((await c.aria2.tellWaiting(0, 100, ['gid'])).map((s) => s.gid).indexOf(a2.gid)).toBeGreaterThan(
-    (await c.aria2.tellWaiting(0, 100, ['gid'])).map((s) => s.gid).indexOf(a1.gid),
-  );
+  const after = (await c.aria2.tellWaiting(0, 100, ['gid'])).map((s) => s.gid);
+  expect(after.indexOf(a2.gid!)).toBeGreaterThan(after.indexOf(a1.gid!));
   // Bob cannot move Alice's download, and Alice cannot move the active one.
   expect((await bob.put(`/api/tasks/${a2.id}/position`, { position: 0, how: 'POS_SET' })).statusCode).toBe(
     404,
@@ -49,4 +48,17 @@ it("moves a waiting download among the user's own, whatever other users have que
   expect(
     (await alice.put(`/api/tasks/${busy.id}/position`, { position: 0, how: 'POS_SET' })).statusCode,
   ).toBe(409);
+});
+
+it('answers 409 when aria2 refuses a pause because the download changed meanwhile', async () => {
+  const alice = as(c, await c.login('alice', 'user-password-1'));
+  server.addFile('/refused.bin', { size: 5_000_000 }, { throttle: 20_000 });
+  const t = await alice.add(server.url('/refused.bin'));
+  // The download stops in aria2 before the sync engine can tell the row.
+  await c.sync.stop();
+  await c.aria2.forceRemove(t.gid!);
+  const r = await alice.put(`/api/tasks/${t.id}/status`, { status: 'pause' });
+  expect(r.statusCode).toBe(409);
+  expect(r.json().detail).toMatch(/^aria2 refused: /);
+  c.sync.start();
 });
