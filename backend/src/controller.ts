@@ -11,7 +11,7 @@ import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
 import { AuthService } from './services/auth.js';
 import type { ServiceContext } from './services/context.js';
-import { TaskEvents } from './services/events.js';
+import { ControllerEvents } from './services/events.js';
 import { FilesService } from './services/files.js';
 import { RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
@@ -72,7 +72,7 @@ export async function startController(config: Config, options: ControllerOptions
     aria2Secret = daemon.secret;
   }
   const aria2 = new Aria2Client({ url: aria2Url, secret: aria2Secret });
-  const events = new TaskEvents();
+  const events = new ControllerEvents();
   const settings = new SettingsService(db, aria2);
   await settings.load(config.settingsSeed);
   const context: ServiceContext = { config, db, aria2, events, settings, logger };

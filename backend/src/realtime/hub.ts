@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { SocketMessage } from '../contracts/socket.js';
 import { type TaskRow, toTask } from '../repositories/tasks.js';
 import type { ServiceContext } from '../services/context.js';
+import type { SessionsEnded } from '../services/events.js';
 import type { StatsService } from '../services/stats.js';
 
 /** Above this many unsent bytes a socket is slow: its messages are coalesced instead of queued. */
@@ -13,6 +14,8 @@ const STATS_INTERVAL_MS = 1000;
 
 interface Client {
   socket: WebSocket;
+  /** The session the socket was opened with: when it ends, the socket closes (4401). */
+  sessionIdHash: string;
   /** Latest message per key (a task id or "stats") waiting for a slow socket: bounded by the user's tasks. */
   pending: Map<string, string>;
   flushTimer: NodeJS.Timeout | null;
@@ -33,6 +36,18 @@ export class SocketHub {
     this.send(ownerId, `task:${id}`, { type: 'task_removed', id });
     this.scheduleStats(ownerId);
   };
+  private readonly onSessionsEnded = (ended: SessionsEnded) => {
+    const rooms = 'userId' in ended ? [this.rooms.get(ended.userId)] : [...this.rooms.values()];
+    for (const room of rooms) {
+      for (const client of room ?? []) {
+        const hit =
+          'userId' in ended
+            ? client.sessionIdHash !== ended.exceptIdHash
+            : client.sessionIdHash === ended.idHash;
+        if (hit) client.socket.close(4401, 'Not authenticated');
+      }
+    }
+  };
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -40,6 +55,7 @@ export class SocketHub {
   ) {
     ctx.events.on('task_update', this.onUpdate);
     ctx.events.on('task_removed', this.onRemoved);
+    ctx.events.on('sessions_ended', this.onSessionsEnded);
   }
 
   /** Sockets per user, for health and tests. */
@@ -50,8 +66,8 @@ export class SocketHub {
     return n;
   }
 
-  add(userId: number, socket: WebSocket): void {
-    const client: Client = { socket, pending: new Map(), flushTimer: null };
+  add(userId: number, socket: WebSocket, sessionIdHash: string): void {
+    const client: Client = { socket, sessionIdHash, pending: new Map(), flushTimer: null };
     let room = this.rooms.get(userId);
     if (!room) {
       room = new Set();
@@ -128,6 +144,7 @@ export class SocketHub {
   close(): void {
     this.ctx.events.off('task_update', this.onUpdate);
     this.ctx.events.off('task_removed', this.onRemoved);
+    this.ctx.events.off('sessions_ended', this.onSessionsEnded);
     for (const t of this.statsTimers.values()) clearTimeout(t);
     this.statsTimers.clear();
     for (const room of this.rooms.values())

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { hashSessionId } from '../domain/passwords.js';
 import { SESSION_COOKIE } from '../plugins/auth.js';
 
 /** `/ws/tasks`: authenticated by the session cookie; without one the socket closes with 4401. */
@@ -10,6 +11,6 @@ export async function socketRoutes(app: FastifyInstance): Promise<void> {
       socket.close(4401, 'Not authenticated');
       return;
     }
-    app.deps.hub.add(user.id, socket);
+    app.deps.hub.add(user.id, socket, hashSessionId(sessionId!));
   });
 }

@@ -177,6 +177,7 @@ export class AuthService {
     const now = this.now();
     if (found.expires_at <= now) {
       await deleteSession(db, idHash);
+      this.ctx.events.emit('sessions_ended', { idHash });
       return null;
     }
     const next = now + config.sessionTtlMs;
@@ -229,7 +230,9 @@ export class AuthService {
   }
 
   async logout(sessionId: string): Promise<void> {
-    await deleteSession(this.ctx.db, hashSessionId(sessionId));
+    const idHash = hashSessionId(sessionId);
+    await deleteSession(this.ctx.db, idHash);
+    this.ctx.events.emit('sessions_ended', { idHash });
   }
 
   /**
@@ -250,10 +253,12 @@ export class AuthService {
     }
     this.byUsername.remove(userKey, hit);
     const passwordHash = await hashPassword(next);
+    const keep = hashSessionId(keepSessionId);
     const ended = await db.transaction().execute(async (trx) => {
       await updateUser(trx, actor.id, { password_hash: passwordHash });
-      return deleteUserSessions(trx, actor.id, hashSessionId(keepSessionId));
+      return deleteUserSessions(trx, actor.id, keep);
     });
+    this.ctx.events.emit('sessions_ended', { userId: actor.id, exceptIdHash: keep });
     logger.info({ userId: actor.id, endedSessions: ended }, 'password changed');
   }
 }

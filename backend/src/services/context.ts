@@ -1,7 +1,7 @@
 import type { Aria2Client } from '../aria2/client.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import type { TaskEvents } from './events.js';
+import type { ControllerEvents } from './events.js';
 import type { SettingsService } from './settings.js';
 
 /** Logging as services use it (pino's shape, so Fastify's logger fits). */
@@ -17,7 +17,7 @@ export interface ServiceContext {
   config: Config;
   db: Db;
   aria2: Aria2Client;
-  events: TaskEvents;
+  events: ControllerEvents;
   settings: SettingsService;
   logger: Logger;
 }

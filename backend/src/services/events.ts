@@ -1,13 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { TaskRow } from '../repositories/tasks.js';
 
-/** What the live hub hears: a task row appeared or changed, or a row is gone. Always the owner's. */
-export interface TaskEventMap {
+/** Which sessions ended: one (by its id hash, on logout or expiry), or a user's, all or all but one. */
+export type SessionsEnded = { idHash: string } | { userId: number; exceptIdHash: string | null };
+
+/** What the live hub hears from the services: always the owner's task rows, and ended sessions. */
+export interface ControllerEventMap {
   task_update: [row: TaskRow];
   task_removed: [ownerId: number, taskId: number];
+  sessions_ended: [ended: SessionsEnded];
 }
 
-export class TaskEvents extends EventEmitter<TaskEventMap> {
+export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   constructor() {
     super();
     this.setMaxListeners(0);

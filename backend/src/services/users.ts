@@ -143,16 +143,18 @@ export class UsersService {
     if (patch.is_admin !== undefined) changes.is_admin = patch.is_admin ? 1 : 0;
     if (patch.quota !== undefined) changes.quota = patch.quota;
     if (patch.password !== undefined) changes.password_hash = await hashPassword(patch.password);
+    const keep = id === actor.id && keepSessionId ? hashSessionId(keepSessionId) : null;
     try {
       const row = await db.transaction().execute(async (trx) => {
         const updated = await updateUser(trx, id, changes);
         if (updated && patch.password !== undefined) {
-          const keep = id === actor.id && keepSessionId ? hashSessionId(keepSessionId) : null;
           await deleteUserSessions(trx, id, keep);
         }
         return updated;
       });
       if (!row) throw userNotFound();
+      if (patch.password !== undefined)
+        this.ctx.events.emit('sessions_ended', { userId: id, exceptIdHash: keep });
       this.ctx.logger.info(
         { userId: id, by: actor.id, fields: Object.keys(patch).filter((k) => k !== 'password') },
         patch.password !== undefined ? 'user updated; password reset' : 'user updated',
@@ -174,6 +176,7 @@ export class UsersService {
     if (!(await findUserById(db, id))) throw userNotFound();
     await this.tasks.forgetAllOf(id);
     if (!(await deleteUser(db, id))) throw userNotFound();
+    this.ctx.events.emit('sessions_ended', { userId: id, exceptIdHash: null });
     logger.info({ userId: id, by: actor.id, deleteFiles }, 'user deleted');
     if (!deleteFiles) return;
     const folder = path.join(config.downloadDir, String(id));

@@ -155,6 +155,40 @@ describe('WebSocket /ws/tasks', () => {
     const live = await connect(port, temp.cookie);
     expect((await live.closed).code).toBe(4401);
   });
+
+  it('closes an open socket with 4401 when its session ends: logout, a password change elsewhere, deletion', async () => {
+    const user = await c.createUser('ending');
+    const other = await c.login('ending', 'user-password-1');
+    const first = await connect(port, user.cookie);
+    const second = await connect(port, other);
+    await waitFor(() => c.hub.count(user.id) === 2, 5000, 'both sockets to join');
+
+    // Logging out one session closes its socket only.
+    await c.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie: user.cookie } });
+    expect((await first.closed).code).toBe(4401);
+    expect(second.socket.readyState).toBe(WebSocket.OPEN);
+
+    // A password change from a third session ends the second one's socket.
+    const third = await c.login('ending', 'user-password-1');
+    const changed = await c.app.inject({
+      method: 'POST',
+      url: '/api/auth/change-password',
+      headers: { cookie: third },
+      payload: { current_password: 'user-password-1', new_password: 'user-password-2' },
+    });
+    expect(changed.statusCode).toBe(204);
+    expect((await second.closed).code).toBe(4401);
+
+    // Deleting the user ends the rest.
+    const last = await connect(port, third);
+    await waitFor(() => c.hub.count(user.id) === 1, 5000, 'the last socket to join');
+    const admin = await c.adminCookie();
+    expect(
+      (await c.app.inject({ method: 'DELETE', url: `/api/users/${user.id}`, headers: { cookie: admin } }))
+        .statusCode,
+    ).toBe(204);
+    expect((await last.closed).code).toBe(4401);
+  });
 });
 
 describe('When aria2 cannot be reached', () => {

@@ -5,7 +5,7 @@ import { Aria2Client } from '../../src/aria2/client.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type Db, openDatabase } from '../../src/db/index.js';
 import type { Logger, ServiceContext } from '../../src/services/context.js';
-import { TaskEvents } from '../../src/services/events.js';
+import { ControllerEvents } from '../../src/services/events.js';
 import { SettingsService } from '../../src/services/settings.js';
 
 /** Every log call, serialised, so a test can prove no secret was logged. */
@@ -51,7 +51,7 @@ export async function unitContext(env: Record<string, string> = {}): Promise<Uni
   const settings = new SettingsService(db, aria2);
   await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
-  const ctx: ServiceContext = { config, db, aria2, events: new TaskEvents(), settings, logger };
+  const ctx: ServiceContext = { config, db, aria2, events: new ControllerEvents(), settings, logger };
   return {
     ctx,
     db,
