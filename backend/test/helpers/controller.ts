@@ -52,7 +52,10 @@ export async function startTestController(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const controller = await startController(config, { aria2Args: TEST_ARIA2_ARGS, uiDir: options.uiDir ?? null });
+  const controller = await startController(config, {
+    aria2Args: TEST_ARIA2_ARGS,
+    uiDir: options.uiDir ?? null,
+  });
   await controller.app.ready();
   await waitFor(() => controller.aria2.connected, 10_000, 'aria2 to connect');
 

@@ -333,7 +333,10 @@ describe('First admin', () => {
         await first.close();
       }
       const before = fs.readFileSync(file, 'utf8');
-      const second = await startTestController({ ...env, ADMIN_PASSWORD: 'another-password-9' }, { dataDir: dir });
+      const second = await startTestController(
+        { ...env, ADMIN_PASSWORD: 'another-password-9' },
+        { dataDir: dir },
+      );
       try {
         await expect(second.login('chief', password)).resolves.toMatch(/^aria2_session=/);
         await expect(second.login('chief', 'another-password-9')).rejects.toThrow(/401/);

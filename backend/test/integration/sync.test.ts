@@ -6,7 +6,14 @@ import { startTestAria2 } from '../helpers/aria2.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 
-type Row = { id: number; status: string; gid: string; error: string | null; total_length: number; completed_length: number };
+type Row = {
+  id: number;
+  status: string;
+  gid: string;
+  error: string | null;
+  total_length: number;
+  completed_length: number;
+};
 
 let server: FileServer;
 beforeAll(async () => {
@@ -23,14 +30,22 @@ async function add(c: TestController, cookie: string, uri: string): Promise<Row>
 }
 
 async function row(c: TestController, id: number): Promise<Row> {
-  return (await c.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow()) as unknown as Row;
+  return (await c.db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow()) as unknown as Row;
 }
 
 async function until(c: TestController, id: number, status: string): Promise<Row> {
-  return waitFor(async () => {
-    const r = await row(c, id);
-    return r.status === status ? r : null;
-  }, 20_000, `task ${id} to become ${status}`);
+  return waitFor(
+    async () => {
+      const r = await row(c, id);
+      return r.status === status ? r : null;
+    },
+    20_000,
+    `task ${id} to become ${status}`,
+  );
 }
 
 describe('the sync engine against a real aria2c', () => {
@@ -59,7 +74,7 @@ describe('the sync engine against a real aria2c', () => {
     expect(fs.existsSync(full.dir)).toBe(false);
   });
 
-  it('records a 404 as an error with aria2\'s reason', async () => {
+  it("records a 404 as an error with aria2's reason", async () => {
     server.addFile('/sync/missing.bin', Buffer.alloc(10), { status: 404 });
     const t = await add(c, cookie, server.url('/sync/missing.bin'));
     const failed = await until(c, t.id, 'error');
@@ -90,11 +105,15 @@ describe('the sync engine against a real aria2c', () => {
     server.addFile('/sync/progress.bin', { size: 3_000_000 }, { throttle: 200_000 });
     const t = await add(c, cookie, server.url('/sync/progress.bin'));
     const seen = new Set<number>();
-    await waitFor(async () => {
-      const r = await row(c, t.id);
-      if (r.completed_length > 0 && r.completed_length < 3_000_000) seen.add(r.completed_length);
-      return seen.size >= 2;
-    }, 20_000, 'two progress updates');
+    await waitFor(
+      async () => {
+        const r = await row(c, t.id);
+        if (r.completed_length > 0 && r.completed_length < 3_000_000) seen.add(r.completed_length);
+        return seen.size >= 2;
+      },
+      20_000,
+      'two progress updates',
+    );
     await c.aria2.forceRemove(t.gid);
   });
 });
@@ -110,7 +129,11 @@ describe('restarts', () => {
       await c.aria2.saveSession();
       const pid = c.daemon!.pid!;
       process.kill(pid, 'SIGKILL');
-      await waitFor(() => c.daemon!.pid !== undefined && c.daemon!.pid !== pid && c.aria2.connected, 20_000, 'the daemon to come back');
+      await waitFor(
+        () => c.daemon!.pid !== undefined && c.daemon!.pid !== pid && c.aria2.connected,
+        20_000,
+        'the daemon to come back',
+      );
       server.update('/restart/big.bin', { throttle: undefined });
       const done = await until(c, t.id, 'complete');
       expect(done.total_length).toBe(1_200_000);
@@ -154,7 +177,10 @@ describe('restarts', () => {
 
   it('works with an external aria2 that goes away and comes back', async () => {
     const external = await startTestAria2({ session: true });
-    const c = await startTestController({ ARIA2_RPC_URL: external.httpUrl, ARIA2_RPC_SECRET: external.secret! });
+    const c = await startTestController({
+      ARIA2_RPC_URL: external.httpUrl,
+      ARIA2_RPC_SECRET: external.secret!,
+    });
     try {
       expect(c.daemon).toBeNull();
       const cookie = await c.adminCookie();
@@ -168,7 +194,12 @@ describe('restarts', () => {
       await waitFor(() => !c.aria2.connected, 10_000, 'the gateway to notice');
       const health = await c.app.inject({ method: 'GET', url: '/api/health' });
       expect(health.json()).toEqual({ status: 'degraded', aria2: { connected: false, version: null } });
-      const pause = await c.app.inject({ method: 'PUT', url: `/api/tasks/${running.id}/status`, headers: { cookie }, payload: { status: 'pause' } });
+      const pause = await c.app.inject({
+        method: 'PUT',
+        url: `/api/tasks/${running.id}/status`,
+        headers: { cookie },
+        payload: { status: 'pause' },
+      });
       expect(pause.statusCode).toBe(503);
       expect(pause.json().detail).toMatch(/aria2/);
       const list = await c.app.inject({ method: 'GET', url: '/api/tasks', headers: { cookie } });
