@@ -8,7 +8,6 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { SelectField, TextField } from '../../components/Field';
 import { DownloadIcon, RetryIcon, TrashIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -18,6 +17,7 @@ import { useDebounced, useScrollMargin } from '../../lib/hooks';
 import type { Task, TaskStatus } from '../../lib/types';
 import { isActionEnabled, type TaskActionId } from '../tasks/actions';
 import { removeHistoryEverywhere } from '../tasks/cache';
+import { ListFilters } from '../tasks/ListFilters';
 import type { SortOrder, TaskFilter, TaskSortKey } from '../tasks/list-state';
 import { useTaskList } from '../tasks/queries';
 import { taskTitle } from '../tasks/TaskRow';
@@ -242,39 +242,18 @@ export function HistoryPage() {
         </Button>
       </div>
       <section className="card list-card" aria-label="Finished, failed and stopped downloads">
-        <search className="filters">
-          <SelectField
-            label="Show"
-            value={status}
-            options={STATUS_CHOICES}
-            onChange={(e) => setStatus(e.currentTarget.value as HistoryStatus)}
-          />
-          <TextField
-            label="Search"
-            type="search"
-            placeholder="Name or link"
-            value={search}
-            fieldClassName="grow"
-            onChange={(e) => setSearch(e.currentTarget.value)}
-          />
-          <SelectField
-            label="Sort by"
-            value={sort}
-            options={SORT_CHOICES}
-            onChange={(e) => setSort(e.currentTarget.value as TaskSortKey)}
-          />
-          <div className="field">
-            <span className="field-label" aria-hidden="true">
-              Order
-            </span>
-            <Button
-              onClick={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
-              aria-label={`Order: ${order === 'asc' ? 'ascending' : 'descending'}. Switch`}
-            >
-              {order === 'asc' ? '↑ Ascending' : '↓ Descending'}
-            </Button>
-          </div>
-        </search>
+        <ListFilters
+          status={status}
+          statusChoices={STATUS_CHOICES}
+          onStatusChange={setStatus}
+          search={search}
+          onSearchChange={setSearch}
+          sort={sort}
+          sortChoices={SORT_CHOICES}
+          onSortChange={setSort}
+          order={order}
+          onOrderToggle={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
+        />
         <output className="toolbar-summary standalone" aria-live="polite">
           {list.isLoading ? 'Loading' : `${list.total} task${list.total === 1 ? '' : 's'}`}
         </output>

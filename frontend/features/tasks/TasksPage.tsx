@@ -6,7 +6,6 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { SelectField, TextField } from '../../components/Field';
 import { PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { isTorrentFile } from '../../lib/base64';
@@ -14,6 +13,7 @@ import { useDebounced } from '../../lib/hooks';
 import type { TaskOptions, TaskStatus } from '../../lib/types';
 import { AddTasks, parseUriLines, useAddTasks } from './AddTasks';
 import { BULK_ACTION_ORDER, TASK_ACTIONS, type TaskActionId } from './actions';
+import { ListFilters } from './ListFilters';
 import {
   moveTask,
   pruneSelection,
@@ -233,39 +233,18 @@ export function TasksPage() {
         <h2 id="list-title" className="sr-only">
           Task list
         </h2>
-        <search className="filters">
-          <SelectField
-            label="Show"
-            value={status}
-            options={STATUS_CHOICES}
-            onChange={(e) => onStatusChange(e.currentTarget.value as StatusChoice)}
-          />
-          <TextField
-            label="Search"
-            type="search"
-            placeholder="Name or link"
-            value={search}
-            fieldClassName="grow"
-            onChange={(e) => setSearch(e.currentTarget.value)}
-          />
-          <SelectField
-            label="Sort by"
-            value={sort}
-            options={SORT_CHOICES}
-            onChange={(e) => setSort(e.currentTarget.value as TaskSortKey)}
-          />
-          <div className="field">
-            <span className="field-label" aria-hidden="true">
-              Order
-            </span>
-            <Button
-              onClick={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
-              aria-label={`Order: ${order === 'asc' ? 'ascending' : 'descending'}. Switch`}
-            >
-              {order === 'asc' ? '↑ Ascending' : '↓ Descending'}
-            </Button>
-          </div>
-        </search>
+        <ListFilters
+          status={status}
+          statusChoices={STATUS_CHOICES}
+          onStatusChange={onStatusChange}
+          search={search}
+          onSearchChange={setSearch}
+          sort={sort}
+          sortChoices={SORT_CHOICES}
+          onSortChange={setSort}
+          order={order}
+          onOrderToggle={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
+        />
 
         <div
           className={`toolbar${selected.size ? ' has-selection' : ''}`}
