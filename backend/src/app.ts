@@ -1,6 +1,7 @@
+import type { Socket } from 'node:net';
 import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Aria2Client } from './aria2/client.js';
 import type { Config } from './config/index.js';
@@ -55,6 +56,27 @@ export const JSON_BODY_LIMIT = 1024 * 1024;
 /** A 16 MiB torrent as base64 in JSON, or as a multipart file, with room for the envelope. */
 export const TORRENT_BODY_LIMIT = 23 * 1024 * 1024;
 
+/** How long a client may take to send a whole request (a 16 MiB torrent needs ~4 Mbit/s). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** A request the HTTP parser rejects (no HTTP, headers too large, a bad length): a {detail} answer. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'The request took too long to arrive']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'The request headers are too large']
+        : [400, 'Bad Request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ detail });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 /** The controller as a Fastify instance: plugins first, then routes. Only main.ts listens on it. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -62,6 +84,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: 16 * 1024 },
+    // A request body trickling in (slow-loris) is not waited for without bound.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Errors the router and the HTTP parser raise before any route runs are answered as {detail} too.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as FastifyReply).status(400).send({ detail: `Invalid request: ${error.message}` });
+    },
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

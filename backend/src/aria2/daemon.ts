@@ -127,6 +127,8 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
       '--continue=true',
       '--file-allocation=none',
       '--seed-time=0',
+      // Results are looked up after notifications: keep more than the default 1,000 between two passes.
+      '--max-download-result=10000',
       `--dht-file-path=${path.join(this.options.stateDir, 'dht.dat')}`,
       `--dht-file-path6=${path.join(this.options.stateDir, 'dht6.dat')}`,
       ...(this.options.extraArgs ?? []),

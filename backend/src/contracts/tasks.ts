@@ -23,6 +23,16 @@ export const task = z.object({
 export type Task = z.infer<typeof task>;
 export type TaskStatus = z.infer<typeof taskStatus>;
 
+/** 1-16, as a number or a string of digits (aria2's options are strings on the wire); nothing else. */
+const connections = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^\d{1,2}$/, 'must be a whole number')
+      .transform(Number),
+  ])
+  .pipe(z.number().int().min(1).max(16));
 const sizeOption = z.string().regex(/^\d+[KkMm]?$/, 'must be a number of bytes, optionally with K or M');
 /** The aria2 options a user may set; anything else is 422. */
 export const taskOptions = z.strictObject({
@@ -32,8 +42,8 @@ export const taskOptions = z.strictObject({
     .max(255)
     .refine((v) => !/[/\\\0]/.test(v) && v !== '.' && v !== '..', 'must be a plain file name')
     .optional(),
-  split: z.coerce.number().int().min(1).max(16).optional(),
-  'max-connection-per-server': z.coerce.number().int().min(1).max(16).optional(),
+  split: connections.optional(),
+  'max-connection-per-server': connections.optional(),
   'max-download-limit': sizeOption.optional(),
   header: z
     .array(

@@ -128,9 +128,15 @@ export class SyncEngine {
     }, POLL_INTERVAL_MS);
   }
 
-  private async statuses(calls: Call[]): Promise<(Aria2Status | null)[]> {
-    const results = await this.ctx.aria2.multicall(calls);
-    return results.map((r) => (r.ok ? parseStatus(r.value) : null));
+  /** tellStatus of many gids in one multicall: a status, 'gone' when aria2 no longer knows the gid, or null. */
+  private async statuses(gids: readonly string[]): Promise<(Aria2Status | 'gone' | null)[]> {
+    const results = await this.ctx.aria2.multicall(
+      gids.map((gid) => ({ method: 'aria2.tellStatus', params: [gid, SYNC_KEYS] })),
+    );
+    return results.map((r) => {
+      if (r.ok) return parseStatus(r.value);
+      return /no such download|not found/i.test(r.error.reason) ? 'gone' : null;
+    });
   }
 
   /** Everything aria2 holds, in one multicall. */
@@ -170,20 +176,21 @@ export class SyncEngine {
     await this.apply(updates);
 
     // A current task aria2 no longer knows is handed over again from its stored source.
-    if (lost.length > 0) {
-      const now = nowIso();
-      const fresh = await this.ctx.db.transaction().execute(async (trx) => {
-        const out: TaskRow[] = [];
-        for (const row of lost) {
-          // Keep the gid when it is free, so links to it stay valid; a used one gets a new gid.
-          const gid = row.gid && !byGid.has(row.gid) ? row.gid : newGid();
-          out.push((await repo.updateTask(trx, row.id, { gid, updated_at: now }))!);
-        }
-        return out;
-      });
-      this.ctx.logger.info({ count: fresh.length }, 'handing lost downloads to aria2 again');
-      const stored = await this.tasks.handOverRows(fresh);
-      for (const r of stored) this.tasks.emitUpdate(r);
+    await this.handOverAgain(lost, new Set(byGid.keys()));
+
+    // aria2's session brings failed downloads back to life at its start: a finished, failed or stopped
+    // task's download must not run again behind its row.
+    const currentGids = new Set((await repo.listCurrentTasks(this.ctx.db)).map((r) => r.gid));
+    const revived = all.filter(
+      (s) =>
+        ['active', 'waiting', 'paused'].includes(s.status) && owned.has(s.gid) && !currentGids.has(s.gid),
+    );
+    if (revived.length > 0) {
+      this.ctx.logger.info(
+        { count: revived.length },
+        'stopping downloads of finished tasks that aria2 restarted',
+      );
+      await this.tasks.forgetInAria2(revived.map((s) => s.gid));
     }
 
     // Downloads no task owns (a crash between a hand-over and its row, a deleted row) are removed,
@@ -202,6 +209,39 @@ export class SyncEngine {
       }
     }
     await this.updateBusy();
+  }
+
+  /** Hands current tasks aria2 no longer knows to it again, keeping each gid unless aria2 uses it. */
+  private async handOverAgain(lost: TaskRow[], gidsInUse: ReadonlySet<string>): Promise<void> {
+    if (lost.length === 0) return;
+    const now = nowIso();
+    const fresh = await this.ctx.db.transaction().execute(async (trx) => {
+      const out: TaskRow[] = [];
+      for (const row of lost) {
+        const gid = row.gid && !gidsInUse.has(row.gid) ? row.gid : newGid();
+        out.push((await repo.updateTask(trx, row.id, { gid, updated_at: now }))!);
+      }
+      return out;
+    });
+    this.ctx.logger.info({ count: fresh.length }, 'handing lost downloads to aria2 again');
+    const stored = await this.tasks.handOverRows(fresh);
+    for (const r of stored) this.tasks.emitUpdate(r);
+  }
+
+  /**
+   * Applies the statuses of rows looked up one by one; a row whose gid aria2 no longer knows (its
+   * result dropped, aria2 restarted) is handed over again rather than left current for ever.
+   */
+  private async applyLookedUp(rows: TaskRow[], told: (Aria2Status | 'gone' | null)[]): Promise<void> {
+    const updates: { row: TaskRow; status: Aria2Status }[] = [];
+    const lost: TaskRow[] = [];
+    rows.forEach((row, i) => {
+      const s = told[i];
+      if (s === 'gone') lost.push(row);
+      else if (s) updates.push({ row, status: s });
+    });
+    await this.apply(updates);
+    await this.handOverAgain(lost, new Set());
   }
 
   private async updateBusy(): Promise<void> {
@@ -227,6 +267,8 @@ export class SyncEngine {
     const calls: Call[] = [
       { method: 'aria2.getSessionInfo', params: [] },
       { method: 'aria2.tellActive', params: [SYNC_KEYS] },
+      // Only the gids: a waiting row that is in neither list changed state and is looked up below.
+      { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid']] },
     ];
     const results = await this.ctx.aria2.multicall(calls);
     const session = results[0]?.ok ? (results[0].value as { sessionId: string }).sessionId : null;
@@ -241,23 +283,18 @@ export class SyncEngine {
         return [s.gid, s] as const;
       }),
     );
+    const waiting = new Set(
+      (results[2]?.ok ? (results[2].value as { gid: string }[]) : []).map((w) => w.gid),
+    );
     const updates: { row: TaskRow; status: Aria2Status }[] = [];
     const others: TaskRow[] = [];
     for (const row of rows) {
       const s = active.get(row.gid!);
       if (s) updates.push({ row, status: s });
-      else if (row.status === 'active') others.push(row);
-    }
-    if (others.length > 0) {
-      const told = await this.statuses(
-        others.map((r) => ({ method: 'aria2.tellStatus', params: [r.gid, SYNC_KEYS] })),
-      );
-      others.forEach((row, i) => {
-        const s = told[i];
-        if (s) updates.push({ row, status: s });
-      });
+      else if (row.status === 'active' || !waiting.has(row.gid!)) others.push(row);
     }
     await this.apply(updates);
+    if (others.length > 0) await this.applyLookedUp(others, await this.statuses(others.map((r) => r.gid!)));
     await this.updateBusy();
   }
 
@@ -285,15 +322,7 @@ export class SyncEngine {
         ['queued', 'active', 'waiting', 'paused'].includes(r.status),
     );
     if (current.length === 0) return;
-    const told = await this.statuses(
-      current.map((r) => ({ method: 'aria2.tellStatus', params: [r.gid, SYNC_KEYS] })),
-    );
-    const updates: { row: TaskRow; status: Aria2Status }[] = [];
-    current.forEach((row, i) => {
-      const s = told[i];
-      if (s) updates.push({ row, status: s });
-    });
-    await this.apply(updates);
+    await this.applyLookedUp(current, await this.statuses(current.map((r) => r.gid!)));
     await this.updateBusy();
   }
 
@@ -307,6 +336,7 @@ export class SyncEngine {
     const patches: { row: TaskRow; patch: repo.TaskPatch; usedDelta: number }[] = [];
     const followUps: string[] = [];
     const cancel: string[] = [];
+    const failed: string[] = [];
     const settings = this.ctx.settings.get();
 
     for (const { row, status } of updates) {
@@ -368,6 +398,7 @@ export class SyncEngine {
           }
         }
 
+        if (s === 'error') failed.push(status.gid);
         if (s === 'complete' && row.status !== 'complete') {
           const finished = await this.finish(row, status);
           Object.assign(patch, finished, { finished_at: now });
@@ -393,6 +424,9 @@ export class SyncEngine {
       });
       for (const r of stored) this.tasks.emitUpdate(r);
     }
+    // aria2 saves failed downloads in its session and runs them again at its next start; the row keeps
+    // the failure, so aria2 forgets it (a retry is a new download).
+    if (failed.length > 0) await this.tasks.forgetInAria2(failed, { stopped: true });
     if (followUps.length > 0) {
       for (const gid of followUps) this.dirty.add(gid);
       await this.refreshDirty();

@@ -11,8 +11,28 @@ export type TaskPatch = Updateable<TasksTable>;
 /** The database or a transaction on it (a Kysely Transaction is a Kysely too). */
 type Runner = Db;
 
+/** The columns a Task is made of: what a list reads, never the torrent file or the stored secrets. */
+export const TASK_COLUMNS = [
+  'id',
+  'owner_id',
+  'gid',
+  'display_uri',
+  'status',
+  'name',
+  'total_length',
+  'completed_length',
+  'download_speed',
+  'upload_speed',
+  'error',
+  'created_at',
+  'updated_at',
+  'artifact_path',
+  'artifact_token',
+] as const;
+export type TaskView = Pick<TaskRow, (typeof TASK_COLUMNS)[number]>;
+
 /** The API's view of a row: credentials masked, internal columns dropped. */
-export function toTask(row: TaskRow): Task {
+export function toTask(row: TaskView): Task {
   return {
     id: row.id,
     owner_id: row.owner_id,
@@ -142,12 +162,15 @@ const SORT_COLUMNS = {
   progress: sql`CASE WHEN total_length > 0 THEN CAST(completed_length AS REAL) / total_length ELSE 0 END`,
 } as const;
 
-/** One page of the owner's tasks and the total that matches; indexed by (owner_id, status, created_at). */
+/**
+ * One page of the owner's tasks and the total that matches; indexed by (owner_id, status, created_at).
+ * Only the Task columns are read: a page of uploaded torrents would otherwise load every .torrent file.
+ */
 export async function listTasks(
   db: Db,
   ownerId: number,
   f: ListFilter,
-): Promise<{ rows: TaskRow[]; total: number }> {
+): Promise<{ rows: TaskView[]; total: number }> {
   let query = db.selectFrom('tasks').where('owner_id', '=', ownerId);
   if (f.view === 'current') query = query.where('status', 'in', CURRENT_STATUSES);
   if (f.view === 'history') query = query.where('status', 'in', HISTORY_STATUSES);
@@ -164,7 +187,7 @@ export async function listTasks(
     .executeTakeFirstOrThrow();
   const direction = f.order === 'asc' ? sql`ASC` : sql`DESC`;
   const rows = await query
-    .selectAll()
+    .select(TASK_COLUMNS)
     .orderBy(sql`${SORT_COLUMNS[f.sort]} ${direction}`)
     .orderBy(sql`id ${direction}`)
     .limit(f.limit)

@@ -109,7 +109,9 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
               }
               const parsed = taskOptions.safeParse(raw);
               if (!parsed.success)
-                throw new InvalidInputError(`Invalid options: ${parsed.error.issues[0]?.message}`);
+                throw new InvalidInputError(
+                  `Invalid options${parsed.error.issues[0]?.path.map((k) => `.${String(k)}`).join('') ?? ''}: ${parsed.error.issues[0]?.message}`,
+                );
               options = parsed.data;
             }
           }
