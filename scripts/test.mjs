@@ -50,6 +50,34 @@ function vitest(name, args) {
   return ok;
 }
 
+/**
+ * `npm audit --omit=dev`: high and critical advisories fail the run. Where the registry's audit
+ * service cannot be reached (it refuses the request on some networks), this says so and goes on.
+ */
+function auditDependencies() {
+  process.stdout.write('\n=== npm audit --omit=dev ===\n');
+  const r = spawnSync('npm', ['audit', '--omit=dev', '--audit-level=high', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    report = null;
+  }
+  const counts = report?.metadata?.vulnerabilities;
+  if (!counts) {
+    const why = report?.message ?? (r.stderr || 'no answer').trim().split('\n')[0];
+    process.stdout.write(`the audit service could not be reached (${why}); dependencies not audited\n`);
+    return;
+  }
+  const serious = (counts.high ?? 0) + (counts.critical ?? 0);
+  process.stdout.write(`${JSON.stringify(counts)}\n`);
+  if (serious > 0) failed += 1;
+  else passed += 1;
+}
+
 const checks = [
   [
     'typecheck',
@@ -66,6 +94,7 @@ for (const [name, check] of checks) {
     process.stdout.write(`${name} failed\n`);
   }
 }
+auditDependencies();
 vitest('unit and integration tests', []);
 if (fs.existsSync(path.join(root, 'e2e', 'vitest.config.ts'))) {
   vitest('browser tests', ['--config', 'e2e/vitest.config.ts']);
