@@ -7,10 +7,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchActiveCpu } from './active-cpu.js';
+import { benchEventLatency } from './event-latency.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchRetryBatch } from './retry-batch.js';
+import { benchTasks10k } from './tasks-10k.js';
+import { benchThroughput } from './throughput.js';
 
-const benches: [string, () => Promise<Figure[]>][] = [['retry-batch', () => benchRetryBatch()]];
+const benches: [string, () => Promise<Figure[]>][] = [
+  ['list-idle-rss-10k', () => benchTasks10k()],
+  ['active-100-cpu', () => benchActiveCpu()],
+  ['event-latency', () => benchEventLatency()],
+  ['throughput', () => benchThroughput()],
+  ['retry-batch', () => benchRetryBatch()],
+];
 
 const filter = process.argv[2];
 const figures: Figure[] = [];

@@ -1,5 +1,6 @@
 // `npm start`: install what is missing, build the UI when stale, then run the controller.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ensureAria2, ensureDependencies, ensureUiBuilt, root } from './setup.mjs';
 
@@ -12,7 +13,10 @@ try {
   process.exit(1);
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'backend', 'src', 'main.ts')], {
+// How Node runs the controller (tests and benchmarks start it the same way): TypeScript through tsx,
+// and a small young generation, which keeps the resident memory near what the heap holds.
+const nodeArgs = JSON.parse(fs.readFileSync(path.join(root, 'scripts', 'controller-node-args.json'), 'utf8'));
+const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'backend', 'src', 'main.ts')], {
   stdio: 'inherit',
   cwd: root,
   env: process.env,

@@ -23,6 +23,10 @@ import { ADMIN_PASSWORD } from './controller.js';
 import { waitFor } from './wait.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** How `npm start` runs the controller under Node (scripts/start.mjs reads the same file). */
+export const CONTROLLER_NODE_ARGS: string[] = JSON.parse(
+  fs.readFileSync(path.join(REPO_ROOT, 'scripts', 'controller-node-args.json'), 'utf8'),
+);
 
 export interface ControllerProcess {
   readonly pid: number;
@@ -56,6 +60,10 @@ export interface SpawnOptions {
   port?: number;
   /** Added to (or overriding) the defaults below. */
   env?: Record<string, string>;
+  /** Extra Node options before the controller's own (profiling, runtime flags to measure). */
+  nodeArgs?: string[];
+  /** Show the controller's own output as it runs. */
+  showOutput?: boolean;
 }
 
 const spawned = new Set<ChildProcess>();
@@ -114,11 +122,15 @@ export async function spawnController(options: SpawnOptions): Promise<Controller
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'backend/src/main.ts'], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), ...CONTROLLER_NODE_ARGS, 'backend/src/main.ts'],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   spawned.add(child);
   let output = '';
   const collect = (d: Buffer) => {
@@ -126,6 +138,10 @@ export async function spawnController(options: SpawnOptions): Promise<Controller
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  if (options.showOutput) {
+    child.stdout?.pipe(process.stdout);
+    child.stderr?.pipe(process.stderr);
+  }
   let exited = false;
   const exitPromise = new Promise<void>((resolve) =>
     child.once('exit', () => {
