@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { Task } from '../../src/contracts/tasks.js';
 import { startTestController, type TestController, USER_PASSWORD } from '../helpers/controller.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { routeKey, servedRoutes } from '../helpers/routes.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
 
@@ -251,26 +252,6 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'GET /ws/tasks': { access: 'socket', request: () => ({ method: 'GET', url: '/ws/tasks' }) },
 };
-
-/** Entries that are variants of a route (same method and path, other query) rather than routes. */
-const routeKey = (key: string) => key.replace(/\?.*$/, '');
-
-/** Every "METHOD /path" Fastify serves, read from its route tree (HEAD twins left out). */
-function servedRoutes(c: TestController): Set<string> {
-  const stack: string[] = [];
-  const out = new Set<string>();
-  for (const line of c.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^((?:│ {3}| {4})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    stack.push(m[2]!);
-    if (!m[3]) continue;
-    const path = stack.join('').replace(/(.)\/$/, '$1');
-    for (const method of m[3].split(', ')) if (method !== 'HEAD') out.add(`${method} ${path}`);
-  }
-  return out;
-}
 
 describe('Access control over every route', () => {
   const f = {} as Fixture;

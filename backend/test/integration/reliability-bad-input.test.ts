@@ -24,6 +24,7 @@ import {
   USER_PASSWORD,
 } from '../helpers/controller.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { routeKey, servedRoutes } from '../helpers/routes.js';
 import { as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
 import { waitFor } from '../helpers/wait.js';
@@ -390,26 +391,6 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'GET /ws/tasks': { access: 'socket', harmless: () => ({ method: 'GET', url: '/ws/tasks' }) },
 };
-
-/** Entries that are variants of a route (same method and path) rather than routes. */
-const routeKey = (key: string) => key.replace(/\?.*$/, '');
-
-/** Every "METHOD /path" Fastify serves, read from its route tree (HEAD twins left out). */
-function servedRoutes(c: TestController): Set<string> {
-  const stack: string[] = [];
-  const out = new Set<string>();
-  for (const line of c.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^((?:│ {3}| {4})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    stack.length = depth;
-    stack.push(m[2]!);
-    if (!m[3]) continue;
-    const p = stack.join('').replace(/(.)\/$/, '$1');
-    for (const method of m[3].split(', ')) if (method !== 'HEAD') out.add(`${method} ${p}`);
-  }
-  return out;
-}
 
 function nextLogoutSession(f: Fixture): string {
   const cookie = f.logoutPool.pop();
