@@ -82,8 +82,9 @@ const checks = [
   [
     'typecheck',
     () =>
-      step('typecheck', bin('tsc'), ['-p', 'backend', '--noEmit']) &&
-      step('typecheck frontend', bin('tsc'), ['-p', 'frontend', '--noEmit']),
+      ['backend', 'frontend', 'e2e', 'bench'].every((project) =>
+        step(`typecheck ${project}`, bin('tsc'), ['-p', project, '--noEmit']),
+      ),
   ],
   ['lint', () => step('lint', bin('biome'), ['check', '.'])],
 ];
