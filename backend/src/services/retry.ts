@@ -14,11 +14,10 @@ import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
 import { handOver, newGid } from './handover.js';
-import { mapLimit, type TasksService } from './tasks.js';
+import { HEAD_CONCURRENCY, mapLimit, type TasksService } from './tasks.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
 const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
-const HEAD_CONCURRENCY = 32;
 
 /** A test-only hook: throws at a named point of a retry to prove a crash there is repaired. */
 export type CrashPoint = 'after-handover';
@@ -94,11 +93,14 @@ export class RetryService {
     const checked: TaskRow[] = [];
     if (candidates.length > 0) {
       const limits = await this.tasks.spaceLimits(actor.id);
-      const sizes = await mapLimit(candidates, HEAD_CONCURRENCY, (row) => this.tasks.probe(row.uri));
-      candidates.forEach((row, i) => {
+      // One HEAD per distinct URI: several failed tasks of one source need one answer.
+      const uris = [...new Set(candidates.map((row) => row.uri))];
+      const probed = await mapLimit(uris, HEAD_CONCURRENCY, (uri) => this.tasks.probe(uri));
+      const sizeByUri = new Map(uris.map((uri, i) => [uri, probed[i]!]));
+      candidates.forEach((row) => {
         try {
           checkSpaceBeforeAdd(limits, null);
-          checkSpaceBeforeAdd(limits, sizes[i]!);
+          checkSpaceBeforeAdd(limits, sizeByUri.get(row.uri)!);
           checked.push(row);
         } catch (err) {
           fail(row.id, err);

@@ -30,8 +30,8 @@ import { handOver, newGid } from './handover.js';
 import { guardHost, probeSize } from './network.js';
 import { Storage } from './storage.js';
 
-/** How many HEAD requests a batch sends at once. */
-const HEAD_CONCURRENCY = 16;
+/** How many HEAD requests a batch (of adds or retries) sends at once. */
+export const HEAD_CONCURRENCY = 32;
 
 /** Runs `fn` over items with at most `limit` at a time, keeping the order of results. */
 export async function mapLimit<T, R>(
