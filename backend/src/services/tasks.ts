@@ -461,6 +461,8 @@ export class TasksService {
         .multicall(failed.map((gid) => ({ method: 'aria2.tellStatus', params: [gid, ['status']] })))
         .catch(() => null);
       if (!told) return;
+      // Still known: try again (a download that is still stopping has a result to remove soon).
+      const known = failed.filter((_gid, i) => told[i]!.ok);
       const running = failed.filter((_gid, i) => {
         const t = told[i]!;
         return t.ok && ['active', 'waiting', 'paused'].includes((t.value as { status: string }).status);
@@ -469,9 +471,9 @@ export class TasksService {
         await this.ctx.aria2
           .multicall(running.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
           .catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 50));
       }
-      pending = running;
+      if (known.length > 0) await new Promise((r) => setTimeout(r, 50));
+      pending = known;
     }
   }
 
