@@ -13,7 +13,6 @@ export const CURRENT_STATUSES: readonly TaskStatus[] = ['queued', 'active', 'wai
 export const HISTORY_STATUSES: readonly TaskStatus[] = ['complete', 'error', 'removed'];
 
 export const isCurrent = (s: string): boolean => (CURRENT_STATUSES as readonly string[]).includes(s);
-export const isHistory = (s: string): boolean => (HISTORY_STATUSES as readonly string[]).includes(s);
 /** Only a failed or stopped download can be retried (API.md "Retry" step 2). */
 export const isRetryable = (s: string): boolean => s === 'error' || s === 'removed';
 

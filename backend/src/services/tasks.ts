@@ -11,7 +11,7 @@ import {
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
 import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
-import { isCurrent, isHistory, statusFromAria2, TORRENT_URI } from '../domain/task-status.js';
+import { isCurrent, statusFromAria2, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { parseTorrent } from '../domain/torrent.js';
 import {
@@ -549,9 +549,5 @@ export class TasksService {
   async space(userId: number): Promise<{ used: number; quota: number; available: number }> {
     const s = (await repo.usedSpace(this.ctx.db, userId)) ?? { quota: 0, used: 0 };
     return { used: s.used, quota: s.quota, available: availableSpace(s.quota, s.used) };
-  }
-
-  isHistoryStatus(status: string): boolean {
-    return isHistory(status);
   }
 }
