@@ -26,21 +26,57 @@ function fail(reason: string): never {
 
 const isDict = (v: BencodeValue | undefined): v is BencodeDict => v instanceof Map;
 
-function text(value: Buffer, what: string): string {
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Matches nothing: names check their own rules first, for clearer reasons. */
+const NO_CHECK = /(?!)/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** Text aria2 will echo: valid UTF-8 without control characters (they would break its session file). */
+function text(value: Buffer, what: string, control = CONTROL): string {
+  let s: string;
   try {
-    return utf8.decode(value);
+    s = utf8.decode(value);
   } catch {
     return fail(`${what} is not valid UTF-8`);
   }
+  if (control.test(s)) fail(`${what} holds a control character`);
+  return s;
+}
+
+/**
+ * The other text aria2 reports or keeps of a torrent (announce URLs, web seeds, comment, creator) is
+ * checked like names are: one field of one torrent must not reach aria2 as bytes it echoes as non-UTF-8.
+ */
+function checkOtherText(root: BencodeDict): void {
+  const one = (value: BencodeValue | undefined, what: string, control = CONTROL) => {
+    if (Buffer.isBuffer(value)) text(value, what, control);
+  };
+  one(root.get('announce'), 'announce');
+  const tiers = root.get('announce-list');
+  if (Array.isArray(tiers)) {
+    tiers.forEach((tier, i) => {
+      if (Array.isArray(tier)) for (const url of tier) one(url, `announce-list tier ${i}`);
+      else one(tier, `announce-list tier ${i}`);
+    });
+  }
+  const seeds = root.get('url-list');
+  for (const seed of Array.isArray(seeds) ? seeds : [seeds]) one(seed, 'url-list');
+  one(root.get('created by'), 'created by');
+  // A comment is free text shown as such, never a path or a line of aria2's session: line breaks and
+  // tabs are fine there.
+  for (const key of ['comment', 'comment.utf-8']) one(root.get(key), key, CONTROL_BUT_LINES);
 }
 
 /** One file or folder name: never empty, '.', '..', nor anything holding '/', '\' or NUL. */
 function segment(value: BencodeValue | undefined, what: string): string {
   if (!Buffer.isBuffer(value)) return fail(`${what} is missing or not a string`);
-  const s = text(value, what);
+  const s = text(value, what, NO_CHECK);
   if (s === '') fail(`${what} is empty`);
   if (s === '.' || s === '..') fail(`${what} must not be "${s}"`);
   if (/[/\\\0]/.test(s)) fail(`${what} must not contain '/', '\\' or NUL`);
+  if (CONTROL.test(s)) fail(`${what} holds a control character`);
   return s;
 }
 
@@ -79,6 +115,7 @@ export function parseTorrent(buf: Buffer): ParsedTorrent {
   if (!isDict(info)) fail('missing info dictionary');
 
   const name = segment(preferUtf8(info, 'name'), 'name');
+  checkOtherText(root);
 
   const pieceLength = info.get('piece length');
   if (typeof pieceLength !== 'number' || pieceLength <= 0) fail('piece length is missing or not positive');

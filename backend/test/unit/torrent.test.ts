@@ -207,6 +207,51 @@ describe('parseTorrent', () => {
       ],
     ])('%s', (_what, buf, reason) => expectInvalid(buf, reason));
 
+    it.each<[string, Buffer, RegExp]>([
+      ['a name with a line break', torrent(info({ name: 'a\n dir=x' })), /name holds a control character/],
+      ['a name with DEL', torrent(info({ name: 'a\x7fb' })), /name holds a control character/],
+      [
+        'a name.utf-8 that is not UTF-8',
+        torrent(info({ 'name.utf-8': latin1('\xff\xfe') })),
+        /name is not valid UTF-8/,
+      ],
+      [
+        'a file path with a control character',
+        multi([{ length: 5, path: ['a\u0001b'] }]),
+        /path of file 0 holds a control character/,
+      ],
+      [
+        'an announce URL that is not UTF-8',
+        torrent(info(), { announce: latin1('http://t/\xff') }),
+        /announce is not valid UTF-8/,
+      ],
+      [
+        'an announce-list URL with a line break',
+        torrent(info(), { 'announce-list': [['http://t/a'], ['http://t/b\nx']] }),
+        /announce-list tier 1 holds a control character/,
+      ],
+      [
+        'a web seed that is not UTF-8',
+        torrent(info(), { 'url-list': [latin1('http://s/\xc3')] }),
+        /url-list is not valid UTF-8/,
+      ],
+      [
+        'a comment that is not UTF-8',
+        torrent(info(), { comment: latin1('\xe9t\xe9') }),
+        /comment is not valid UTF-8/,
+      ],
+      ['a comment with NUL', torrent(info(), { comment: 'a\u0000b' }), /comment holds a control character/],
+      [
+        'a creator with ESC',
+        torrent(info(), { 'created by': 'x\u001b[31m' }),
+        /created by holds a control character/,
+      ],
+    ])('text aria2 would echo: %s', (_what, buf, reason) => expectInvalid(buf, reason));
+
+    it('a comment may hold line breaks and tabs', () => {
+      expect(parseTorrent(torrent(info(), { comment: 'line one\n\tline two\r\n' })).name).toBe('hello.txt');
+    });
+
     it('a deeply nested bomb', () => {
       expectInvalid(Buffer.from(`d4:info${'l'.repeat(5000)}`), /nesting deeper than 64/);
     });
