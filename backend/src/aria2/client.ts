@@ -14,6 +14,17 @@ export interface Aria2ClientOptions {
   maxBackoffMs?: number;
 }
 
+/** A lone UTF-16 surrogate (half of a pair without its other half). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Every string in a JSON value (keys too) is well-formed Unicode. */
+function wellFormed(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value);
+  if (depth > 32 || value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) return value.every((v) => wellFormed(v, depth + 1));
+  return Object.entries(value).every(([k, v]) => wellFormed(k) && wellFormed(v, depth + 1));
+}
+
 export const ARIA2_NOTIFICATIONS = [
   'aria2.onDownloadStart',
   'aria2.onDownloadPause',
@@ -115,7 +126,14 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   /** One connection attempt; rejects when it fails. Used by start() and by reconnects. */
   private open(): void {
     if (this.closed || this.connecting || this.socket) return;
-    const socket = new WebSocket(this.wsUrl, { handshakeTimeout: this.timeoutMs, perMessageDeflate: false });
+    // aria2 echoes names as it got them (a server's Content-Disposition, a torrent's bytes): text that is
+    // not UTF-8 must not cost everyone the connection, so frames are not validated (they decode with
+    // U+FFFD in place of bad bytes).
+    const socket = new WebSocket(this.wsUrl, {
+      handshakeTimeout: this.timeoutMs,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
     this.opening = socket;
     this.connecting = new Promise<void>((resolve) => {
       let opened = false;
@@ -205,7 +223,7 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
 
   private onMessage(text: string): void {
     let msg: {
-      id?: number;
+      id?: number | null;
       result?: unknown;
       error?: { code: number; message: string };
       method?: string;
@@ -216,12 +234,23 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
     } catch {
       return;
     }
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.id === null && msg.error) {
+      // aria2 could not read a request (a parse error): with one call waiting, it is that call's answer.
+      if (this.pending.size === 1) {
+        const [id, p] = [...this.pending][0]!;
+        this.pending.delete(id);
+        clearTimeout(p.timer);
+        p.reject(new Aria2Error(p.method, String(msg.error.message), msg.error.code));
+      }
+      return;
+    }
     if (typeof msg.id === 'number') {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
       clearTimeout(p.timer);
-      if (msg.error) p.reject(new Aria2Error(p.method, msg.error.message, msg.error.code));
+      if (msg.error) p.reject(new Aria2Error(p.method, String(msg.error.message), msg.error.code));
       else p.resolve(msg.result);
       return;
     }
@@ -245,6 +274,11 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(new Aria2Error(method, 'aria2 is not connected'));
+    }
+    // JSON.stringify writes a lone surrogate as an escape that aria2 cannot parse: it answers "Parse
+    // error" with no id, so the call could not be told its answer. Such params never leave.
+    if (!wellFormed(params)) {
+      return Promise.reject(new Aria2Error(method, 'parameters are not well-formed Unicode'));
     }
     const id = this.nextId++;
     const payload = JSON.stringify({ jsonrpc: '2.0', id, method, params });

@@ -69,6 +69,12 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
 
   constructor(private readonly options: EmbeddedAria2Options) {
     super();
+    // Absolute: aria2 runs in a folder of its own, where a relative path would mean something else.
+    this.options = {
+      ...options,
+      stateDir: path.resolve(options.stateDir),
+      downloadDir: path.resolve(options.downloadDir),
+    };
     this.binary = options.binary ?? 'aria2c';
   }
 
@@ -78,6 +84,20 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
 
   get sessionFile(): string {
     return path.join(this.options.stateDir, 'aria2.session');
+  }
+
+  /**
+   * aria2's working directory: its own folder, emptied at every start. A relative path that ever
+   * reached aria2 resolves here, never inside the controller's folder.
+   */
+  get workDir(): string {
+    return path.join(this.options.stateDir, 'cwd');
+  }
+
+  private freshWorkDir(): string {
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+    fs.mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
+    return this.workDir;
   }
 
   get pid(): number | undefined {
@@ -137,7 +157,10 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
 
   private spawnOnce(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(this.binary, this.args(), {
+        cwd: this.freshWorkDir(),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       this.child = child;
       let stderr = '';
       let settled = false;

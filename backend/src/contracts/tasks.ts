@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, safeText } from './common.js';
 
 export const taskStatus = z.enum(['queued', 'active', 'waiting', 'paused', 'complete', 'error', 'removed']);
 
@@ -27,17 +27,18 @@ export type TaskStatus = z.infer<typeof taskStatus>;
 const connections = z
   .union([
     z.number(),
-    z
-      .string()
+    safeText()
       .regex(/^\d{1,2}$/, 'must be a whole number')
       .transform(Number),
   ])
   .pipe(z.number().int().min(1).max(16));
-const sizeOption = z.string().regex(/^\d+[KkMm]?$/, 'must be a number of bytes, optionally with K or M');
-/** The aria2 options a user may set; anything else is 422. */
+const sizeOption = safeText().regex(/^\d+[KkMm]?$/, 'must be a number of bytes, optionally with K or M');
+/**
+ * The aria2 options a user may set; anything else is 422. Every string is safeText: no line break or
+ * other control character can reach aria2's session file.
+ */
 export const taskOptions = z.strictObject({
-  out: z
-    .string()
+  out: safeText()
     .min(1)
     .max(255)
     .refine((v) => !/[/\\\0]/.test(v) && v !== '.' && v !== '..', 'must be a plain file name')
@@ -45,34 +46,16 @@ export const taskOptions = z.strictObject({
   split: connections.optional(),
   'max-connection-per-server': connections.optional(),
   'max-download-limit': sizeOption.optional(),
-  header: z
-    .array(
-      z
-        .string()
-        .max(8192)
-        .regex(/^[^\r\n]+$/, 'must be one line'),
-    )
-    .max(32)
-    .optional(),
-  referer: z
-    .string()
-    .max(8192)
-    .regex(/^[^\r\n]*$/, 'must be one line')
-    .optional(),
-  'user-agent': z
-    .string()
-    .max(1024)
-    .regex(/^[^\r\n]*$/, 'must be one line')
-    .optional(),
-  checksum: z
-    .string()
+  header: z.array(safeText().min(1).max(8192)).max(32).optional(),
+  referer: safeText().max(8192).optional(),
+  'user-agent': safeText().max(1024).optional(),
+  checksum: safeText()
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
     .optional(),
 });
 export type TaskOptions = z.infer<typeof taskOptions>;
 
-export const uri = z
-  .string()
+export const uri = safeText()
   .min(1)
   .max(16 * 1024, 'must be at most 16 KiB');
 export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional() });
@@ -86,14 +69,14 @@ export const batchCreateResponse = z.object({
 });
 export const torrentBody = z.strictObject({
   // No length cap here: the route's body limit bounds it, and an over-16-MiB file is 413, not 422.
-  torrent: z.string().min(1).describe('base64 of the .torrent file (at most 16 MiB decoded)'),
+  torrent: safeText().min(1).describe('base64 of the .torrent file (at most 16 MiB decoded)'),
   options: taskOptions.optional(),
 });
 
 export const listTasksQuery = z.strictObject({
   view: z.enum(['current', 'history', 'all']).default('all'),
   status: taskStatus.optional(),
-  q: z.string().max(1000).optional(),
+  q: safeText().max(1000).optional(),
   sort: z.enum(['created_at', 'updated_at', 'name', 'size', 'speed', 'progress']).default('created_at'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(1000).default(200),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime } from './common.js';
+import { isoTime, safeText, wellFormedText } from './common.js';
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{1,50}$/;
 
@@ -12,15 +12,19 @@ export const user = z.object({
 });
 export type User = z.infer<typeof user>;
 
-export const username = z
-  .string()
-  .regex(USERNAME_PATTERN, 'must be 1-50 letters, digits, dots, underscores or dashes');
-export const password = z.string().min(8, 'must be at least 8 characters').max(1024);
+export const username = safeText().regex(
+  USERNAME_PATTERN,
+  'must be 1-50 letters, digits, dots, underscores or dashes',
+);
+export const password = wellFormedText().min(8, 'must be at least 8 characters').max(1024);
 export const quota = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const loginBody = z.strictObject({ username: z.string().max(200), password: z.string().max(1024) });
+export const loginBody = z.strictObject({
+  username: safeText().max(200),
+  password: wellFormedText().max(1024),
+});
 export const changePasswordBody = z.strictObject({
-  current_password: z.string().max(1024),
+  current_password: wellFormedText().max(1024),
   new_password: password,
 });
 export const createUserBody = z.strictObject({

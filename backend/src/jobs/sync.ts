@@ -173,7 +173,7 @@ export class SyncEngine {
       if (status) updates.push({ row, status });
       else lost.push(row);
     }
-    await this.apply(updates);
+    await this.apply(await this.removeMisplaced(updates));
 
     // A current task aria2 no longer knows is handed over again from its stored source.
     await this.handOverAgain(lost, new Set(byGid.keys()));
@@ -209,6 +209,38 @@ export class SyncEngine {
       }
     }
     await this.updateBusy();
+  }
+
+  /**
+   * A download aria2 writes anywhere but its row's folder inside its owner's folder (an option read
+   * back wrongly from aria2's session file, a change made to aria2 directly) is removed from aria2,
+   * never resumed, and its row says why. Returns the updates that remain.
+   */
+  private async removeMisplaced(
+    updates: { row: TaskRow; status: Aria2Status }[],
+  ): Promise<{ row: TaskRow; status: Aria2Status }[]> {
+    const misplaced = updates.filter(({ row, status }) => !inOwnFolder(row, status, this.tasks.storage));
+    if (misplaced.length === 0) return updates;
+    this.ctx.logger.warn({ count: misplaced.length }, 'removing downloads aria2 writes outside their folder');
+    await this.tasks.forgetInAria2(misplaced.map((m) => m.status.gid));
+    const now = nowIso();
+    const stored = await this.ctx.db.transaction().execute(async (trx) => {
+      const out: TaskRow[] = [];
+      for (const { row } of misplaced) {
+        const updated = await repo.updateTask(trx, row.id, {
+          status: 'error',
+          error: MISPLACED_ERROR,
+          download_speed: 0,
+          upload_speed: 0,
+          finished_at: now,
+          updated_at: now,
+        });
+        if (updated) out.push(updated);
+      }
+      return out;
+    });
+    for (const r of stored) this.tasks.emitUpdate(r);
+    return updates.filter((u) => !misplaced.includes(u));
   }
 
   /** Hands current tasks aria2 no longer knows to it again, keeping each gid unless aria2 uses it. */
@@ -474,6 +506,18 @@ export class SyncEngine {
       error: null,
     };
   }
+}
+
+export const MISPLACED_ERROR =
+  'aria2 was writing this download outside its folder; it was removed from aria2 and not resumed';
+
+/** aria2's folder of a download is its row's folder, and that lies inside the owner's folder. */
+function inOwnFolder(row: TaskRow, status: Aria2Status, storage: Storage): boolean {
+  if (status.dir === undefined) return true;
+  const dir = path.resolve(status.dir);
+  if (dir !== path.resolve(row.dir)) return false;
+  const rel = path.relative(path.resolve(storage.userDir(row.owner_id)), dir);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** The name aria2 gives a download: the torrent's name, or the first file's name under the task folder. */

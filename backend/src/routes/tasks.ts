@@ -4,7 +4,7 @@ import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TORRENT_BODY_LIMIT } from '../app.js';
-import { errorBody, idParams } from '../contracts/common.js';
+import { errorBody, idParams, safeText } from '../contracts/common.js';
 import {
   batchCreateBody,
   batchCreateResponse,
@@ -184,7 +184,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['files'],
         summary: 'Download a finished file (Range supported) or folder (zip)',
-        params: z.object({ token: z.string().min(1).max(200) }),
+        params: z.object({ token: safeText().min(1).max(200) }),
       },
     },
     async (request, reply) => {

@@ -2,17 +2,39 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Aria2Client, Aria2Options, Call, MulticallResult } from '../aria2/client.js';
 import { type Aria2Status, parseStatus } from '../aria2/types.js';
+import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
 import { TORRENT_URI } from '../domain/task-status.js';
 import type { TaskRow } from '../repositories/tasks.js';
 
 /** A gid chosen by the controller, stored before the hand-over so a crash never leaves an unowned download. */
 export const newGid = (): string => randomBytes(8).toString('hex');
 
+/**
+ * A row's stored options, through the request whitelist again: a row written before a rule existed (or
+ * edited in the database) must not smuggle an option or a line break to aria2. Each option that fails
+ * is dropped on its own; the rest still apply.
+ */
+export function storedOptions(json: string): TaskOptions {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(json);
+  } catch {
+    return {};
+  }
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(stored)) {
+    if (!Object.hasOwn(taskOptions.shape, key)) continue;
+    const parsed = taskOptions.shape[key as keyof TaskOptions].safeParse(value);
+    if (parsed.success && parsed.data !== undefined) out[key] = parsed.data;
+  }
+  return out as TaskOptions;
+}
+
 /** The aria2 options of a task: the user's whitelisted options, its folder, resume on, and its gid. */
 export function aria2OptionsFor(row: Pick<TaskRow, 'options' | 'dir'>, gid: string): Aria2Options {
   const out: Aria2Options = {};
-  const stored = JSON.parse(row.options) as Record<string, unknown>;
-  for (const [key, value] of Object.entries(stored)) {
+  for (const [key, value] of Object.entries(storedOptions(row.options))) {
     if (value === undefined || value === null) continue;
     out[key] = Array.isArray(value) ? value.map(String) : String(value);
   }
