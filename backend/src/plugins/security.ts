@@ -8,12 +8,12 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SAFE_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /**
- * The UI is a Next.js static export from this origin: its inline bootstrap scripts and styles need
- * 'unsafe-inline'; nothing else is loaded from anywhere but here.
+ * The UI is a Next.js static export from this origin; nothing is loaded from anywhere else. Scripts run
+ * only from this origin: a page's own inline bootstrap scripts are allowed by their SHA-256 (see
+ * `static-ui.ts`), never by 'unsafe-inline'. Styles keep 'unsafe-inline' (Next writes style attributes).
  */
 const CSP_BASE = [
   "default-src 'self'",
-  "script-src 'self' 'unsafe-inline'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self' data:",
@@ -24,12 +24,17 @@ const CSP_BASE = [
   "form-action 'self'",
 ];
 
-/** connect-src 'self' covers ws(s) of this host in current browsers; the explicit entries help older ones. */
-function contentSecurityPolicy(host: string): string {
+/**
+ * The policy for a host; `scriptHashes` are base64 SHA-256 digests of the inline scripts the answer
+ * carries (an HTML page of the UI). connect-src 'self' covers ws(s) of this host in current browsers;
+ * the explicit entries help older ones.
+ */
+export function contentSecurityPolicy(host: string, scriptHashes: readonly string[] = []): string {
+  const script = ["script-src 'self'", ...scriptHashes.map((h) => `'sha256-${h}'`)].join(' ');
   const connect = SAFE_HOST.test(host)
     ? `connect-src 'self' ws://${host} wss://${host}`
     : "connect-src 'self'";
-  return [...CSP_BASE, connect].join('; ');
+  return [...CSP_BASE, script, connect].join('; ');
 }
 
 /** scheme://host[:port] in URL's normal form (default ports dropped, lower case), or null. */

@@ -1,7 +1,34 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { contentSecurityPolicy } from './security.js';
+
+/** Inline scripts of an HTML page: a `<script>` without `src`, with a body (its text is raw, not escaped). */
+const INLINE_SCRIPT = /<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script\s*>/gi;
+
+/** Base64 SHA-256 of each inline script of a page, as a Content-Security-Policy hash source. */
+export function inlineScriptHashes(html: string): string[] {
+  const out = new Set<string>();
+  for (const m of html.matchAll(INLINE_SCRIPT)) {
+    if (m[1]) out.add(createHash('sha256').update(m[1], 'utf8').digest('base64'));
+  }
+  return [...out];
+}
+
+/** Hashes per built page, read once per file version (its mtime and size). */
+function pageHashes(): (file: string, stat: fs.Stats) => string[] {
+  const cache = new Map<string, { version: string; hashes: string[] }>();
+  return (file, stat) => {
+    const version = `${stat.mtimeMs}:${stat.size}`;
+    const hit = cache.get(file);
+    if (hit?.version === version) return hit.hashes;
+    const hashes = inlineScriptHashes(fs.readFileSync(file, 'utf8'));
+    cache.set(file, { version, hashes });
+    return hashes;
+  };
+}
 
 /**
  * Serves the exported Next.js UI at `/`. A page path without extension maps to its `.html` file
@@ -19,13 +46,21 @@ export async function staticUiPlugin(app: FastifyInstance, opts: { root: string 
     );
     return;
   }
+  const hashesOf = pageHashes();
   await app.register(fastifyStatic, {
     root,
     wildcard: false,
     index: ['index.html'],
     extensions: ['html'],
     cacheControl: false,
-    setHeaders: (reply, filePath) => {
+    setHeaders: (reply, filePath, stat) => {
+      // Each page allows exactly its own inline scripts; nothing else inline runs.
+      if (filePath.endsWith('.html')) {
+        reply.header(
+          'content-security-policy',
+          contentSecurityPolicy(reply.request.host, hashesOf(filePath, stat)),
+        );
+      }
       const immutable = filePath.includes(`${path.sep}_next${path.sep}static${path.sep}`);
       reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },

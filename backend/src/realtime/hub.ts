@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { SocketMessage } from '../contracts/socket.js';
+import { findSessionWithUser } from '../repositories/sessions.js';
 import { type TaskRow, toTask } from '../repositories/tasks.js';
 import type { ServiceContext } from '../services/context.js';
 import type { SessionsEnded } from '../services/events.js';
@@ -19,7 +20,12 @@ interface Client {
   /** Latest message per key (a task id or "stats") waiting for a slow socket: bounded by the user's tasks. */
   pending: Map<string, string>;
   flushTimer: NodeJS.Timeout | null;
+  /** Fires when the session is due to expire: it is looked up again then (it may have slid). */
+  expiryTimer: NodeJS.Timeout | null;
 }
+
+/** setTimeout's longest delay (about 24.8 days); a later expiry is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The live hub: one room per user, task and stats messages only to the owner's sockets. A slow socket
@@ -67,7 +73,7 @@ export class SocketHub {
   }
 
   add(userId: number, socket: WebSocket, sessionIdHash: string): void {
-    const client: Client = { socket, sessionIdHash, pending: new Map(), flushTimer: null };
+    const client: Client = { socket, sessionIdHash, pending: new Map(), flushTimer: null, expiryTimer: null };
     let room = this.rooms.get(userId);
     if (!room) {
       room = new Set();
@@ -76,6 +82,7 @@ export class SocketHub {
     room.add(client);
     socket.on('close', () => {
       if (client.flushTimer) clearTimeout(client.flushTimer);
+      if (client.expiryTimer) clearTimeout(client.expiryTimer);
       room.delete(client);
       if (room.size === 0) this.rooms.delete(userId);
     });
@@ -85,6 +92,33 @@ export class SocketHub {
       if (++received > 100) socket.close(1008, 'too many messages');
     });
     this.scheduleStats(userId, 0);
+    void this.watchSession(client);
+  }
+
+  /**
+   * A socket lives no longer than its session: at the session's expiry it is looked up again (an
+   * HTTP request may have slid it) and the socket closes with 4401 once it has ended.
+   */
+  private async watchSession(client: Client): Promise<void> {
+    client.expiryTimer = null;
+    const { socket } = client;
+    if (socket.readyState !== socket.OPEN && socket.readyState !== socket.CONNECTING) return;
+    let expiresAt: number | null;
+    try {
+      expiresAt = (await findSessionWithUser(this.ctx.db, client.sessionIdHash))?.expires_at ?? null;
+    } catch (err) {
+      // The database is busy or away: look again shortly rather than guess either way.
+      this.ctx.logger.warn({ err: (err as Error).message }, 'could not look up the session of a socket');
+      expiresAt = Date.now() + 5000;
+    }
+    if (socket.readyState !== socket.OPEN) return;
+    const left = expiresAt === null ? 0 : expiresAt - Date.now();
+    if (left <= 0) {
+      socket.close(4401, 'Not authenticated');
+      return;
+    }
+    client.expiryTimer = setTimeout(() => void this.watchSession(client), Math.min(left + 10, MAX_TIMER_MS));
+    client.expiryTimer.unref();
   }
 
   private send(userId: number, key: string, message: SocketMessage): void {
@@ -148,7 +182,10 @@ export class SocketHub {
     for (const t of this.statsTimers.values()) clearTimeout(t);
     this.statsTimers.clear();
     for (const room of this.rooms.values())
-      for (const c of room) c.socket.close(1001, 'server shutting down');
+      for (const c of room) {
+        if (c.expiryTimer) clearTimeout(c.expiryTimer);
+        c.socket.close(1001, 'server shutting down');
+      }
     this.rooms.clear();
   }
 }

@@ -13,7 +13,7 @@ function expectSecurityHeaders(headers: Record<string, unknown>) {
   const csp = String(headers['content-security-policy']);
   for (const directive of [
     "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
+    "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "connect-src 'self'",
@@ -25,6 +25,7 @@ function expectSecurityHeaders(headers: Record<string, unknown>) {
     expect(csp).toContain(directive);
   }
   expect(csp).not.toMatch(/unsafe-eval|\*/);
+  expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['x-frame-options']).toBe('DENY');
   expect(headers['referrer-policy']).toBe('no-referrer');
