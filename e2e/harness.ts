@@ -61,6 +61,11 @@ export interface PageWatch {
   requests(method: string, path: RegExp): Request[];
 }
 
+/** The Content-Security-Policy violations the page's current document saw. */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
+}
+
 /** A user of the controller with a session cookie. */
 export interface TestUser {
   id: number;
@@ -181,6 +186,17 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     }
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
+    // A Content-Security-Policy violation (a blocked inline script, say) is a console error, so a
+    // problem of the page; `cspViolations` reads the list the page itself kept.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const what = `${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`;
+        seen.push(what);
+        console.error(`CSP violation: ${what}`);
+      });
+    });
     watched.set(page, { context, watch: watchPage(page, origin) });
     return page;
   };
