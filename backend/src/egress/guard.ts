@@ -73,13 +73,16 @@ export class EgressGuard {
     return list;
   }
 
-  /** Connects to host:port through the check: each checked address in turn until one answers. */
-  async connect(host: string, port: number): Promise<net.Socket> {
+  /**
+   * Connects to host:port through the check: each checked address in turn until one answers.
+   * Returns the socket and the address it was checked as.
+   */
+  async connect(host: string, port: number): Promise<{ socket: net.Socket; address: string }> {
     const list = await this.addresses(host);
     let last: Error = new Error(`no address for ${host}`);
     for (const address of list) {
       try {
-        return await opened(this.dial(address, port));
+        return { socket: await opened(this.dial(address, port)), address };
       } catch (err) {
         last = err as Error;
       }

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
+import { isPublicAddress } from '../domain/addresses.js';
 import { type EgressGuard, EgressRefusedError } from './guard.js';
 
 export interface EgressLogger {
@@ -84,8 +85,9 @@ export class EgressProxy {
     }
     const host = target[1]!;
     let upstream: net.Socket;
+    let address: string;
     try {
-      upstream = await this.guard.connect(host, port);
+      ({ socket: upstream, address } = await this.guard.connect(host, port));
     } catch (err) {
       if (err instanceof EgressRefusedError) {
         this.logger?.warn({ host, port, reason: err.why }, 'egress guard refused a connection');
@@ -104,6 +106,16 @@ export class EgressProxy {
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+    // aria2 keeps tunnels open and reuses them: one opened to a private address while that was
+    // allowed is cut as soon as it no longer is, before another byte goes through.
+    const privateDestination = !isPublicAddress(address);
+    const stillAllowed = () => !privateDestination || this.guard.allowPrivate;
+    client.on('data', () => {
+      if (!stillAllowed()) {
+        upstream.destroy();
+        client.destroy();
+      }
+    });
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);

@@ -138,7 +138,7 @@ function guardedConnection(url: URL, guard: EgressGuard) {
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
   return (_options: unknown, done: (err: Error | null, socket?: net.Socket) => void): undefined => {
     guard.connect(host, port).then(
-      (socket) => {
+      ({ socket }) => {
         if (url.protocol !== 'https:') return done(null, socket);
         const bare = host.startsWith('[') ? host.slice(1, -1) : host;
         const servername = /^[\d.]+$|:/.test(bare) ? undefined : bare;
