@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Dial, systemDial } from '../../src/egress/guard.js';
+import { startTestAria2 } from '../helpers/aria2.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
@@ -56,24 +57,21 @@ const dial: Dial = (address, port) => {
     : systemDial(address, port);
 };
 
+const egress = {
+  resolve: async (host: string) => {
+    resolved.push(host);
+    const answer = names.get(host);
+    if (!answer) throw new Error(`test resolver: unknown name ${host}`);
+    return answer;
+  },
+  dial,
+};
+
 beforeAll(async () => {
   publicServer = await startFileServer();
   privateServer = await startFileServer();
   counter = await startCounter();
-  c = await startTestController(
-    { ALLOW_PRIVATE_NETWORK: 'false' },
-    {
-      egress: {
-        resolve: async (host) => {
-          resolved.push(host);
-          const answer = names.get(host);
-          if (!answer) throw new Error(`test resolver: unknown name ${host}`);
-          return answer;
-        },
-        dial,
-      },
-    },
-  );
+  c = await startTestController({ ALLOW_PRIVATE_NETWORK: 'false' }, { egress });
   admin = as(c, await c.adminCookie());
   user = as(c, (await c.createUser('guarded')).cookie);
 });
@@ -287,5 +285,33 @@ describe('Redirects and DNS rebinding', () => {
     expect(plain).toMatch(/^HTTP\/1\.1 405 /);
     await waitFor(() => true, 100);
     expect(counter.connections()).toBe(0);
+  });
+});
+
+describe('An external aria2 on loopback (ARIA2_RPC_URL)', () => {
+  it("gets the proxy as each download's own option, so a redirect to a private address is refused too", async () => {
+    const external = await startTestAria2();
+    const e = await startTestController(
+      { ARIA2_RPC_URL: external.httpUrl, ARIA2_RPC_SECRET: external.secret!, ALLOW_PRIVATE_NETWORK: 'false' },
+      { egress },
+    );
+    try {
+      const u = as(e, (await e.createUser('external')).cookie);
+      privateServer.addFile('/external-secret', patternBytes(0, 100));
+      publicServer.addFile('/external.bin', patternBytes(0, 100), {
+        redirect: privateServer.url('/external-secret'),
+      });
+      const t = await u.add('http://public.test/external.bin');
+      const options = await external.rpc<Record<string, string>>('aria2.getOption', [t.gid]);
+      expect(options['all-proxy']).toBe(`${e.egressProxy.url}/`);
+      expect(options['proxy-method']).toBe('tunnel');
+      const done = await u.waitTask(t.id, (x) => x.status === 'error', 'the download to fail');
+      expect(done.status).toBe('error');
+      expect(publicServer.requestsFor('/external.bin').some((r) => r.method === 'GET')).toBe(true);
+      expect(privateServer.requests).toEqual([]);
+    } finally {
+      await e.destroy();
+      await external.stop();
+    }
   });
 });
