@@ -7,6 +7,8 @@ import { Aria2Client } from './aria2/client.js';
 import { EmbeddedAria2 } from './aria2/daemon.js';
 import type { Config } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
+import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
+import { EgressProxy } from './egress/proxy.js';
 import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
 import { AuthService } from './services/auth.js';
@@ -26,6 +28,8 @@ export interface ControllerOptions {
   aria2Args?: string[];
   /** Print the log (main.ts); tests keep it quiet. */
   logger?: pino.Logger;
+  /** Only tests set these: made-up names and addresses for the network guard, mapped to loopback. */
+  egress?: { resolve?: Resolve; dial?: Dial };
 }
 
 /** Everything a running controller is made of; main.ts and the integration tests both start one. */
@@ -38,6 +42,8 @@ export interface Controller {
   app: FastifyInstance;
   sync: SyncEngine;
   hub: SocketHub;
+  /** The loopback proxy aria2's HTTP, HTTPS and FTP connections go through. */
+  egressProxy: EgressProxy;
   tasks: TasksService;
   retry: RetryService;
   users: UsersService;
@@ -52,6 +58,23 @@ export async function startController(config: Config, options: ControllerOptions
   fs.mkdirSync(config.downloadDir, { recursive: true });
   const db = await openDatabase(config.databaseFile);
 
+  // The guard reads the live setting; until the settings are loaded, nothing private passes.
+  let settingsRef: SettingsService | null = null;
+  const guard = new EgressGuard({
+    allowPrivate: () => settingsRef?.get().allow_private_network ?? false,
+    ...options.egress,
+  });
+  const egressProxy = new EgressProxy(guard, logger.child({ part: 'egress' }));
+  await egressProxy.start();
+  // tunnel: plain HTTP and FTP (its passive data connections too) arrive as CONNECT like HTTPS.
+  const proxyOptions = {
+    'all-proxy': egressProxy.url,
+    'all-proxy-user': egressProxy.user,
+    'all-proxy-passwd': egressProxy.password,
+    'proxy-method': 'tunnel',
+  };
+  let downloadOptions: Record<string, string> | undefined;
+
   let daemon: EmbeddedAria2 | null = null;
   let aria2Url = config.aria2RpcUrl;
   let aria2Secret = config.aria2RpcSecret;
@@ -60,22 +83,44 @@ export async function startController(config: Config, options: ControllerOptions
       stateDir: path.join(config.dataDir, 'aria2'),
       downloadDir: config.downloadDir,
       logger: logger.child({ part: 'aria2c' }),
-      extraArgs: options.aria2Args,
+      extraArgs: [
+        ...(options.aria2Args ?? []),
+        ...Object.entries(proxyOptions).map(([key, value]) => `--${key}=${value}`),
+      ],
     });
     try {
       await daemon.start();
     } catch (err) {
+      await egressProxy.stop();
       await db.destroy();
       throw err;
     }
     aria2Url = daemon.url;
     aria2Secret = daemon.secret;
+  } else if (isLoopbackUrl(aria2Url)) {
+    // An external aria2 on this machine can reach the proxy: every download gets it as its own option.
+    downloadOptions = proxyOptions;
+  } else {
+    logger.warn(
+      { aria2: new URL(aria2Url).host },
+      'aria2 is not on loopback: its connections do not go through the egress proxy (see SECURITY.md)',
+    );
   }
   const aria2 = new Aria2Client({ url: aria2Url, secret: aria2Secret });
   const events = new ControllerEvents();
   const settings = new SettingsService(db, aria2);
   await settings.load(config.settingsSeed);
-  const context: ServiceContext = { config, db, aria2, events, settings, logger };
+  settingsRef = settings;
+  const context: ServiceContext = {
+    config,
+    db,
+    aria2,
+    events,
+    settings,
+    logger,
+    egress: guard,
+    downloadOptions,
+  };
 
   const tasks = new TasksService(context);
   const retry = new RetryService(context, tasks);
@@ -115,6 +160,7 @@ export async function startController(config: Config, options: ControllerOptions
     app,
     sync,
     hub,
+    egressProxy,
     tasks,
     retry,
     users,
@@ -128,7 +174,14 @@ export async function startController(config: Config, options: ControllerOptions
       if (aria2.connected) await aria2.saveSession().catch(() => undefined);
       await aria2.close();
       if (daemon) await daemon.stop();
+      await egressProxy.stop();
       await db.destroy();
     },
   };
+}
+
+/** Whether an aria2 RPC URL points at this machine (so aria2 can reach the loopback proxy). */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

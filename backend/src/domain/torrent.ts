@@ -14,6 +14,8 @@ export interface ParsedTorrent {
   files: { path: string; length: number }[];
   /** BEP 19 `url-list` entries. */
   webSeeds: string[];
+  /** `announce` and every `announce-list` tier entry, in order, repeats dropped. */
+  trackers: string[];
   /** True when the info dictionary has a `files` list (the download is a folder named `name`). */
   multiFile: boolean;
 }
@@ -91,6 +93,17 @@ function length(value: BencodeValue | undefined, what: string): number {
   return value;
 }
 
+function trackers(announce: BencodeValue | undefined, tiers: BencodeValue | undefined): string[] {
+  const flat = [
+    announce,
+    ...(Array.isArray(tiers) ? tiers.flatMap((t) => (Array.isArray(t) ? t : [t])) : []),
+  ];
+  const urls = flat
+    .filter((v): v is Buffer => Buffer.isBuffer(v) && v.length > 0)
+    .map((v) => v.toString('utf8'));
+  return [...new Set(urls)];
+}
+
 function webSeeds(value: BencodeValue | undefined): string[] {
   const list = Buffer.isBuffer(value) ? [value] : Array.isArray(value) ? value : [];
   return list.filter((v): v is Buffer => Buffer.isBuffer(v) && v.length > 0).map((v) => v.toString('utf8'));
@@ -158,6 +171,7 @@ export function parseTorrent(buf: Buffer): ParsedTorrent {
     infoHash: createHash('sha1').update(infoBytes).digest('hex'),
     files,
     webSeeds: webSeeds(root.get('url-list')),
+    trackers: trackers(root.get('announce'), root.get('announce-list')),
     multiFile: list !== undefined,
   };
 }

@@ -1,6 +1,7 @@
-import type { Aria2Client } from '../aria2/client.js';
+import type { Aria2Client, Aria2Options } from '../aria2/client.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
+import type { EgressGuard } from '../egress/guard.js';
 import type { ControllerEvents } from './events.js';
 import type { SettingsService } from './settings.js';
 
@@ -20,6 +21,10 @@ export interface ServiceContext {
   events: ControllerEvents;
   settings: SettingsService;
   logger: Logger;
+  /** The network guard's resolver and connector; without it, the system's, reading `settings`. */
+  egress?: EgressGuard;
+  /** Added to every download handed to aria2 (the egress proxy for an external aria2 on loopback). */
+  downloadOptions?: Aria2Options;
 }
 
 /** The user a request acts for; services take it first. */

@@ -55,12 +55,13 @@ export type HandOverResult =
 export async function handOver(
   aria2: Aria2Client,
   rows: readonly Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'options' | 'dir' | 'gid'>[],
+  extra: Aria2Options = {},
 ): Promise<Map<number, HandOverResult>> {
   const results = new Map<number, HandOverResult>();
   if (rows.length === 0) return results;
   await Promise.all([...new Set(rows.map((r) => r.dir))].map((dir) => fs.mkdir(dir, { recursive: true })));
   const calls: Call[] = rows.map((row) => {
-    const options = aria2OptionsFor(row, row.gid!);
+    const options = { ...aria2OptionsFor(row, row.gid!), ...extra };
     if (row.uri === TORRENT_URI && row.torrent) {
       return { method: 'aria2.addTorrent', params: [row.torrent.toString('base64'), [], options] };
     }

@@ -14,6 +14,7 @@ import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
 import { handOver, newGid } from './handover.js';
+import { guardHost } from './network.js';
 import { HEAD_CONCURRENCY, mapLimit, type TasksService } from './tasks.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
@@ -89,15 +90,36 @@ export class RetryService {
       }
     }
 
+    // The network guard as at an add: the setting may have changed since the task was added.
+    const guarded: TaskRow[] = [];
+    const verdicts = await mapLimit(
+      [...new Set(candidates.map((row) => row.uri))],
+      HEAD_CONCURRENCY,
+      async (uri) =>
+        [
+          uri,
+          await guardHost(uri, this.tasks.guard).then(
+            () => null,
+            (err: unknown) => err,
+          ),
+        ] as const,
+    );
+    const refusal = new Map(verdicts);
+    for (const row of candidates) {
+      const err = refusal.get(row.uri);
+      if (err) fail(row.id, err);
+      else guarded.push(row);
+    }
+
     // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own.
     const checked: TaskRow[] = [];
-    if (candidates.length > 0) {
+    if (guarded.length > 0) {
       const limits = await this.tasks.spaceLimits(actor.id);
       // One HEAD per distinct URI: several failed tasks of one source need one answer.
-      const uris = [...new Set(candidates.map((row) => row.uri))];
+      const uris = [...new Set(guarded.map((row) => row.uri))];
       const probed = await mapLimit(uris, HEAD_CONCURRENCY, (uri) => this.tasks.probe(uri));
       const sizeByUri = new Map(uris.map((uri, i) => [uri, probed[i]!]));
-      candidates.forEach((row) => {
+      guarded.forEach((row) => {
         try {
           checkSpaceBeforeAdd(limits, null);
           checkSpaceBeforeAdd(limits, sizeByUri.get(row.uri)!);
@@ -159,6 +181,7 @@ export class RetryService {
       const handed = await handOver(
         this.ctx.aria2,
         pairs.map((p) => p.fresh),
+        this.ctx.downloadOptions,
       );
       if (this.crashAt === 'after-handover') throw new Error('injected crash after the hand-over');
 

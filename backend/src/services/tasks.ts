@@ -23,11 +23,12 @@ import {
   nameFromUri,
   uriScheme,
 } from '../domain/uri.js';
+import { EgressGuard } from '../egress/guard.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
 import { handOver, newGid } from './handover.js';
-import { guardHost, probeSize } from './network.js';
+import { guardHost, guardSources, probeSize } from './network.js';
 import { Storage } from './storage.js';
 
 /** How many HEAD requests a batch (of adds or retries) sends at once. */
@@ -84,9 +85,13 @@ export class TasksService {
   readonly storage: Storage;
   /** Task ids being handed to aria2 right now; the sync engine leaves them alone. */
   readonly handingOver = new Set<number>();
+  /** The network guard every add, retry and size check goes through. */
+  readonly guard: EgressGuard;
 
   constructor(private readonly ctx: ServiceContext) {
     this.storage = new Storage(ctx.config.downloadDir);
+    this.guard =
+      ctx.egress ?? new EgressGuard({ allowPrivate: () => ctx.settings.get().allow_private_network });
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -116,7 +121,7 @@ export class TasksService {
   /** The size a HEAD reports for http(s) URIs (null when unknown or not http). */
   probe(uri: string): Promise<number | null> {
     if (!/^https?:/i.test(uri)) return Promise.resolve(null);
-    return probeSize(uri, { allowPrivate: this.ctx.settings.get().allow_private_network });
+    return probeSize(uri, { guard: this.guard });
   }
 
   /** API.md "Retry" step 3 for one URI: disk, then size over the maximum, then size over the quota left. */
@@ -158,7 +163,7 @@ export class TasksService {
   async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
     for (const r of rows) this.handingOver.add(r.id);
     try {
-      const results = await handOver(this.ctx.aria2, rows);
+      const results = await handOver(this.ctx.aria2, rows, this.ctx.downloadOptions);
       const now = nowIso();
       return await this.ctx.db.transaction().execute(async (trx) => {
         const out: TaskRow[] = [];
@@ -205,7 +210,7 @@ export class TasksService {
 
   async create(actor: Actor, uriInput: string, options?: TaskOptions): Promise<Task> {
     const uri = validateUri(uriInput);
-    await guardHost(uri, this.ctx.settings.get().allow_private_network);
+    await guardHost(uri, this.guard);
     await this.checkBeforeAdd(actor, uri);
     const row = await repo.insertTask(
       this.ctx.db,
@@ -222,11 +227,10 @@ export class TasksService {
     options?: TaskOptions,
   ): Promise<{ created: Task[]; failed: { uri: string; detail: string }[] }> {
     const limits = await this.spaceLimits(actor.id);
-    const allowPrivate = this.ctx.settings.get().allow_private_network;
     const checked = await mapLimit(uris, HEAD_CONCURRENCY, async (raw) => {
       try {
         const uri = validateUri(raw);
-        await guardHost(uri, allowPrivate);
+        await guardHost(uri, this.guard);
         await this.checkBeforeAdd(actor, uri, limits);
         return { ok: true as const, uri };
       } catch (err) {
@@ -258,6 +262,7 @@ export class TasksService {
   async createTorrent(actor: Actor, torrent: Buffer, options?: TaskOptions): Promise<Task> {
     if (torrent.length > 16 * 1024 * 1024) throw new InvalidInputError('Invalid torrent: larger than 16 MiB');
     const parsed = parseTorrent(torrent);
+    await guardSources([...parsed.trackers, ...parsed.webSeeds], this.guard, 'Invalid torrent file');
     const limits = await this.spaceLimits(actor.id);
     checkSpaceBeforeAdd(limits, parsed.totalLength);
     const row = await repo.insertTask(this.ctx.db, {

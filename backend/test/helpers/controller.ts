@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/config/index.js';
-import { type Controller, startController } from '../../src/controller.js';
+import { type Controller, type ControllerOptions, startController } from '../../src/controller.js';
 import { waitFor } from './wait.js';
 
 export { waitFor } from './wait.js';
@@ -36,11 +36,12 @@ export const USER_PASSWORD = 'user-password-1';
 
 /**
  * A real controller for integration tests: a fresh data folder, SQLite file and embedded aria2c.
- * `env` adds or overrides variables (e.g. ALLOW_PRIVATE_NETWORK=true to download from loopback).
+ * `env` adds or overrides variables (e.g. ALLOW_PRIVATE_NETWORK=true to download from loopback);
+ * `egress` gives the network guard a made-up resolver and dialer (a public name mapped to loopback).
  */
 export async function startTestController(
   env: Record<string, string> = {},
-  options: { dataDir?: string; uiDir?: string } = {},
+  options: { dataDir?: string; uiDir?: string; egress?: ControllerOptions['egress'] } = {},
 ): Promise<TestController> {
   const dir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-test-'));
   const config: Config = loadConfig({
@@ -55,6 +56,7 @@ export async function startTestController(
   const controller = await startController(config, {
     aria2Args: TEST_ARIA2_ARGS,
     uiDir: options.uiDir ?? null,
+    egress: options.egress,
   });
   await controller.app.ready();
   await waitFor(() => controller.aria2.connected, 10_000, 'aria2 to connect');

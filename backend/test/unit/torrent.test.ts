@@ -49,6 +49,7 @@ describe('parseTorrent', () => {
       infoHash: sha1(infoBytes).toString('hex'),
       files: [{ path: 'hello.txt', length: 5 }],
       webSeeds: ['http://seed/hello.txt'],
+      trackers: ['http://tracker/annou'],
       multiFile: false,
     });
   });
@@ -83,6 +84,7 @@ describe('parseTorrent', () => {
         { path: 'album/cover.jpg', length: 15_000 },
       ],
       webSeeds: ['http://a/seed/', 'http://b/seed/'],
+      trackers: [],
       multiFile: true,
     });
   });
@@ -259,5 +261,22 @@ describe('parseTorrent', () => {
     it('a string length that runs past the end', () => {
       expectInvalid(Buffer.from('d4:info999999999:'), /string length runs past the end/);
     });
+  });
+});
+
+describe('parseTorrent trackers', () => {
+  it('lists announce and every announce-list tier entry once, in order', () => {
+    const t = makeTorrent({
+      name: 'a.bin',
+      content: Buffer.alloc(10),
+      extra: {
+        announce: 'http://t1/announce',
+        'announce-list': [['http://t1/announce', 'udp://t2:80'], ['http://t3/a']],
+      },
+    });
+    expect(parseTorrent(t.torrent).trackers).toEqual(['http://t1/announce', 'udp://t2:80', 'http://t3/a']);
+    expect(parseTorrent(makeTorrent({ name: 'b.bin', content: Buffer.alloc(10) }).torrent).trackers).toEqual(
+      [],
+    );
   });
 });

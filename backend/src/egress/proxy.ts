@@ -1,0 +1,124 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type net from 'node:net';
+import { isPublicAddress } from '../domain/addresses.js';
+import { type EgressGuard, EgressRefusedError } from './guard.js';
+
+export interface EgressLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * A CONNECT-only forward proxy on loopback that aria2 sends every HTTP, HTTPS and FTP connection
+ * through (`--all-proxy`, `--proxy-method=tunnel`): each CONNECT goes through the egress guard, a refused
+ * destination gets 403. Random credentials keep other local programs from using it.
+ */
+export class EgressProxy {
+  readonly user = 'aria2';
+  readonly password = randomBytes(18).toString('hex');
+  private readonly server: http.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private port = 0;
+
+  constructor(
+    private readonly guard: EgressGuard,
+    private readonly logger?: EgressLogger,
+  ) {
+    this.server = http.createServer((req, res) => {
+      // Only tunnels: a plain proxied request would let aria2 skip nothing, but there is no need for it.
+      res.writeHead(405, { connection: 'close', 'content-type': 'text/plain' });
+      res.end('Only CONNECT is served\n');
+      req.resume();
+    });
+    this.server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('connect', (req, socket: net.Socket, head: Buffer) => {
+      void this.tunnel(req, socket, head);
+    });
+  }
+
+  /** `http://127.0.0.1:<port>` once started. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Stops listening and cuts every open tunnel. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private authorized(req: http.IncomingMessage): boolean {
+    const expected = Buffer.from(`Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}`);
+    const given = Buffer.from(req.headers['proxy-authorization'] ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async tunnel(req: http.IncomingMessage, client: net.Socket, head: Buffer): Promise<void> {
+    client.on('error', () => client.destroy());
+    const answer = (status: string, extra = '') =>
+      client.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
+    if (!this.authorized(req)) {
+      answer('407 Proxy Authentication Required', 'Proxy-Authenticate: Basic realm="aria2 egress"\r\n');
+      return;
+    }
+    const target = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(req.url ?? '');
+    const port = target ? Number(target[2]) : 0;
+    if (!target || port < 1 || port > 65535) {
+      answer('400 Bad Request');
+      return;
+    }
+    const host = target[1]!;
+    let upstream: net.Socket;
+    let address: string;
+    try {
+      ({ socket: upstream, address } = await this.guard.connect(host, port));
+    } catch (err) {
+      if (err instanceof EgressRefusedError) {
+        this.logger?.warn({ host, port, reason: err.why }, 'egress guard refused a connection');
+        answer('403 Forbidden');
+      } else {
+        answer('502 Bad Gateway');
+      }
+      return;
+    }
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.sockets.add(upstream);
+    upstream.once('close', () => this.sockets.delete(upstream));
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    // aria2 keeps tunnels open and reuses them: one opened to a private address while that was
+    // allowed is cut as soon as it no longer is, before another byte goes through.
+    const privateDestination = !isPublicAddress(address);
+    const stillAllowed = () => !privateDestination || this.guard.allowPrivate;
+    client.on('data', () => {
+      if (!stillAllowed()) {
+        upstream.destroy();
+        client.destroy();
+      }
+    });
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The egress proxy with a real aria2c (`--all-proxy`, `--proxy-method=tunnel`): plain HTTP, HTTPS and
+ * FTP (passive data connections included) all arrive as CONNECT and go through the guard. Servers are
+ * on loopback; made-up names come from an injected resolver.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EgressGuard, systemDial } from '../../src/egress/guard.js';
+import { EgressProxy } from '../../src/egress/proxy.js';
+import { startTestAria2, type TestAria2, waitFor } from '../helpers/aria2.js';
+import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+
+let allowPrivate = true;
+const resolved: string[] = [];
+const dialled: string[] = [];
+const names = new Map<string, string[]>();
+const guard = new EgressGuard({
+  allowPrivate: () => allowPrivate,
+  resolve: async (host) => {
+    resolved.push(host);
+    const answer = names.get(host);
+    if (!answer) throw new Error(`unknown name ${host}`);
+    return answer;
+  },
+  dial: (address, port) => {
+    dialled.push(`${address}:${port}`);
+    return systemDial(address, port);
+  },
+});
+const proxy = new EgressProxy(guard);
+
+let aria2: TestAria2;
+let files: FileServer;
+let tls: { server: https.Server; port: number; dir: string };
+let ftp: Awaited<ReturnType<typeof startFtpServer>>;
+
+/** A self-signed certificate for 127.0.0.1, made with the system's openssl. */
+function selfSigned(dir: string): { key: Buffer; cert: Buffer } {
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert) };
+}
+
+/**
+ * The smallest FTP server aria2 downloads from: one file, passive mode (EPSV and PASV), REST and RETR.
+ * Records every command and every data connection.
+ */
+async function startFtpServer(content: Buffer) {
+  const commands: string[] = [];
+  let dataConnections = 0;
+  const sockets = new Set<net.Socket>();
+  const servers: net.Server[] = [];
+  const listen = (server: net.Server) =>
+    new Promise<number>((r) =>
+      server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)),
+    );
+  const control = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    let offset = 0;
+    let data: Promise<net.Socket> | null = null;
+    const reply = (line: string) => s.write(`${line}\r\n`);
+    reply('220 test ftp');
+    let buffer = '';
+    s.on('data', async (chunk) => {
+      buffer += chunk.toString();
+      let i = buffer.indexOf('\r\n');
+      while (i >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        i = buffer.indexOf('\r\n');
+        const [verb = '', arg = ''] = line.split(' ');
+        commands.push(verb.toUpperCase());
+        switch (verb.toUpperCase()) {
+          case 'USER':
+            reply('331 password please');
+            break;
+          case 'PASS':
+            reply('230 logged in');
+            break;
+          case 'TYPE':
+            reply('200 type set');
+            break;
+          case 'PWD':
+            reply('257 "/" is the current directory');
+            break;
+          case 'CWD':
+            reply('250 ok');
+            break;
+          case 'SIZE':
+            reply(`213 ${content.length}`);
+            break;
+          case 'MDTM':
+            reply('550 not available');
+            break;
+          case 'REST':
+            offset = Number(arg);
+            reply('350 restarting');
+            break;
+          case 'EPSV':
+          case 'PASV': {
+            const passive = net.createServer();
+            servers.push(passive);
+            data = new Promise((r) =>
+              passive.once('connection', (d) => {
+                dataConnections++;
+                sockets.add(d);
+                r(d);
+              }),
+            );
+            const port = await listen(passive);
+            reply(
+              verb.toUpperCase() === 'EPSV'
+                ? `229 Entering Extended Passive Mode (|||${port}|)`
+                : `227 Entering Passive Mode (127,0,0,1,${port >> 8},${port & 255})`,
+            );
+            break;
+          }
+          case 'RETR': {
+            reply('150 sending');
+            const d = await data!;
+            d.end(content.subarray(offset), () => reply('226 done'));
+            break;
+          }
+          case 'QUIT':
+            reply('221 bye');
+            s.end();
+            break;
+          default:
+            reply('502 not implemented');
+        }
+      }
+    });
+  });
+  servers.push(control);
+  const port = await listen(control);
+  return {
+    port,
+    commands,
+    dataConnections: () => dataConnections,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await Promise.all(servers.map((srv) => new Promise((r) => srv.close(() => r(null)))));
+    },
+  };
+}
+
+beforeAll(async () => {
+  await proxy.start();
+  aria2 = await startTestAria2({
+    extraArgs: [
+      `--all-proxy=${proxy.url}`,
+      `--all-proxy-user=${proxy.user}`,
+      `--all-proxy-passwd=${proxy.password}`,
+      '--proxy-method=tunnel',
+      '--check-certificate=false',
+      '--max-tries=1',
+      '--retry-wait=0',
+    ],
+  });
+  files = await startFileServer();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'egress-tls-'));
+  const server = https.createServer(selfSigned(dir), (_req, res) => res.end(patternBytes(0, 5000)));
+  const port = await new Promise<number>((r) =>
+    server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)),
+  );
+  tls = { server, port, dir };
+  ftp = await startFtpServer(patternBytes(0, 7000));
+});
+
+afterAll(async () => {
+  await aria2?.stop();
+  await proxy.stop();
+  await files?.close();
+  tls?.server.closeAllConnections();
+  await new Promise((r) => (tls ? tls.server.close(() => r(null)) : r(null)));
+  if (tls) fs.rmSync(tls.dir, { recursive: true, force: true });
+  await ftp?.close();
+});
+
+beforeEach(() => {
+  allowPrivate = true;
+  resolved.length = 0;
+  dialled.length = 0;
+  names.clear();
+  files.clearRequests();
+});
+
+async function download(uri: string): Promise<{ status: string; errorMessage?: string; path: string }> {
+  const gid = await aria2.rpc<string>('aria2.addUri', [[uri], {}]);
+  const st = await waitFor(
+    async () => {
+      const s = await aria2.rpc<{ status: string; errorMessage?: string; files: { path: string }[] }>(
+        'aria2.tellStatus',
+        [gid, ['status', 'errorMessage', 'files']],
+      );
+      return s.status === 'complete' || s.status === 'error' ? s : null;
+    },
+    20_000,
+    `aria2 to finish ${uri}`,
+  );
+  return { status: st.status, errorMessage: st.errorMessage, path: st.files[0]!.path };
+}
+
+describe('EgressProxy with a real aria2c', () => {
+  it('plain HTTP arrives as CONNECT and downloads through the tunnel', async () => {
+    files.addFile('/http.bin', patternBytes(0, 3000));
+    const r = await download(files.url('/http.bin'));
+    expect(r.status).toBe('complete');
+    expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, 3000));
+    expect(dialled).toContain(`127.0.0.1:${files.port}`);
+  });
+
+  it('HTTPS arrives as CONNECT and downloads through the tunnel', async () => {
+    const r = await download(`https://127.0.0.1:${tls.port}/tls.bin`);
+    expect(r.status, r.errorMessage).toBe('complete');
+    expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, 5000));
+    expect(dialled).toContain(`127.0.0.1:${tls.port}`);
+  });
+
+  it('FTP: the control and the passive data connection both arrive as CONNECT', async () => {
+    const r = await download(`ftp://127.0.0.1:${ftp.port}/ftp.bin`);
+    expect(r.status, r.errorMessage).toBe('complete');
+    expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, 7000));
+    expect(dialled[0]).toBe(`127.0.0.1:${ftp.port}`);
+    expect(dialled.length).toBeGreaterThanOrEqual(2);
+    expect(dialled.slice(1).every((t) => t.startsWith('127.0.0.1:') && t !== `127.0.0.1:${ftp.port}`)).toBe(
+      true,
+    );
+    expect(ftp.dataConnections()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses (403) every non-public destination while private networks are off: HTTP, HTTPS, FTP', async () => {
+    allowPrivate = false;
+    files.addFile('/refused.bin', patternBytes(0, 100));
+    const before = ftp.commands.length;
+    for (const uri of [
+      files.url('/refused.bin'),
+      `https://127.0.0.1:${tls.port}/x`,
+      `ftp://127.0.0.1:${ftp.port}/x`,
+    ]) {
+      const r = await download(uri);
+      expect(r.status, uri).toBe('error');
+    }
+    expect(files.requests).toEqual([]);
+    expect(ftp.commands.length).toBe(before);
+    expect(dialled).toEqual([]);
+  });
+
+  it('resolves a name once and dialled to exactly the address it checked', async () => {
+    names.set('files.test', ['127.0.0.1']);
+    files.addFile('/named.bin', patternBytes(0, 100));
+    const r = await download(`http://files.test:${files.port}/named.bin`);
+    expect(r.status).toBe('complete');
+    expect(resolved).toEqual(['files.test']);
+    expect(dialled).toEqual([`127.0.0.1:${files.port}`]);
+  });
+
+  it('refuses a name when any of its addresses is not public, whichever comes first', async () => {
+    allowPrivate = false;
+    names.set('mixed.test', ['93.184.216.34', '127.0.0.1']);
+    const r = await download(`http://mixed.test:${files.port}/named.bin`);
+    expect(r.status).toBe('error');
+    expect(dialled).toEqual([]);
+    expect(files.requests).toEqual([]);
+  });
+});
