@@ -68,6 +68,7 @@ export class SyncEngine {
     this.ctx.aria2.on('connected', this.onConnected);
     this.ctx.aria2.on('notification', this.onNotification);
     this.ctx.events.on('task_update', this.onTaskUpdate);
+    this.tasks.admission.start();
     if (this.ctx.aria2.connected) this.onConnected();
   }
 
@@ -81,6 +82,7 @@ export class SyncEngine {
     this.pollTimer = null;
     this.notifyTimer = null;
     await this.running;
+    await this.tasks.admission.stop();
   }
 
   /** Schedules a targeted pass for a gid (notifications arriving together share one pass). */
@@ -173,6 +175,7 @@ export class SyncEngine {
       if (status) updates.push({ row, status });
       else lost.push(row);
     }
+    await this.tasks.admission.holdRestored(updates);
     await this.apply(updates);
 
     // A current task aria2 no longer knows is handed over again from its stored source.
@@ -208,6 +211,8 @@ export class SyncEngine {
         await this.tasks.forgetInAria2(orphans.map((s) => s.gid));
       }
     }
+    // Slots may have been freed or taken while the controller was away from aria2.
+    await this.tasks.admission.admit();
     await this.updateBusy();
   }
 
@@ -219,7 +224,9 @@ export class SyncEngine {
       const out: TaskRow[] = [];
       for (const row of lost) {
         const gid = row.gid && !gidsInUse.has(row.gid) ? row.gid : newGid();
-        out.push((await repo.updateTask(trx, row.id, { gid, updated_at: now }))!);
+        // It goes back paused: held again unless its owner paused it.
+        const held_for = row.status === 'paused' ? null : (row.held_for ?? 'queue');
+        out.push((await repo.updateTask(trx, row.id, { gid, held_for, updated_at: now }))!);
       }
       return out;
     });
@@ -351,7 +358,7 @@ export class SyncEngine {
         patch.status = 'active';
         followUps.push(followed);
       } else {
-        const s = statusFromAria2(status.status);
+        const s = statusFromAria2(status.status, row.held_for !== null);
         patch.status = s;
         patch.total_length = status.totalLength;
         patch.completed_length = status.completedLength;
