@@ -412,9 +412,13 @@ export class TasksService {
       if (row.status !== 'active' && row.status !== 'waiting')
         throw new ConflictError('Only an active or waiting download can be paused');
       this.requireAria2();
-      // A held download is paused in aria2 already: it only stops being held (unless it was let in
-      // meanwhile, when aria2 pauses it as any other).
-      const held = row.held_for !== null ? await repo.pauseHeld(this.ctx.db, row.id, now) : undefined;
+      // A held download is paused in aria2 already: it only stops being held. One let in meanwhile, or
+      // changed in aria2, is paused by aria2 as any other (which may refuse).
+      const inAria2 =
+        row.held_for !== null
+          ? await this.ctx.aria2.tellStatus(row.gid!, ['status']).catch(() => null)
+          : null;
+      const held = inAria2?.status === 'paused' ? await repo.pauseHeld(this.ctx.db, row.id, now) : undefined;
       if (held) {
         this.emitUpdate(held);
         return repo.toTask(held);
