@@ -5,6 +5,8 @@ import type { ServiceContext } from './context.js';
 
 /** Changes arriving together (a batch, a pass of the sync engine) share one admission pass. */
 const SOON_MS = 20;
+/** A pass that had to leave rows alone (still being handed over) looks again after this long. */
+const AGAIN_MS = 200;
 
 /**
  * Fair admission to aria2's download slots. aria2 cannot limit per user and starts waiting downloads in
@@ -64,12 +66,12 @@ export class Admission {
   }
 
   /** A pass shortly (several changes in a row share it). */
-  soon(): void {
+  soon(delayMs = SOON_MS): void {
     if (!this.started || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.admit();
-    }, SOON_MS);
+    }, delayMs);
   }
 
   /**
@@ -146,21 +148,19 @@ export class Admission {
     };
     for (const gid of active) take(gid);
     const held: HeldDownload<AdmissionRow>[] = [];
+    let leftAlone = false;
     for (const w of queue) {
       if (w.status !== 'paused') {
         take(w.gid);
         continue;
       }
       const r = byGid.get(w.gid);
-      if (
-        r &&
-        r.gid === w.gid &&
-        r.status === 'waiting' &&
-        r.held_for !== null &&
-        !this.handingOver.has(r.id)
-      )
-        held.push({ owner: r.owner_id, key: r });
+      if (!r || r.gid !== w.gid || r.held_for === null) continue;
+      if (this.handingOver.has(r.id)) leftAlone = true;
+      else if (r.status === 'waiting') held.push({ owner: r.owner_id, key: r });
     }
+    // Its hand-over is still being recorded: a pass decides once it is.
+    if (leftAlone) this.soon(AGAIN_MS);
 
     const choice = chooseAdmissions({
       freeSlots: settings.max_concurrent_downloads - busy,
