@@ -49,6 +49,8 @@ export class SyncEngine {
   private sessionId: string | null = null;
   /** Whether the last pass saw active or waiting rows: the poll runs only then. */
   private busy = false;
+  /** aria2's active downloads at the last poll: fewer now means a slot came free. */
+  private activeCount = 0;
   private readonly onConnected = () => this.enqueue(() => this.reconcile());
   private readonly onNotification = (n: Aria2Notification) => this.markDirty(n.gid);
   private readonly onTaskUpdate = (row: TaskRow) => {
@@ -293,6 +295,10 @@ export class SyncEngine {
     const waiting = new Set(
       (results[2]?.ok ? (results[2].value as { gid: string }[]) : []).map((w) => w.gid),
     );
+    // However the slot came free (a user deleted, a download removed in aria2 itself), held downloads
+    // get their turn.
+    if (results[1]?.ok && active.size < this.activeCount) this.tasks.admission.soon();
+    if (results[1]?.ok) this.activeCount = active.size;
     const updates: { row: TaskRow; status: Aria2Status }[] = [];
     const others: TaskRow[] = [];
     for (const row of rows) {

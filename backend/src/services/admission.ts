@@ -120,12 +120,13 @@ export class Admission {
     if (!this.ctx.aria2.connected) return;
     const settings = this.ctx.settings.get();
     const [activeR, waitingR] = await this.ctx.aria2.multicall([
-      { method: 'aria2.tellActive', params: [['gid']] },
-      { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid', 'status']] },
+      { method: 'aria2.tellActive', params: [['gid', 'following']] },
+      { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid', 'status', 'following']] },
     ]);
     if (!activeR?.ok || !waitingR?.ok) return;
-    const active = (activeR.value as { gid: string }[]).map((s) => s.gid);
-    const queue = waitingR.value as { gid: string; status: string }[];
+    type Entry = { gid: string; status?: string; following?: string };
+    const active = activeR.value as Entry[];
+    const queue = waitingR.value as Entry[];
 
     const rows = await repo.listAdmissionRows(this.ctx.db);
     const byGid = new Map<string, AdmissionRow>();
@@ -138,20 +139,21 @@ export class Admission {
     let busy = 0;
     const running = new Map<number, number>();
     const stale: AdmissionRow[] = [];
-    const take = (gid: string) => {
+    const take = (e: Entry) => {
       busy++;
-      const r = byGid.get(gid);
+      // A torrent's real download follows its metadata download before the row learns its gid.
+      const r = byGid.get(e.gid) ?? (e.following ? byGid.get(e.following) : undefined);
       if (!r) return;
       running.set(r.owner_id, (running.get(r.owner_id) ?? 0) + 1);
       // Held in the row but running in aria2 (a pass that stopped half-way): no longer held.
       if (r.held_for !== null && !this.handingOver.has(r.id)) stale.push(r);
     };
-    for (const gid of active) take(gid);
+    for (const e of active) take(e);
     const held: HeldDownload<AdmissionRow>[] = [];
     let leftAlone = false;
     for (const w of queue) {
       if (w.status !== 'paused') {
-        take(w.gid);
+        take(w);
         continue;
       }
       const r = byGid.get(w.gid);

@@ -586,6 +586,8 @@ export class TasksService {
   async forgetAllOf(userId: number): Promise<void> {
     const rows = await repo.listTasksByOwner(this.ctx.db, userId);
     await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
+    // Their slots come free without a task event: the users who wait get them.
+    this.admission.soon();
   }
 
   /** The used space and quota left of a user (for stats). */

@@ -37,12 +37,15 @@ async function config(patch: Record<string, number>): Promise<void> {
 }
 
 /** A fresh pair of users and fresh settings for each test. */
-async function setUp(settings: Record<string, number>): Promise<{ ann: ApiClient; ben: ApiClient }> {
+async function setUp(
+  settings: Record<string, number>,
+): Promise<{ ann: ApiClient; ben: ApiClient; annId: number }> {
   run++;
   await config(settings);
-  const ann = as(c, (await c.createUser(`ann${run}`)).cookie);
+  const a = await c.createUser(`ann${run}`);
+  const ann = as(c, a.cookie);
   const ben = as(c, (await c.createUser(`ben${run}`)).cookie);
-  return { ann, ben };
+  return { ann, ben, annId: a.id };
 }
 
 /** Ends every current download of the user (so the next test starts with free slots). */
@@ -108,6 +111,18 @@ describe('fair admission', () => {
     await ben.waitTask(his.id, (t) => t.status === 'active', "ben's download to start");
     await expectStates(ann, [ACTIVE, NO_SLOT, NO_SLOT], "ann's others still waiting");
     await stopAll(ann);
+    await stopAll(ben);
+  });
+
+  it("a slot freed behind the tasks' backs (the user deleted) goes to the next user who waits", async () => {
+    const { ann, ben, annId } = await setUp({ max_concurrent_downloads: 2, max_active_per_user: 0 });
+    await ann.add(slow('a0'));
+    await ann.add(slow('a1'));
+    await expectStates(ann, [ACTIVE, ACTIVE], "ann's two in the two slots");
+    const his = await ben.add(slow('b0'));
+    expect(his.waiting_reason).toBe('slots');
+    expect((await admin.del(`/api/users/${annId}`)).statusCode).toBe(204);
+    await ben.waitTask(his.id, (t) => t.status === 'active', "ben's download to start");
     await stopAll(ben);
   });
 
