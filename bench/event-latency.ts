@@ -103,7 +103,10 @@ export async function benchEventLatency(runs = 3): Promise<Figure[]> {
   let socket: LiveSocket | null = null;
   try {
     const cookie = await c.login();
-    await json(c.origin, 'PUT', '/api/config', { cookie, body: { max_concurrent_downloads: 100 } });
+    await json(c.origin, 'PUT', '/api/config', {
+      cookie,
+      body: { max_concurrent_downloads: 100, max_active_per_user: 0 },
+    });
     socket = await openSocket(c.origin, cookie);
     const heard = new Map<number, number>();
     socket.onMessage((m, at) => {

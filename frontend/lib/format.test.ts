@@ -8,6 +8,7 @@ import {
   gbToBytes,
   progressOf,
   timeLeft,
+  waitingText,
 } from './format';
 
 describe('formatters', () => {
@@ -53,5 +54,27 @@ describe('formatters', () => {
     expect(gbToBytes(1)).toBe(1024 ** 3);
     expect(bytesToGb(100 * 1024 ** 3)).toBe(100);
     expect(bytesToGb(gbToBytes(2.5))).toBe(2.5);
+  });
+});
+
+describe('waitingText', () => {
+  it('says why a waiting download waits, and nothing for one that does not', () => {
+    const t = (status: string, waiting_reason: 'queue' | 'user_limit' | 'slots' | null) => ({
+      status,
+      waiting_reason,
+    });
+    expect(waitingText(t('waiting', 'user_limit'), 3)).toBe(
+      'Waiting: you have 3 downloads running (your limit)',
+    );
+    expect(waitingText(t('waiting', 'user_limit'), 1)).toBe(
+      'Waiting: you have 1 download running (your limit)',
+    );
+    expect(waitingText(t('waiting', 'user_limit'))).toBe(
+      'Waiting: you have as many downloads running as your limit allows',
+    );
+    expect(waitingText(t('waiting', 'slots'))).toBe('Waiting for a free download slot: every slot is in use');
+    expect(waitingText(t('waiting', 'queue'))).toBe('Waiting in the download queue: it starts next');
+    expect(waitingText(t('active', null))).toBeNull();
+    expect(waitingText(t('paused', null))).toBeNull();
   });
 });

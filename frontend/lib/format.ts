@@ -89,3 +89,24 @@ export function gbToBytes(gb: number): number {
 export function formatQuota(bytes: number): string {
   return bytes === 0 ? 'Unlimited' : formatBytes(bytes);
 }
+
+/**
+ * Why a waiting download waits, in words; null when it does not wait. `activeCount` (the reader's own
+ * running downloads, from their stats) makes the per-user limit concrete.
+ */
+export function waitingText(
+  task: { status: string; waiting_reason: 'queue' | 'user_limit' | 'slots' | null },
+  activeCount?: number | null,
+): string | null {
+  if (task.status !== 'waiting' || !task.waiting_reason) return null;
+  switch (task.waiting_reason) {
+    case 'user_limit':
+      return typeof activeCount === 'number' && activeCount > 0
+        ? `Waiting: you have ${activeCount} download${activeCount === 1 ? '' : 's'} running (your limit)`
+        : 'Waiting: you have as many downloads running as your limit allows';
+    case 'slots':
+      return 'Waiting for a free download slot: every slot is in use';
+    default:
+      return 'Waiting in the download queue: it starts next';
+  }
+}

@@ -145,6 +145,8 @@ export interface Settings {
   allow_private_network: boolean;
   max_concurrent_downloads: number;
   max_overall_download_limit: number;
+  /** Running downloads per user at most (0: no per-user limit); see `SECURITY.md`, fair sharing. */
+  max_active_per_user: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -155,4 +157,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   allow_private_network: false,
   max_concurrent_downloads: 5,
   max_overall_download_limit: 0,
+  max_active_per_user: 3,
 });

@@ -29,6 +29,14 @@ export const settings = z.object({
   allow_private_network: z.boolean(),
   max_concurrent_downloads: z.number().int().min(1).max(1000),
   max_overall_download_limit: z.number().int().min(0),
+  max_active_per_user: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .describe(
+      'running downloads per user at most; free slots go round-robin to users who wait; 0 = no limit',
+    ),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

@@ -19,6 +19,12 @@ export const task = z.object({
   updated_at: isoTime,
   artifact_path: z.string().nullable(),
   artifact_token: z.string().nullable(),
+  waiting_reason: z
+    .enum(['queue', 'user_limit', 'slots'])
+    .nullable()
+    .describe(
+      "why a waiting task waits: 'queue' (next in aria2's queue), 'user_limit' (its owner has max_active_per_user downloads running), 'slots' (every download slot is in use); null when not waiting",
+    ),
 });
 export type Task = z.infer<typeof task>;
 export type TaskStatus = z.infer<typeof taskStatus>;

@@ -55,6 +55,11 @@ export interface TasksTable {
   retry_of: number | null;
   /** Bytes this task's finished files were counted with in its owner's used space. */
   counted_bytes: Generated<number>;
+  /**
+   * Set while the controller holds the download paused in aria2 until the fair admission lets it start
+   * ('queue' until decided, then 'user_limit' or 'slots'); null otherwise. New rows start held.
+   */
+  held_for: Generated<string | null>;
 }
 
 export interface SettingsTable {

@@ -18,12 +18,16 @@ export const isRetryable = (s: string): boolean => s === 'error' || s === 'remov
 
 export const TORRENT_URI = '[torrent]';
 
-/** aria2's own status words map one to one, but for "removed" set by someone other than the owner. */
-export function statusFromAria2(s: string): TaskStatus {
+/**
+ * aria2's own status words map one to one, but for "removed" set by someone other than the owner, and
+ * "paused" of a download the controller holds until it may start (`held`): that one is waiting.
+ */
+export function statusFromAria2(s: string, held = false): TaskStatus {
   switch (s) {
+    case 'paused':
+      return held ? 'waiting' : 'paused';
     case 'active':
     case 'waiting':
-    case 'paused':
     case 'complete':
     case 'error':
     case 'removed':

@@ -49,6 +49,8 @@ export class SyncEngine {
   private sessionId: string | null = null;
   /** Whether the last pass saw active or waiting rows: the poll runs only then. */
   private busy = false;
+  /** aria2's active downloads at the last poll: fewer now means a slot came free. */
+  private activeCount = 0;
   private readonly onConnected = () => this.enqueue(() => this.reconcile());
   private readonly onNotification = (n: Aria2Notification) => this.markDirty(n.gid);
   private readonly onTaskUpdate = (row: TaskRow) => {
@@ -68,6 +70,7 @@ export class SyncEngine {
     this.ctx.aria2.on('connected', this.onConnected);
     this.ctx.aria2.on('notification', this.onNotification);
     this.ctx.events.on('task_update', this.onTaskUpdate);
+    this.tasks.admission.start();
     if (this.ctx.aria2.connected) this.onConnected();
   }
 
@@ -81,6 +84,7 @@ export class SyncEngine {
     this.pollTimer = null;
     this.notifyTimer = null;
     await this.running;
+    await this.tasks.admission.stop();
   }
 
   /** Schedules a targeted pass for a gid (notifications arriving together share one pass). */
@@ -173,7 +177,9 @@ export class SyncEngine {
       if (status) updates.push({ row, status });
       else lost.push(row);
     }
-    await this.apply(await this.removeMisplaced(updates));
+    const kept = await this.removeMisplaced(updates);
+    await this.tasks.admission.holdRestored(kept);
+    await this.apply(kept);
 
     // A current task aria2 no longer knows is handed over again from its stored source.
     await this.handOverAgain(lost, new Set(byGid.keys()));
@@ -208,6 +214,8 @@ export class SyncEngine {
         await this.tasks.forgetInAria2(orphans.map((s) => s.gid));
       }
     }
+    // Slots may have been freed or taken while the controller was away from aria2.
+    await this.tasks.admission.admit();
     await this.updateBusy();
   }
 
@@ -251,7 +259,9 @@ export class SyncEngine {
       const out: TaskRow[] = [];
       for (const row of lost) {
         const gid = row.gid && !gidsInUse.has(row.gid) ? row.gid : newGid();
-        out.push((await repo.updateTask(trx, row.id, { gid, updated_at: now }))!);
+        // It goes back paused: held again unless its owner paused it.
+        const held_for = row.status === 'paused' ? null : (row.held_for ?? 'queue');
+        out.push((await repo.updateTask(trx, row.id, { gid, held_for, updated_at: now }))!);
       }
       return out;
     });
@@ -318,6 +328,10 @@ export class SyncEngine {
     const waiting = new Set(
       (results[2]?.ok ? (results[2].value as { gid: string }[]) : []).map((w) => w.gid),
     );
+    // However the slot came free (a user deleted, a download removed in aria2 itself), held downloads
+    // get their turn.
+    if (results[1]?.ok && active.size < this.activeCount) this.tasks.admission.soon();
+    if (results[1]?.ok) this.activeCount = active.size;
     const updates: { row: TaskRow; status: Aria2Status }[] = [];
     const others: TaskRow[] = [];
     for (const row of rows) {
@@ -383,7 +397,7 @@ export class SyncEngine {
         patch.status = 'active';
         followUps.push(followed);
       } else {
-        const s = statusFromAria2(status.status);
+        const s = statusFromAria2(status.status, row.held_for !== null);
         patch.status = s;
         patch.total_length = status.totalLength;
         patch.completed_length = status.completedLength;

@@ -2,6 +2,7 @@ import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
+import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
 import { publicMessage } from '../domain/messages.js';
 import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
 
@@ -28,6 +29,7 @@ export const TASK_COLUMNS = [
   'updated_at',
   'artifact_path',
   'artifact_token',
+  'held_for',
 ] as const;
 export type TaskView = Pick<TaskRow, (typeof TASK_COLUMNS)[number]>;
 
@@ -49,7 +51,16 @@ export function toTask(row: TaskView): Task {
     updated_at: row.updated_at,
     artifact_path: row.artifact_path,
     artifact_token: row.artifact_token,
+    waiting_reason: waitingReason(row),
   };
+}
+
+/** Why a waiting task waits: held by the fair admission (its reason), else in aria2's own queue. */
+function waitingReason(row: Pick<TaskView, 'status' | 'held_for'>): WaitingReason | null {
+  if (row.status !== 'waiting') return null;
+  return (WAITING_REASONS as readonly string[]).includes(row.held_for ?? '')
+    ? (row.held_for as WaitingReason)
+    : 'queue';
 }
 
 /** One of the owner's tasks, or undefined: ownership lives in the query. */
@@ -79,6 +90,12 @@ export function getTaskByToken(db: Runner, ownerId: number, token: string): Prom
 /** Any owner's task by id: for the sync engine and start-up repairs only, never for a request. */
 export function getTaskAnyOwner(db: Runner, id: number): Promise<TaskRow | undefined> {
   return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Rows by id whoever owns them: for hand-overs and the admission only, never for a request. */
+export function getTasksAnyOwner(db: Runner, ids: readonly number[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('tasks').selectAll().where('id', 'in', ids).execute();
 }
 
 export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
@@ -342,4 +359,60 @@ export async function undoReplacements(
   for (const part of chunks(oldIds)) {
     await db.updateTable('tasks').set({ replaced_by: null }).where('id', 'in', part).execute();
   }
+}
+
+// ---- fair admission: which downloads the controller holds paused in aria2, and why -----------------
+
+export type AdmissionRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'origin_gid' | 'status' | 'held_for'>;
+
+/** The current rows, with just what the admission pass needs. */
+export function listAdmissionRows(db: Runner): Promise<AdmissionRow[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'owner_id', 'gid', 'origin_gid', 'status', 'held_for'])
+    .where('status', 'in', CURRENT_STATUSES)
+    .execute();
+}
+
+/**
+ * Changes why a held row waits, or releases it (null); only while it is still held, so an owner's pause
+ * that came first wins. Returns the row when it changed.
+ */
+export function updateHeld(db: Runner, id: number, heldFor: string | null): Promise<TaskRow | undefined> {
+  return db
+    .updateTable('tasks')
+    .set({ held_for: heldFor })
+    .where('id', '=', id)
+    .where('held_for', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Marks rows held (undecided): downloads that wait paused in aria2 until the admission lets them start. */
+export async function holdRows(db: Runner, ids: readonly number[]): Promise<void> {
+  for (const part of chunks(ids))
+    await db.updateTable('tasks').set({ held_for: 'queue' }).where('id', 'in', part).execute();
+}
+
+/** The owner pauses a held download: it is already paused in aria2, so only the row changes. */
+export function pauseHeld(db: Runner, id: number, now: string): Promise<TaskRow | undefined> {
+  return db
+    .updateTable('tasks')
+    .set({ status: 'paused', held_for: null, download_speed: 0, upload_speed: 0, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'waiting')
+    .where('held_for', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** The owner resumes a paused download: it waits, held, until the admission lets it start. */
+export function resumeHeld(db: Runner, id: number, now: string): Promise<TaskRow | undefined> {
+  return db
+    .updateTable('tasks')
+    .set({ status: 'waiting', held_for: 'queue', updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'paused')
+    .returningAll()
+    .executeTakeFirst();
 }

@@ -50,7 +50,7 @@ export type HandOverResult =
 
 /**
  * Hands downloads to aria2 in one multicall (plus one for their statuses): the URI or the stored
- * torrent, the task's options and folder, under the gid each row already carries.
+ * torrent, the task's options and folder, under the gid each row already carries, paused.
  */
 export async function handOver(
   aria2: Aria2Client,
@@ -61,7 +61,8 @@ export async function handOver(
   if (rows.length === 0) return results;
   await Promise.all([...new Set(rows.map((r) => r.dir))].map((dir) => fs.mkdir(dir, { recursive: true })));
   const calls: Call[] = rows.map((row) => {
-    const options = { ...aria2OptionsFor(row, row.gid!), ...extra };
+    // Always paused: the fair admission (services/admission.ts) decides when it starts.
+    const options = { ...aria2OptionsFor(row, row.gid!), ...extra, pause: 'true' };
     if (row.uri === TORRENT_URI && row.torrent) {
       return { method: 'aria2.addTorrent', params: [row.torrent.toString('base64'), [], options] };
     }

@@ -200,7 +200,7 @@ export class RetryService {
           );
           continue;
         }
-        const patch = this.tasks.statusPatch(r.gid, r.status, finishedAt);
+        const patch = this.tasks.statusPatch(r.gid, r.status, finishedAt, pair.fresh.held_for !== null);
         const fresh = { ...pair.fresh, ...patch, retry_of: null } as TaskRow;
         outcomes.push({
           newId: fresh.id,
@@ -231,7 +231,19 @@ export class RetryService {
         done.flatMap(({ old }) => [old.gid, old.origin_gid]),
         { stopped: true },
       );
-      for (const { old, fresh } of done) {
+      // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
+      for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
+      if (done.length > 0) await this.tasks.admission.admit();
+      const admitted = new Map(
+        (
+          await repo.getTasksAnyOwner(
+            this.ctx.db,
+            done.map((d) => d.fresh.id),
+          )
+        ).map((r) => [r.id, r]),
+      );
+      for (const { old, fresh: handed } of done) {
+        const fresh = admitted.get(handed.id) ?? handed;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
         this.tasks.emitRemoved(old.owner_id, old.id);
         this.tasks.emitUpdate(fresh);

@@ -9,6 +9,7 @@ import { readAllSettings, writeSettings } from '../repositories/settings.js';
  */
 export class SettingsService {
   private current: Settings = { ...DEFAULT_SETTINGS };
+  private readonly listeners = new Set<(patch: Partial<Settings>) => Promise<void>>();
 
   constructor(
     private readonly db: Db,
@@ -39,7 +40,15 @@ export class SettingsService {
         // Applied again on the next connection to aria2.
       });
     }
+    // Whoever follows a setting (the fair admission) has applied the change when the PUT answers.
+    await Promise.all([...this.listeners].map((l) => l(patch).catch(() => undefined)));
     return { ...next };
+  }
+
+  /** Calls `listener` after every change (with the changed keys); returns the unsubscribe. */
+  onChange(listener: (patch: Partial<Settings>) => Promise<void>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Pushes aria2's global limits; called on every (re)connection and after a change. */

@@ -26,6 +26,7 @@ import {
 import { EgressGuard } from '../egress/guard.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
+import { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
 import { handOver, newGid } from './handover.js';
 import { guardHost, guardSources, probeSize } from './network.js';
@@ -87,11 +88,14 @@ export class TasksService {
   readonly handingOver = new Set<number>();
   /** The network guard every add, retry and size check goes through. */
   readonly guard: EgressGuard;
+  /** Lets held downloads start, fairly between users (services/admission.ts). */
+  readonly admission: Admission;
 
   constructor(private readonly ctx: ServiceContext) {
     this.storage = new Storage(ctx.config.downloadDir);
     this.guard =
       ctx.egress ?? new EgressGuard({ allowPrivate: () => ctx.settings.get().allow_private_network });
+    this.admission = new Admission(ctx, this.handingOver);
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -158,9 +162,25 @@ export class TasksService {
 
   /**
    * Hands inserted rows to aria2 and records the outcome: aria2's status, or `error` with the reason
-   * (the row stays, so it can be retried). Returns the rows as stored.
+   * (the row stays, so it can be retried). aria2 gets them paused; the admission pass that follows lets
+   * in what may start. Returns the rows as stored after it.
    */
   async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
+    const stored = await this.handOverHeld(rows);
+    if (!stored.some((r) => r.held_for !== null && r.status === 'waiting')) return stored;
+    await this.admission.admit();
+    const now = new Map(
+      (
+        await repo.getTasksAnyOwner(
+          this.ctx.db,
+          stored.map((r) => r.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    return stored.map((r) => now.get(r.id) ?? r);
+  }
+
+  private async handOverHeld(rows: TaskRow[]): Promise<TaskRow[]> {
     for (const r of rows) this.handingOver.add(r.id);
     try {
       const results = await handOver(this.ctx.aria2, rows, this.ctx.downloadOptions);
@@ -170,7 +190,7 @@ export class TasksService {
         for (const row of rows) {
           const r = results.get(row.id)!;
           const patch: repo.TaskPatch = r.ok
-            ? this.statusPatch(r.gid, r.status, now)
+            ? this.statusPatch(r.gid, r.status, now, row.held_for !== null)
             : {
                 gid: null,
                 status: 'error',
@@ -187,11 +207,14 @@ export class TasksService {
     }
   }
 
-  /** The row fields right after aria2 accepted a download: its status, never `queued`. */
-  statusPatch(gid: string, status: Aria2Status | null, now: string): repo.TaskPatch {
+  /**
+   * The row fields right after aria2 accepted a download: its status, never `queued`. A held row
+   * (paused in aria2 until admitted) is `waiting`.
+   */
+  statusPatch(gid: string, status: Aria2Status | null, now: string, held: boolean): repo.TaskPatch {
     // A download cannot finish inside the multicall that adds it; should aria2 ever say so, the row
     // stays current so the sync engine's completion (moving the file, the artifact token) runs.
-    const reported = status ? statusFromAria2(status.status) : 'waiting';
+    const reported = status ? statusFromAria2(status.status, held) : 'waiting';
     const s = reported === 'complete' ? 'active' : reported;
     return {
       gid,
@@ -394,15 +417,35 @@ export class TasksService {
       if (row.status !== 'active' && row.status !== 'waiting')
         throw new ConflictError('Only an active or waiting download can be paused');
       this.requireAria2();
+      // A held download is paused in aria2 already: it only stops being held. One let in meanwhile, or
+      // changed in aria2, is paused by aria2 as any other (which may refuse).
+      const inAria2 =
+        row.held_for !== null
+          ? await this.ctx.aria2.tellStatus(row.gid!, ['status']).catch(() => null)
+          : null;
+      const held = inAria2?.status === 'paused' ? await repo.pauseHeld(this.ctx.db, row.id, now) : undefined;
+      if (held) {
+        this.emitUpdate(held);
+        return repo.toTask(held);
+      }
       await this.refusedAsConflict(this.ctx.aria2.pause(row.gid!));
-      patch = { status: 'paused', download_speed: 0, upload_speed: 0, updated_at: now };
+      patch = { status: 'paused', held_for: null, download_speed: 0, upload_speed: 0, updated_at: now };
     } else {
       if (row.status !== 'paused') throw new ConflictError('Only a paused download can be resumed');
       this.requireAria2();
-      await this.refusedAsConflict(this.ctx.aria2.unpause(row.gid!));
-      const st = await this.ctx.aria2.tellStatus(row.gid!, ['status']).catch(() => null);
-      const s = st ? statusFromAria2(st.status) : 'waiting';
-      patch = { status: s === 'paused' ? 'waiting' : s, updated_at: now };
+      const st = await this.refusedAsConflict(this.ctx.aria2.tellStatus(row.gid!, ['status']));
+      if (st.status === 'paused') {
+        // It waits again, held, and starts when the admission gives it a slot.
+        const waiting = await repo.resumeHeld(this.ctx.db, row.id, now);
+        if (!waiting) throw new ConflictError('Only a paused download can be resumed');
+        await this.admission.admit();
+        const after = (await repo.getTaskAnyOwner(this.ctx.db, row.id)) ?? waiting;
+        this.emitUpdate(after);
+        return repo.toTask(after);
+      }
+      const s = statusFromAria2(st.status);
+      if (s !== 'active' && s !== 'waiting') throw new ConflictError('Only a paused download can be resumed');
+      patch = { status: s, held_for: null, updated_at: now };
     }
     const updated = (await repo.updateTask(this.ctx.db, row.id, patch))!;
     this.emitUpdate(updated);
@@ -548,6 +591,8 @@ export class TasksService {
   async forgetAllOf(userId: number): Promise<void> {
     const rows = await repo.listTasksByOwner(this.ctx.db, userId);
     await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
+    // Their slots come free without a task event: the users who wait get them.
+    this.admission.soon();
   }
 
   /** The used space and quota left of a user (for stats). */

@@ -24,6 +24,7 @@ const TASK_KEYS = [
   'updated_at',
   'upload_speed',
   'uri',
+  'waiting_reason',
 ];
 
 let c: TestController;

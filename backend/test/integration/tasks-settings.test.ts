@@ -111,6 +111,7 @@ describe('/api/config (admin)', () => {
       allow_private_network: true,
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
+      max_active_per_user: 3,
     });
   });
 
@@ -127,6 +128,7 @@ describe('/api/config (admin)', () => {
       allow_private_network: true,
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
+      max_active_per_user: 3,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -165,6 +167,9 @@ describe('/api/config (admin)', () => {
       [{ min_free_disk: '1' }, 'min_free_disk'],
       [{ allow_private_network: 'yes' }, 'allow_private_network'],
       [{ max_overall_download_limit: null }, 'max_overall_download_limit'],
+      [{ max_active_per_user: -1 }, 'max_active_per_user'],
+      [{ max_active_per_user: 1.5 }, 'max_active_per_user'],
+      [{ max_active_per_user: '2' }, 'max_active_per_user'],
       [{ bogus: 1 }, 'bogus'],
     ] as const) {
       const res = await admin.put('/api/config', payload);
@@ -200,6 +205,7 @@ describe('Settings across a restart', () => {
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
         default_quota: 2 * GiB,
+        max_active_per_user: 1,
       });
       expect(put.statusCode).toBe(200);
       await r.close();
@@ -212,6 +218,7 @@ describe('Settings across a restart', () => {
         allow_private_network: true,
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
+        max_active_per_user: 1,
       });
       const s = second;
       await waitFor(

@@ -22,6 +22,7 @@ interface Draft {
   defaultQuotaGb: string;
   allowPrivateNetwork: boolean;
   maxConcurrent: string;
+  maxActivePerUser: string;
   maxOverallLimitMib: string;
 }
 
@@ -32,6 +33,7 @@ function toDraft(s: Settings): Draft {
     defaultQuotaGb: String(bytesToGb(s.default_quota)),
     allowPrivateNetwork: s.allow_private_network,
     maxConcurrent: String(s.max_concurrent_downloads),
+    maxActivePerUser: String(s.max_active_per_user),
     maxOverallLimitMib: String(Math.round((s.max_overall_download_limit / MIB) * 100) / 100),
   };
 }
@@ -68,6 +70,13 @@ export function settingsPatchFrom(draft: Draft, initial: Draft): SettingsPatch |
     if (!Number.isInteger(n) || n > 1000)
       return 'Concurrent downloads must be a whole number from 1 to 1000.';
     patch.max_concurrent_downloads = n;
+  }
+  if (draft.maxActivePerUser !== initial.maxActivePerUser) {
+    const n = num(draft.maxActivePerUser, 'Running downloads per user');
+    if (typeof n === 'string') return n;
+    if (!Number.isInteger(n) || n > 1000)
+      return 'Running downloads per user must be a whole number from 0 to 1000.';
+    patch.max_active_per_user = n;
   }
   if (draft.maxOverallLimitMib !== initial.maxOverallLimitMib) {
     const n = num(draft.maxOverallLimitMib, 'Overall speed limit');
@@ -219,8 +228,19 @@ export function SettingsPage() {
                 min={1}
                 max={1000}
                 step={1}
+                hint="Downloads aria2 runs at once, for all users together."
                 value={draft.maxConcurrent}
                 onChange={set('maxConcurrent')}
+              />
+              <TextField
+                label="Running downloads per user"
+                type="number"
+                min={0}
+                max={1000}
+                step={1}
+                hint="No user runs more at once; free slots go round-robin to users who wait. 0 = no limit."
+                value={draft.maxActivePerUser}
+                onChange={set('maxActivePerUser')}
               />
               <TextField
                 label="Overall speed limit (MiB/s)"

@@ -31,12 +31,14 @@ import {
   formatSpeed,
   progressOf,
   timeLeft,
+  waitingText,
 } from '../../lib/format';
 import { magnetFor } from '../../lib/magnet';
 import type { Task, TaskDetail, TaskFile } from '../../lib/types';
 import { detailActions, type TaskActionId } from './actions';
 import { taskKeys } from './cache';
 import { isCurrent, isTorrentTask } from './list-state';
+import { useStats } from './queries';
 import { taskTitle } from './TaskRow';
 import { useTaskActions } from './useTaskActions';
 
@@ -212,6 +214,7 @@ function TaskDetailView({ id }: { id: number }) {
     retry: false,
   });
   const samples = useSpeedSamples(task);
+  const stats = useStats();
 
   useEffect(() => {
     if (task) document.title = `${taskTitle(task)} · aria2 controller`;
@@ -242,6 +245,7 @@ function TaskDetailView({ id }: { id: number }) {
     trackers,
   });
   const fileList = info?.files ?? files.data ?? [];
+  const waiting = waitingText(task, stats.data?.active_count);
 
   const onAction = async (action: TaskActionId) => {
     if (action === 'retry') {
@@ -293,6 +297,11 @@ function TaskDetailView({ id }: { id: number }) {
         {task.status === 'error' && task.error ? (
           <p className="task-error block" role="note">
             {task.error}
+          </p>
+        ) : null}
+        {waiting ? (
+          <p className="task-waiting block" role="note">
+            {waiting}
           </p>
         ) : null}
         <div className="detail-actions">

@@ -13,6 +13,7 @@ import {
   formatSpeed,
   progressOf,
   timeLeft,
+  waitingText,
 } from '../../lib/format';
 import type { Task } from '../../lib/types';
 import { rowActions, type TaskActionId } from './actions';
@@ -125,6 +126,7 @@ export const TaskRow = memo(function TaskRow({
   const unknownSize = task.total_length <= 0 && task.status === 'active';
   const actions = rowActions(task);
   const detailHref = `/tasks/detail?id=${task.id}`;
+  const waiting = waitingText(task);
   const sub =
     task.status === 'error' && task.error
       ? null
@@ -175,6 +177,10 @@ export const TaskRow = memo(function TaskRow({
         {task.status === 'error' && task.error ? (
           <p className="task-error" title={task.error}>
             {task.error}
+          </p>
+        ) : waiting ? (
+          <p className="task-sub task-waiting" title={waiting}>
+            {waiting}
           </p>
         ) : sub ? (
           <p className="task-sub" title={sub}>

@@ -19,6 +19,7 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     updated_at: '2026-01-23T10:00:00Z',
     artifact_path: null,
     artifact_token: null,
+    waiting_reason: null,
     ...patch,
   };
 }

@@ -28,6 +28,7 @@ function task(id: number, patch: Partial<Task> = {}): Task {
     updated_at: '2026-01-23T10:00:00Z',
     artifact_path: null,
     artifact_token: null,
+    waiting_reason: null,
     ...patch,
   };
 }

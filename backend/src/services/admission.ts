@@ -1,0 +1,213 @@
+import { chooseAdmissions, type HeldDownload } from '../domain/admission.js';
+import type { AdmissionRow, TaskRow } from '../repositories/tasks.js';
+import * as repo from '../repositories/tasks.js';
+import type { ServiceContext } from './context.js';
+
+/** Changes arriving together (a batch, a pass of the sync engine) share one admission pass. */
+const SOON_MS = 20;
+/** A pass that had to leave rows alone (still being handed over) looks again after this long. */
+const AGAIN_MS = 200;
+
+/**
+ * Fair admission to aria2's download slots. aria2 cannot limit per user and starts waiting downloads in
+ * its queue order whoever they belong to, so every download is handed to aria2 paused and held (the
+ * row shows `waiting`, `held_for` set); an admission pass unpauses as many as there are free slots
+ * (`max_concurrent_downloads`) and per-user room (`max_active_per_user`), round-robin over the users
+ * who wait (domain/admission.ts). Held downloads survive restarts: aria2's session keeps them paused.
+ *
+ * A pass runs after adds, retries and resumes (awaited, so the answer shows the outcome), after any
+ * task leaves the running set (completion, failure, pause, stop, deletion), after a settings change,
+ * and after the sync engine's reconcile on every (re)connection.
+ */
+export class Admission {
+  private chain: Promise<void> = Promise.resolve();
+  private pending: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  /** Set while the pass emits its own updates, which need no further pass. */
+  private emitting = false;
+  private unsubscribe: (() => void) | null = null;
+
+  /** A slot may have been freed (a download stopped running) or a held row awaits its first decision. */
+  private readonly onTaskUpdate = (row: TaskRow) => {
+    if (this.emitting) return;
+    if (['complete', 'error', 'removed', 'paused'].includes(row.status)) this.soon();
+    else if (row.status === 'waiting' && row.held_for === 'queue') this.soon();
+  };
+  private readonly onTaskRemoved = () => this.soon();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** Rows being handed to aria2 right now: not theirs to decide yet. */
+    private readonly handingOver: ReadonlySet<number>,
+  ) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.ctx.events.on('task_update', this.onTaskUpdate);
+    this.ctx.events.on('task_removed', this.onTaskRemoved);
+    this.unsubscribe = this.ctx.settings.onChange(async (patch) => {
+      if (patch.max_active_per_user !== undefined || patch.max_concurrent_downloads !== undefined) {
+        await this.admit();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.ctx.events.off('task_update', this.onTaskUpdate);
+    this.ctx.events.off('task_removed', this.onTaskRemoved);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.chain;
+  }
+
+  /** A pass shortly (several changes in a row share it). */
+  soon(delayMs = SOON_MS): void {
+    if (!this.started || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.admit();
+    }, delayMs);
+  }
+
+  /**
+   * Runs a pass after the one under way and resolves when it is done; callers arriving while it waits
+   * share it. Passes never overlap. Never rejects: a failed pass is logged and the next one repairs.
+   */
+  admit(): Promise<void> {
+    if (this.pending) return this.pending;
+    const next = this.chain.then(async () => {
+      this.pending = null;
+      try {
+        await this.pass();
+      } catch (err) {
+        this.ctx.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'admission pass failed',
+        );
+      }
+    });
+    this.pending = next;
+    this.chain = next;
+    return next;
+  }
+
+  /**
+   * After aria2 (re)started: a download the rows say runs or waits but aria2 holds paused is one the
+   * controller held or was about to hold (aria2 saved its session before the admission let it start).
+   * It is held again, not taken for a pause of its owner (an owner's pause is in the row first).
+   */
+  async holdRestored(pairs: { row: TaskRow; status: { status: string } }[]): Promise<void> {
+    const restored = pairs.filter(
+      ({ row, status }) =>
+        status.status === 'paused' &&
+        row.held_for === null &&
+        (row.status === 'active' || row.status === 'waiting' || row.status === 'queued'),
+    );
+    if (restored.length === 0) return;
+    await repo.holdRows(
+      this.ctx.db,
+      restored.map((p) => p.row.id),
+    );
+    for (const p of restored) p.row.held_for = 'queue';
+  }
+
+  private async pass(): Promise<void> {
+    if (!this.ctx.aria2.connected) return;
+    const settings = this.ctx.settings.get();
+    const [activeR, waitingR] = await this.ctx.aria2.multicall([
+      { method: 'aria2.tellActive', params: [['gid', 'following']] },
+      { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid', 'status', 'following']] },
+    ]);
+    if (!activeR?.ok || !waitingR?.ok) return;
+    type Entry = { gid: string; status?: string; following?: string };
+    const active = activeR.value as Entry[];
+    const queue = waitingR.value as Entry[];
+
+    const rows = await repo.listAdmissionRows(this.ctx.db);
+    const byGid = new Map<string, AdmissionRow>();
+    for (const r of rows) {
+      if (r.origin_gid) byGid.set(r.origin_gid, r);
+      if (r.gid) byGid.set(r.gid, r);
+    }
+
+    // What takes a slot: aria2's active downloads and the unpaused waiting ones it starts next.
+    let busy = 0;
+    const running = new Map<number, number>();
+    const stale: AdmissionRow[] = [];
+    const take = (e: Entry) => {
+      busy++;
+      // A torrent's real download follows its metadata download before the row learns its gid.
+      const r = byGid.get(e.gid) ?? (e.following ? byGid.get(e.following) : undefined);
+      if (!r) return;
+      running.set(r.owner_id, (running.get(r.owner_id) ?? 0) + 1);
+      // Held in the row but running in aria2 (a pass that stopped half-way): no longer held.
+      if (r.held_for !== null && !this.handingOver.has(r.id)) stale.push(r);
+    };
+    for (const e of active) take(e);
+    const held: HeldDownload<AdmissionRow>[] = [];
+    let leftAlone = false;
+    for (const w of queue) {
+      if (w.status !== 'paused') {
+        take(w);
+        continue;
+      }
+      const r = byGid.get(w.gid);
+      if (!r || r.gid !== w.gid || r.held_for === null) continue;
+      if (this.handingOver.has(r.id)) leftAlone = true;
+      else if (r.status === 'waiting') held.push({ owner: r.owner_id, key: r });
+    }
+    // Its hand-over is still being recorded: a pass decides once it is.
+    if (leftAlone) this.soon(AGAIN_MS);
+
+    const choice = chooseAdmissions({
+      freeSlots: settings.max_concurrent_downloads - busy,
+      perUserLimit: settings.max_active_per_user,
+      running,
+      held,
+    });
+
+    const changed: TaskRow[] = [];
+    if (choice.admit.length > 0) {
+      const unpaused = await this.ctx.aria2.multicall(
+        choice.admit.map((r) => ({ method: 'aria2.unpause', params: [r.gid] })),
+      );
+      const repause: string[] = [];
+      for (const [i, r] of choice.admit.entries()) {
+        if (!unpaused[i]?.ok) continue; // gone or changed meanwhile: the sync engine sees to it
+        const updated = await repo.updateHeld(this.ctx.db, r.id, null);
+        if (updated) changed.push(updated);
+        else {
+          // The owner paused (or stopped) it while it was being let in: their word stands.
+          const now = await repo.getTaskAnyOwner(this.ctx.db, r.id);
+          if (now?.status === 'paused' && now.gid) repause.push(now.gid);
+        }
+      }
+      if (repause.length > 0) {
+        await this.ctx.aria2
+          .multicall(repause.map((gid) => ({ method: 'aria2.pause', params: [gid] })))
+          .catch(() => undefined);
+      }
+    }
+    for (const [r, reason] of choice.waiting) {
+      if (r.held_for === reason) continue;
+      const updated = await repo.updateHeld(this.ctx.db, r.id, reason);
+      if (updated) changed.push(updated);
+    }
+    for (const r of stale) {
+      const updated = await repo.updateHeld(this.ctx.db, r.id, null);
+      if (updated) changed.push(updated);
+    }
+
+    this.emitting = true;
+    try {
+      for (const r of changed) this.ctx.events.emit('task_update', r);
+    } finally {
+      this.emitting = false;
+    }
+  }
+}
