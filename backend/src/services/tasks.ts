@@ -84,7 +84,7 @@ export function validateUri(uri: string): string {
  */
 export class TasksService {
   readonly storage: Storage;
-  /** Task ids being handed to aria2 right now; the sync engine leaves them alone. */
+  /** Task ids being handed to aria2 (or taken out of it) right now; the sync engine leaves them alone. */
   readonly handingOver = new Set<number>();
   /** The network guard every add, retry and size check goes through. */
   readonly guard: EgressGuard;
@@ -555,6 +555,22 @@ export class TasksService {
           ]);
       });
     }
+    // Between aria2 forgetting the download and the row going, the sync engine would see the download
+    // gone and hand it over again: it leaves these rows alone.
+    for (const r of rows) this.handingOver.add(r.id);
+    try {
+      await this.forgetRows(rows, deleteFiles, filesByTask);
+    } finally {
+      for (const r of rows) this.handingOver.delete(r.id);
+    }
+    for (const row of rows) this.emitRemoved(row.owner_id, row.id);
+  }
+
+  private async forgetRows(
+    rows: TaskRow[],
+    deleteFiles: boolean,
+    filesByTask: Map<number, { path: string }[]>,
+  ): Promise<void> {
     await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
     const deltas = new Map<number, number>();
     for (const row of rows) {
@@ -572,7 +588,6 @@ export class TasksService {
       for (const row of rows) await repo.deleteTask(trx, row.id);
       for (const [owner, delta] of deltas) await repo.addUsedSpace(trx, owner, delta);
     });
-    for (const row of rows) this.emitRemoved(row.owner_id, row.id);
   }
 
   async delete(actor: Actor, id: number, deleteFiles: boolean): Promise<void> {
