@@ -60,8 +60,12 @@ export async function handOver(
     return results;
   }
   rows.forEach((row, i) => {
-    const added = answers[2 * i]!;
+    const added = answers[2 * i];
     const told = answers[2 * i + 1];
+    if (!added) {
+      results.set(row.id, { ok: false, reason: 'aria2 gave no answer for this download' });
+      return;
+    }
     if (!added.ok) {
       results.set(row.id, { ok: false, reason: added.error.reason });
       return;
