@@ -145,6 +145,8 @@ export interface Settings {
   allow_private_network: boolean;
   max_concurrent_downloads: number;
   max_overall_download_limit: number;
+  /** Queued, active, waiting and paused tasks one user may have at once. */
+  max_current_tasks_per_user: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -155,4 +157,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   allow_private_network: false,
   max_concurrent_downloads: 5,
   max_overall_download_limit: 0,
+  max_current_tasks_per_user: 1000,
 });

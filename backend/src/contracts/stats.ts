@@ -29,6 +29,12 @@ export const settings = z.object({
   allow_private_network: z.boolean(),
   max_concurrent_downloads: z.number().int().min(1).max(1000),
   max_overall_download_limit: z.number().int().min(0),
+  max_current_tasks_per_user: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe('queued, active, waiting and paused tasks one user may have; an add past it is 403'),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

@@ -9,7 +9,7 @@ export type TaskRow = Selectable<TasksTable>;
 export type NewTaskRow = Insertable<TasksTable>;
 export type TaskPatch = Updateable<TasksTable>;
 /** The database or a transaction on it (a Kysely Transaction is a Kysely too). */
-type Runner = Db;
+export type Runner = Db;
 
 /** The columns a Task is made of: what a list reads, never the torrent file or the stored secrets. */
 export const TASK_COLUMNS = [
@@ -107,6 +107,17 @@ export async function updateTask(db: Runner, id: number, patch: TaskPatch): Prom
 
 export async function deleteTask(db: Runner, id: number): Promise<void> {
   await db.deleteFrom('tasks').where('id', '=', id).execute();
+}
+
+/** How many current (queued, active, waiting, paused) tasks a user has. */
+export async function countCurrentTasks(db: Runner, ownerId: number): Promise<number> {
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', CURRENT_STATUSES)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Rows aria2 should be running or holding: the sync engine's working set. */

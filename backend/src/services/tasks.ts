@@ -8,6 +8,7 @@ import {
   DependencyError,
   InvalidInputError,
   taskNotFound,
+  tooManyCurrentTasks,
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
 import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
@@ -126,6 +127,25 @@ export class TasksService {
     checkSpaceBeforeAdd(l, await this.probe(uri));
   }
 
+  /**
+   * How many more current tasks the user may add (max_current_tasks_per_user). Called inside the
+   * transaction that inserts them, so concurrent adds cannot both take the last place.
+   */
+  private async currentTasksRoom(trx: repo.Runner, userId: number): Promise<number> {
+    const limit = this.ctx.settings.get().max_current_tasks_per_user;
+    return Math.max(0, limit - (await repo.countCurrentTasks(trx, userId)));
+  }
+
+  /** Inserts one new row unless the user is at the current-tasks limit (403). */
+  private insertWithinLimit(actor: Actor, row: repo.NewTaskRow): Promise<TaskRow> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      if ((await this.currentTasksRoom(trx, actor.id)) < 1) {
+        throw tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user);
+      }
+      return repo.insertTask(trx, row);
+    });
+  }
+
   // ---- adding -------------------------------------------------------------------------------
 
   private newRow(
@@ -207,8 +227,8 @@ export class TasksService {
     const uri = validateUri(uriInput);
     await guardHost(uri, this.ctx.settings.get().allow_private_network);
     await this.checkBeforeAdd(actor, uri);
-    const row = await repo.insertTask(
-      this.ctx.db,
+    const row = await this.insertWithinLimit(
+      actor,
       this.newRow(actor, { uri, name: nameFromUri(uri), options }),
     );
     const [stored] = await this.handOverRows([row]);
@@ -240,18 +260,36 @@ export class TasksService {
         throw err;
       }
     });
-    const accepted = checked.filter((c) => c.ok);
-    const rows = await this.ctx.db.transaction().execute((trx) =>
-      repo.insertTasks(
+    const { rows, overLimit } = await this.ctx.db.transaction().execute(async (trx) => {
+      // The URIs past the user's current-tasks limit fail with its sentence; the first ones go in.
+      let room = await this.currentTasksRoom(trx, actor.id);
+      const overLimit = new Set<number>();
+      const accepted: string[] = [];
+      checked.forEach((c, i) => {
+        if (!c.ok) return;
+        if (room > 0) {
+          room--;
+          accepted.push(c.uri);
+        } else overLimit.add(i);
+      });
+      const rows = await repo.insertTasks(
         trx,
-        accepted.map((c) => this.newRow(actor, { uri: c.uri, name: nameFromUri(c.uri), options })),
-      ),
-    );
+        accepted.map((uri) => this.newRow(actor, { uri, name: nameFromUri(uri), options })),
+      );
+      return { rows, overLimit };
+    });
+    const limitDetail = tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user).detail;
     const stored = await this.handOverRows(rows);
     for (const r of stored) this.emitUpdate(r);
     return {
       created: stored.map(repo.toTask),
-      failed: checked.flatMap((c) => (c.ok ? [] : [{ uri: c.uri, detail: c.detail }])),
+      failed: checked.flatMap((c, i) =>
+        c.ok
+          ? overLimit.has(i)
+            ? [{ uri: maskUri(c.uri), detail: limitDetail }]
+            : []
+          : [{ uri: c.uri, detail: c.detail }],
+      ),
     };
   }
 
@@ -260,7 +298,7 @@ export class TasksService {
     const parsed = parseTorrent(torrent);
     const limits = await this.spaceLimits(actor.id);
     checkSpaceBeforeAdd(limits, parsed.totalLength);
-    const row = await repo.insertTask(this.ctx.db, {
+    const row = await this.insertWithinLimit(actor, {
       ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options }),
       torrent,
       info_hash: parsed.infoHash,

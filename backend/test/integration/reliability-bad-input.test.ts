@@ -383,6 +383,7 @@ const ROUTES: Record<string, RouteCase> = {
         allow_private_network: { kind: 'bool' },
         max_concurrent_downloads: { kind: 'int', min: 1, max: 1000 },
         max_overall_download_limit: { kind: 'int', min: 0, max: MAX_SAFE },
+        max_current_tasks_per_user: { kind: 'int', min: 1, max: 1_000_000 },
       },
       required: [],
       valid: () => ({ allow_private_network: true, max_concurrent_downloads: 1, min_free_disk: GiB }),

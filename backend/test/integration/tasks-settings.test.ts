@@ -111,6 +111,7 @@ describe('/api/config (admin)', () => {
       allow_private_network: true,
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
+      max_current_tasks_per_user: 1000,
     });
   });
 
@@ -118,6 +119,7 @@ describe('/api/config (admin)', () => {
     const res = await admin.put('/api/config', {
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
+      max_current_tasks_per_user: 1000,
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({
@@ -127,6 +129,7 @@ describe('/api/config (admin)', () => {
       allow_private_network: true,
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
+      max_current_tasks_per_user: 1000,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -135,6 +138,7 @@ describe('/api/config (admin)', () => {
     const back = await admin.put('/api/config', {
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
+      max_current_tasks_per_user: 1000,
     });
     expect(back.json()).toMatchObject({ max_concurrent_downloads: 5, max_overall_download_limit: 0 });
     expect(await globalOption('max-concurrent-downloads')).toBe('5');
@@ -200,6 +204,7 @@ describe('Settings across a restart', () => {
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
         default_quota: 2 * GiB,
+        max_current_tasks_per_user: 7,
       });
       expect(put.statusCode).toBe(200);
       await r.close();
@@ -212,6 +217,7 @@ describe('Settings across a restart', () => {
         allow_private_network: true,
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
+        max_current_tasks_per_user: 7,
       });
       const s = second;
       await waitFor(
