@@ -33,6 +33,8 @@ const connections = z
       .transform(Number),
   ])
   .pipe(z.number().int().min(1).max(16));
+/** All header lines of one task together: far above any real use, small enough to store per task. */
+export const MAX_HEADERS_LENGTH = 16 * 1024;
 const sizeOption = z.string().regex(/^\d+[KkMm]?$/, 'must be a number of bytes, optionally with K or M');
 /** The aria2 options a user may set; anything else is 422. */
 export const taskOptions = z.strictObject({
@@ -53,6 +55,10 @@ export const taskOptions = z.strictObject({
         .regex(/^[^\r\n]+$/, 'must be one line'),
     )
     .max(32)
+    .refine(
+      (lines) => lines.reduce((n, line) => n + line.length, 0) <= MAX_HEADERS_LENGTH,
+      'all headers together must be at most 16 KiB',
+    )
     .optional(),
   referer: z
     .string()
@@ -66,6 +72,7 @@ export const taskOptions = z.strictObject({
     .optional(),
   checksum: z
     .string()
+    .max(140)
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
     .optional(),
 });

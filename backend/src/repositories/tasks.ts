@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
 import type { Db } from '../db/index.js';
@@ -6,7 +7,8 @@ import { publicMessage } from '../domain/messages.js';
 import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
 
 export type TaskRow = Selectable<TasksTable>;
-export type NewTaskRow = Insertable<TasksTable>;
+/** A row to insert: `options` (the JSON of the task's options) is stored once per distinct set. */
+export type NewTaskRow = Insertable<TasksTable> & { options?: string };
 export type TaskPatch = Updateable<TasksTable>;
 /** The database or a transaction on it (a Kysely Transaction is a Kysely too). */
 export type Runner = Db;
@@ -81,12 +83,57 @@ export function getTaskAnyOwner(db: Runner, id: number): Promise<TaskRow | undef
   return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
-  return db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
+/**
+ * Stores each distinct option set of `rows` once and gives the rows their reference. Runs in the
+ * transaction that inserts the rows, so no concurrent delete can remove a set before they refer to it.
+ */
+async function withOptionSets(db: Runner, rows: NewTaskRow[]): Promise<Insertable<TasksTable>[]> {
+  const sets = new Map<string, string>();
+  const out = rows.map(({ options, ...row }) => {
+    if (options === undefined) return row;
+    if (options === '{}') return { ...row, option_set: null };
+    const hash = createHash('sha256').update(options).digest('hex');
+    sets.set(hash, options);
+    return { ...row, option_set: hash };
+  });
+  if (sets.size > 0) {
+    await db
+      .insertInto('option_sets')
+      .values([...sets].map(([hash, options]) => ({ hash, options })))
+      .onConflict((oc) => oc.column('hash').doNothing())
+      .execute();
+  }
+  return out;
 }
 
-export async function insertTasks(db: Runner, rows: NewTaskRow[]): Promise<TaskRow[]> {
-  if (rows.length === 0) return [];
+/** The options JSON of each row ('{}' for none), for handing it to aria2. */
+export async function attachOptions<T extends Pick<TaskRow, 'option_set'>>(
+  db: Runner,
+  rows: readonly T[],
+): Promise<(T & { options: string })[]> {
+  const hashes = [...new Set(rows.flatMap((r) => (r.option_set ? [r.option_set] : [])))];
+  const found = new Map<string, string>();
+  for (let i = 0; i < hashes.length; i += 500) {
+    const part = await db
+      .selectFrom('option_sets')
+      .select(['hash', 'options'])
+      .where('hash', 'in', hashes.slice(i, i + 500))
+      .execute();
+    for (const s of part) found.set(s.hash, s.options);
+  }
+  return rows.map((r) => ({ ...r, options: (r.option_set && found.get(r.option_set)) || '{}' }));
+}
+
+export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => insertTask(trx, row));
+  const [stored] = await withOptionSets(db, [row]);
+  return db.insertInto('tasks').values(stored!).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertTasks(db: Runner, newRows: NewTaskRow[]): Promise<TaskRow[]> {
+  if (newRows.length === 0) return [];
+  if (!db.isTransaction) return db.transaction().execute((trx) => insertTasks(trx, newRows));
+  const rows = await withOptionSets(db, newRows);
   // SQLite caps bound parameters; 1000 rows of ~12 columns fit well under it in chunks of 200.
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {

@@ -9,7 +9,7 @@ import type { TaskRow } from '../repositories/tasks.js';
 export const newGid = (): string => randomBytes(8).toString('hex');
 
 /** The aria2 options of a task: the user's whitelisted options, its folder, resume on, and its gid. */
-export function aria2OptionsFor(row: Pick<TaskRow, 'options' | 'dir'>, gid: string): Aria2Options {
+export function aria2OptionsFor(row: { options: string; dir: string }, gid: string): Aria2Options {
   const out: Aria2Options = {};
   const stored = JSON.parse(row.options) as Record<string, unknown>;
   for (const [key, value] of Object.entries(stored)) {
@@ -32,7 +32,7 @@ export type HandOverResult =
  */
 export async function handOver(
   aria2: Aria2Client,
-  rows: readonly Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'options' | 'dir' | 'gid'>[],
+  rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid'> & { options: string })[],
 ): Promise<Map<number, HandOverResult>> {
   const results = new Map<number, HandOverResult>();
   if (rows.length === 0) return results;

@@ -139,7 +139,7 @@ export class RetryService {
           name: old.name,
           created_at: now,
           updated_at: now,
-          options: old.options,
+          option_set: old.option_set,
           dir: old.dir,
           info_hash: old.info_hash,
           retry_of: old.id,
@@ -158,7 +158,10 @@ export class RetryService {
     try {
       const handed = await handOver(
         this.ctx.aria2,
-        pairs.map((p) => p.fresh),
+        await repo.attachOptions(
+          this.ctx.db,
+          pairs.map((p) => p.fresh),
+        ),
       );
       if (this.crashAt === 'after-handover') throw new Error('injected crash after the hand-over');
 

@@ -178,7 +178,7 @@ export class TasksService {
   async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
     for (const r of rows) this.handingOver.add(r.id);
     try {
-      const results = await handOver(this.ctx.aria2, rows);
+      const results = await handOver(this.ctx.aria2, await repo.attachOptions(this.ctx.db, rows));
       const now = nowIso();
       return await this.ctx.db.transaction().execute(async (trx) => {
         const out: TaskRow[] = [];
