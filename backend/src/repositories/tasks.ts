@@ -254,15 +254,28 @@ export async function listTasks(
   return { rows, total: Number(total) };
 }
 
-/** Bytes of the owner's unfinished downloads still on disk (partial files count against the quota). */
-export async function partialBytes(db: Runner, ownerId: number): Promise<number> {
+/**
+ * In one query: the bytes of the owner's unfinished downloads still on disk (partial files count
+ * against the quota), and what their current downloads reserve (each known size minus the bytes it
+ * already holds, never negative; an unknown size is 0 and reserves nothing).
+ */
+export async function partialAndReservedBytes(
+  db: Runner,
+  ownerId: number,
+): Promise<{ partial: number; reserved: number }> {
+  const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
   const r = await db
     .selectFrom('tasks')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('completed_length'), sql<number>`0`).as('bytes'))
+    .select([
+      sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
+        'partial',
+      ),
+      sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
+        THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
+    ])
     .where('owner_id', '=', ownerId)
-    .where('status', '!=', 'complete')
     .executeTakeFirstOrThrow();
-  return Number(r.bytes);
+  return { partial: Number(r.partial), reserved: Number(r.reserved) };
 }
 
 export async function speedTotals(
@@ -296,17 +309,22 @@ export async function addUsedSpace(db: Runner, ownerId: number, delta: number): 
     .execute();
 }
 
+/**
+ * A user's quota, the space their folder holds (finished files plus partial ones) and what their
+ * current downloads reserve on top of it.
+ */
 export async function usedSpace(
   db: Runner,
   ownerId: number,
-): Promise<{ quota: number; used: number } | undefined> {
+): Promise<{ quota: number; used: number; reserved: number } | undefined> {
   const user = await db
     .selectFrom('users')
     .select(['quota', 'used_space'])
     .where('id', '=', ownerId)
     .executeTakeFirst();
   if (!user) return undefined;
-  return { quota: user.quota, used: user.used_space + (await partialBytes(db, ownerId)) };
+  const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
+  return { quota: user.quota, used: user.used_space + partial, reserved };
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------

@@ -11,7 +11,7 @@ import {
   tooManyCurrentTasks,
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
-import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
+import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits, withReserved } from '../domain/size.js';
 import { isCurrent, statusFromAria2, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { parseTorrent } from '../domain/torrent.js';
@@ -111,6 +111,22 @@ export class TasksService {
       maxTaskSize: settings.max_task_size,
       quota: space?.quota ?? 0,
       usedSpace: space?.used ?? 0,
+      reserved: space?.reserved ?? 0,
+    };
+  }
+
+  /**
+   * `limits` with the user's quota, used space and reservations read again in `trx`, the transaction
+   * that inserts the new rows: what a concurrent add reserved meanwhile counts, and nothing can
+   * reserve between this check and the insert.
+   */
+  async spaceLimitsIn(trx: repo.Runner, userId: number, limits: SpaceLimits): Promise<SpaceLimits> {
+    const space = await repo.usedSpace(trx, userId);
+    return {
+      ...limits,
+      quota: space?.quota ?? 0,
+      usedSpace: space?.used ?? 0,
+      reserved: space?.reserved ?? 0,
     };
   }
 
@@ -120,11 +136,16 @@ export class TasksService {
     return probeSize(uri, { allowPrivate: this.ctx.settings.get().allow_private_network });
   }
 
-  /** API.md "Retry" step 3 for one URI: disk, then size over the maximum, then size over the quota left. */
-  async checkBeforeAdd(actor: Actor, uri: string, limits?: SpaceLimits): Promise<void> {
+  /**
+   * The checks before adding one URI: disk, then size over the maximum, then size over the quota left.
+   * Returns the size the HEAD reported (null when unknown), which the new row reserves.
+   */
+  async checkBeforeAdd(actor: Actor, uri: string, limits?: SpaceLimits): Promise<number | null> {
     const l = limits ?? (await this.spaceLimits(actor.id));
     checkSpaceBeforeAdd(l, null);
-    checkSpaceBeforeAdd(l, await this.probe(uri));
+    const size = await this.probe(uri);
+    checkSpaceBeforeAdd(l, size);
+    return size;
   }
 
   /**
@@ -136,9 +157,15 @@ export class TasksService {
     return Math.max(0, limit - (await repo.countCurrentTasks(trx, userId)));
   }
 
-  /** Inserts one new row unless the user is at the current-tasks limit (403). */
-  private insertWithinLimit(actor: Actor, row: repo.NewTaskRow): Promise<TaskRow> {
+  /**
+   * Inserts one new row, reserving its known size (`total_length`), unless it no longer fits the
+   * space left after what the user's other downloads reserve, or the user is at the current-tasks
+   * limit (403 either way). The check and the insert share one transaction, so concurrent adds
+   * cannot both take the same space or place.
+   */
+  private insertChecked(actor: Actor, limits: SpaceLimits, row: repo.NewTaskRow): Promise<TaskRow> {
     return this.ctx.db.transaction().execute(async (trx) => {
+      checkSpaceBeforeAdd(await this.spaceLimitsIn(trx, actor.id, limits), row.total_length || null);
       if ((await this.currentTasksRoom(trx, actor.id)) < 1) {
         throw tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user);
       }
@@ -226,11 +253,12 @@ export class TasksService {
   async create(actor: Actor, uriInput: string, options?: TaskOptions): Promise<Task> {
     const uri = validateUri(uriInput);
     await guardHost(uri, this.ctx.settings.get().allow_private_network);
-    await this.checkBeforeAdd(actor, uri);
-    const row = await this.insertWithinLimit(
-      actor,
-      this.newRow(actor, { uri, name: nameFromUri(uri), options }),
-    );
+    const limits = await this.spaceLimits(actor.id);
+    const size = await this.checkBeforeAdd(actor, uri, limits);
+    const row = await this.insertChecked(actor, limits, {
+      ...this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+      total_length: size ?? 0,
+    });
     const [stored] = await this.handOverRows([row]);
     this.emitUpdate(stored!);
     return repo.toTask(stored!);
@@ -247,8 +275,8 @@ export class TasksService {
       try {
         const uri = validateUri(raw);
         await guardHost(uri, allowPrivate);
-        await this.checkBeforeAdd(actor, uri, limits);
-        return { ok: true as const, uri };
+        const size = await this.checkBeforeAdd(actor, uri, limits);
+        return { ok: true as const, uri, size };
       } catch (err) {
         if (
           err instanceof InvalidInputError ||
@@ -260,45 +288,53 @@ export class TasksService {
         throw err;
       }
     });
-    const { rows, overLimit } = await this.ctx.db.transaction().execute(async (trx) => {
-      // The URIs past the user's current-tasks limit fail with its sentence; the first ones go in.
+    const { rows, refused } = await this.ctx.db.transaction().execute(async (trx) => {
+      // In the given order, each accepted URI reserves its size before the next is checked, and the
+      // URIs past the user's current-tasks limit fail with its sentence; the first ones go in.
+      let l = await this.spaceLimitsIn(trx, actor.id, limits);
       let room = await this.currentTasksRoom(trx, actor.id);
-      const overLimit = new Set<number>();
-      const accepted: string[] = [];
+      const limitDetail = tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user).detail;
+      const refused = new Map<number, string>();
+      const accepted: { uri: string; size: number | null }[] = [];
       checked.forEach((c, i) => {
         if (!c.ok) return;
+        try {
+          checkSpaceBeforeAdd(l, c.size);
+        } catch (err) {
+          refused.set(i, (err as Error).message);
+          return;
+        }
         if (room > 0) {
           room--;
-          accepted.push(c.uri);
-        } else overLimit.add(i);
+          l = withReserved(l, c.size);
+          accepted.push(c);
+        } else refused.set(i, limitDetail);
       });
       const rows = await repo.insertTasks(
         trx,
-        accepted.map((uri) => this.newRow(actor, { uri, name: nameFromUri(uri), options })),
+        accepted.map(({ uri, size }) => ({
+          ...this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+          total_length: size ?? 0,
+        })),
       );
-      return { rows, overLimit };
+      return { rows, refused };
     });
-    const limitDetail = tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user).detail;
     const stored = await this.handOverRows(rows);
     for (const r of stored) this.emitUpdate(r);
     return {
       created: stored.map(repo.toTask),
-      failed: checked.flatMap((c, i) =>
-        c.ok
-          ? overLimit.has(i)
-            ? [{ uri: maskUri(c.uri), detail: limitDetail }]
-            : []
-          : [{ uri: c.uri, detail: c.detail }],
-      ),
+      failed: checked.flatMap((c, i) => {
+        if (!c.ok) return [{ uri: c.uri, detail: c.detail }];
+        const detail = refused.get(i);
+        return detail === undefined ? [] : [{ uri: maskUri(c.uri), detail }];
+      }),
     };
   }
 
   async createTorrent(actor: Actor, torrent: Buffer, options?: TaskOptions): Promise<Task> {
     if (torrent.length > 16 * 1024 * 1024) throw new InvalidInputError('Invalid torrent: larger than 16 MiB');
     const parsed = parseTorrent(torrent);
-    const limits = await this.spaceLimits(actor.id);
-    checkSpaceBeforeAdd(limits, parsed.totalLength);
-    const row = await this.insertWithinLimit(actor, {
+    const row = await this.insertChecked(actor, await this.spaceLimits(actor.id), {
       ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options }),
       torrent,
       info_hash: parsed.infoHash,
@@ -583,9 +619,9 @@ export class TasksService {
     await this.forgetInAria2(rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
   }
 
-  /** The used space and quota left of a user (for stats). */
+  /** The used space and quota left of a user (for stats): what current downloads reserve is not left. */
   async space(userId: number): Promise<{ used: number; quota: number; available: number }> {
-    const s = (await repo.usedSpace(this.ctx.db, userId)) ?? { quota: 0, used: 0 };
-    return { used: s.used, quota: s.quota, available: availableSpace(s.quota, s.used) };
+    const s = (await repo.usedSpace(this.ctx.db, userId)) ?? { quota: 0, used: 0, reserved: 0 };
+    return { used: s.used, quota: s.quota, available: availableSpace(s.quota, s.used, s.reserved) };
   }
 }
