@@ -5,7 +5,7 @@
  * retries. Real controller, aria2c and a throttled local file server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestController, type TestController } from '../helpers/controller.js';
+import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
@@ -88,6 +88,33 @@ describe('quota reservations', () => {
     const after = await carol.post('/api/tasks', { uri: file(200 * KiB).url });
     expect(after.statusCode).toBe(403);
     expect(after.json()).toEqual({ detail: OVER });
+  });
+
+  it('a download aria2 has not yet sized keeps the reservation of the size its HEAD gave', async () => {
+    const frank = await user('frank');
+    // HEAD says 600 KiB; aria2's GET is never answered, so aria2 reports a size of 0 all along.
+    const unsized = file(600 * KiB);
+    server.update(unsized.path, { hang: 'get' });
+    const a = await frank.add(unsized.url);
+    const b = await frank.add(file(100 * KiB).url);
+    await waitFor(
+      () => server.requestsFor(unsized.path).some((r) => r.method === 'GET'),
+      10_000,
+      "aria2's GET",
+    );
+    // Two progress passes over aria2's active list since: each has seen the unsized download too.
+    let seen = (await frank.task(b.id)).completed_length;
+    for (let pass = 0; pass < 2; pass++) {
+      const last = seen;
+      seen = (await frank.waitTask(b.id, (t) => t.completed_length > last, 'a progress pass'))
+        .completed_length;
+    }
+    const task = await frank.task(a.id);
+    expect(task.status).toBe('active');
+    expect(task.total_length).toBe(600 * KiB);
+    expect((await stats(frank)).available_space).toBe(QUOTA - 700 * KiB);
+    const more = await frank.post('/api/tasks', { uri: file(400 * KiB).url });
+    expect(more.statusCode).toBe(403);
   });
 
   it('a completed download is used space, no longer a reservation; a deleted one frees its reservation', async () => {
