@@ -85,6 +85,7 @@ describe('loadConfig', () => {
       allow_private_network: false,
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
+      max_current_tasks_per_user: 1000,
     });
   });
 
