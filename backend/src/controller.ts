@@ -106,7 +106,12 @@ export async function startController(config: Config, options: ControllerOptions
       'aria2 is not on loopback: its connections do not go through the egress proxy (see SECURITY.md)',
     );
   }
-  const aria2 = new Aria2Client({ url: aria2Url, secret: aria2Secret });
+  // The embedded daemon's request-size limit is known; an external one is taken to have aria2's default.
+  const aria2 = new Aria2Client({
+    url: aria2Url,
+    secret: aria2Secret,
+    ...(daemon ? { maxRequestBytes: daemon.maxRequestBytes } : {}),
+  });
   const events = new ControllerEvents();
   const settings = new SettingsService(db, aria2);
   await settings.load(config.settingsSeed);

@@ -12,6 +12,11 @@ export interface Aria2ClientOptions {
   /** Reconnect backoff bounds. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** aria2's --rpc-max-request-size: a request over it is refused here, never sent. */
+  maxRequestBytes?: number;
+  /** A multicall goes out as requests of at most this many bytes (and calls) each. */
+  multicallBytes?: number;
+  multicallCalls?: number;
 }
 
 /** A lone UTF-16 surrogate (half of a pair without its other half). */
@@ -24,6 +29,14 @@ function wellFormed(value: unknown, depth = 0): boolean {
   if (Array.isArray(value)) return value.every((v) => wellFormed(v, depth + 1));
   return Object.entries(value).every(([k, v]) => wellFormed(k) && wellFormed(v, depth + 1));
 }
+/** aria2's own default --rpc-max-request-size, for an external daemon whose setting is unknown. */
+export const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+/**
+ * A multicall's share per request: small enough that a long batch never builds one huge string
+ * (in the controller or in aria2), large enough that a normal batch needs few round trips.
+ */
+export const MULTICALL_BYTES = 512 * 1024;
+export const MULTICALL_CALLS = 500;
 
 export const ARIA2_NOTIFICATIONS = [
   'aria2.onDownloadStart',
@@ -89,6 +102,9 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   private readonly timeoutMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxRequestBytes: number;
+  private readonly multicallBytes: number;
+  private readonly multicallCalls: number;
   version: string | null = null;
 
   constructor(private readonly options: Aria2ClientOptions) {
@@ -97,6 +113,9 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.minBackoffMs = options.minBackoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.multicallBytes = Math.min(options.multicallBytes ?? MULTICALL_BYTES, this.maxRequestBytes);
+    this.multicallCalls = options.multicallCalls ?? MULTICALL_CALLS;
   }
 
   /** What health and machine stats show: the version only while connected. */
@@ -271,17 +290,29 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
 
   /** Sends params exactly as given (the caller decides where the token goes). */
   private send<T>(method: string, params: unknown[]): Promise<T> {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new Aria2Error(method, 'aria2 is not connected'));
-    }
     // JSON.stringify writes a lone surrogate as an escape that aria2 cannot parse: it answers "Parse
     // error" with no id, so the call could not be told its answer. Such params never leave.
     if (!wellFormed(params)) {
       return Promise.reject(new Aria2Error(method, 'parameters are not well-formed Unicode'));
     }
+    return this.sendRaw<T>(method, JSON.stringify(params));
+  }
+
+  /** Sends params already serialized as a JSON array. */
+  private sendRaw<T>(method: string, paramsJson: string): Promise<T> {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Aria2Error(method, 'aria2 is not connected'));
+    }
     const id = this.nextId++;
-    const payload = JSON.stringify({ jsonrpc: '2.0', id, method, params });
+    const payload = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`;
+    const bytes = Buffer.byteLength(payload);
+    // aria2 drops the connection on a request over its limit, failing every call in flight with it.
+    if (bytes > this.maxRequestBytes) {
+      return Promise.reject(
+        new Aria2Error(method, `request of ${bytes} bytes is over aria2's limit of ${this.maxRequestBytes}`),
+      );
+    }
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -298,20 +329,91 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   }
 
   /**
-   * Several calls in one round trip; each succeeds or fails on its own. The token goes inside each
-   * call: aria2 takes `system.multicall`'s first parameter as the list of calls, so a token there is
-   * refused as "The parameter at 0 has wrong type".
+   * Several calls, each succeeding or failing on its own. They go out as a few `system.multicall`
+   * requests, one after another, each under the size and count bounds; a call too large to fit in
+   * any request fails alone, and a reply that lacks items fails those items. When no request is
+   * answered at all (aria2 away), it rejects as a single call would. The token goes inside
+   * each call: aria2 takes `system.multicall`'s first parameter as the list of calls, so a token
+   * there is refused as "The parameter at 0 has wrong type".
    */
   async multicall(calls: readonly Call[]): Promise<MulticallResult[]> {
     if (calls.length === 0) return [];
-    const methods = calls.map((c) => ({ methodName: c.method, params: this.withToken(c.params ?? []) }));
-    const raw = await this.send<unknown[]>('system.multicall', [methods]);
-    return raw.map((r, i) => {
-      const method = calls[i]!.method;
-      if (Array.isArray(r)) return { ok: true, value: r[0] };
-      const e = r as { code?: number; message?: string };
-      return { ok: false, error: new Aria2Error(method, e.message ?? 'unknown error', e.code) };
+    const results = new Array<MulticallResult>(calls.length);
+    // The envelope around the calls: {"jsonrpc":"2.0","id":N,"method":"system.multicall","params":[[...]]}.
+    const envelope = 96;
+    let chunk: number[] = [];
+    let chunkBytes = envelope;
+    const chunks: number[][] = [];
+    const encoded = calls.map((c) =>
+      JSON.stringify({ methodName: c.method, params: this.withToken(c.params ?? []) }),
+    );
+    encoded.forEach((text, i) => {
+      // A call aria2 could not parse would cost the others their answers: it fails alone, unsent.
+      if (!wellFormed(calls[i]!.params ?? [])) {
+        results[i] = {
+          ok: false,
+          error: new Aria2Error(calls[i]!.method, 'parameters are not well-formed Unicode'),
+        };
+        return;
+      }
+      const bytes = Buffer.byteLength(text) + 1;
+      if (envelope + bytes > this.maxRequestBytes) {
+        results[i] = {
+          ok: false,
+          error: new Aria2Error(
+            calls[i]!.method,
+            `call of ${bytes} bytes is over aria2's limit of ${this.maxRequestBytes}`,
+          ),
+        };
+        return;
+      }
+      if (
+        chunk.length > 0 &&
+        (chunkBytes + bytes > this.multicallBytes || chunk.length >= this.multicallCalls)
+      ) {
+        chunks.push(chunk);
+        chunk = [];
+        chunkBytes = envelope;
+      }
+      chunk.push(i);
+      chunkBytes += bytes;
     });
+    if (chunk.length > 0) chunks.push(chunk);
+    let answered = 0;
+    let lastFailure: Aria2Error | null = null;
+    for (const indexes of chunks) {
+      // Pre-encoded calls: each is stringified once, and the request is never built twice.
+      const raw = await this.sendRaw<unknown>(
+        'system.multicall',
+        `[[${indexes.map((i) => encoded[i]).join(',')}]]`,
+      ).catch((err: unknown) => err as Aria2Error);
+      if (raw instanceof Aria2Error) lastFailure = raw;
+      else answered++;
+      indexes.forEach((callIndex, k) => {
+        const method = calls[callIndex]!.method;
+        if (raw instanceof Aria2Error) {
+          results[callIndex] = { ok: false, error: new Aria2Error(method, raw.reason, raw.code) };
+          return;
+        }
+        const r = Array.isArray(raw) ? raw[k] : undefined;
+        if (Array.isArray(r)) {
+          results[callIndex] = { ok: true, value: r[0] };
+        } else if (r && typeof r === 'object') {
+          const e = r as { code?: number; message?: string };
+          results[callIndex] = {
+            ok: false,
+            error: new Aria2Error(method, e.message ?? 'unknown error', e.code),
+          };
+        } else {
+          results[callIndex] = {
+            ok: false,
+            error: new Aria2Error(method, 'aria2 gave no answer for this call'),
+          };
+        }
+      });
+    }
+    if (answered === 0 && lastFailure) throw lastFailure;
+    return results;
   }
 
   // Typed methods. Numbers come back from aria2 as strings; parseStatus turns them into numbers.

@@ -33,6 +33,22 @@ export class Aria2NotInstalledError extends Error {
   }
 }
 
+/**
+ * aria2's request-size limit (--rpc-max-request-size): room for one 16 MiB torrent in base64. The
+ * client splits multicalls far below it, so no single request is ever this large in practice.
+ */
+export const RPC_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The environment aria2c gets: what it needs to run (paths, locale, time zone, proxies), never the
+ * controller's own variables (ADMIN_PASSWORD, ARIA2_RPC_SECRET, ...).
+ */
+export function daemonEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept =
+    /^(PATH|HOME|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|(https?|ftp|all|no)_proxy|(HTTPS?|FTP|ALL|NO)_PROXY)$/;
+  return Object.fromEntries(Object.entries(env).filter(([k]) => kept.test(k)));
+}
+
 /** A free TCP port on loopback, as the OS hands it out. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -99,6 +115,13 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
     fs.mkdirSync(this.workDir, { recursive: true, mode: 0o700 });
     return this.workDir;
   }
+  /** aria2's --conf-path file: carries the secret, so it never shows in a process list. */
+  get confFile(): string {
+    return path.join(this.options.stateDir, 'aria2.conf');
+  }
+
+  /** The --rpc-max-request-size the daemon is given: the client keeps every request under it. */
+  readonly maxRequestBytes = RPC_MAX_REQUEST_BYTES;
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -108,7 +131,8 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
   async start(): Promise<void> {
     this.stopping = false;
     if (!this.port) this.port = await freePort();
-    fs.mkdirSync(this.options.stateDir, { recursive: true });
+    fs.mkdirSync(this.options.stateDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(this.options.stateDir, 0o700);
     fs.mkdirSync(this.options.downloadDir, { recursive: true });
     // aria2 refuses to start when --input-file names a file that does not exist.
     if (!fs.existsSync(this.sessionFile)) fs.writeFileSync(this.sessionFile, '', { mode: 0o600 });
@@ -133,10 +157,10 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
       '--enable-rpc',
       '--rpc-listen-all=false',
       `--rpc-listen-port=${this.port}`,
-      `--rpc-secret=${this.secret}`,
-      '--rpc-max-request-size=32M',
+      // The secret comes from the conf file (mode 0600): a command line is readable by every local user.
+      `--conf-path=${this.confFile}`,
+      `--rpc-max-request-size=${RPC_MAX_REQUEST_BYTES}`,
       `--dir=${this.options.downloadDir}`,
-      '--no-conf',
       '--quiet',
       `--log=${path.join(this.options.stateDir, 'aria2.log')}`,
       '--log-level=warn',
@@ -155,11 +179,21 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
     ];
   }
 
+  /** Writes the conf file (only the secret) readable by the controller's user alone, atomically. */
+  private writeConf(): void {
+    const tmp = `${this.confFile}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { force: true });
+    fs.writeFileSync(tmp, `rpc-secret=${this.secret}\n`, { mode: 0o600, flag: 'wx' });
+    fs.renameSync(tmp, this.confFile);
+  }
+
   private spawnOnce(): Promise<void> {
     return new Promise((resolve, reject) => {
+      this.writeConf();
       const child = spawn(this.binary, this.args(), {
         cwd: this.freshWorkDir(),
         stdio: ['ignore', 'ignore', 'pipe'],
+        env: daemonEnvironment(process.env),
       });
       this.child = child;
       let stderr = '';

@@ -147,6 +147,8 @@ export interface Settings {
   max_overall_download_limit: number;
   /** Running downloads per user at most (0: no per-user limit); see `SECURITY.md`, fair sharing. */
   max_active_per_user: number;
+  /** Queued, active, waiting and paused tasks one user may have at once. */
+  max_current_tasks_per_user: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -158,4 +160,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   max_concurrent_downloads: 5,
   max_overall_download_limit: 0,
   max_active_per_user: 3,
+  max_current_tasks_per_user: 1000,
 });

@@ -37,6 +37,12 @@ export const settings = z.object({
     .describe(
       'running downloads per user at most; free slots go round-robin to users who wait; 0 = no limit',
     ),
+  max_current_tasks_per_user: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe('queued, active, waiting and paused tasks one user may have; an add past it is 403'),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

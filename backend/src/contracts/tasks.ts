@@ -38,6 +38,8 @@ const connections = z
       .transform(Number),
   ])
   .pipe(z.number().int().min(1).max(16));
+/** All header lines of one task together: far above any real use, small enough to store per task. */
+export const MAX_HEADERS_LENGTH = 16 * 1024;
 const sizeOption = safeText().regex(/^\d+[KkMm]?$/, 'must be a number of bytes, optionally with K or M');
 /**
  * The aria2 options a user may set; anything else is 422. Every string is safeText: no line break or
@@ -52,10 +54,18 @@ export const taskOptions = z.strictObject({
   split: connections.optional(),
   'max-connection-per-server': connections.optional(),
   'max-download-limit': sizeOption.optional(),
-  header: z.array(safeText().min(1).max(8192)).max(32).optional(),
+  header: z
+    .array(safeText().min(1).max(8192))
+    .max(32)
+    .refine(
+      (lines) => lines.reduce((n, line) => n + line.length, 0) <= MAX_HEADERS_LENGTH,
+      'all headers together must be at most 16 KiB',
+    )
+    .optional(),
   referer: safeText().max(8192).optional(),
   'user-agent': safeText().max(1024).optional(),
   checksum: safeText()
+    .max(140)
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
     .optional(),
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/001_initial.js';
+import * as optionSets from './migrations/002_option_sets.js';
 import * as fairAdmission from './migrations/003_fair_admission.js';
 import type { Database } from './schema.js';
 
@@ -12,6 +13,7 @@ export type { Database } from './schema.js';
 /** Migrations in order; a new one is a new numbered file added here. */
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '002_option_sets': optionSets,
   '003_fair_admission': fairAdmission,
 };
 

@@ -42,8 +42,8 @@ export interface TasksTable {
   finished_at: string | null;
   artifact_path: string | null;
   artifact_token: string | null;
-  /** JSON object of whitelisted aria2 options given at creation. */
-  options: Generated<string>;
+  /** The option set (JSON object of whitelisted aria2 options given at creation); null for none. */
+  option_set: string | null;
   /** The aria2 `dir` the download runs in (absolute, never shown). */
   dir: string;
   info_hash: string | null;
@@ -62,6 +62,13 @@ export interface TasksTable {
   held_for: Generated<string | null>;
 }
 
+/** One copy of each distinct set of task options, shared by every row that has it. */
+export interface OptionSetsTable {
+  /** SHA-256 (hex) of `options`. */
+  hash: string;
+  options: string;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -72,4 +79,5 @@ export interface Database {
   sessions: SessionsTable;
   tasks: TasksTable;
   settings: SettingsTable;
+  option_sets: OptionSetsTable;
 }

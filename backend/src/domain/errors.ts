@@ -54,3 +54,5 @@ export class DependencyError extends DomainError {
 
 export const taskNotFound = () => new NotFoundError('Task not found');
 export const userNotFound = () => new NotFoundError('User not found');
+export const tooManyCurrentTasks = (limit: number) =>
+  new ForbiddenError(`You have too many downloads in progress (limit ${limit})`);

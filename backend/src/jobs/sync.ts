@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Aria2Notification, Call } from '../aria2/client.js';
 import { type Aria2Status, parseStatus, SYNC_KEYS } from '../aria2/types.js';
-import { sizeOverLimit } from '../domain/size.js';
+import { reservation, sizeOverLimit } from '../domain/size.js';
 import { statusFromAria2 } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { maskUrisIn } from '../domain/uri.js';
@@ -384,6 +384,9 @@ export class SyncEngine {
     const cancel: string[] = [];
     const failed: string[] = [];
     const settings = this.ctx.settings.get();
+    // Reservations grown in this pass, per owner: the rows are written only after the loop, so two
+    // downloads whose sizes become known together still count against each other.
+    const grown = new Map<number, number>();
 
     for (const { row, status } of updates) {
       const patch: repo.TaskPatch = {};
@@ -399,7 +402,9 @@ export class SyncEngine {
       } else {
         const s = statusFromAria2(status.status, row.held_for !== null);
         patch.status = s;
-        patch.total_length = status.totalLength;
+        // aria2 says 0 until it knows the size (a waiting download): the size the row knows (a HEAD's,
+        // a torrent's) stays reserved meanwhile.
+        if (status.totalLength > 0 || row.total_length === 0) patch.total_length = status.totalLength;
         patch.completed_length = status.completedLength;
         patch.download_speed = s === 'active' ? status.downloadSpeed : 0;
         patch.upload_speed = s === 'active' ? status.uploadSpeed : 0;
@@ -426,12 +431,23 @@ export class SyncEngine {
             ? row.total_length !== status.totalLength
             : row.completed_length !== status.completedLength)
         ) {
+          // The space the user's other downloads take (their bytes and reservations): this row's own
+          // bytes and reservation are what the new size replaces.
           const space = await repo.usedSpace(this.ctx.db, row.owner_id);
-          const others = (space?.used ?? 0) - row.completed_length;
+          const own = reservation(row.total_length, row.completed_length);
           const reason = sizeOverLimit(
-            { maxTaskSize: settings.max_task_size, quota: space?.quota ?? 0, usedSpace: Math.max(0, others) },
+            {
+              maxTaskSize: settings.max_task_size,
+              quota: space?.quota ?? 0,
+              usedSpace: Math.max(0, (space?.used ?? 0) - row.completed_length),
+              reserved: Math.max(0, (space?.reserved ?? 0) - own + (grown.get(row.owner_id) ?? 0)),
+            },
             size,
           );
+          if (!reason && sizeKnown) {
+            const delta = reservation(size, status.completedLength) - own;
+            grown.set(row.owner_id, (grown.get(row.owner_id) ?? 0) + delta);
+          }
           if (reason) {
             cancel.push(status.gid);
             Object.assign(patch, {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
 import type { Db } from '../db/index.js';
@@ -7,10 +8,11 @@ import { publicMessage } from '../domain/messages.js';
 import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
 
 export type TaskRow = Selectable<TasksTable>;
-export type NewTaskRow = Insertable<TasksTable>;
+/** A row to insert: `options` (the JSON of the task's options) is stored once per distinct set. */
+export type NewTaskRow = Insertable<TasksTable> & { options?: string };
 export type TaskPatch = Updateable<TasksTable>;
 /** The database or a transaction on it (a Kysely Transaction is a Kysely too). */
-type Runner = Db;
+export type Runner = Db;
 
 /** The columns a Task is made of: what a list reads, never the torrent file or the stored secrets. */
 export const TASK_COLUMNS = [
@@ -98,12 +100,57 @@ export function getTasksAnyOwner(db: Runner, ids: readonly number[]): Promise<Ta
   return db.selectFrom('tasks').selectAll().where('id', 'in', ids).execute();
 }
 
-export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
-  return db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
+/**
+ * Stores each distinct option set of `rows` once and gives the rows their reference. Runs in the
+ * transaction that inserts the rows, so no concurrent delete can remove a set before they refer to it.
+ */
+async function withOptionSets(db: Runner, rows: NewTaskRow[]): Promise<Insertable<TasksTable>[]> {
+  const sets = new Map<string, string>();
+  const out = rows.map(({ options, ...row }) => {
+    if (options === undefined) return row;
+    if (options === '{}') return { ...row, option_set: null };
+    const hash = createHash('sha256').update(options).digest('hex');
+    sets.set(hash, options);
+    return { ...row, option_set: hash };
+  });
+  if (sets.size > 0) {
+    await db
+      .insertInto('option_sets')
+      .values([...sets].map(([hash, options]) => ({ hash, options })))
+      .onConflict((oc) => oc.column('hash').doNothing())
+      .execute();
+  }
+  return out;
 }
 
-export async function insertTasks(db: Runner, rows: NewTaskRow[]): Promise<TaskRow[]> {
-  if (rows.length === 0) return [];
+/** The options JSON of each row ('{}' for none), for handing it to aria2. */
+export async function attachOptions<T extends Pick<TaskRow, 'option_set'>>(
+  db: Runner,
+  rows: readonly T[],
+): Promise<(T & { options: string })[]> {
+  const hashes = [...new Set(rows.flatMap((r) => (r.option_set ? [r.option_set] : [])))];
+  const found = new Map<string, string>();
+  for (let i = 0; i < hashes.length; i += 500) {
+    const part = await db
+      .selectFrom('option_sets')
+      .select(['hash', 'options'])
+      .where('hash', 'in', hashes.slice(i, i + 500))
+      .execute();
+    for (const s of part) found.set(s.hash, s.options);
+  }
+  return rows.map((r) => ({ ...r, options: (r.option_set && found.get(r.option_set)) || '{}' }));
+}
+
+export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => insertTask(trx, row));
+  const [stored] = await withOptionSets(db, [row]);
+  return db.insertInto('tasks').values(stored!).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function insertTasks(db: Runner, newRows: NewTaskRow[]): Promise<TaskRow[]> {
+  if (newRows.length === 0) return [];
+  if (!db.isTransaction) return db.transaction().execute((trx) => insertTasks(trx, newRows));
+  const rows = await withOptionSets(db, newRows);
   // SQLite caps bound parameters; 1000 rows of ~12 columns fit well under it in chunks of 200.
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {
@@ -124,6 +171,17 @@ export async function updateTask(db: Runner, id: number, patch: TaskPatch): Prom
 
 export async function deleteTask(db: Runner, id: number): Promise<void> {
   await db.deleteFrom('tasks').where('id', '=', id).execute();
+}
+
+/** How many current (queued, active, waiting, paused) tasks a user has. */
+export async function countCurrentTasks(db: Runner, ownerId: number): Promise<number> {
+  const row = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', CURRENT_STATUSES)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Rows aria2 should be running or holding: the sync engine's working set. */
@@ -213,15 +271,28 @@ export async function listTasks(
   return { rows, total: Number(total) };
 }
 
-/** Bytes of the owner's unfinished downloads still on disk (partial files count against the quota). */
-export async function partialBytes(db: Runner, ownerId: number): Promise<number> {
+/**
+ * In one query: the bytes of the owner's unfinished downloads still on disk (partial files count
+ * against the quota), and what their current downloads reserve (each known size minus the bytes it
+ * already holds, never negative; an unknown size is 0 and reserves nothing).
+ */
+export async function partialAndReservedBytes(
+  db: Runner,
+  ownerId: number,
+): Promise<{ partial: number; reserved: number }> {
+  const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
   const r = await db
     .selectFrom('tasks')
-    .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('completed_length'), sql<number>`0`).as('bytes'))
+    .select([
+      sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
+        'partial',
+      ),
+      sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
+        THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
+    ])
     .where('owner_id', '=', ownerId)
-    .where('status', '!=', 'complete')
     .executeTakeFirstOrThrow();
-  return Number(r.bytes);
+  return { partial: Number(r.partial), reserved: Number(r.reserved) };
 }
 
 export async function speedTotals(
@@ -255,17 +326,22 @@ export async function addUsedSpace(db: Runner, ownerId: number, delta: number): 
     .execute();
 }
 
+/**
+ * A user's quota, the space their folder holds (finished files plus partial ones) and what their
+ * current downloads reserve on top of it.
+ */
 export async function usedSpace(
   db: Runner,
   ownerId: number,
-): Promise<{ quota: number; used: number } | undefined> {
+): Promise<{ quota: number; used: number; reserved: number } | undefined> {
   const user = await db
     .selectFrom('users')
     .select(['quota', 'used_space'])
     .where('id', '=', ownerId)
     .executeTakeFirst();
   if (!user) return undefined;
-  return { quota: user.quota, used: user.used_space + (await partialBytes(db, ownerId)) };
+  const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
+  return { quota: user.quota, used: user.used_space + partial, reserved };
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------

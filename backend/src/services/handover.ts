@@ -32,7 +32,7 @@ export function storedOptions(json: string): TaskOptions {
 }
 
 /** The aria2 options of a task: the user's whitelisted options, its folder, resume on, and its gid. */
-export function aria2OptionsFor(row: Pick<TaskRow, 'options' | 'dir'>, gid: string): Aria2Options {
+export function aria2OptionsFor(row: { options: string; dir: string }, gid: string): Aria2Options {
   const out: Aria2Options = {};
   for (const [key, value] of Object.entries(storedOptions(row.options))) {
     if (value === undefined || value === null) continue;
@@ -54,7 +54,7 @@ export type HandOverResult =
  */
 export async function handOver(
   aria2: Aria2Client,
-  rows: readonly Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'options' | 'dir' | 'gid'>[],
+  rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid'> & { options: string })[],
   extra: Aria2Options = {},
 ): Promise<Map<number, HandOverResult>> {
   const results = new Map<number, HandOverResult>();
@@ -84,8 +84,12 @@ export async function handOver(
     return results;
   }
   rows.forEach((row, i) => {
-    const added = answers[2 * i]!;
+    const added = answers[2 * i];
     const told = answers[2 * i + 1];
+    if (!added) {
+      results.set(row.id, { ok: false, reason: 'aria2 gave no answer for this download' });
+      return;
+    }
     if (!added.ok) {
       results.set(row.id, { ok: false, reason: added.error.reason });
       return;

@@ -7,7 +7,7 @@ import {
   taskNotFound,
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
-import { checkSpaceBeforeAdd } from '../domain/size.js';
+import { checkSpaceBeforeAdd, type SpaceLimits, withReserved } from '../domain/size.js';
 import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import type { TaskRow } from '../repositories/tasks.js';
@@ -19,6 +19,14 @@ import { HEAD_CONCURRENCY, mapLimit, type TasksService } from './tasks.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
 const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
+
+/**
+ * The limits for retrying `old`: its partial file is resumed by the new download (same folder), which
+ * counts those bytes from then on, so they are not counted twice.
+ */
+function withoutPartial(limits: SpaceLimits, old: TaskRow): SpaceLimits {
+  return { ...limits, usedSpace: Math.max(0, limits.usedSpace - old.completed_length) };
+}
 
 /** A test-only hook: throws at a named point of a retry to prove a crash there is repaired. */
 export type CrashPoint = 'after-handover';
@@ -111,23 +119,29 @@ export class RetryService {
       else guarded.push(row);
     }
 
-    // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own.
+    // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own. This early
+    // check refuses what cannot fit at all; the one that counts runs with the claim below.
     const checked: TaskRow[] = [];
+    let limits: SpaceLimits | null = null;
+    const sizeByUri = new Map<string, number | null>();
     if (guarded.length > 0) {
-      const limits = await this.tasks.spaceLimits(actor.id);
+      limits = await this.tasks.spaceLimits(actor.id);
       // One HEAD per distinct URI: several failed tasks of one source need one answer.
       const uris = [...new Set(guarded.map((row) => row.uri))];
       const probed = await mapLimit(uris, HEAD_CONCURRENCY, (uri) => this.tasks.probe(uri));
-      const sizeByUri = new Map(uris.map((uri, i) => [uri, probed[i]!]));
-      guarded.forEach((row) => {
+      uris.forEach((uri, i) => {
+        sizeByUri.set(uri, probed[i]!);
+      });
+      for (const row of guarded) {
         try {
-          checkSpaceBeforeAdd(limits, null);
-          checkSpaceBeforeAdd(limits, sizeByUri.get(row.uri)!);
+          const l = withoutPartial(limits, row);
+          checkSpaceBeforeAdd(l, null);
+          checkSpaceBeforeAdd(l, sizeByUri.get(row.uri)!);
           checked.push(row);
         } catch (err) {
           fail(row.id, err);
         }
-      });
+      }
     }
 
     // Claim: the old rows get replaced_by, the new rows are inserted with retry_of and a gid chosen
@@ -148,7 +162,24 @@ export class RetryService {
             : taskNotFound(),
         );
       }
-      const olds = checked.filter((r) => claimed.has(r.id));
+      // The quota again, now that nothing else can reserve: in the given order, each retry reserves
+      // its size before the next is checked; the claims of those that no longer fit are released.
+      let l = limits ? await this.tasks.spaceLimitsIn(trx, actor.id, limits) : null;
+      const olds: TaskRow[] = [];
+      const released: number[] = [];
+      for (const old of checked.filter((r) => claimed.has(r.id))) {
+        const size = sizeByUri.get(old.uri) ?? null;
+        try {
+          checkSpaceBeforeAdd(withoutPartial(l!, old), size);
+        } catch (err) {
+          released.push(old.id);
+          fail(old.id, err);
+          continue;
+        }
+        l = withReserved(l!, size);
+        olds.push(old);
+      }
+      await repo.undoReplacements(trx, [], released);
       const fresh = await repo.insertTasks(
         trx,
         olds.map((old) => ({
@@ -161,10 +192,12 @@ export class RetryService {
           name: old.name,
           created_at: now,
           updated_at: now,
-          options: old.options,
+          option_set: old.option_set,
           dir: old.dir,
           info_hash: old.info_hash,
           retry_of: old.id,
+          // Reserved until the download ends, as a new download's size is.
+          total_length: sizeByUri.get(old.uri) ?? 0,
         })),
       );
       await repo.linkReplacements(
@@ -180,7 +213,10 @@ export class RetryService {
     try {
       const handed = await handOver(
         this.ctx.aria2,
-        pairs.map((p) => p.fresh),
+        await repo.attachOptions(
+          this.ctx.db,
+          pairs.map((p) => p.fresh),
+        ),
         this.ctx.downloadOptions,
       );
       if (this.crashAt === 'after-handover') throw new Error('injected crash after the hand-over');

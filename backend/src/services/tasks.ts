@@ -8,9 +8,10 @@ import {
   DependencyError,
   InvalidInputError,
   taskNotFound,
+  tooManyCurrentTasks,
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
-import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
+import { availableSpace, checkSpaceBeforeAdd, type SpaceLimits, withReserved } from '../domain/size.js';
 import { isCurrent, statusFromAria2, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { parseTorrent } from '../domain/torrent.js';
@@ -119,6 +120,22 @@ export class TasksService {
       maxTaskSize: settings.max_task_size,
       quota: space?.quota ?? 0,
       usedSpace: space?.used ?? 0,
+      reserved: space?.reserved ?? 0,
+    };
+  }
+
+  /**
+   * `limits` with the user's quota, used space and reservations read again in `trx`, the transaction
+   * that inserts the new rows: what a concurrent add reserved meanwhile counts, and nothing can
+   * reserve between this check and the insert.
+   */
+  async spaceLimitsIn(trx: repo.Runner, userId: number, limits: SpaceLimits): Promise<SpaceLimits> {
+    const space = await repo.usedSpace(trx, userId);
+    return {
+      ...limits,
+      quota: space?.quota ?? 0,
+      usedSpace: space?.used ?? 0,
+      reserved: space?.reserved ?? 0,
     };
   }
 
@@ -128,11 +145,41 @@ export class TasksService {
     return probeSize(uri, { guard: this.guard });
   }
 
-  /** API.md "Retry" step 3 for one URI: disk, then size over the maximum, then size over the quota left. */
-  async checkBeforeAdd(actor: Actor, uri: string, limits?: SpaceLimits): Promise<void> {
+  /**
+   * The checks before adding one URI: disk, then size over the maximum, then size over the quota left.
+   * Returns the size the HEAD reported (null when unknown), which the new row reserves.
+   */
+  async checkBeforeAdd(actor: Actor, uri: string, limits?: SpaceLimits): Promise<number | null> {
     const l = limits ?? (await this.spaceLimits(actor.id));
     checkSpaceBeforeAdd(l, null);
-    checkSpaceBeforeAdd(l, await this.probe(uri));
+    const size = await this.probe(uri);
+    checkSpaceBeforeAdd(l, size);
+    return size;
+  }
+
+  /**
+   * How many more current tasks the user may add (max_current_tasks_per_user). Called inside the
+   * transaction that inserts them, so concurrent adds cannot both take the last place.
+   */
+  private async currentTasksRoom(trx: repo.Runner, userId: number): Promise<number> {
+    const limit = this.ctx.settings.get().max_current_tasks_per_user;
+    return Math.max(0, limit - (await repo.countCurrentTasks(trx, userId)));
+  }
+
+  /**
+   * Inserts one new row, reserving its known size (`total_length`), unless it no longer fits the
+   * space left after what the user's other downloads reserve, or the user is at the current-tasks
+   * limit (403 either way). The check and the insert share one transaction, so concurrent adds
+   * cannot both take the same space or place.
+   */
+  private insertChecked(actor: Actor, limits: SpaceLimits, row: repo.NewTaskRow): Promise<TaskRow> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      checkSpaceBeforeAdd(await this.spaceLimitsIn(trx, actor.id, limits), row.total_length || null);
+      if ((await this.currentTasksRoom(trx, actor.id)) < 1) {
+        throw tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user);
+      }
+      return repo.insertTask(trx, row);
+    });
   }
 
   // ---- adding -------------------------------------------------------------------------------
@@ -183,7 +230,11 @@ export class TasksService {
   private async handOverHeld(rows: TaskRow[]): Promise<TaskRow[]> {
     for (const r of rows) this.handingOver.add(r.id);
     try {
-      const results = await handOver(this.ctx.aria2, rows, this.ctx.downloadOptions);
+      const results = await handOver(
+        this.ctx.aria2,
+        await repo.attachOptions(this.ctx.db, rows),
+        this.ctx.downloadOptions,
+      );
       const now = nowIso();
       return await this.ctx.db.transaction().execute(async (trx) => {
         const out: TaskRow[] = [];
@@ -234,11 +285,12 @@ export class TasksService {
   async create(actor: Actor, uriInput: string, options?: TaskOptions): Promise<Task> {
     const uri = validateUri(uriInput);
     await guardHost(uri, this.guard);
-    await this.checkBeforeAdd(actor, uri);
-    const row = await repo.insertTask(
-      this.ctx.db,
-      this.newRow(actor, { uri, name: nameFromUri(uri), options }),
-    );
+    const limits = await this.spaceLimits(actor.id);
+    const size = await this.checkBeforeAdd(actor, uri, limits);
+    const row = await this.insertChecked(actor, limits, {
+      ...this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+      total_length: size ?? 0,
+    });
     const [stored] = await this.handOverRows([row]);
     this.emitUpdate(stored!);
     return repo.toTask(stored!);
@@ -254,8 +306,8 @@ export class TasksService {
       try {
         const uri = validateUri(raw);
         await guardHost(uri, this.guard);
-        await this.checkBeforeAdd(actor, uri, limits);
-        return { ok: true as const, uri };
+        const size = await this.checkBeforeAdd(actor, uri, limits);
+        return { ok: true as const, uri, size };
       } catch (err) {
         if (
           err instanceof InvalidInputError ||
@@ -267,18 +319,46 @@ export class TasksService {
         throw err;
       }
     });
-    const accepted = checked.filter((c) => c.ok);
-    const rows = await this.ctx.db.transaction().execute((trx) =>
-      repo.insertTasks(
+    const { rows, refused } = await this.ctx.db.transaction().execute(async (trx) => {
+      // In the given order, each accepted URI reserves its size before the next is checked, and the
+      // URIs past the user's current-tasks limit fail with its sentence; the first ones go in.
+      let l = await this.spaceLimitsIn(trx, actor.id, limits);
+      let room = await this.currentTasksRoom(trx, actor.id);
+      const limitDetail = tooManyCurrentTasks(this.ctx.settings.get().max_current_tasks_per_user).detail;
+      const refused = new Map<number, string>();
+      const accepted: { uri: string; size: number | null }[] = [];
+      checked.forEach((c, i) => {
+        if (!c.ok) return;
+        try {
+          checkSpaceBeforeAdd(l, c.size);
+        } catch (err) {
+          refused.set(i, (err as Error).message);
+          return;
+        }
+        if (room > 0) {
+          room--;
+          l = withReserved(l, c.size);
+          accepted.push(c);
+        } else refused.set(i, limitDetail);
+      });
+      const rows = await repo.insertTasks(
         trx,
-        accepted.map((c) => this.newRow(actor, { uri: c.uri, name: nameFromUri(c.uri), options })),
-      ),
-    );
+        accepted.map(({ uri, size }) => ({
+          ...this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+          total_length: size ?? 0,
+        })),
+      );
+      return { rows, refused };
+    });
     const stored = await this.handOverRows(rows);
     for (const r of stored) this.emitUpdate(r);
     return {
       created: stored.map(repo.toTask),
-      failed: checked.flatMap((c) => (c.ok ? [] : [{ uri: c.uri, detail: c.detail }])),
+      failed: checked.flatMap((c, i) => {
+        if (!c.ok) return [{ uri: c.uri, detail: c.detail }];
+        const detail = refused.get(i);
+        return detail === undefined ? [] : [{ uri: maskUri(c.uri), detail }];
+      }),
     };
   }
 
@@ -286,9 +366,7 @@ export class TasksService {
     if (torrent.length > 16 * 1024 * 1024) throw new InvalidInputError('Invalid torrent: larger than 16 MiB');
     const parsed = parseTorrent(torrent);
     await guardSources([...parsed.trackers, ...parsed.webSeeds], this.guard, 'Invalid torrent file');
-    const limits = await this.spaceLimits(actor.id);
-    checkSpaceBeforeAdd(limits, parsed.totalLength);
-    const row = await repo.insertTask(this.ctx.db, {
+    const row = await this.insertChecked(actor, await this.spaceLimits(actor.id), {
       ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options }),
       torrent,
       info_hash: parsed.infoHash,
@@ -610,9 +688,9 @@ export class TasksService {
     this.admission.soon();
   }
 
-  /** The used space and quota left of a user (for stats). */
+  /** The used space and quota left of a user (for stats): what current downloads reserve is not left. */
   async space(userId: number): Promise<{ used: number; quota: number; available: number }> {
-    const s = (await repo.usedSpace(this.ctx.db, userId)) ?? { quota: 0, used: 0 };
-    return { used: s.used, quota: s.quota, available: availableSpace(s.quota, s.used) };
+    const s = (await repo.usedSpace(this.ctx.db, userId)) ?? { quota: 0, used: 0, reserved: 0 };
+    return { used: s.used, quota: s.quota, available: availableSpace(s.quota, s.used, s.reserved) };
   }
 }

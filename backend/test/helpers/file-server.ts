@@ -30,7 +30,8 @@
  * - `auth`: `'user:pass'` for HTTP basic auth; a missing or wrong Authorization header gets `401` with
  *   `WWW-Authenticate: Basic realm="test"`.
  * - `redirect`: answer `302` with this `Location` (a path on this server or a full URL).
- * - `hang`: accept the request and never answer (until `close()`), for timeouts.
+ * - `hang`: accept the request and never answer (until `close()`), for timeouts. `'get'`: only GET
+ *   requests hang while HEAD is answered, so a download's size is known to a HEAD but never to aria2.
  * - `contentType` (default `application/octet-stream`) and extra `headers` (e.g. `Content-Disposition`).
  * Checks run in the order hang, auth, status/headStatus, redirect, then the file is served.
  * Unknown paths are `404`. Query strings are ignored when matching (they are logged in `url`).
@@ -52,7 +53,7 @@ export interface FileOptions {
   cutAfter?: number;
   auth?: string;
   redirect?: string;
-  hang?: boolean;
+  hang?: boolean | 'get';
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -250,7 +251,7 @@ export async function startFileServer(): Promise<FileServer> {
     const file = files.get(path);
     if (!file) return answer(404, {}, 'Not Found');
     const o = file.options;
-    if (o.hang) return;
+    if (o.hang === true || (o.hang === 'get' && method !== 'HEAD')) return;
     if (o.auth !== undefined) {
       const expected = `Basic ${Buffer.from(o.auth).toString('base64')}`;
       if (req.headers.authorization !== expected) {

@@ -91,8 +91,9 @@ describe('EmbeddedAria2', () => {
       ]),
     );
     expect(args.some((a) => a.startsWith('--save-session-interval='))).toBe(true);
-    // aria2c masks the secret in its own command line; the client below proves it is daemon.secret.
-    expect(args.some((a) => a.startsWith('--rpc-secret='))).toBe(true);
+    // The secret comes from the conf file, never the command line; the client below proves it is daemon.secret.
+    expect(args.some((a) => a.startsWith('--rpc-secret'))).toBe(false);
+    expect(args).toContain(`--conf-path=${daemon.confFile}`);
 
     client = new Aria2Client({ url: daemon.url, secret: daemon.secret, minBackoffMs: 50, maxBackoffMs: 500 });
     await client.start();

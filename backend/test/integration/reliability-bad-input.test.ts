@@ -384,6 +384,7 @@ const ROUTES: Record<string, RouteCase> = {
         max_concurrent_downloads: { kind: 'int', min: 1, max: 1000 },
         max_overall_download_limit: { kind: 'int', min: 0, max: MAX_SAFE },
         max_active_per_user: { kind: 'int', min: 0, max: 1000 },
+        max_current_tasks_per_user: { kind: 'int', min: 1, max: 1_000_000 },
       },
       required: [],
       valid: () => ({ allow_private_network: true, max_concurrent_downloads: 1, min_free_disk: GiB }),

@@ -132,11 +132,9 @@ describe('request strings that could become aria2 options', () => {
     await alice.waitTask(t.id, (x) => x.status === 'active', 'the download to start');
     // A row as an older version stored it, then aria2 loses the download: the next reconcile hands it
     // over again from the row.
-    await c.db
-      .updateTable('tasks')
-      .set({ options: JSON.stringify({ out: INJECTED_OUT, split: 2, bogus: 'x' }) })
-      .where('id', '=', t.id)
-      .execute();
+    const stale = JSON.stringify({ out: INJECTED_OUT, split: 2, bogus: 'x' });
+    await c.db.insertInto('option_sets').values({ hash: 'stale-options', options: stale }).execute();
+    await c.db.updateTable('tasks').set({ option_set: 'stale-options' }).where('id', '=', t.id).execute();
     const row = await c.db.selectFrom('tasks').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
     await c.tasks.forgetInAria2([row.gid]);
     await c.sync.reconcileNow();

@@ -62,7 +62,8 @@ describe('GET /api/stats', () => {
     );
     expect(live.upload_speed).toBe(0);
     expect(live.used_space).toBeLessThan(512 * 1024);
-    expect(live.available_space).toBe(5 * GiB - live.used_space);
+    // What the download will still write is reserved: the space left is the quota minus its whole size.
+    expect(live.available_space).toBe(5 * GiB - 512 * 1024);
     await user.waitTask(t.id, (x) => x.status === 'complete');
     const after = (await user.get('/api/stats')).json();
     expect(after).toMatchObject({ used_space: 512 * 1024, active_count: 0, download_speed: 0 });
@@ -112,6 +113,7 @@ describe('/api/config (admin)', () => {
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
       max_active_per_user: 3,
+      max_current_tasks_per_user: 1000,
     });
   });
 
@@ -119,6 +121,7 @@ describe('/api/config (admin)', () => {
     const res = await admin.put('/api/config', {
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
+      max_current_tasks_per_user: 1000,
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({
@@ -129,6 +132,7 @@ describe('/api/config (admin)', () => {
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
       max_active_per_user: 3,
+      max_current_tasks_per_user: 1000,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -137,6 +141,7 @@ describe('/api/config (admin)', () => {
     const back = await admin.put('/api/config', {
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
+      max_current_tasks_per_user: 1000,
     });
     expect(back.json()).toMatchObject({ max_concurrent_downloads: 5, max_overall_download_limit: 0 });
     expect(await globalOption('max-concurrent-downloads')).toBe('5');
@@ -206,6 +211,7 @@ describe('Settings across a restart', () => {
         max_overall_download_limit: 2048,
         default_quota: 2 * GiB,
         max_active_per_user: 1,
+        max_current_tasks_per_user: 7,
       });
       expect(put.statusCode).toBe(200);
       await r.close();
@@ -219,6 +225,7 @@ describe('Settings across a restart', () => {
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
         max_active_per_user: 1,
+        max_current_tasks_per_user: 7,
       });
       const s = second;
       await waitFor(

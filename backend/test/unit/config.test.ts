@@ -86,6 +86,7 @@ describe('loadConfig', () => {
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
       max_active_per_user: 3,
+      max_current_tasks_per_user: 1000,
     });
   });
 

@@ -5,8 +5,10 @@ import {
   availableSpace,
   checkSpaceBeforeAdd,
   formatGb,
+  reservation,
   type SpaceLimits,
   sizeOverLimit,
+  withReserved,
 } from '../../src/domain/size.js';
 import { magnetInfoHash, maskUri, maskUrisIn, nameFromUri, uriScheme } from '../../src/domain/uri.js';
 
@@ -19,6 +21,7 @@ const roomy: SpaceLimits = {
   maxTaskSize: 10 * GB,
   quota: 100 * GB,
   usedSpace: 0,
+  reserved: 0,
 };
 
 function refusal(limits: Partial<SpaceLimits>, size: number | null): string | null {
@@ -95,7 +98,7 @@ describe('checkSpaceBeforeAdd', () => {
 });
 
 describe('sizeOverLimit', () => {
-  const limits = { maxTaskSize: 10 * GB, quota: 20 * GB, usedSpace: 15 * GB };
+  const limits = { maxTaskSize: 10 * GB, quota: 20 * GB, usedSpace: 15 * GB, reserved: 0 };
   it('says why a download whose size became known is cancelled, limit first', () => {
     expect(sizeOverLimit(limits, 11 * GB)).toBe('Cancelled: size 11.00 GB exceeds limit 10.00 GB');
     expect(sizeOverLimit(limits, 6 * GB)).toBe(
@@ -103,6 +106,33 @@ describe('sizeOverLimit', () => {
     );
     expect(sizeOverLimit(limits, 5 * GB)).toBeNull();
     expect(sizeOverLimit({ ...limits, quota: 0 }, 9 * GB)).toBeNull();
+    // Other downloads' reservations are taken from the space left too.
+    expect(sizeOverLimit({ ...limits, reserved: 2 * GB }, 5 * GB)).toBe(
+      'Cancelled: size 5.00 GB exceeds your available space 3.00 GB',
+    );
+  });
+});
+
+describe('reservations', () => {
+  it('a current download reserves its known size minus what it holds, never less than nothing', () => {
+    expect(reservation(600, 0)).toBe(600);
+    expect(reservation(600, 250)).toBe(350);
+    expect(reservation(600, 600)).toBe(0);
+    // A server that sent more than it announced, or a size still unknown (0).
+    expect(reservation(600, 900)).toBe(0);
+    expect(reservation(0, 100)).toBe(0);
+  });
+
+  it('are taken from the space left: accepted downloads count against the next one', () => {
+    const l = { ...roomy, quota: 10 * GB, usedSpace: 2 * GB };
+    expect(availableSpace(10 * GB, 2 * GB, 3 * GB)).toBe(5 * GB);
+    expect(availableSpace(10 * GB, 8 * GB, 3 * GB)).toBe(0);
+    expect(availableSpace(0, 8 * GB, 3 * GB)).toBe(Number.POSITIVE_INFINITY);
+    const after = withReserved(withReserved(l, 3 * GB), null);
+    expect(after.reserved).toBe(3 * GB);
+    expect(refusal(after, 5 * GB)).toBeNull(); // exactly what is left
+    expect(refusal(after, 6 * GB)).toBe('File size 6.00 GB exceeds your available space 5.00 GB');
+    expect(refusal(withReserved(after, 5 * GB), null)).toBe('Your storage quota is used up');
   });
 });
 

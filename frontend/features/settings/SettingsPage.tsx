@@ -24,6 +24,7 @@ interface Draft {
   maxConcurrent: string;
   maxActivePerUser: string;
   maxOverallLimitMib: string;
+  maxCurrentTasks: string;
 }
 
 function toDraft(s: Settings): Draft {
@@ -35,6 +36,7 @@ function toDraft(s: Settings): Draft {
     maxConcurrent: String(s.max_concurrent_downloads),
     maxActivePerUser: String(s.max_active_per_user),
     maxOverallLimitMib: String(Math.round((s.max_overall_download_limit / MIB) * 100) / 100),
+    maxCurrentTasks: String(s.max_current_tasks_per_user),
   };
 }
 
@@ -82,6 +84,13 @@ export function settingsPatchFrom(draft: Draft, initial: Draft): SettingsPatch |
     const n = num(draft.maxOverallLimitMib, 'Overall speed limit');
     if (typeof n === 'string') return n;
     patch.max_overall_download_limit = Math.round(n * MIB);
+  }
+  if (draft.maxCurrentTasks !== initial.maxCurrentTasks) {
+    const n = num(draft.maxCurrentTasks, 'Downloads in progress per user', 1);
+    if (typeof n === 'string') return n;
+    if (!Number.isInteger(n) || n > 1_000_000)
+      return 'Downloads in progress per user must be a whole number from 1 to 1000000.';
+    patch.max_current_tasks_per_user = n;
   }
   return patch;
 }
@@ -250,6 +259,16 @@ export function SettingsPage() {
                 hint="0 = unlimited."
                 value={draft.maxOverallLimitMib}
                 onChange={set('maxOverallLimitMib')}
+              />
+              <TextField
+                label="Downloads in progress per user"
+                type="number"
+                min={1}
+                max={1_000_000}
+                step={1}
+                hint="Queued, active, waiting and paused tasks one user may have."
+                value={draft.maxCurrentTasks}
+                onChange={set('maxCurrentTasks')}
               />
             </div>
             <Checkbox
