@@ -26,7 +26,7 @@ export class EgressProxy {
     private readonly logger?: EgressLogger,
   ) {
     this.server = http.createServer((req, res) => {
-      // Only tunnels: a plain proxied request would let aria2 skip nothing, but there is no need for it.
+      // Only tunnels: aria2 is told to tunnel everything, and a plain proxied request would need checks of its own.
       res.writeHead(405, { connection: 'close', 'content-type': 'text/plain' });
       res.end('Only CONNECT is served\n');
       req.resume();
@@ -110,12 +110,15 @@ export class EgressProxy {
     // allowed is cut as soon as it no longer is, before another byte goes through.
     const privateDestination = !isPublicAddress(address);
     const stillAllowed = () => !privateDestination || this.guard.allowPrivate;
-    client.on('data', () => {
+    const cutWhenRefused = () => {
       if (!stillAllowed()) {
         upstream.destroy();
         client.destroy();
       }
-    });
+    };
+    // Both ways: a long response keeps flowing without aria2 sending another byte.
+    client.on('data', cutWhenRefused);
+    upstream.on('data', cutWhenRefused);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
