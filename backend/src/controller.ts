@@ -87,6 +87,7 @@ export async function startController(config: Config, options: ControllerOptions
         ...(options.aria2Args ?? []),
         ...Object.entries(proxyOptions).map(([key, value]) => `--${key}=${value}`),
       ],
+      perRunOptions: Object.keys(proxyOptions),
     });
     try {
       await daemon.start();

@@ -20,6 +20,12 @@ export interface EmbeddedAria2Options {
   binary?: string;
   /** Extra command-line options, e.g. DHT off in tests. */
   extraArgs?: string[];
+  /**
+   * Options whose values hold only for one run of the controller (the egress proxy's address and
+   * credentials): aria2 writes them into the session for every download, so they are removed from it
+   * before each start and the restored downloads take the current ones from the command line.
+   */
+  perRunOptions?: string[];
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -135,7 +141,20 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
     ];
   }
 
+  /** Drops the per-run options from the session file (its option lines are ` key=value`). */
+  private scrubSession(): void {
+    const keys = this.options.perRunOptions ?? [];
+    if (keys.length === 0 || !fs.existsSync(this.sessionFile)) return;
+    const text = fs.readFileSync(this.sessionFile, 'utf8');
+    const kept = text
+      .split('\n')
+      .filter((line) => !keys.some((key) => line.startsWith(` ${key}=`)))
+      .join('\n');
+    if (kept !== text) fs.writeFileSync(this.sessionFile, kept, { mode: 0o600 });
+  }
+
   private spawnOnce(): Promise<void> {
+    this.scrubSession();
     return new Promise((resolve, reject) => {
       const child = spawn(this.binary, this.args(), { stdio: ['ignore', 'ignore', 'pipe'] });
       this.child = child;
