@@ -83,10 +83,10 @@ export async function startController(config: Config, options: ControllerOptions
       stateDir: path.join(config.dataDir, 'aria2'),
       downloadDir: config.downloadDir,
       logger: logger.child({ part: 'aria2c' }),
-      extraArgs: [
-        ...(options.aria2Args ?? []),
-        ...Object.entries(proxyOptions).map(([key, value]) => `--${key}=${value}`),
-      ],
+      extraArgs: options.aria2Args,
+      // The proxy's password would show in a process list on the command line.
+      confOptions: proxyOptions,
+      perRunOptions: Object.keys(proxyOptions),
     });
     try {
       await daemon.start();

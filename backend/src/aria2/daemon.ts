@@ -20,6 +20,14 @@ export interface EmbeddedAria2Options {
   binary?: string;
   /** Extra command-line options, e.g. DHT off in tests. */
   extraArgs?: string[];
+  /**
+   * Options whose values hold only for one run of the controller (the egress proxy's address and
+   * credentials): aria2 writes them into the session for every download, so they are removed from it
+   * before each start and the restored downloads take the current ones from the conf file.
+   */
+  perRunOptions?: string[];
+  /** Options with secrets in them (the egress proxy's credentials): given in the conf file, never argv. */
+  confOptions?: Record<string, string>;
   minBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -179,15 +187,31 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
     ];
   }
 
-  /** Writes the conf file (only the secret) readable by the controller's user alone, atomically. */
+  /** Writes the conf file (the secret and `confOptions`) readable by the controller's user alone, atomically. */
   private writeConf(): void {
     const tmp = `${this.confFile}.${process.pid}.tmp`;
     fs.rmSync(tmp, { force: true });
-    fs.writeFileSync(tmp, `rpc-secret=${this.secret}\n`, { mode: 0o600, flag: 'wx' });
+    const lines = Object.entries({ 'rpc-secret': this.secret, ...this.options.confOptions })
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join('');
+    fs.writeFileSync(tmp, lines, { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, this.confFile);
   }
 
+  /** Drops the per-run options from the session file (its option lines are ` key=value`). */
+  private scrubSession(): void {
+    const keys = this.options.perRunOptions ?? [];
+    if (keys.length === 0 || !fs.existsSync(this.sessionFile)) return;
+    const text = fs.readFileSync(this.sessionFile, 'utf8');
+    const kept = text
+      .split('\n')
+      .filter((line) => !keys.some((key) => line.startsWith(` ${key}=`)))
+      .join('\n');
+    if (kept !== text) fs.writeFileSync(this.sessionFile, kept, { mode: 0o600 });
+  }
+
   private spawnOnce(): Promise<void> {
+    this.scrubSession();
     return new Promise((resolve, reject) => {
       this.writeConf();
       const child = spawn(this.binary, this.args(), {

@@ -4,6 +4,9 @@ import type net from 'node:net';
 import { isPublicAddress } from '../domain/addresses.js';
 import { type EgressGuard, EgressRefusedError } from './guard.js';
 
+/** How long a tunnel holds back what the server sends before aria2 has said anything. */
+const SERVER_FIRST_DELAY_MS = 250;
+
 export interface EgressLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -26,7 +29,7 @@ export class EgressProxy {
     private readonly logger?: EgressLogger,
   ) {
     this.server = http.createServer((req, res) => {
-      // Only tunnels: a plain proxied request would let aria2 skip nothing, but there is no need for it.
+      // Only tunnels: aria2 is told to tunnel everything, and a plain proxied request would need checks of its own.
       res.writeHead(405, { connection: 'close', 'content-type': 'text/plain' });
       res.end('Only CONNECT is served\n');
       req.resume();
@@ -110,15 +113,30 @@ export class EgressProxy {
     // allowed is cut as soon as it no longer is, before another byte goes through.
     const privateDestination = !isPublicAddress(address);
     const stillAllowed = () => !privateDestination || this.guard.allowPrivate;
-    client.on('data', () => {
+    const cutWhenRefused = () => {
       if (!stillAllowed()) {
         upstream.destroy();
         client.destroy();
       }
-    });
+    };
+    // Both ways: a long response keeps flowing without aria2 sending another byte.
+    client.on('data', cutWhenRefused);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
-    upstream.pipe(client);
+    // aria2 drops whatever arrives in the same read as the 200 answer, so a server that speaks
+    // first (an FTP greeting) is relayed only once aria2 has spoken or after a pause.
+    let relaying = false;
+    const relay = () => {
+      if (relaying) return;
+      relaying = true;
+      clearTimeout(timer);
+      upstream.on('data', cutWhenRefused);
+      upstream.pipe(client);
+    };
+    const timer = setTimeout(relay, SERVER_FIRST_DELAY_MS);
+    if (head.length > 0) relay();
+    else client.once('data', relay);
+    client.once('close', () => clearTimeout(timer));
   }
 }

@@ -77,6 +77,9 @@ describe('the embedded aria2c stays private', () => {
     expect(cmdline).not.toContain(secret);
     // aria2 masks --rpc-secret in its own argv once running, but the value is readable before that.
     expect(cmdline).not.toContain('--rpc-secret');
+    // Nor the egress proxy's password, which would let any local program use the proxy.
+    expect(cmdline).not.toContain('all-proxy-passwd');
+    expect(fs.readFileSync(ctl.daemon!.confFile, 'utf8')).toMatch(/^all-proxy-passwd=\S+$/m);
     const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
     expect(environ).not.toContain(secret);
     // Nor the controller's own secrets.

@@ -86,7 +86,12 @@ async function startFtpServer(content: Buffer) {
     const reply = (line: string) => s.write(`${line}\r\n`);
     reply('220 test ftp');
     let buffer = '';
-    s.on('data', async (chunk) => {
+    // Commands are handled one after another, even when one waits (for a data connection, say).
+    let queue = Promise.resolve();
+    s.on('data', (chunk) => {
+      queue = queue.then(() => handle(chunk));
+    });
+    const handle = async (chunk: Buffer) => {
       buffer += chunk.toString();
       let i = buffer.indexOf('\r\n');
       while (i >= 0) {
@@ -154,7 +159,7 @@ async function startFtpServer(content: Buffer) {
             reply('502 not implemented');
         }
       }
-    });
+    };
   });
   servers.push(control);
   const port = await listen(control);
@@ -221,7 +226,7 @@ async function download(uri: string): Promise<{ status: string; errorMessage?: s
       return s.status === 'complete' || s.status === 'error' ? s : null;
     },
     20_000,
-    `aria2 to finish ${uri}`,
+    `aria2 to finish ${uri} (ftp commands: ${ftp.commands.join(' ')}, data connections ${ftp.dataConnections()}, dialled ${dialled.join(' ')})`,
   );
   return { status: st.status, errorMessage: st.errorMessage, path: st.files[0]!.path };
 }
@@ -244,7 +249,7 @@ describe('EgressProxy with a real aria2c', () => {
 
   it('FTP: the control and the passive data connection both arrive as CONNECT', async () => {
     const r = await download(`ftp://127.0.0.1:${ftp.port}/ftp.bin`);
-    expect(r.status, r.errorMessage).toBe('complete');
+    expect(r.status, `${r.errorMessage}; commands ${ftp.commands.join(' ')}`).toBe('complete');
     expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, 7000));
     expect(dialled[0]).toBe(`127.0.0.1:${ftp.port}`);
     expect(dialled.length).toBeGreaterThanOrEqual(2);

@@ -267,6 +267,18 @@ describe('Redirects and DNS rebinding', () => {
     expect(privateServer.requestsFor('/live.bin').some((r) => r.method === 'GET')).toBe(true);
   });
 
+  it('a download from a private address stops when private networks are turned off mid-way', async () => {
+    await admin.put('/api/config', { allow_private_network: true });
+    privateServer.addFile('/long.bin', { size: 4 << 20 }, { throttle: 128 * 1024 });
+    const t = await user.add(privateServer.url('/long.bin'));
+    await user.waitTask(t.id, (x) => x.completed_length > 0, 'the download to start');
+    await admin.put('/api/config', { allow_private_network: false });
+    const done = await user.waitTask(t.id, (x) => x.status === 'error', 'the download to be cut', 30_000);
+    expect(done.completed_length).toBeLessThan(4 << 20);
+    // aria2's attempts after the cut were refused by the proxy: only the first GET got an answer.
+    expect(privateServer.requestsFor('/long.bin').filter((r) => r.method === 'GET')).toHaveLength(1);
+  });
+
   it('the proxy refuses a CONNECT without its credentials (407) and any plain request (405)', async () => {
     const url = new URL(c.egressProxy.url);
     const raw = (text: string) =>
