@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/001_initial.js';
+import * as shares from './migrations/004_shares.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -11,6 +12,7 @@ export type { Database } from './schema.js';
 /** Migrations in order; a new one is a new numbered file added here. */
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
+  '004_shares': shares,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

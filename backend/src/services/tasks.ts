@@ -512,8 +512,9 @@ export class TasksService {
     for (const row of rows) {
       let delta = 0;
       if (deleteFiles) {
-        await this.deleteFilesOf(row, filesByTask.get(row.id) ?? []);
-        delta = row.status === 'complete' ? -row.counted_bytes : 0;
+        const freed = await this.deleteFilesOf(row, filesByTask.get(row.id) ?? []);
+        // What the artifact holds now (files may have been moved in or out of it since it finished).
+        delta = row.status === 'complete' ? -freed : 0;
       } else if (row.status !== 'complete') {
         // The partial file stays in the folder without a row to count it: the folder's total keeps it.
         delta = row.completed_length;

@@ -100,7 +100,14 @@ describe('Auth endpoints', () => {
     const me = await call({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ username: 'meuser', is_admin: false });
-    expect(Object.keys(me.json()).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
+    expect(Object.keys(me.json()).sort()).toEqual([
+      'created_at',
+      'id',
+      'is_admin',
+      'quota',
+      'used_space',
+      'username',
+    ]);
 
     for (const headers of [
       {},

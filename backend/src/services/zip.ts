@@ -1,0 +1,91 @@
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import yazl from 'yazl';
+import { isInside, type Storage } from './storage.js';
+
+/** One top-level item of an archive: a real path inside the user's folder and its name in the zip. */
+export interface ZipItem {
+  real: string;
+  name: string;
+}
+
+/**
+ * Files and folders of a user's folder as one zip stream. Entries are stored, not compressed
+ * (downloads are mostly compressed already, and storing keeps the stream as fast as the disk); ZIP64
+ * where a file or the archive passes 4 GiB. Nothing is written to disk and no file is held in memory:
+ * each file is opened by handle (checked by Storage.openInside) only when its turn comes. Folders are
+ * walked while the stream runs; a symlink is followed only to a file inside the user's folder.
+ */
+export function zipStream(storage: Storage, userId: number, items: readonly ZipItem[]): Readable {
+  const zip = new yazl.ZipFile();
+  const out = new PassThrough();
+  // yazl reports a failed file on the ZipFile itself: the response is cut off rather than the process.
+  const fail = (err: Error) => out.destroy(err);
+  zip.on('error', fail);
+  zip.outputStream.on('error', fail);
+  zip.outputStream.pipe(out);
+  // A client that goes away ends the archive: the open file is closed, nothing more is read.
+  const reading = new Set<Readable>();
+  out.on('close', () => {
+    for (const r of reading) r.destroy();
+    (zip.outputStream as unknown as Readable).destroy();
+  });
+
+  const addFile = (real: string, name: string, mtime: Date, mode: number) => {
+    zip.addReadStreamLazy(name, { mtime, mode, compress: false }, (cb) => {
+      storage.openInside(userId, real).then(
+        ({ handle }) => {
+          if (out.destroyed) return void handle.close().catch(() => undefined);
+          const stream = handle.createReadStream();
+          reading.add(stream);
+          stream.once('close', () => reading.delete(stream));
+          cb(null, stream);
+        },
+        (err: Error) => cb(err, undefined as unknown as NodeJS.ReadableStream),
+      );
+    });
+  };
+
+  const walk = async (base: string, dir: string, name: string): Promise<void> => {
+    zip.addEmptyDirectory(name);
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // gone meanwhile: the folder stays empty in the archive
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (out.destroyed) return;
+      await addAny(base, path.join(dir, e.name), `${name}/${e.name}`, e);
+    }
+  };
+
+  const addAny = async (base: string, abs: string, name: string, dirent?: Dirent): Promise<void> => {
+    const lst = dirent ?? (await fs.lstat(abs).catch(() => null));
+    if (!lst) return;
+    if (lst.isDirectory()) return walk(base, abs, name);
+    let real = abs;
+    if (lst.isSymbolicLink()) {
+      const target = await fs.realpath(abs).catch(() => null);
+      if (!target || !isInside(base, target)) return;
+      real = target;
+    } else if (!lst.isFile()) {
+      return;
+    }
+    const st = await fs.stat(real).catch(() => null);
+    if (st?.isFile()) addFile(real, name, st.mtime, st.mode);
+  };
+
+  void (async () => {
+    const base = await storage.realUserDir(userId);
+    for (const item of items) {
+      if (out.destroyed) return;
+      await addAny(base, item.real, item.name);
+    }
+    zip.end();
+  })().catch(fail);
+  return out;
+}
