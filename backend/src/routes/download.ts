@@ -58,7 +58,7 @@ export async function sendDownload(
 
   const close = () => handle.close().catch(() => undefined);
   const noneMatch = request.headers['if-none-match'];
-  if (noneMatch && noneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+  if (noneMatch?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
     await close();
     return reply.status(304).send();
   }

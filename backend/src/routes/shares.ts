@@ -82,7 +82,7 @@ const wantsHtml = (request: FastifyRequest) => /\btext\/html\b/.test(request.hea
 const isForm = (request: FastifyRequest) =>
   (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
 
-function answerError(request: FastifyRequest, reply: FastifyReply, err: unknown, html: boolean) {
+function answerError(reply: FastifyReply, err: unknown, html: boolean) {
   if (!(err instanceof DomainError) || !html) throw err;
   if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply
@@ -140,7 +140,7 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
         const count = request.method === 'GET' && (!range || /^bytes=0-/.test(range.trim()));
         return await sendDownload(request, reply, await shares().open(row, count), 'private, no-store');
       } catch (err) {
-        return answerError(request, reply, err, wantsHtml(request));
+        return answerError(reply, err, wantsHtml(request));
       }
     },
   );
@@ -183,7 +183,7 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
             .type('text/html; charset=utf-8')
             .send(passwordPage(`/s/${token}`, err.detail));
         }
-        return answerError(request, reply, err, form || wantsHtml(request));
+        return answerError(reply, err, form || wantsHtml(request));
       }
     },
   );
