@@ -18,11 +18,11 @@ export const createShareBody = z.strictObject({
   path: userPath,
   expires_at: z.iso
     .datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2026-01-23T10:00:00Z' })
-    .nullish(),
-  password: z.string().min(1, 'must not be empty').max(1024).nullish(),
-  max_downloads: z.number().int().min(1).max(1_000_000_000).nullish(),
+    .optional(),
+  password: z.string().min(1, 'must not be empty').max(1024).optional(),
+  max_downloads: z.number().int().min(1).max(1_000_000_000).optional(),
 });
 export type CreateShareBody = z.infer<typeof createShareBody>;
 
-export const sharePasswordBody = z.object({ password: z.string().max(1024) });
+export const sharePasswordBody = z.strictObject({ password: z.string().max(1024) });
 export const shareTokenParams = z.object({ token: z.string().min(1).max(200) });

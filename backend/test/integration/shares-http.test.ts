@@ -188,7 +188,7 @@ describe('GET /s/<token>', () => {
 
   it('unknown or malformed tokens are 404; a file gone is 404 and ends the share', async () => {
     for (const url of [
-      '/s/' + 'A'.repeat(43),
+      `/s/${'A'.repeat(43)}`,
       '/s/short',
       '/s/..%2F..%2Fetc%2Fpasswd',
       `/s/${'b'.repeat(300)}`,
@@ -197,7 +197,7 @@ describe('GET /s/<token>', () => {
       expect([404, 422], url).toContain(res.statusCode);
       expect(res.body).not.toContain('root:');
     }
-    expect((await anon.get('/s/' + 'A'.repeat(43))).statusCode).toBe(404);
+    expect((await anon.get(`/s/${'A'.repeat(43)}`)).statusCode).toBe(404);
     const s = await shared();
     fs.rmSync(home(s.name));
     expect((await anon.get(s.url)).statusCode).toBe(404);
@@ -344,7 +344,7 @@ describe('A share with a password', () => {
     expect((await anon.post(s.url, { password: 1 })).statusCode).toBe(422);
     await alice.del(`/api/shares/${s.id}`);
     expect((await anon.post(s.url, { password: 'pw' })).statusCode).toBe(410);
-    expect((await anon.post('/s/' + 'Z'.repeat(43), { password: 'pw' })).statusCode).toBe(404);
+    expect((await anon.post(`/s/${'Z'.repeat(43)}`, { password: 'pw' })).statusCode).toBe(404);
   });
 
   it('a foreign Origin cannot post a password (CSRF)', async () => {
