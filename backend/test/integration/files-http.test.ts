@@ -219,6 +219,21 @@ describe('Symlinks and other users', () => {
     expect(fs.readdirSync(outside)).toEqual(['secret.txt']);
   });
 
+  it('a path swapped for a link after its check is caught at open: the open handle is checked', async () => {
+    const storage = c.tasks.storage;
+    // As if the check had passed and the name then became a link out of the folder…
+    await expect(storage.openInside(aliceId, home(aliceId, 'evil-link.txt'))).rejects.toThrow(
+      'Path not found',
+    );
+    // …or a folder on the way did.
+    await expect(
+      storage.openInside(aliceId, path.join(home(aliceId, 'evil-dir'), 'secret.txt')),
+    ).rejects.toThrow('Path not found');
+    const ok = await storage.openInside(aliceId, home(aliceId, 'target.txt'));
+    expect(ok.stat.size).toBe('inside target'.length);
+    await ok.handle.close();
+  });
+
   it('a link inside the folder works as what it points to', async () => {
     const res = await alice.get('/api/files/content?path=good-link.txt');
     expect(res.statusCode).toBe(200);
