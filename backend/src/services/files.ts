@@ -27,6 +27,9 @@ export type Download =
 export const IN_USE = 'In use by a running download';
 export const NAME_TAKEN = 'A file with that name already exists';
 
+/** How many folders' listings are kept (the least recently listed goes first). */
+const LIST_CACHE_FOLDERS = 32;
+
 type FolderTask = Awaited<ReturnType<typeof listFolderTasks>>[number];
 
 const isoSecond = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -56,6 +59,12 @@ function treeSize(
  * deleted.
  */
 export class FilesService {
+  /** The plain files of recently listed folders, by real path, while the folder's mtime stays put. */
+  private readonly listCache = new Map<
+    string,
+    { mtimeMs: number; ctimeMs: number; names: string[]; files: Map<string, Entry> }
+  >();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly storage: Storage,
@@ -97,14 +106,29 @@ export class FilesService {
     const st = await fs.stat(real);
     if (!st.isDirectory()) throw new InvalidInputError('Invalid path: it is a file, not a folder');
     const tasks = (await this.folderTasks(actor.id, base)).filter((t) => isCurrent(t.status));
-    const names = await fs.readdir(real);
+    const relDir = path.relative(base, real).split(path.sep).join('/');
+    const prefix = relDir === '' ? '' : `${relDir}/`;
+    // Plain files of a folder whose own mtime has not moved are as they were: a download lands by a
+    // rename, and every change the API makes adds, removes or renames an entry. What aria2 writes in
+    // place (under .incomplete/) is never taken from the cache.
+    const cacheable = !isInside(path.join(base, '.incomplete'), real);
+    const cached = cacheable ? this.listCache.get(real) : undefined;
+    const fresh = cached && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs;
+    const names = fresh ? cached.names : await fs.readdir(real);
+    const files = fresh ? cached.files : new Map<string, Entry>();
     const entries: Entry[] = [];
-    // Synchronous stats: a folder of 10,000 files lists in a few milliseconds this way, where as many
-    // queued async stats would wait on the thread pool.
+    // Synchronous stats: on a busy machine 10,000 of them take a fraction of what as many async stats
+    // queued on the thread pool do.
     for (const name of names) {
+      const known = files.get(name);
+      if (known) {
+        entries.push(known);
+        continue;
+      }
       const abs = path.join(real, name);
       let est = fsSync.lstatSync(abs, { throwIfNoEntry: false });
       if (!est) continue;
+      const plainFile = est.isFile();
       if (est.isSymbolicLink()) {
         // A link shows as what it points to, and only when that stays inside the folder.
         const target = await fs.realpath(abs).catch(() => null);
@@ -113,14 +137,31 @@ export class FilesService {
         if (!est) continue;
       }
       if (!est.isFile() && !est.isDirectory()) continue;
-      entries.push(this.entry(base, abs, est, FilesService.writer(tasks, abs)));
+      const taskId = FilesService.writer(tasks, abs);
+      const dir = est.isDirectory();
+      const e: Entry = {
+        name,
+        path: prefix + name,
+        type: dir ? 'dir' : 'file',
+        size: dir ? treeSize(abs, est) : est.size,
+        modified_at: isoSecond(est.mtime),
+        task_id: taskId,
+      };
+      if (plainFile && taskId === null) files.set(name, e);
+      entries.push(e);
+    }
+    if (cacheable && !fresh) {
+      this.listCache.delete(real);
+      this.listCache.set(real, { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names, files });
+      if (this.listCache.size > LIST_CACHE_FOLDERS)
+        this.listCache.delete(this.listCache.keys().next().value!);
     }
     entries.sort((a, b) =>
       a.type !== b.type ? (a.type === 'dir' ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
     const space = (await usedSpace(this.ctx.db, actor.id)) ?? { used: 0, quota: actor.quota };
     return {
-      path: path.relative(base, real).split(path.sep).join('/'),
+      path: relDir,
       entries,
       used_space: space.used,
       quota: space.quota,
