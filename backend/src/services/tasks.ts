@@ -23,6 +23,7 @@ import {
   nameFromUri,
   uriScheme,
 } from '../domain/uri.js';
+import { deleteSharesUnder } from '../repositories/shares.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
@@ -522,7 +523,13 @@ export class TasksService {
       deltas.set(row.owner_id, (deltas.get(row.owner_id) ?? 0) + delta);
     }
     await this.ctx.db.transaction().execute(async (trx) => {
-      for (const row of rows) await repo.deleteTask(trx, row.id);
+      for (const row of rows) {
+        await repo.deleteTask(trx, row.id);
+        // Its files are gone: so are the links to them.
+        if (deleteFiles && row.status === 'complete' && row.artifact_path) {
+          await deleteSharesUnder(trx, row.owner_id, row.artifact_path);
+        }
+      }
       for (const [owner, delta] of deltas) await repo.addUsedSpace(trx, owner, delta);
     });
     for (const row of rows) this.emitRemoved(row.owner_id, row.id);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Share } from '../../src/contracts/shares.js';
 import { startTestController, type TestController } from '../helpers/controller.js';
-import { patternBytes } from '../helpers/file-server.js';
+import { patternBytes, startFileServer } from '../helpers/file-server.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
 let c: TestController;
@@ -205,6 +205,22 @@ describe('GET /s/<token>', () => {
     expect((await alice.del(`/api/files?path=${t.name}`)).statusCode).toBe(200);
     expect((await anon.get(t.url)).statusCode).toBe(404);
     expect(((await alice.get('/api/shares')).json() as Share[]).some((x) => x.id === t.id)).toBe(false);
+  });
+
+  it('deleting a finished task with its files ends the shares of its file', async () => {
+    const server = await startFileServer();
+    try {
+      server.addFile('/t.bin', data);
+      const added = await alice.add(server.url('/t.bin'));
+      const done = await alice.waitTask(added.id, (x) => x.status === 'complete');
+      const s = (await alice.post('/api/shares', { path: done.artifact_path })).json() as Share;
+      expect((await anon.get(s.url)).statusCode).toBe(200);
+      expect((await alice.del(`/api/tasks/${done.id}?delete_files=true`)).statusCode).toBe(204);
+      expect((await anon.get(s.url)).statusCode).toBe(404);
+      expect(((await alice.get('/api/shares')).json() as Share[]).some((x) => x.id === s.id)).toBe(false);
+    } finally {
+      await server.close();
+    }
   });
 
   it('moving the file (or its folder) updates the share, which keeps working', async () => {
