@@ -57,7 +57,8 @@ export function zipStream(storage: Storage, userId: number, items: readonly ZipI
       storage.openInside(userId, real).then(
         ({ handle }) => {
           if (out.destroyed) return void handle.close().catch(() => undefined);
-          const stream = handle.createReadStream();
+          // Large reads: each chunk passes through several of yazl's transforms (checksum, counters).
+          const stream = handle.createReadStream({ highWaterMark: 1024 * 1024 });
           reading.add(stream);
           stream.once('close', () => reading.delete(stream));
           cb(null, stream);
