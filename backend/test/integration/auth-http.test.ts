@@ -49,6 +49,7 @@ describe('Auth endpoints', () => {
       username: 'admin',
       is_admin: true,
       quota: expect.any(Number),
+      used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     const cookie = sessionCookieOf(res)!;
