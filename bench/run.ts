@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchActiveCpu } from './active-cpu.js';
 import { benchEventLatency } from './event-latency.js';
+import { benchFiles } from './files.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchRetryBatch } from './retry-batch.js';
 import { benchTasks10k } from './tasks-10k.js';
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['event-latency', () => benchEventLatency()],
   ['throughput', () => benchThroughput()],
   ['retry-batch', () => benchRetryBatch()],
+  ['files-list-archive', () => benchFiles()],
 ];
 
 const filter = process.argv[2];

@@ -14,7 +14,9 @@ import type { SocketHub } from './realtime/hub.js';
 import { socketRoutes } from './realtime/routes.js';
 import { authRoutes } from './routes/auth.js';
 import { configRoutes } from './routes/config.js';
+import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { publicShareRoutes, shareRoutes } from './routes/shares.js';
 import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { userRoutes } from './routes/users.js';
@@ -22,6 +24,7 @@ import type { AuthService } from './services/auth.js';
 import type { FilesService } from './services/files.js';
 import type { RetryService } from './services/retry.js';
 import type { SettingsService } from './services/settings.js';
+import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
 import type { TasksService } from './services/tasks.js';
 import type { UsersService } from './services/users.js';
@@ -32,6 +35,7 @@ export interface AppServices {
   tasks: TasksService;
   retry: RetryService;
   files: FilesService;
+  shares: SharesService;
   stats: StatsService;
   settings: SettingsService;
 }
@@ -107,6 +111,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { prefix: '/api/auth' });
   await app.register(userRoutes, { prefix: '/api/users' });
   await app.register(taskRoutes, { prefix: '/api/tasks' });
+  await app.register(fileRoutes, { prefix: '/api/files' });
+  await app.register(shareRoutes, { prefix: '/api/shares' });
+  await app.register(publicShareRoutes, { prefix: '/s' });
   await app.register(statsRoutes, { prefix: '/api/stats' });
   await app.register(configRoutes, { prefix: '/api/config' });
   await app.register(socketRoutes);

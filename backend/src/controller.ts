@@ -17,6 +17,7 @@ import { ControllerEvents } from './services/events.js';
 import { FilesService } from './services/files.js';
 import { RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
+import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
 import { TasksService } from './services/tasks.js';
 import { UsersService } from './services/users.js';
@@ -132,6 +133,7 @@ export async function startController(config: Config, options: ControllerOptions
   const users = new UsersService(context, tasks);
   const auth = new AuthService(context);
   const files = new FilesService(context, tasks.storage);
+  const shares = new SharesService(context, tasks.storage, files);
   const stats = new StatsService(context, tasks);
   await users.ensureFirstAdmin();
 
@@ -141,7 +143,7 @@ export async function startController(config: Config, options: ControllerOptions
     config,
     aria2,
     hub,
-    services: { auth, users, tasks, retry, files, stats, settings },
+    services: { auth, users, tasks, retry, files, shares, stats, settings },
     uiDir: options.uiDir ?? null,
     logger: options.logger ? { level: config.logLevel } : false,
   });

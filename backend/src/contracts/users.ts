@@ -8,6 +8,7 @@ export const user = z.object({
   username: z.string(),
   is_admin: z.boolean(),
   quota: z.number().int().describe('bytes; 0 means unlimited'),
+  used_space: z.number().int().describe("bytes in the user's folder, .incomplete/ included"),
   created_at: isoTime,
 });
 export type User = z.infer<typeof user>;

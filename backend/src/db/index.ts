@@ -5,6 +5,7 @@ import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect
 import * as initial from './migrations/001_initial.js';
 import * as optionSets from './migrations/002_option_sets.js';
 import * as fairAdmission from './migrations/003_fair_admission.js';
+import * as shares from './migrations/004_shares.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '002_option_sets': optionSets,
   '003_fair_admission': fairAdmission,
+  '004_shares': shares,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -74,10 +74,28 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface SharesTable {
+  id: Generated<number>;
+  owner_id: number;
+  /** The shared file or folder, relative to the owner's folder; follows moves. */
+  path: string;
+  /** Random; the token is an HMAC of it under the controller's share secret (so a list can show the link). */
+  nonce: string;
+  /** SHA-256 of the token: a link is found by it, and a database alone yields no working link. */
+  token_hash: string;
+  password_hash: string | null;
+  expires_at: string | null;
+  max_downloads: number | null;
+  downloads: Generated<number>;
+  revoked_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   tasks: TasksTable;
   settings: SettingsTable;
   option_sets: OptionSetsTable;
+  shares: SharesTable;
 }

@@ -31,6 +31,9 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   readonly status = 409;
 }
+export class GoneError extends DomainError {
+  readonly status = 410;
+}
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
 }

@@ -208,6 +208,18 @@ export function listTasksByOwner(db: Runner, ownerId: number): Promise<TaskRow[]
   return db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).execute();
 }
 
+/** What the Files API needs of every task of an owner: where each writes, and what each finished. */
+export function listFolderTasks(
+  db: Runner,
+  ownerId: number,
+): Promise<Pick<TaskRow, 'id' | 'status' | 'dir' | 'artifact_path' | 'completed_length'>[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'status', 'dir', 'artifact_path', 'completed_length'])
+    .where('owner_id', '=', ownerId)
+    .execute();
+}
+
 export function listHistoryTasks(db: Runner, ownerId: number): Promise<TaskRow[]> {
   return db
     .selectFrom('tasks')
@@ -324,6 +336,20 @@ export async function addUsedSpace(db: Runner, ownerId: number, delta: number): 
     .set((eb) => ({ used_space: sql`MAX(0, ${eb.ref('used_space')} + ${delta})` }))
     .where('id', '=', ownerId)
     .execute();
+}
+
+/** Used space of every user at once (the admin's list): the counter plus each one's partial bytes. */
+export async function usedSpaceAll(db: Runner): Promise<Map<number, number>> {
+  const partial = await db
+    .selectFrom('tasks')
+    .select((eb) => ['owner_id', eb.fn.sum<number>('completed_length').as('bytes')])
+    .where('status', '!=', 'complete')
+    .groupBy('owner_id')
+    .execute();
+  const users = await db.selectFrom('users').select(['id', 'used_space']).execute();
+  const out = new Map(users.map((u) => [u.id, u.used_space]));
+  for (const p of partial) out.set(p.owner_id, (out.get(p.owner_id) ?? 0) + Number(p.bytes));
+  return out;
 }
 
 /**

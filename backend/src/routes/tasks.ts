@@ -1,6 +1,4 @@
-import path from 'node:path';
 import multipart from '@fastify/multipart';
-import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TORRENT_BODY_LIMIT } from '../app.js';
@@ -24,6 +22,7 @@ import {
 } from '../contracts/tasks.js';
 import { DomainError, InvalidInputError } from '../domain/errors.js';
 import { actor, requireUser } from '../plugins/auth.js';
+import { sendDownload } from './download.js';
 
 const errors = {
   401: errorBody,
@@ -34,12 +33,6 @@ const errors = {
   503: errorBody,
 };
 const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
-
-/** RFC 6266 Content-Disposition: an ASCII fallback and the UTF-8 name. */
-function contentDisposition(name: string): string {
-  const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
 
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', requireUser);
@@ -187,41 +180,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         params: z.object({ token: safeText().min(1).max(200) }),
       },
     },
-    async (request, reply) => {
-      const artifact = await files.artifact(actor(request), request.params.token);
-      if (artifact.kind === 'folder') {
-        reply.header('content-type', 'application/zip');
-        reply.header('content-disposition', contentDisposition(artifact.name));
-        reply.header('cache-control', 'private, no-store');
-        return reply.send(artifact.stream);
-      }
-      const result = await send(request.raw, `/${encodeURIComponent(path.basename(artifact.path))}`, {
-        root: path.dirname(artifact.path),
-        dotfiles: 'allow',
-        index: false,
-        acceptRanges: true,
-        etag: true,
-        lastModified: true,
-      });
-      if (result.type === 'error') {
-        const status = (result.metadata.error as { status?: number }).status ?? 500;
-        if (status === 416) {
-          // RFC 9110 §15.5.17: a 416 carries `Content-Range: bytes */<length>` so the client can ask again.
-          const range = result.headers['Content-Range'];
-          if (range) reply.header('content-range', range);
-          return reply.status(416).send({ detail: 'Range not satisfiable' });
-        }
-        if (status === 412) return reply.status(412).send({ detail: 'Precondition failed' });
-        return reply
-          .status(status === 404 ? 404 : status)
-          .send({ detail: status === 404 ? 'File not found' : 'Could not read the file' });
-      }
-      reply.status(result.statusCode);
-      for (const [k, v] of Object.entries(result.headers)) reply.header(k, v);
-      reply.header('content-disposition', contentDisposition(artifact.name));
-      reply.header('cache-control', 'private, no-cache');
-      return reply.send(result.stream);
-    },
+    async (request, reply) =>
+      sendDownload(request, reply, await files.artifact(actor(request), request.params.token)),
   );
 
   app.get(

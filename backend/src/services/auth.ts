@@ -18,6 +18,7 @@ import {
   insertSession,
   touchSession,
 } from '../repositories/sessions.js';
+import { usedSpace } from '../repositories/tasks.js';
 import { findUserById, findUserByUsername, updateUser } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
 import { toUser } from './users.js';
@@ -226,7 +227,8 @@ export class AuthService {
       expiresAt,
     });
     logger.info({ userId: row.id, ip }, 'signed in');
-    return { user: toUser(row), sessionId, expiresAt: new Date(expiresAt) };
+    const used = (await usedSpace(db, row.id))?.used ?? 0;
+    return { user: toUser(row, used), sessionId, expiresAt: new Date(expiresAt) };
   }
 
   async logout(sessionId: string): Promise<void> {

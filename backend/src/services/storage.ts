@@ -1,6 +1,16 @@
-import fs from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../domain/errors.js';
+import { parseUserPath } from '../domain/paths.js';
+
+export const pathNotFound = () => new NotFoundError('Path not found');
+
+/** A file opened for reading after its path was checked; the handle is what gets read. */
+export interface OpenedFile {
+  handle: FileHandle;
+  stat: Stats;
+}
 
 /**
  * The user folders on disk: `$DOWNLOAD_DIR/<user id>/.incomplete/` holds running downloads, a finished
@@ -16,6 +26,56 @@ export class Storage {
 
   incompleteDir(userId: number): string {
     return path.join(this.userDir(userId), '.incomplete');
+  }
+
+  /** The real path of the user's folder, created when missing (a new user has none yet). */
+  async realUserDir(userId: number): Promise<string> {
+    const dir = this.userDir(userId);
+    await fs.mkdir(dir, { recursive: true });
+    return fs.realpath(dir);
+  }
+
+  /**
+   * The real path of an API path (checked by parseUserPath, a 422 naming `field`) inside the user's
+   * folder, symlinks resolved; 404 `Path not found` when it does not exist or resolves outside.
+   */
+  async resolveUserPath(userId: number, relative: string, field = 'path'): Promise<string> {
+    const segments = parseUserPath(field, relative);
+    const base = await this.realUserDir(userId);
+    if (segments.length === 0) return base;
+    const real = await fs.realpath(path.join(base, ...segments)).catch(() => null);
+    if (!real || !isInside(base, real)) throw pathNotFound();
+    return real;
+  }
+
+  /** The API path (`/`-separated, relative to the user's folder) of a real path inside it. */
+  async toUserPath(userId: number, real: string): Promise<string> {
+    return path
+      .relative(await this.realUserDir(userId), real)
+      .split(path.sep)
+      .join('/');
+  }
+
+  /**
+   * Opens a real path for reading, then asks the kernel where the handle points (/proc/self/fd): a
+   * path swapped for a symlink between the check and the open is caught, and what is read is the
+   * handle, never the path again. 404 when it is gone, outside the folder or not a regular file.
+   */
+  async openInside(userId: number, real: string): Promise<OpenedFile> {
+    const base = await this.realUserDir(userId);
+    const handle = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
+    if (!handle) throw pathNotFound();
+    try {
+      const at = await fs
+        .readlink(`/proc/self/fd/${handle.fd}`)
+        .catch(() => fs.realpath(real).catch(() => ''));
+      const stat = await handle.stat();
+      if (!isInside(base, at) || !stat.isFile()) throw pathNotFound();
+      return { handle, stat };
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The real path of `relative` inside the user's folder, or a 404 when it leaves it or does not exist. */
@@ -114,6 +174,11 @@ export class Storage {
     const s = await fs.statfs(this.downloadDir);
     return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
   }
+}
+
+/** True when `real` is `base` or lies under it (both real, absolute paths). */
+export function isInside(base: string, real: string): boolean {
+  return real === base || real.startsWith(base + path.sep);
 }
 
 export function isPlainName(name: string): boolean {

@@ -25,6 +25,7 @@ import {
   uriScheme,
 } from '../domain/uri.js';
 import { EgressGuard } from '../egress/guard.js';
+import { deleteSharesUnder } from '../repositories/shares.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import { Admission } from './admission.js';
@@ -654,8 +655,9 @@ export class TasksService {
     for (const row of rows) {
       let delta = 0;
       if (deleteFiles) {
-        await this.deleteFilesOf(row, filesByTask.get(row.id) ?? []);
-        delta = row.status === 'complete' ? -row.counted_bytes : 0;
+        const freed = await this.deleteFilesOf(row, filesByTask.get(row.id) ?? []);
+        // What the artifact holds now (files may have been moved in or out of it since it finished).
+        delta = row.status === 'complete' ? -freed : 0;
       } else if (row.status !== 'complete') {
         // The partial file stays in the folder without a row to count it: the folder's total keeps it.
         delta = row.completed_length;
@@ -663,7 +665,13 @@ export class TasksService {
       deltas.set(row.owner_id, (deltas.get(row.owner_id) ?? 0) + delta);
     }
     await this.ctx.db.transaction().execute(async (trx) => {
-      for (const row of rows) await repo.deleteTask(trx, row.id);
+      for (const row of rows) {
+        await repo.deleteTask(trx, row.id);
+        // Its files are gone: so are the links to them.
+        if (deleteFiles && row.status === 'complete' && row.artifact_path) {
+          await deleteSharesUnder(trx, row.owner_id, row.artifact_path);
+        }
+      }
       for (const [owner, delta] of deltas) await repo.addUsedSpace(trx, owner, delta);
     });
   }

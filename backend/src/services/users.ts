@@ -5,6 +5,7 @@ import { ConflictError, DependencyError, userNotFound } from '../domain/errors.j
 import { generatePassword, hashPassword, hashSessionId } from '../domain/passwords.js';
 import { nowIso } from '../domain/time.js';
 import { deleteUserSessions } from '../repositories/sessions.js';
+import { usedSpace, usedSpaceAll } from '../repositories/tasks.js';
 import {
   countUsers,
   deleteUser,
@@ -19,13 +20,14 @@ import {
 } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
 
-/** The API's view of a user row: never the hash, never the used space counter. */
-export function toUser(row: UserRow): User {
+/** The API's view of a user row: never the hash; `used` is the whole used space (the counter plus partial downloads). */
+export function toUser(row: UserRow, used: number): User {
   return {
     id: row.id,
     username: row.username,
     is_admin: row.is_admin === 1,
     quota: row.quota,
+    used_space: used,
     created_at: row.created_at,
   };
 }
@@ -91,13 +93,19 @@ export class UsersService {
   }
 
   async list(): Promise<User[]> {
-    return (await listUsers(this.ctx.db)).map(toUser);
+    const [rows, used] = await Promise.all([listUsers(this.ctx.db), usedSpaceAll(this.ctx.db)]);
+    return rows.map((row) => toUser(row, used.get(row.id) ?? 0));
   }
 
   async get(id: number): Promise<User> {
     const row = await findUserById(this.ctx.db, id);
     if (!row) throw userNotFound();
-    return toUser(row);
+    return this.view(row);
+  }
+
+  /** A user as the API shows it, with the used space of now. */
+  async view(row: UserRow): Promise<User> {
+    return toUser(row, (await usedSpace(this.ctx.db, row.id))?.used ?? 0);
   }
 
   async create(input: NewUser): Promise<User> {
@@ -116,7 +124,7 @@ export class UsersService {
         { userId: row.id, username: row.username, isAdmin: input.is_admin === true },
         'user created',
       );
-      return toUser(row);
+      return toUser(row, 0);
     } catch (err) {
       if (isUniqueViolation(err)) throw usernameTaken();
       throw err;
@@ -159,7 +167,7 @@ export class UsersService {
         { userId: id, by: actor.id, fields: Object.keys(patch).filter((k) => k !== 'password') },
         patch.password !== undefined ? 'user updated; password reset' : 'user updated',
       );
-      return toUser(row);
+      return await this.view(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw usernameTaken();
       throw err;

@@ -49,6 +49,7 @@ describe('Auth endpoints', () => {
       username: 'admin',
       is_admin: true,
       quota: expect.any(Number),
+      used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     const cookie = sessionCookieOf(res)!;
@@ -100,7 +101,14 @@ describe('Auth endpoints', () => {
     const me = await call({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
     expect(me.statusCode).toBe(200);
     expect(me.json()).toMatchObject({ username: 'meuser', is_admin: false });
-    expect(Object.keys(me.json()).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
+    expect(Object.keys(me.json()).sort()).toEqual([
+      'created_at',
+      'id',
+      'is_admin',
+      'quota',
+      'used_space',
+      'username',
+    ]);
 
     for (const headers of [
       {},

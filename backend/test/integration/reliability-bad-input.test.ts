@@ -391,6 +391,78 @@ const ROUTES: Record<string, RouteCase> = {
       url: () => '/api/config',
     },
   },
+  'GET /api/files': {
+    access: 'user',
+    harmless: () => ({ method: 'GET', url: '/api/files?path=' }),
+  },
+  'GET /api/files/content': {
+    access: 'user',
+    harmless: () => ({ method: 'GET', url: '/api/files/content?path=no-such-file' }),
+  },
+  'GET /api/files/archive': {
+    access: 'user',
+    harmless: () => ({ method: 'GET', url: '/api/files/archive?path=no-such-file' }),
+  },
+  'POST /api/files/move': {
+    access: 'user',
+    harmless: () => ({ method: 'POST', url: '/api/files/move', payload: { from: 'no-such', to: 'x' } }),
+    body: {
+      fields: { from: { kind: 'string', max: 16 * 1024 }, to: { kind: 'string', max: 16 * 1024 } },
+      required: ['from', 'to'],
+      valid: () => ({ from: 'no-such', to: 'no-such-either' }),
+      url: () => '/api/files/move',
+    },
+  },
+  'POST /api/files/folder': {
+    access: 'user',
+    harmless: () => ({ method: 'POST', url: '/api/files/folder', payload: { path: 'no-such/x' } }),
+    body: {
+      fields: { path: { kind: 'string', max: 16 * 1024 } },
+      required: ['path'],
+      valid: () => ({ path: 'no-such/x' }),
+      url: () => '/api/files/folder',
+    },
+  },
+  'DELETE /api/files': {
+    access: 'user',
+    harmless: () => ({ method: 'DELETE', url: '/api/files?path=no-such-file' }),
+  },
+  'POST /api/shares': {
+    access: 'user',
+    harmless: () => ({ method: 'POST', url: '/api/shares', payload: { path: 'no-such-file' } }),
+    body: {
+      fields: {
+        path: { kind: 'string', max: 16 * 1024 },
+        expires_at: { kind: 'string' },
+        password: { kind: 'string', min: 1, max: 1024 },
+        max_downloads: { kind: 'int', min: 1, max: 1_000_000_000 },
+      },
+      required: ['path'],
+      valid: () => ({
+        path: 'no-such-file',
+        expires_at: '2100-01-01T00:00:00Z',
+        password: 'pw',
+        max_downloads: 2,
+      }),
+      url: () => '/api/shares',
+    },
+  },
+  'GET /api/shares': { access: 'user', harmless: () => ({ method: 'GET', url: '/api/shares' }) },
+  'DELETE /api/shares/:id': {
+    access: 'user',
+    harmless: () => ({ method: 'DELETE', url: '/api/shares/999999' }),
+  },
+  'GET /s/:token': { access: 'public', harmless: () => ({ method: 'GET', url: `/s/${'A'.repeat(43)}` }) },
+  'POST /s/:token': {
+    access: 'public',
+    harmless: () => ({ method: 'POST', url: `/s/${'A'.repeat(43)}`, payload: { password: 'x' } }),
+    body: {
+      fields: { password: { kind: 'string', max: 1024 } },
+      required: ['password'],
+      valid: () => ({ password: 'x' }),
+      url: () => `/s/${'A'.repeat(43)}`,
+    },
+  },
   'GET /ws/tasks': { access: 'socket', harmless: () => ({ method: 'GET', url: '/ws/tasks' }) },
 };
 

@@ -46,6 +46,7 @@ describe('Users endpoints (admin)', () => {
       username: 'alice',
       is_admin: false,
       quota: 3 * GiB,
+      used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     await expect(c.login('alice', USER_PASSWORD)).resolves.toMatch(/^aria2_session=/);
@@ -102,7 +103,14 @@ describe('Users endpoints (admin)', () => {
     const users = list.json() as { id: number; username: string }[];
     expect(users.map((u) => u.username)).toContain('admin');
     for (const u of users)
-      expect(Object.keys(u).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
+      expect(Object.keys(u).sort()).toEqual([
+        'created_at',
+        'id',
+        'is_admin',
+        'quota',
+        'used_space',
+        'username',
+      ]);
 
     const one = await asAdmin({ method: 'GET', url: `/api/users/${adminId}` });
     expect(one.statusCode).toBe(200);

@@ -97,7 +97,14 @@ describe('AuthService', () => {
   it('signs in, stores only the hash of the session id, and resolves the cookie to the user', async () => {
     const { user, sessionId, expiresAt } = await auth.login('alice', PASSWORD, '10.0.0.1');
     expect(user).toMatchObject({ username: 'alice', is_admin: false });
-    expect(Object.keys(user).sort()).toEqual(['created_at', 'id', 'is_admin', 'quota', 'username']);
+    expect(Object.keys(user).sort()).toEqual([
+      'created_at',
+      'id',
+      'is_admin',
+      'quota',
+      'used_space',
+      'username',
+    ]);
     expect(expiresAt.getTime()).toBe(now + 24 * 3600 * 1000);
     const rows = await u.db.selectFrom('sessions').selectAll().execute();
     expect(rows).toHaveLength(1);

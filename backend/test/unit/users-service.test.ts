@@ -57,6 +57,7 @@ describe('UsersService', () => {
       username: 'alice',
       is_admin: false,
       quota: 5 * GiB,
+      used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     const row = (await findUserByUsername(u.db, 'alice'))!;
