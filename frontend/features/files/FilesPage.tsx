@@ -371,18 +371,28 @@ export function FilesPage() {
             {path ? null : <p>Finished downloads land here.</p>}
           </EmptyState>
         ) : (
-          <ul className="file-list" aria-label="Files">
-            {entries.map((e) => (
-              <FileRow
-                key={e.path}
-                entry={e}
-                selected={selected.has(e.path)}
-                busy={busy.has(e.path)}
-                onToggle={onToggle}
-                onAction={onAction}
-              />
-            ))}
-          </ul>
+          <>
+            <div className="file-list-head" aria-hidden="true">
+              <span className="lh-main">Name</span>
+              <span className="lh-meta">
+                <span>Size</span>
+                <span>Modified</span>
+              </span>
+              <span className="lh-actions" />
+            </div>
+            <ul className="file-list" aria-label="Files">
+              {entries.map((e) => (
+                <FileRow
+                  key={e.path}
+                  entry={e}
+                  selected={selected.has(e.path)}
+                  busy={busy.has(e.path)}
+                  onToggle={onToggle}
+                  onAction={onAction}
+                />
+              ))}
+            </ul>
+          </>
         )}
       </section>
 
