@@ -18,10 +18,12 @@ import { FILE_ACTIONS, FILE_BULK_ORDER, type FileActionId, fileBulkTargets } fro
 import { MoveDialog, NewFolderDialog } from './FileDialogs';
 import { FileRow } from './FileRow';
 import {
+  baseName,
   breadcrumbs,
   describeEntries,
   filesHref,
   folderFromQuery,
+  parentOf,
   pruneSelection,
   selectedEntries,
   splitListing,
@@ -53,6 +55,16 @@ export function deleteMessage(entries: readonly FileEntry[], shares: readonly Sh
     ? ` ${links === 1 ? 'Its shared link stops' : `${links} shared links stop`} working.`
     : '';
   return `${frees}${what}${linked}`;
+}
+
+/** The toast after a rename or move. */
+export function moveMessage(moves: readonly { from: string; to: string }[]): string {
+  if (moves.length !== 1) return `Moved ${moves.length} items`;
+  const { from, to } = moves[0]!;
+  if (parentOf(from) === parentOf(to)) return `Renamed ${baseName(from)} to ${baseName(to)}`;
+  if (baseName(from) === baseName(to))
+    return `Moved ${baseName(from)} to ${parentOf(to) || 'the top folder'}`;
+  return `Moved ${baseName(from)} to ${to}`;
 }
 
 function Breadcrumbs({ path }: { path: string }) {
@@ -199,7 +211,7 @@ export function FilesPage() {
         await filesApi.moveFile(m.from, m.to);
         done += 1;
       }
-      toast.success(moves.length === 1 ? `Saved ${moves[0]!.to}` : `Moved ${moves.length} items`);
+      toast.success(moveMessage(moves));
     } catch (err) {
       // The dialog shows the reason; what already moved stays moved.
       if (done > 0) toast.warning(`Moved ${done} of ${moves.length} items`);

@@ -6,7 +6,7 @@ import { TaskRow } from '../tasks/TaskRow';
 import { KEPT_FILES } from '../tasks/useTaskActions';
 import { usedText } from '../users/UsersPage';
 import { FileRow } from './FileRow';
-import { deleteMessage, sharesOf } from './FilesPage';
+import { deleteMessage, moveMessage, sharesOf } from './FilesPage';
 import { shareBody } from './ShareDialog';
 import { downloadsText } from './SharesList';
 
@@ -82,6 +82,21 @@ describe('the delete confirmation', () => {
     expect(deleteMessage([a], [share(5, 'a.bin')])).toBe(
       'This frees 1.00 MiB of your storage. Its shared link stops working.',
     );
+  });
+});
+
+describe('the move toast', () => {
+  it('says rename within a folder, move to another', () => {
+    expect(moveMessage([{ from: 'a/b.iso', to: 'a/c.iso' }])).toBe('Renamed b.iso to c.iso');
+    expect(moveMessage([{ from: 'b.iso', to: 'Old/b.iso' }])).toBe('Moved b.iso to Old');
+    expect(moveMessage([{ from: 'Old/b.iso', to: 'b.iso' }])).toBe('Moved b.iso to the top folder');
+    expect(moveMessage([{ from: 'b.iso', to: 'Old/c.iso' }])).toBe('Moved b.iso to Old/c.iso');
+    expect(
+      moveMessage([
+        { from: 'a', to: 'x/a' },
+        { from: 'b', to: 'x/b' },
+      ]),
+    ).toBe('Moved 2 items');
   });
 });
 
