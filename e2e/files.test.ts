@@ -109,7 +109,7 @@ it('lists the folder from the storage bar: folders first, sizes; makes a folder,
   expect((await h.api(user).get<Task>(`/api/tasks/${small.id}`)).artifact_path).toBe('readme.txt');
 
   // A folder opens from its name; the breadcrumbs lead back.
-  await entryRow(page, 'Archive').getByRole('link', { name: 'Archive' }).click();
+  await entryRow(page, 'Archive').getByRole('link', { name: 'Archive', exact: true }).click();
   await page.waitForURL(/\/files\?path=Archive$/);
   const crumbs = page.getByRole('navigation', { name: 'Breadcrumbs' });
   expect((await crumbs.getByRole('listitem').allTextContents()).map((t) => t.trim())).toEqual([

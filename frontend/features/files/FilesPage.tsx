@@ -14,6 +14,7 @@ import { Spinner } from '../../components/Spinner';
 import { ApiError, errorDetail } from '../../lib/api';
 import { type FileEntry, filesApi, filesArchiveUrl, INCOMPLETE_DIR, type Share } from '../../lib/files-api';
 import { formatBytes } from '../../lib/format';
+import { useStats } from '../tasks/queries';
 import { FILE_ACTIONS, FILE_BULK_ORDER, type FileActionId, fileBulkTargets } from './actions';
 import { MoveDialog, NewFolderDialog } from './FileDialogs';
 import { FileRow } from './FileRow';
@@ -141,6 +142,7 @@ export function FilesPage() {
   const qc = useQueryClient();
   const folder = useFolder(path);
   const shares = useShares();
+  const stats = useStats();
   const { entries, hasIncomplete } = useMemo(
     () => (folder.data ? splitListing(folder.data) : { entries: [], hasIncomplete: false }),
     [folder.data],
@@ -408,7 +410,10 @@ export function FilesPage() {
         )}
       </section>
 
-      {hasIncomplete ? <InProgress onAction={onAction} busy={busy} /> : null}
+      {/* Listed at the top, or implied by a running download (the folder may be left unlisted). */}
+      {path === '' && (hasIncomplete || (stats.data?.active_count ?? 0) > 0) ? (
+        <InProgress onAction={onAction} busy={busy} />
+      ) : null}
 
       <SharesList
         shares={shares.data ?? []}
