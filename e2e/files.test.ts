@@ -56,9 +56,7 @@ async function usedSpace(user: TestUser): Promise<number> {
 
 /** Clicks a download link and returns the bytes the browser saved. */
 async function download(page: Page, link: Locator): Promise<{ bytes: Buffer; download: Download }> {
-  const started = page.waitForEvent('download');
-  await link.click();
-  const done = await started;
+  const [done] = await Promise.all([page.waitForEvent('download'), link.click()]);
   const saved = await done.path();
   return { bytes: fs.readFileSync(saved), download: done };
 }

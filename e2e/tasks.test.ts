@@ -72,9 +72,8 @@ it('a finished row has a Download button, at desktop and phone width, that downl
     const link = row(page, done.id).getByRole('link', { name: 'Download', exact: true });
     expect(await link.isVisible()).toBe(true);
     expect(await link.getAttribute('href')).toBe(`/api/tasks/artifacts/${done.artifact_token}`);
-    const started = page.waitForEvent('download');
-    await link.click();
-    const saved = await (await started).path();
+    const [started] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = await started.path();
     expect(fs.readFileSync(saved).equals(h.files.content('/take/finished.tar.gz'))).toBe(true);
   }
 
