@@ -23,7 +23,7 @@ const navLinks = async (page: import('playwright-core').Page) =>
 it('an admin creates a user on the Users page; the user signs in and sees no Users or Settings', async () => {
   const admin = await h.newPage();
   await h.signInAdmin(admin);
-  expect(await navLinks(admin)).toEqual(['Tasks', 'History', 'Users', 'Settings', 'Profile']);
+  expect(await navLinks(admin)).toEqual(['Tasks', 'History', 'Files', 'Users', 'Settings', 'Profile']);
   await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
   await admin.waitForURL(/\/users/);
   await admin.getByRole('heading', { name: 'Users' }).waitFor();
@@ -53,7 +53,7 @@ it('an admin creates a user on the Users page; the user signs in and sees no Use
   await h.signIn(page, 'carol', 'carol-password-1');
   await page.getByRole('heading', { name: 'Tasks' }).waitFor();
   await page.getByText('No downloads yet.').waitFor();
-  expect(await navLinks(page)).toEqual(['Tasks', 'History', 'Profile']);
+  expect(await navLinks(page)).toEqual(['Tasks', 'History', 'Files', 'Profile']);
   await page.goto('/users');
   await page.getByText('Administrators only.').waitFor();
   expect(await page.getByRole('button', { name: 'New user' }).count()).toBe(0);

@@ -1,4 +1,7 @@
-/** The tasks page: adding a download and watching it finish; deleting with and without its files. */
+/**
+ * The tasks page: adding a download and watching it finish; downloading a finished one from its row;
+ * deleting with and without its files.
+ */
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type Harness, startHarness, waitFor } from './harness.js';
@@ -6,6 +9,7 @@ import {
   artifactFile,
   button,
   completeTask,
+  createTask,
   listTasks,
   row,
   sameBytes,
@@ -51,6 +55,39 @@ it('adds a URI from the tasks page and shows it Complete; the file on disk is th
   const task = await waitForStatus(h, user, id, 'complete');
   expect(sameBytes(h, user, task, '/releases/ubuntu.iso')).toBe(true);
   expect(h.files.requestsFor('/releases/ubuntu.iso').some((r) => r.method === 'GET')).toBe(true);
+});
+
+it('a finished row has a Download button, at desktop and phone width, that downloads the file; a running row has none', async () => {
+  const { page, user } = await h.userPage('taker');
+  const done = await completeTask(h, user, '/take/finished.tar.gz', 200 * 1024);
+  h.files.addFile('/take/slow.bin', { size: 32 * 1024 * 1024 }, { throttle: 64 * 1024 });
+  const running = await createTask(h, user, h.files.url('/take/slow.bin'));
+  await waitForStatus(h, user, running.id, 'active');
+
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 844 });
+    await page.goto('/tasks');
+    await row(page, running.id).getByText('Downloading', { exact: true }).waitFor();
+    expect(await row(page, running.id).getByRole('link', { name: 'Download' }).count()).toBe(0);
+    const link = row(page, done.id).getByRole('link', { name: 'Download', exact: true });
+    expect(await link.isVisible()).toBe(true);
+    expect(await link.getAttribute('href')).toBe(`/api/tasks/artifacts/${done.artifact_token}`);
+    const [started] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = await started.path();
+    expect(fs.readFileSync(saved).equals(h.files.content('/take/finished.tar.gz'))).toBe(true);
+  }
+
+  // The storage bar leads to the Files page, and deleting a task says where kept files are.
+  expect(await page.getByRole('link', { name: /Storage/ }).getAttribute('href')).toBe('/files');
+  await button(row(page, done.id), 'Delete').click();
+  const dialog = page.getByRole('dialog', { name: 'Delete “finished.tar.gz”?' });
+  await dialog
+    .getByText(
+      /Files you keep still count against your storage quota; find and delete them on the Files page\./,
+    )
+    .waitFor();
+  await button(dialog, 'Cancel').click();
+  await h.api(user).delete(`/api/tasks/${running.id}?delete_files=true`);
 });
 
 it('deletes a task after an in-page confirmation, with its files only when asked', async () => {

@@ -100,7 +100,7 @@ const HistoryRow = memo(function HistoryRow({
         </div>
       </dl>
       <div className="task-actions">
-        {task.status === 'complete' && task.artifact_token ? (
+        {isActionEnabled('download', task) && task.artifact_token ? (
           <a className="btn btn-secondary btn-sm" href={artifactUrl(task.artifact_token)} download>
             <DownloadIcon />
             <span className="btn-label">Download</span>

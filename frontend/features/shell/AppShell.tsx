@@ -11,6 +11,7 @@ import { LiveSync, useLiveState } from './live-sync';
 const LINKS: readonly { href: string; label: string; admin?: boolean }[] = [
   { href: '/tasks', label: 'Tasks' },
   { href: '/history', label: 'History' },
+  { href: '/files', label: 'Files' },
   { href: '/users', label: 'Users', admin: true },
   { href: '/settings', label: 'Settings', admin: true },
   { href: '/profile', label: 'Profile' },

@@ -5,6 +5,7 @@ import { createContext, type ReactNode, useContext, useEffect, useState } from '
 import { connectLive, type LiveState } from '../../lib/live';
 import { loginUrl } from '../../lib/navigation';
 import type { Stats, Task } from '../../lib/types';
+import { filesKeys } from '../files/queries';
 import { removeTaskEverywhere, setStats, statsKey, taskKeys, upsertTasks } from '../tasks/cache';
 
 const LiveStateContext = createContext<LiveState>('connecting');
@@ -45,6 +46,11 @@ export function LiveSync({ enabled, children }: { enabled: boolean; children: Re
         if (batch.length) upsertTasks(qc, batch, { fromSocket: true });
         if (latestStats) setStats(qc, latestStats);
       });
+      // A download that starts, finishes or goes changes the user's folder; progress alone
+      // (active updates, about once a second) does not need a new listing.
+      if (gone.length || batch.some((t) => t.status !== 'active')) {
+        void qc.invalidateQueries({ queryKey: filesKeys.all });
+      }
     };
     const schedule = () => {
       if (timer === null) timer = setTimeout(flush, FLUSH_MS);

@@ -3,9 +3,10 @@
 import Link from 'next/link';
 import { type CSSProperties, memo, type ReactNode, type Ref } from 'react';
 import { Button } from '../../components/Button';
-import { GripIcon, PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { DownloadIcon, GripIcon, PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icons';
 import { ProgressBar } from '../../components/ProgressBar';
 import { STATUS_LABELS, StatusBadge } from '../../components/StatusBadge';
+import { artifactUrl } from '../../lib/api';
 import {
   formatBytes,
   formatDuration,
@@ -22,6 +23,7 @@ const ACTION_ICONS: Partial<Record<TaskActionId, ReactNode>> = {
   pause: <PauseIcon />,
   resume: <PlayIcon />,
   retry: <RetryIcon />,
+  download: <DownloadIcon />,
   delete: <TrashIcon />,
 };
 
@@ -213,19 +215,32 @@ export const TaskRow = memo(function TaskRow({
         </div>
       </dl>
       <div className="task-actions">
-        {actions.map((a) => (
-          <Button
-            key={a.id}
-            size="sm"
-            variant={a.danger ? 'danger' : 'secondary'}
-            icon={ACTION_ICONS[a.id]}
-            busy={busyAction === a.id}
-            disabled={busyAction !== null && busyAction !== a.id}
-            onClick={() => onAction(a.id, task)}
-          >
-            {a.label}
-          </Button>
-        ))}
+        {actions.map((a) =>
+          a.id === 'download' && task.artifact_token ? (
+            // The browser opens the finished file itself (the session cookie suffices).
+            <a
+              key={a.id}
+              className="btn btn-secondary btn-sm"
+              href={artifactUrl(task.artifact_token)}
+              download
+            >
+              {ACTION_ICONS.download}
+              <span className="btn-label">{a.label}</span>
+            </a>
+          ) : (
+            <Button
+              key={a.id}
+              size="sm"
+              variant={a.danger ? 'danger' : 'secondary'}
+              icon={ACTION_ICONS[a.id]}
+              busy={busyAction === a.id}
+              disabled={busyAction !== null && busyAction !== a.id}
+              onClick={() => onAction(a.id, task)}
+            >
+              {a.label}
+            </Button>
+          ),
+        )}
       </div>
     </li>
   );

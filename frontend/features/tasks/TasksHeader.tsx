@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '../../components/Button';
@@ -63,13 +64,18 @@ export function TasksHeader() {
         </span>
         <span className="stat muted">{stats ? `${stats.active_count} active` : '—'}</span>
       </div>
-      <div className="stats-quota">
+      <Link
+        href="/files"
+        className="stats-quota quota-link"
+        prefetch={false}
+        title="See and manage what fills your storage on the Files page"
+      >
         {stats ? (
           <QuotaBar used={stats.used_space} quota={stats.quota} label="Storage" />
         ) : (
           <QuotaBar used={0} quota={0} />
         )}
-      </div>
+      </Link>
       <NotificationToggle />
     </section>
   );

@@ -34,7 +34,19 @@ describe('the action registry', () => {
     expect(labels(task('error'))).toEqual(['Retry', 'Delete']);
     expect(labels(task('removed'))).toEqual(['Retry', 'Delete']);
     expect(labels(task('complete'))).toEqual(['Delete']);
+    expect(labels(task('complete', { artifact_token: 'tok' }))).toEqual(['Download', 'Delete']);
     expect(labels(task('queued'))).toEqual(['Delete']);
+  });
+
+  it('offers Download only on a finished task that has its file', () => {
+    const done = task('complete', { artifact_token: 'tok', artifact_path: 'a.zip' });
+    expect(isActionEnabled('download', done)).toBe(true);
+    // The file was deleted on the Files page: the row stays, without its token.
+    expect(isActionEnabled('download', { ...done, artifact_token: null })).toBe(false);
+    for (const status of ['active', 'waiting', 'paused', 'queued', 'error', 'removed'] as const) {
+      expect(isActionEnabled('download', task(status, { artifact_token: 'tok' }))).toBe(false);
+    }
+    expect(actionForKey('d', done)).toBeUndefined();
   });
 
   it('shows Retry on a failed torrent (the click explains why it cannot retry)', () => {

@@ -6,7 +6,15 @@
 import type { Task } from '../../lib/types';
 import { isTorrentTask } from './list-state';
 
-export type TaskActionId = 'pause' | 'resume' | 'retry' | 'stop' | 'delete' | 'moveTop' | 'moveBottom';
+export type TaskActionId =
+  | 'pause'
+  | 'resume'
+  | 'retry'
+  | 'download'
+  | 'stop'
+  | 'delete'
+  | 'moveTop'
+  | 'moveBottom';
 
 export interface TaskActionDef {
   id: TaskActionId;
@@ -53,6 +61,13 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
     // The spec's batch retry: failed, non-torrent tasks only.
     appliesToBulk: (t) => t.status === 'error' && !isTorrentTask(t),
   },
+  download: {
+    id: 'download',
+    label: 'Download',
+    inRow: true,
+    // A plain link to the finished file (or a zip of a finished folder), opened by the browser.
+    appliesTo: (t) => t.status === 'complete' && t.artifact_token !== null,
+  },
   stop: {
     id: 'stop',
     label: 'Stop',
@@ -84,7 +99,7 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
 };
 
 /** Row buttons, in display order. */
-export const ROW_ACTION_ORDER: readonly TaskActionId[] = ['pause', 'resume', 'retry', 'delete'];
+export const ROW_ACTION_ORDER: readonly TaskActionId[] = ['pause', 'resume', 'retry', 'download', 'delete'];
 /** Toolbar buttons, in display order. */
 export const BULK_ACTION_ORDER: readonly TaskActionId[] = ['pause', 'resume', 'retry', 'delete'];
 /** Detail page buttons, in display order. */

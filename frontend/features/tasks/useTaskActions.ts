@@ -41,6 +41,10 @@ export async function mapLimit<T, R>(
   return results;
 }
 
+/** Where files kept after a delete are, and that they still fill the quota. */
+export const KEPT_FILES =
+  'Files you keep still count against your storage quota; find and delete them on the Files page.';
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const STATUS_VERB: Record<'pause' | 'resume' | 'stop', { done: string; fail: string; none: string }> = {
@@ -311,8 +315,8 @@ export function useTaskActions() {
         : `Delete ${plural(deleteTasks.length, 'task')}?`,
     message:
       deleteTasks.length === 1
-        ? 'A running download stops and the task is removed from your lists.'
-        : 'Running downloads stop and the tasks are removed from your lists.',
+        ? `A running download stops and the task is removed from your lists. ${KEPT_FILES}`
+        : `Running downloads stop and the tasks are removed from your lists. ${KEPT_FILES}`,
     confirmLabel: 'Delete',
     danger: true,
     busy: deleting,

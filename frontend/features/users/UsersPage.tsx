@@ -11,7 +11,8 @@ import { Checkbox, TextField } from '../../components/Field';
 import { PlusIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
-import { bytesToGb, formatDateTime, formatQuota, gbToBytes } from '../../lib/format';
+import type { UserWithUsage } from '../../lib/files-api';
+import { bytesToGb, formatBytes, formatDateTime, formatQuota, gbToBytes } from '../../lib/format';
 import type { CreateUserBody, UpdateUserBody, User } from '../../lib/types';
 import { useMe } from '../auth/useMe';
 
@@ -147,6 +148,14 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
   );
 }
 
+/** The space a user's folder fills, and how much of the quota that is. */
+export function usedText(user: UserWithUsage): string {
+  if (typeof user.used_space !== 'number') return '—';
+  const used = formatBytes(user.used_space);
+  if (user.quota <= 0) return used;
+  return `${used} (${Math.min(999, Math.round((user.used_space / user.quota) * 100))}%)`;
+}
+
 export function UsersPage() {
   const qc = useQueryClient();
   const me = useMe();
@@ -188,6 +197,9 @@ export function UsersPage() {
                   <th scope="col">Username</th>
                   <th scope="col">Role</th>
                   <th scope="col" className="num">
+                    Used
+                  </th>
+                  <th scope="col" className="num">
                     Quota
                   </th>
                   <th scope="col">Created</th>
@@ -204,6 +216,7 @@ export function UsersPage() {
                       {u.id === me.data?.id ? <span className="muted small"> (you)</span> : null}
                     </td>
                     <td>{u.is_admin ? <span className="badge badge-admin">Admin</span> : 'User'}</td>
+                    <td className="num">{usedText(u)}</td>
                     <td className="num">{formatQuota(u.quota)}</td>
                     <td>{formatDateTime(u.created_at)}</td>
                     <td className="row-actions">
