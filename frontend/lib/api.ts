@@ -4,7 +4,6 @@
  * and the server's `detail`. A 401 on anything but the login call sends the browser to
  * `/login?next=<current path>`.
  */
-import type { CreateShareBody, DeleteResult, Entry, FileList, Share } from '@contracts';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -257,46 +256,6 @@ export function artifactUrl(token: string): string {
   return `/api/tasks/artifacts/${enc(token)}`;
 }
 
-// ---------------------------------------------------------------- files (the caller's folder)
-/** `?path=a&path=b…` for the routes that take a selection. */
-function pathsQuery(paths: readonly string[]): string {
-  return paths.map((p) => `path=${enc(p)}`).join('&');
-}
-/** A folder's entries (folders first, then by name), with the used space and quota. */
-export function listFiles(path = '', signal?: AbortSignal): Promise<FileList> {
-  return request<FileList>('/api/files', { query: { path }, signal });
-}
-/** Where a file (Range) or a folder (as a zip) downloads from; the session cookie suffices. */
-export function fileContentUrl(path: string): string {
-  return `/api/files/content?path=${enc(path)}`;
-}
-/** Where a zip of a selection (at most 1000 paths) downloads from. */
-export function archiveUrl(paths: readonly string[]): string {
-  return `/api/files/archive?${pathsQuery(paths)}`;
-}
-/** Renames or moves inside the folder; `to` is the new path. */
-export function moveFile(from: string, to: string): Promise<Entry> {
-  return request<Entry>('/api/files/move', { method: 'POST', body: { from, to } });
-}
-export function createFolder(path: string): Promise<Entry> {
-  return request<Entry>('/api/files/folder', { method: 'POST', body: { path } });
-}
-export function deleteFiles(paths: readonly string[]): Promise<DeleteResult> {
-  return request<DeleteResult>(`/api/files?${pathsQuery(paths)}`, { method: 'DELETE' });
-}
-
-// ---------------------------------------------------------------- shares
-export function createShare(body: CreateShareBody): Promise<Share> {
-  return request<Share>('/api/shares', { method: 'POST', body });
-}
-export function listShares(): Promise<Share[]> {
-  return request<Share[]>('/api/shares');
-}
-/** Revokes a link: it answers 410 from now on. */
-export function deleteShare(id: number): Promise<void> {
-  return request<void>(`/api/shares/${id}`, { method: 'DELETE' });
-}
-
 // ---------------------------------------------------------------- stats and settings
 export function getStats(): Promise<Stats> {
   return request<Stats>('/api/stats');
@@ -342,15 +301,6 @@ export const api = {
   retryTask,
   retryTasks,
   artifactUrl,
-  listFiles,
-  fileContentUrl,
-  archiveUrl,
-  moveFile,
-  createFolder,
-  deleteFiles,
-  createShare,
-  listShares,
-  deleteShare,
   getStats,
   getMachineStats,
   getConfig,

@@ -3,56 +3,17 @@
  * download, zip, move, new folder, delete) and the links that share one of its entries.
  * Paths are relative to the user's folder, `/`-separated; `""` is the folder itself.
  */
+
+import type {
+  CreateShareBody,
+  DeleteResult as DeleteFilesResult,
+  Entry as FileEntry,
+  FileList as FileListing,
+  Share,
+} from '@contracts';
 import { request } from './api';
-import type { User } from './types';
 
-/** One file or folder. `size` of a folder is the sum of what it holds. */
-export interface FileEntry {
-  name: string;
-  path: string;
-  type: 'file' | 'dir';
-  size: number;
-  modified_at: string;
-  /** The current task writing there (a running download), else null. */
-  task_id: number | null;
-}
-
-export interface FileListing {
-  path: string;
-  /** Folders first, then by name. */
-  entries: FileEntry[];
-  used_space: number;
-  /** Bytes; 0 = unlimited. */
-  quota: number;
-}
-
-export interface DeleteFilesResult {
-  deleted: number;
-  /** Bytes given back to the quota. */
-  freed: number;
-}
-
-export interface Share {
-  id: number;
-  path: string;
-  /** `/s/<token>`: relative to the controller's origin. */
-  url: string;
-  expires_at: string | null;
-  has_password: boolean;
-  max_downloads: number | null;
-  downloads: number;
-  created_at: string;
-}
-
-export interface CreateShareBody {
-  path: string;
-  expires_at?: string;
-  password?: string;
-  max_downloads?: number;
-}
-
-/** A user as the admin lists them, with the space their folder fills. */
-export type UserWithUsage = User & { used_space?: number };
+export type { CreateShareBody, DeleteFilesResult, FileEntry, FileListing, Share };
 
 /** The folder where running downloads are written. */
 export const INCOMPLETE_DIR = '.incomplete';

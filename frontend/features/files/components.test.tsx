@@ -137,6 +137,7 @@ function task(patch: Partial<Task>): Task {
     updated_at: '2026-01-23T10:00:00Z',
     artifact_path: 'a.zip',
     artifact_token: 'tok/en',
+    waiting_reason: null,
     ...patch,
   };
 }
@@ -181,11 +182,12 @@ describe('the users page', () => {
     username: 'a',
     is_admin: false,
     quota: 4 * 1024 ** 3,
+    used_space: 0,
     created_at: '2026-01-23T10:00:00Z',
   };
   it('shows each user’s used space, and its share of their quota', () => {
     expect(usedText({ ...user, used_space: 1024 ** 3 })).toBe('1.00 GiB (25%)');
     expect(usedText({ ...user, quota: 0, used_space: 1024 ** 3 })).toBe('1.00 GiB');
-    expect(usedText(user)).toBe('—');
+    expect(usedText(user)).toBe('0 B (0%)');
   });
 });

@@ -11,7 +11,6 @@ import { Checkbox, TextField } from '../../components/Field';
 import { PlusIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
-import type { UserWithUsage } from '../../lib/files-api';
 import { bytesToGb, formatBytes, formatDateTime, formatQuota, gbToBytes } from '../../lib/format';
 import type { CreateUserBody, UpdateUserBody, User } from '../../lib/types';
 import { useMe } from '../auth/useMe';
@@ -149,8 +148,7 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
 }
 
 /** The space a user's folder fills, and how much of the quota that is. */
-export function usedText(user: UserWithUsage): string {
-  if (typeof user.used_space !== 'number') return '—';
+export function usedText(user: User): string {
   const used = formatBytes(user.used_space);
   if (user.quota <= 0) return used;
   return `${used} (${Math.min(999, Math.round((user.used_space / user.quota) * 100))}%)`;
