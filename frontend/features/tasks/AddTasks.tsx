@@ -8,8 +8,10 @@ import { TextAreaField, TextField } from '../../components/Field';
 import { PlusIcon, UploadIcon } from '../../components/Icons';
 import { api, errorDetail } from '../../lib/api';
 import { fileToBase64, isTorrentFile } from '../../lib/base64';
+import { type AddExtras, createTaskWith, DUPLICATE_DETAIL, duplicateTaskId } from '../../lib/retry-api';
 import type { Task, TaskOptions } from '../../lib/types';
 import { upsertTask, upsertTasks } from './cache';
+import { DuplicateNotice } from './DuplicateNotice';
 import { taskTitle } from './TaskRow';
 
 const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
@@ -73,15 +75,22 @@ export function useAddTasks() {
   const qc = useQueryClient();
 
   const addOne = useCallback(
-    async (uri: string, options?: TaskOptions): Promise<Task | null> => {
+    async (
+      uri: string,
+      options?: TaskOptions,
+      extras: AddExtras = {},
+      onDuplicate?: (taskId: number) => void,
+    ): Promise<Task | null> => {
       try {
-        const task = await api.createTask(uri, options);
+        const task = await createTaskWith(uri, options, extras);
         upsertTask(qc, task);
         if (task.status === 'error') toast.error(`Added, but it failed: ${task.error ?? 'unknown error'}`);
         else toast.success(`Added ${taskTitle(task)}`);
         return task;
       } catch (err) {
-        toast.error(`Could not add the download: ${errorDetail(err)}`);
+        const existing = duplicateTaskId(err);
+        if (existing !== null && onDuplicate) onDuplicate(existing);
+        else toast.error(`Could not add the download: ${errorDetail(err)}`);
         return null;
       }
     },
@@ -203,6 +212,10 @@ export function AddTasks({
   const [many, setMany] = useState('');
   const [draft, setDraft] = useState<OptionsDraft>(EMPTY_OPTIONS);
   const [busy, setBusy] = useState<'one' | 'many' | 'torrent' | null>(null);
+  /** The add the server found already in the list: which task has it, and what to add anyway. */
+  const [duplicate, setDuplicate] = useState<{ taskId: number; uri: string; options?: TaskOptions } | null>(
+    null,
+  );
   const fileRef = useRef<HTMLInputElement>(null);
   const fileId = useId();
 
@@ -211,11 +224,24 @@ export function AddTasks({
     const lines = parseUriLines(uri);
     if (lines.length === 0 || busy) return;
     setBusy('one');
+    setDuplicate(null);
+    const options = toTaskOptions(draft);
     const ok =
       lines.length > 1
-        ? await addMany(lines, toTaskOptions(draft))
-        : await addOne(lines[0]!, toTaskOptions(draft));
+        ? await addMany(lines, options)
+        : await addOne(lines[0]!, options, {}, (taskId) => setDuplicate({ taskId, uri: lines[0]!, options }));
     if (ok) setUri('');
+    setBusy(null);
+  }
+
+  async function addAnyway() {
+    if (!duplicate || busy) return;
+    setBusy('one');
+    const task = await addOne(duplicate.uri, duplicate.options, { allow_duplicate: true });
+    if (task) {
+      setDuplicate(null);
+      setUri('');
+    }
     setBusy(null);
   }
 
@@ -255,7 +281,10 @@ export function AddTasks({
           spellCheck={false}
           placeholder="https://…, ftp://…, sftp://… or magnet:?xt=…"
           value={uri}
-          onChange={(e) => setUri(e.currentTarget.value)}
+          onChange={(e) => {
+            setUri(e.currentTarget.value);
+            setDuplicate(null);
+          }}
         />
         <Button
           type="submit"
@@ -282,6 +311,15 @@ export function AddTasks({
           </label>
         </div>
       </form>
+      {duplicate ? (
+        <DuplicateNotice
+          message={DUPLICATE_DETAIL}
+          taskId={duplicate.taskId}
+          busy={busy === 'one'}
+          onAddAnyway={() => void addAnyway()}
+          onDismiss={() => setDuplicate(null)}
+        />
+      ) : null}
       <details className="disclosure">
         <summary>Add many (one link per line)</summary>
         <form onSubmit={submitMany} className="stack">

@@ -34,11 +34,15 @@ import {
   waitingText,
 } from '../../lib/format';
 import { magnetFor } from '../../lib/magnet';
+import { torrentUrl } from '../../lib/retry-api';
 import type { Task, TaskDetail, TaskFile } from '../../lib/types';
-import { detailActions, type TaskActionId } from './actions';
+import { actionLabel, detailActions, hasPlannedRetry, type TaskActionId } from './actions';
 import { taskKeys } from './cache';
 import { isCurrent, isTorrentTask } from './list-state';
 import { useStats } from './queries';
+import { RetryDialog } from './RetryDialog';
+import { RetryCountdown } from './RetryPlan';
+import { useReplacement } from './replacements';
 import { taskTitle } from './TaskRow';
 import { useTaskActions } from './useTaskActions';
 
@@ -215,12 +219,17 @@ function TaskDetailView({ id }: { id: number }) {
   });
   const samples = useSpeedSamples(task);
   const stats = useStats();
+  // A retry elsewhere (another tab, the server's own) replaced this task: follow it.
+  const replacedBy = useReplacement(id);
+  useEffect(() => {
+    if (replacedBy !== null) router.replace(`/tasks/detail?id=${replacedBy}`);
+  }, [replacedBy, router]);
 
   useEffect(() => {
     if (task) document.title = `${taskTitle(task)} · aria2 controller`;
   }, [task]);
 
-  if (detail.isLoading) return <Spinner label="Loading the task" />;
+  if (detail.isLoading || (replacedBy !== null && !task)) return <Spinner label="Loading the task" />;
   if (!task) {
     const notFound = detail.error instanceof ApiError && detail.error.status === 404;
     return (
@@ -247,13 +256,11 @@ function TaskDetailView({ id }: { id: number }) {
   const fileList = info?.files ?? files.data ?? [];
   const waiting = waitingText(task, stats.data?.active_count);
 
+  const follow = (next: Task) => router.replace(`/tasks/detail?id=${next.id}`);
   const onAction = async (action: TaskActionId) => {
     if (action === 'retry') {
-      const next = await actions.retry(task);
-      if (next) {
-        toast.success('Retry started');
-        router.replace(`/tasks/detail?id=${next.id}`);
-      }
+      const next = await actions.retry(task, 'tasks', follow);
+      if (next && next.status !== 'error') toast.success('Retry started');
       return;
     }
     if (action === 'delete') {
@@ -299,6 +306,7 @@ function TaskDetailView({ id }: { id: number }) {
             {task.error}
           </p>
         ) : null}
+        {hasPlannedRetry(task) ? <RetryCountdown task={task} className="task-retrying block" /> : null}
         {waiting ? (
           <p className="task-waiting block" role="note">
             {waiting}
@@ -320,9 +328,24 @@ function TaskDetailView({ id }: { id: number }) {
               disabled={actions.pending.has(task.id) && actions.pending.get(task.id) !== a.id}
               onClick={() => void onAction(a.id)}
             >
-              {a.label}
+              {actionLabel(a, task)}
             </Button>
           ))}
+          {(task.status === 'error' || task.status === 'removed') && !isTorrentTask(task) ? (
+            <Button
+              icon={<RetryIcon />}
+              disabled={actions.pending.has(task.id)}
+              onClick={() => actions.requestRetry(task, 'link', follow)}
+            >
+              Retry with a new link…
+            </Button>
+          ) : null}
+          {isTorrentTask(task) ? (
+            <a className="btn btn-ghost" href={torrentUrl(task.id)} download>
+              <DownloadIcon />
+              <span className="btn-label">Download .torrent</span>
+            </a>
+          ) : null}
           {!isTorrentTask(task) ? (
             <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(task.uri, 'Link')}>
               Copy link
@@ -418,6 +441,8 @@ function TaskDetailView({ id }: { id: number }) {
         {files.isLoading && needFiles ? <Spinner label="Loading files" /> : <FilesTable files={fileList} />}
       </section>
       <ConfirmDialog {...actions.deleteDialog} />
+      <ConfirmDialog {...actions.stopDialog} />
+      <RetryDialog {...actions.retryDialog} />
     </div>
   );
 }

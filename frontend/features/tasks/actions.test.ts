@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Task, TaskStatus } from '../../lib/types';
-import { actionForKey, bulkTargets, detailActions, isActionEnabled, rowActions } from './actions';
+import {
+  actionForKey,
+  actionLabel,
+  bulkTargets,
+  detailActions,
+  isActionEnabled,
+  rowActions,
+} from './actions';
 
 function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
   return {
@@ -24,7 +31,7 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
   };
 }
 
-const labels = (t: Task) => rowActions(t).map((a) => a.label);
+const labels = (t: Task) => rowActions(t).map((a) => actionLabel(a, t));
 
 describe('the action registry', () => {
   it('gives each status its row buttons', () => {
@@ -32,7 +39,7 @@ describe('the action registry', () => {
     expect(labels(task('waiting'))).toEqual(['Pause', 'Delete']);
     expect(labels(task('paused'))).toEqual(['Resume', 'Delete']);
     expect(labels(task('error'))).toEqual(['Retry', 'Delete']);
-    expect(labels(task('removed'))).toEqual(['Retry', 'Delete']);
+    expect(labels(task('removed'))).toEqual(['Start again', 'Delete']);
     expect(labels(task('complete'))).toEqual(['Delete']);
     expect(labels(task('queued'))).toEqual(['Delete']);
   });
@@ -41,14 +48,14 @@ describe('the action registry', () => {
     expect(labels(task('error', { uri: '[torrent]' }))).toContain('Retry');
   });
 
-  it('batch retry targets failed non-torrent tasks only', () => {
+  it('batch retry targets failed and stopped non-torrent tasks (stopped ones retry one by one too)', () => {
     const tasks = [
       task('error', { id: 1 }),
       task('error', { id: 2, uri: '[torrent]' }),
       task('removed', { id: 3 }),
       task('active', { id: 4 }),
     ];
-    expect(bulkTargets('retry', tasks).map((t) => t.id)).toEqual([1]);
+    expect(bulkTargets('retry', tasks).map((t) => t.id)).toEqual([1, 3]);
     expect(bulkTargets('pause', tasks).map((t) => t.id)).toEqual([4]);
     expect(bulkTargets('delete', tasks)).toHaveLength(4);
   });
