@@ -71,6 +71,13 @@ describe('the action registry', () => {
     expect(isActionEnabled('moveTop', task('active'))).toBe(false);
   });
 
+  it('offers Retry now and Cancel on a task the server will retry', () => {
+    const planned = task('error', { next_retry_at: '2026-01-23T10:01:00Z', attempt: 1 } as Partial<Task>);
+    expect(labels(planned)).toEqual(['Retry now', 'Cancel', 'Delete']);
+    expect(detailActions(planned).map((a) => a.id)).toContain('cancelRetry');
+    expect(isActionEnabled('cancelRetry', task('error'))).toBe(false);
+  });
+
   it('maps keys to the row actions that apply', () => {
     expect(actionForKey('p', task('active'))?.id).toBe('pause');
     expect(actionForKey('P', task('paused'))?.id).toBe('resume');
