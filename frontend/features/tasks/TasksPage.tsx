@@ -230,7 +230,10 @@ export function TasksPage() {
         <Button
           icon={<RetryIcon />}
           busy={actions.bulkPending === 'retry'}
-          disabled={actions.bulkPending !== null && actions.bulkPending !== 'retry'}
+          // A failed task is never current: the current view has nothing to retry.
+          disabled={
+            filter.view === 'current' || (actions.bulkPending !== null && actions.bulkPending !== 'retry')
+          }
           onClick={() => void actions.retryAllFailed(failedFilter(filter.view, filter.q))}
         >
           Retry all failed
