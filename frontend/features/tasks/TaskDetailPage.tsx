@@ -42,7 +42,7 @@ import { isCurrent, isTorrentTask } from './list-state';
 import { useStats } from './queries';
 import { RetryDialog } from './RetryDialog';
 import { RetryCountdown } from './RetryPlan';
-import { useReplacement } from './replacements';
+import { noteReplacement, useReplacement } from './replacements';
 import { taskTitle } from './TaskRow';
 import { useTaskActions } from './useTaskActions';
 
@@ -201,9 +201,16 @@ export function TaskDetailPage() {
 function TaskDetailView({ id }: { id: number }) {
   const router = useRouter();
   const actions = useTaskActions();
+  // A retry (here, in another tab, or the server's own) replaced this task: follow it, and stop
+  // asking for the old one, which is gone.
+  const replacedBy = useReplacement(id);
+  useEffect(() => {
+    if (replacedBy !== null) router.replace(`/tasks/detail?id=${replacedBy}`);
+  }, [replacedBy, router]);
   const detail = useQuery({
     queryKey: taskKeys.detail(id),
     queryFn: () => api.getTaskDetail(id),
+    enabled: replacedBy === null,
     refetchInterval: (query) => {
       const data = query.state.data as TaskDetail | undefined;
       return data && isCurrent(data.status) ? 3000 : false;
@@ -214,16 +221,11 @@ function TaskDetailView({ id }: { id: number }) {
   const files = useQuery({
     queryKey: taskKeys.files(id),
     queryFn: () => api.getTaskFiles(id),
-    enabled: needFiles,
+    enabled: needFiles && replacedBy === null,
     retry: false,
   });
   const samples = useSpeedSamples(task);
   const stats = useStats();
-  // A retry elsewhere (another tab, the server's own) replaced this task: follow it.
-  const replacedBy = useReplacement(id);
-  useEffect(() => {
-    if (replacedBy !== null) router.replace(`/tasks/detail?id=${replacedBy}`);
-  }, [replacedBy, router]);
 
   useEffect(() => {
     if (task) document.title = `${taskTitle(task)} · aria2 controller`;
@@ -256,7 +258,7 @@ function TaskDetailView({ id }: { id: number }) {
   const fileList = info?.files ?? files.data ?? [];
   const waiting = waitingText(task, stats.data?.active_count);
 
-  const follow = (next: Task) => router.replace(`/tasks/detail?id=${next.id}`);
+  const follow = (next: Task) => noteReplacement(task.id, next.id);
   const onAction = async (action: TaskActionId) => {
     if (action === 'retry') {
       const next = await actions.retry(task, 'tasks', follow);

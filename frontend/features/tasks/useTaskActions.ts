@@ -140,8 +140,9 @@ export function useTaskActions() {
       if (!begin('retry', task.id)) return null;
       try {
         const newTask = await api.retryTask(task.id);
-        replaced(task.id, newTask, mode);
+        // First `after` (a detail page stops asking for the old task), then the caches drop it.
         after?.(newTask);
+        replaced(task.id, newTask, mode);
         return newTask;
       } catch (err) {
         toast.error(MESSAGES.retryFailed(errorDetail(err)));
@@ -169,11 +170,11 @@ export function useTaskActions() {
           request.mode === 'torrent'
             ? await reuploadTorrent(request.task.id)
             : await retryTaskFrom(request.task.id, uri!.trim());
+        request.after?.(newTask);
         replaced(request.task.id, newTask, 'tasks');
         if (newTask.status !== 'error')
           toast.success(request.mode === 'torrent' ? 'Torrent added again' : 'Retry started');
         setRetryRequest(null);
-        request.after?.(newTask);
       } catch (err) {
         // Shown in the dialog, which stays open so the link can be corrected.
         setRetryError(errorDetail(err));
