@@ -75,8 +75,7 @@ export function RetryDialog({ request, busy, error, onSubmit, onCancel }: RetryD
       title="Retry with a new link"
       description={
         <p>
-          A new link for the same download (a link that expired, or a mirror). What was already downloaded is
-          kept.
+          A new link for the same download (a link that expired, or a mirror). Files already on disk stay.
         </p>
       }
       footer={
