@@ -176,7 +176,8 @@ it('Retry all failed on History sends the history view and the search', async ()
 it('a torrent task offers its stored .torrent: Download .torrent, and Re-upload replaces the task', async () => {
   const { page, user } = await h.userPage('reupload');
   const content = patternBytes(0, 40_000);
-  h.files.addFile('/reupload/seed/movie.mkv', content, { status: 404 });
+  // A slow web seed: the torrent stays active until it is stopped.
+  h.files.addFile('/reupload/seed/movie.mkv', content, { throttle: 1024 });
   const t = makeTorrent({ name: 'movie.mkv', content, webSeedUrl: h.files.url('/reupload/seed/') });
   const added = await h.api(user).post<Task>('/api/tasks/torrent', { torrent: t.base64 });
   await waitForStatus(h, user, added.id, 'active');
@@ -190,7 +191,7 @@ it('a torrent task offers its stored .torrent: Download .torrent, and Re-upload 
   expect(stored.status()).toBe(200);
   expect(Buffer.from(await stored.body()).equals(t.torrent)).toBe(true);
 
-  h.files.update('/reupload/seed/movie.mkv', { status: undefined });
+  h.files.update('/reupload/seed/movie.mkv', { throttle: undefined });
   await button(page, 'Start again').click();
   const dialog = page.getByRole('dialog', { name: 'Retry a torrent' });
   await dialog.getByText('Torrent tasks cannot be retried. Please re-upload the torrent file.').waitFor();
