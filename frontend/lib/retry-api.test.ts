@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
 import {
   cancelAutoRetry,
+  createTasksWith,
   createTaskWith,
   duplicateTaskId,
   failedFilter,
@@ -12,6 +13,7 @@ import {
   reuploadTorrent,
   secondsUntil,
   torrentUrl,
+  uploadTorrentWith,
 } from './retry-api';
 
 type FetchArgs = [string, RequestInit];
@@ -76,6 +78,23 @@ describe('retry api', () => {
     expect(duplicateTaskId(err)).toBe(12);
     expect(duplicateTaskId(new ApiError(409, 'Only failed or stopped tasks can be retried'))).toBeNull();
     expect(duplicateTaskId(new ApiError(400, 'x', { task_id: 1 }))).toBeNull();
+  });
+
+  it('carries the extra fields on a batch add and a torrent upload too', async () => {
+    respond = () => json({ created: [], failed: [] });
+    await createTasksWith(['https://a.example/x'], undefined, { allow_duplicate: true });
+    expect(sent()).toEqual({
+      url: '/api/tasks/batch',
+      method: 'POST',
+      body: { uris: ['https://a.example/x'], allow_duplicate: true },
+    });
+    respond = () => json({ id: 3 });
+    await uploadTorrentWith('ZGF0YQ==', { split: 1 }, { auto_retry: 2 });
+    expect(sent(1)).toEqual({
+      url: '/api/tasks/torrent',
+      method: 'POST',
+      body: { torrent: 'ZGF0YQ==', options: { split: 1 }, auto_retry: 2 },
+    });
   });
 });
 

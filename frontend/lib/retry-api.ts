@@ -6,7 +6,7 @@
  * simply shows no retry plan).
  */
 import { ApiError, request } from './api';
-import type { Task, TaskOptions, TaskStatus } from './types';
+import type { BatchCreateResponse, Task, TaskOptions, TaskStatus } from './types';
 
 /** What a Task says about the server's retries of it. */
 export interface TaskRetryFields {
@@ -97,6 +97,30 @@ export function createTaskWith(uri: string, options?: TaskOptions, extras: AddEx
   });
 }
 
+/** Adds many URIs in one request, with the add's extra fields. */
+export function createTasksWith(
+  uris: string[],
+  options?: TaskOptions,
+  extras: AddExtras = {},
+): Promise<BatchCreateResponse> {
+  return request<BatchCreateResponse>('/api/tasks/batch', {
+    method: 'POST',
+    body: { uris, ...(options ? { options } : {}), ...extras },
+  });
+}
+
+/** Uploads a .torrent (base64) with the add's extra fields. */
+export function uploadTorrentWith(
+  torrentBase64: string,
+  options?: TaskOptions,
+  extras: AddExtras = {},
+): Promise<Task> {
+  return request<Task>('/api/tasks/torrent', {
+    method: 'POST',
+    body: { torrent: torrentBase64, ...(options ? { options } : {}), ...extras },
+  });
+}
+
 /** The filter of "Retry all failed" on a page showing `view` (and `q`). */
 export function failedFilter(view: RetryFilter['view'], q?: string): RetryFilter {
   const filter: RetryFilter = { status: 'error' };
@@ -156,4 +180,6 @@ export const retryApi = {
   retryByFilter,
   cancelAutoRetry,
   createTaskWith,
+  createTasksWith,
+  uploadTorrentWith,
 };

@@ -6,9 +6,16 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { TextAreaField, TextField } from '../../components/Field';
 import { PlusIcon, UploadIcon } from '../../components/Icons';
-import { api, errorDetail } from '../../lib/api';
+import { errorDetail } from '../../lib/api';
 import { fileToBase64, isTorrentFile } from '../../lib/base64';
-import { type AddExtras, createTaskWith, DUPLICATE_DETAIL, duplicateTaskId } from '../../lib/retry-api';
+import {
+  type AddExtras,
+  createTasksWith,
+  createTaskWith,
+  DUPLICATE_DETAIL,
+  duplicateTaskId,
+  uploadTorrentWith,
+} from '../../lib/retry-api';
 import type { Task, TaskOptions } from '../../lib/types';
 import { upsertTask, upsertTasks } from './cache';
 import { DuplicateNotice } from './DuplicateNotice';
@@ -98,12 +105,12 @@ export function useAddTasks() {
   );
 
   const addMany = useCallback(
-    async (uris: string[], options?: TaskOptions): Promise<boolean> => {
+    async (uris: string[], options?: TaskOptions, extras: AddExtras = {}): Promise<boolean> => {
       const created: Task[] = [];
       const failed: { uri: string; detail: string }[] = [];
       try {
         for (let i = 0; i < uris.length; i += BATCH_LIMIT) {
-          const result = await api.createTasks(uris.slice(i, i + BATCH_LIMIT), options);
+          const result = await createTasksWith(uris.slice(i, i + BATCH_LIMIT), options, extras);
           created.push(...result.created);
           failed.push(...result.failed);
           upsertTasks(qc, result.created);
@@ -113,9 +120,25 @@ export function useAddTasks() {
         return false;
       }
       if (created.length) toast.success(`Added ${created.length} download${created.length === 1 ? '' : 's'}`);
-      if (failed.length) {
-        toast.error(`${failed.length} could not be added`, {
-          description: failed
+      // Links already in the list are not errors: they can be added anyway, in one more request.
+      const duplicates = failed.filter((f) => f.detail === DUPLICATE_DETAIL).map((f) => f.uri);
+      const others = failed.filter((f) => f.detail !== DUPLICATE_DETAIL);
+      if (duplicates.length) {
+        toast.warning(
+          `${duplicates.length} link${duplicates.length === 1 ? ' is' : 's are'} already in your list`,
+          {
+            description: duplicates.slice(0, 5).join('\n'),
+            action: {
+              label: 'Add anyway',
+              onClick: () =>
+                void addManyRef.current(duplicates, options, { ...extras, allow_duplicate: true }),
+            },
+          },
+        );
+      }
+      if (others.length) {
+        toast.error(`${others.length} could not be added`, {
+          description: others
             .slice(0, 5)
             .map((f) => `${f.uri} — ${f.detail}`)
             .join('\n'),
@@ -125,6 +148,8 @@ export function useAddTasks() {
     },
     [qc],
   );
+  const addManyRef = useRef(addMany);
+  addManyRef.current = addMany;
 
   const uploadTorrents = useCallback(
     async (files: readonly File[], options?: TaskOptions) => {
@@ -137,13 +162,21 @@ export function useAddTasks() {
           toast.error(`${file.name} is larger than 16 MiB`);
           continue;
         }
-        try {
-          const task = await api.uploadTorrent(await fileToBase64(file), options);
-          upsertTask(qc, task);
-          toast.success(`Added ${task.name ?? file.name}`);
-        } catch (err) {
-          toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
-        }
+        const base64 = await fileToBase64(file);
+        const add = async (extras: AddExtras) => {
+          try {
+            const task = await uploadTorrentWith(base64, options, extras);
+            upsertTask(qc, task);
+            toast.success(`Added ${task.name ?? file.name}`);
+          } catch (err) {
+            if (duplicateTaskId(err) !== null && !extras.allow_duplicate) {
+              toast.warning(`${file.name}: ${DUPLICATE_DETAIL}`, {
+                action: { label: 'Add anyway', onClick: () => void add({ allow_duplicate: true }) },
+              });
+            } else toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
+          }
+        };
+        await add({});
       }
     },
     [qc],
