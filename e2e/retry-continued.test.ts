@@ -234,6 +234,36 @@ it('the add form warns about a duplicate, links to it, and adds it anyway when a
   ]);
 });
 
+it('Add many warns about links already in the list and adds them anyway from the warning', async () => {
+  const { page, user } = await h.userPage('dupes-many');
+  const first = await runningTask(user, '/dupes-many/same.bin');
+  serve(h, '/dupes-many/new.bin');
+  await page.goto('/tasks');
+  await row(page, first.id).waitFor();
+
+  await page.getByText('Add many (one link per line)').click();
+  await page
+    .getByLabel('Links, one per line')
+    .fill(`${h.files.url('/dupes-many/same.bin')}\n${h.files.url('/dupes-many/new.bin')}`);
+  await button(page, 'Add all').click();
+  await toast(page, 'Added 1 download').waitFor();
+  const warning = page.locator('[data-sonner-toast]', { hasText: '1 link is already in your list' });
+  await warning.waitFor();
+  expect(await listTasks(h, user)).toHaveLength(2);
+
+  await warning.getByRole('button', { name: 'Add anyway' }).click();
+  await waitFor(
+    async () => ((await listTasks(h, user)).length === 3 ? true : null),
+    10_000,
+    'the third task',
+  );
+  const posts = h.watch(page).requests('POST', /^\/api\/tasks\/batch$/);
+  expect(posts.map((r) => r.postDataJSON())).toEqual([
+    { uris: [h.files.url('/dupes-many/same.bin'), h.files.url('/dupes-many/new.bin')] },
+    { uris: [h.files.url('/dupes-many/same.bin')], allow_duplicate: true },
+  ]);
+});
+
 it('a task the server will retry counts down with Retry now and Cancel', async () => {
   const { page, user } = await h.userPage('auto');
   h.files.addFile('/auto/busy.bin', { size: 64 * 1024 }, { status: 503 });
