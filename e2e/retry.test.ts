@@ -198,7 +198,7 @@ it('Retry selected with one refusal says "Retry complete: 1 succeeded, 1 failed"
   expect(await idAt(page, 0)).toBe(tasks.find((t) => t.id !== huge.id)!.id);
 });
 
-it('a torrent task is never retried: the message instead of a request, alone or in a batch', async () => {
+it('a torrent task is never retried by a plain retry: the sentence and the re-upload, alone or in a batch', async () => {
   const { page, user } = await h.userPage('torrents');
   await page.goto('/tasks');
   await page.getByText('No downloads yet.').waitFor();
@@ -215,8 +215,13 @@ it('a torrent task is never retried: the message instead of a request, alone or 
   const stopped = page.locator(`[data-task-id="${task!.id}"][data-status="removed"]`);
   await stopped.waitFor();
 
-  await button(stopped, 'Retry').click();
-  await toast(page, 'Torrent tasks cannot be retried directly. Please re-upload the torrent file.').waitFor();
+  // A stopped task offers to start again; for a torrent that is the re-upload of its stored file.
+  await button(stopped, 'Start again').click();
+  const dialog = page.getByRole('dialog', { name: 'Retry a torrent' });
+  await dialog.getByText('Torrent tasks cannot be retried. Please re-upload the torrent file.').waitFor();
+  await button(dialog, 'Re-upload the stored .torrent').waitFor();
+  await button(dialog, 'Cancel').click();
+  await dialog.waitFor({ state: 'hidden' });
 
   await stopped.getByRole('checkbox').check();
   await button(page, 'Retry selected').click();

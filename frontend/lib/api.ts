@@ -29,12 +29,15 @@ import type {
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: string;
+  /** The whole JSON answer, when there was one (some errors carry more than `detail`). */
+  readonly body: unknown;
 
-  constructor(status: number, detail: string) {
+  constructor(status: number, detail: string, body?: unknown) {
     super(detail);
     this.name = 'ApiError';
     this.status = status;
     this.detail = detail;
+    this.body = body;
   }
 }
 
@@ -83,26 +86,25 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
   return qs ? `${path}?${qs}` : path;
 }
 
-async function readDetail(res: Response): Promise<string> {
+async function readDetail(res: Response): Promise<{ detail: string; body?: unknown }> {
   const fallback = `${res.status} ${res.statusText || 'Request failed'}`.trim();
   let text: string;
   try {
     text = await res.text();
   } catch {
-    return fallback;
+    return { detail: fallback };
   }
-  if (!text) return fallback;
+  if (!text) return { detail: fallback };
   try {
     const body: unknown = JSON.parse(text);
     if (body && typeof body === 'object' && 'detail' in body) {
       const detail = (body as { detail: unknown }).detail;
-      if (typeof detail === 'string') return detail;
-      return JSON.stringify(detail);
+      return { detail: typeof detail === 'string' ? detail : JSON.stringify(detail), body };
     }
   } catch {
     // not JSON: fall through to the text itself when it is short
   }
-  return text.length <= 300 ? text : fallback;
+  return { detail: text.length <= 300 ? text : fallback };
 }
 
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -125,9 +127,9 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     throw new ApiError(0, 'The server cannot be reached. Check your connection.');
   }
   if (!res.ok) {
-    const detail = await readDetail(res);
+    const { detail, body: errorBody } = await readDetail(res);
     if (res.status === 401 && !noAuthRedirect) onUnauthorized();
-    throw new ApiError(res.status, detail);
+    throw new ApiError(res.status, detail, errorBody);
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();

@@ -86,6 +86,26 @@ describe('live socket', () => {
     expect(parseSocketMessage('{"type":"task_removed","id":"3"}')).toBeNull();
   });
 
+  it('keeps the replacement a retry names in task_removed, and only a real id', () => {
+    expect(parseSocketMessage('{"type":"task_removed","id":3,"replaced_by":4}')).toEqual({
+      type: 'task_removed',
+      id: 3,
+      replaced_by: 4,
+    });
+    expect(parseSocketMessage('{"type":"task_removed","id":3,"replaced_by":null}')).toEqual({
+      type: 'task_removed',
+      id: 3,
+    });
+    expect(parseSocketMessage('{"type":"task_removed","id":3,"replaced_by":"4"}')).toEqual({
+      type: 'task_removed',
+      id: 3,
+    });
+    expect(parseSocketMessage('{"type":"task_removed","id":3,"replaced_by":-1}')).toEqual({
+      type: 'task_removed',
+      id: 3,
+    });
+  });
+
   it('delivers messages, reconnects with backoff and reports the reconnect', () => {
     const { handlers, fireReconnect, conn } = setup();
     const first = FakeSocket.instances[0]!;

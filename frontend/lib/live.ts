@@ -1,6 +1,6 @@
 /**
  * The live socket: `/ws/tasks` on the page's own host (ws: or wss: after the page's protocol).
- * Messages: `task_update` {task}, `task_removed` {id}, `stats` {stats}. Reconnects with
+ * Messages: `task_update` {task}, `task_removed` {id, replaced_by?}, `stats` {stats}. Reconnects with
  * exponential backoff and jitter; `onOpen(true)` tells a reconnect apart so the caller re-fetches
  * the list. Close code 4401 means the session is gone (the caller sends the user to sign in);
  * 4403 means the origin was refused (no point retrying).
@@ -9,8 +9,18 @@ import type { SocketMessage } from './types';
 
 export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/** A task row is gone; `replaced_by` names the new task when a retry replaced it. */
+export interface TaskRemovedMessage {
+  type: 'task_removed';
+  id: number;
+  replaced_by?: number | null;
+}
+
+/** One message of the socket, as this client reads it. */
+export type LiveMessage = Exclude<SocketMessage, { type: 'task_removed' }> | TaskRemovedMessage;
+
 export interface LiveHandlers {
-  onMessage(message: SocketMessage): void;
+  onMessage(message: LiveMessage): void;
   /** `reconnected` is true for every open after the first. */
   onOpen?(reconnected: boolean): void;
   onStateChange?(state: LiveState): void;
@@ -55,7 +65,7 @@ export function liveUrl(location: Pick<Location, 'protocol' | 'host'>): string {
 }
 
 /** Parses one frame; anything that is not a known message is ignored (null). */
-export function parseSocketMessage(data: unknown): SocketMessage | null {
+export function parseSocketMessage(data: unknown): LiveMessage | null {
   if (typeof data !== 'string') return null;
   let value: unknown;
   try {
@@ -70,8 +80,14 @@ export function parseSocketMessage(data: unknown): SocketMessage | null {
       return msg.task && typeof msg.task === 'object' && typeof (msg.task as { id?: unknown }).id === 'number'
         ? (msg as unknown as SocketMessage)
         : null;
-    case 'task_removed':
-      return typeof msg.id === 'number' ? (msg as unknown as SocketMessage) : null;
+    case 'task_removed': {
+      if (typeof msg.id !== 'number') return null;
+      // Only a real id is followed; anything else reads as a plain removal.
+      const by = msg.replaced_by;
+      return typeof by === 'number' && Number.isInteger(by) && by > 0
+        ? { type: 'task_removed', id: msg.id, replaced_by: by }
+        : { type: 'task_removed', id: msg.id };
+    }
     case 'stats':
       return msg.stats && typeof msg.stats === 'object' ? (msg as unknown as SocketMessage) : null;
     default:

@@ -14,12 +14,21 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { api, artifactUrl, errorDetail } from '../../lib/api';
 import { formatBytes, formatDateTime } from '../../lib/format';
 import { useDebounced, useScrollMargin } from '../../lib/hooks';
+import { failedFilter } from '../../lib/retry-api';
 import type { Task, TaskStatus } from '../../lib/types';
-import { isActionEnabled, type TaskActionId } from '../tasks/actions';
+import {
+  actionLabel,
+  hasPlannedRetry,
+  isActionEnabled,
+  TASK_ACTIONS,
+  type TaskActionId,
+} from '../tasks/actions';
 import { removeHistoryEverywhere } from '../tasks/cache';
 import { ListFilters } from '../tasks/ListFilters';
 import type { SortOrder, TaskFilter, TaskSortKey } from '../tasks/list-state';
 import { useTaskList } from '../tasks/queries';
+import { RetryDialog } from '../tasks/RetryDialog';
+import { RetryCountdown } from '../tasks/RetryPlan';
 import { taskTitle } from '../tasks/TaskRow';
 import { useTaskActions } from '../tasks/useTaskActions';
 
@@ -45,6 +54,7 @@ interface HistoryRowProps {
   setSize: number;
   busyAction: TaskActionId | null;
   onRetry: (task: Task) => void;
+  onCancelRetry: (task: Task) => void;
   onDelete: (task: Task) => void;
   rowRef: Ref<HTMLLIElement>;
   start: number;
@@ -56,6 +66,7 @@ const HistoryRow = memo(function HistoryRow({
   setSize,
   busyAction,
   onRetry,
+  onCancelRetry,
   onDelete,
   rowRef,
   start,
@@ -79,7 +90,9 @@ const HistoryRow = memo(function HistoryRow({
           </Link>
           <StatusBadge status={task.status} />
         </div>
-        {task.status === 'error' && task.error ? (
+        {hasPlannedRetry(task) ? (
+          <RetryCountdown task={task} />
+        ) : task.status === 'error' && task.error ? (
           <p className="task-error" title={task.error}>
             {task.error}
           </p>
@@ -114,7 +127,17 @@ const HistoryRow = memo(function HistoryRow({
             disabled={busyAction !== null && busyAction !== 'retry'}
             onClick={() => onRetry(task)}
           >
-            Retry
+            {actionLabel(TASK_ACTIONS.retry, task)}
+          </Button>
+        ) : null}
+        {isActionEnabled('cancelRetry', task) ? (
+          <Button
+            size="sm"
+            busy={busyAction === 'cancelRetry'}
+            disabled={busyAction !== null && busyAction !== 'cancelRetry'}
+            onClick={() => onCancelRetry(task)}
+          >
+            {TASK_ACTIONS.cancelRetry.label}
           </Button>
         ) : null}
         <Button
@@ -138,6 +161,7 @@ function HistoryList({
   loadMore,
   pending,
   onRetry,
+  onCancelRetry,
   onDelete,
 }: {
   items: readonly Task[];
@@ -146,6 +170,7 @@ function HistoryList({
   loadMore: () => void;
   pending: ReadonlyMap<number, TaskActionId>;
   onRetry: (task: Task) => void;
+  onCancelRetry: (task: Task) => void;
   onDelete: (task: Task) => void;
 }) {
   const listRef = useRef<HTMLUListElement>(null);
@@ -180,6 +205,7 @@ function HistoryList({
             setSize={total}
             busyAction={pending.get(task.id) ?? null}
             onRetry={onRetry}
+            onCancelRetry={onCancelRetry}
             onDelete={onDelete}
             rowRef={virtualizer.measureElement}
             start={v.start - virtualizer.options.scrollMargin}
@@ -208,8 +234,9 @@ export function HistoryPage() {
   const [clearOpen, setClearOpen] = useState(false);
   const [clearing, setClearing] = useState(false);
 
-  const { retry, requestDelete } = actions;
+  const { retry, requestDelete, cancelPlannedRetry } = actions;
   const onRetry = useCallback((task: Task) => void retry(task, 'history'), [retry]);
+  const onCancelRetry = useCallback((task: Task) => void cancelPlannedRetry(task), [cancelPlannedRetry]);
   const onDelete = useCallback((task: Task) => requestDelete([task]), [requestDelete]);
 
   async function clearHistory(deleteFiles: boolean) {
@@ -232,14 +259,23 @@ export function HistoryPage() {
     <div className="history-page">
       <div className="page-head">
         <h1>History</h1>
-        <Button
-          variant="danger"
-          icon={<TrashIcon />}
-          onClick={() => setClearOpen(true)}
-          disabled={list.total === 0 && !list.isLoading}
-        >
-          Clear history
-        </Button>
+        <div className="page-head-actions">
+          <Button
+            icon={<RetryIcon />}
+            busy={actions.bulkPending === 'retry'}
+            onClick={() => void actions.retryAllFailed(failedFilter('history', filter.q))}
+          >
+            Retry all failed
+          </Button>
+          <Button
+            variant="danger"
+            icon={<TrashIcon />}
+            onClick={() => setClearOpen(true)}
+            disabled={list.total === 0 && !list.isLoading}
+          >
+            Clear history
+          </Button>
+        </div>
       </div>
       <section className="card list-card" aria-label="Finished, failed and stopped downloads">
         <ListFilters
@@ -273,12 +309,14 @@ export function HistoryPage() {
             loadMore={list.loadMore}
             pending={actions.pending}
             onRetry={onRetry}
+            onCancelRetry={onCancelRetry}
             onDelete={onDelete}
           />
         )}
         {list.loadingMore ? <Spinner label="Loading more" /> : null}
       </section>
       <ConfirmDialog {...actions.deleteDialog} />
+      <RetryDialog {...actions.retryDialog} />
       <ConfirmDialog
         open={clearOpen}
         title="Clear history?"

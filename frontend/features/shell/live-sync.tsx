@@ -7,6 +7,7 @@ import { loginUrl } from '../../lib/navigation';
 import type { Stats, Task } from '../../lib/types';
 import { filesKeys } from '../files/queries';
 import { removeTaskEverywhere, setStats, statsKey, taskKeys, upsertTasks } from '../tasks/cache';
+import { noteReplacement } from '../tasks/replacements';
 
 const LiveStateContext = createContext<LiveState>('connecting');
 
@@ -65,6 +66,8 @@ export function LiveSync({ enabled, children }: { enabled: boolean; children: Re
           case 'task_removed':
             updates.delete(message.id);
             removals.push(message.id);
+            // At once, before the flush: an open detail page moves on instead of showing "gone".
+            if (message.replaced_by) noteReplacement(message.id, message.replaced_by);
             break;
           case 'stats':
             stats = message.stats;

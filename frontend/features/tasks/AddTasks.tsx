@@ -6,10 +6,19 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { TextAreaField, TextField } from '../../components/Field';
 import { PlusIcon, UploadIcon } from '../../components/Icons';
-import { api, errorDetail } from '../../lib/api';
+import { errorDetail } from '../../lib/api';
 import { fileToBase64, isTorrentFile } from '../../lib/base64';
+import {
+  type AddExtras,
+  createTasksWith,
+  createTaskWith,
+  DUPLICATE_DETAIL,
+  duplicateTaskId,
+  uploadTorrentWith,
+} from '../../lib/retry-api';
 import type { Task, TaskOptions } from '../../lib/types';
 import { upsertTask, upsertTasks } from './cache';
+import { DuplicateNotice } from './DuplicateNotice';
 import { taskTitle } from './TaskRow';
 
 const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
@@ -73,15 +82,22 @@ export function useAddTasks() {
   const qc = useQueryClient();
 
   const addOne = useCallback(
-    async (uri: string, options?: TaskOptions): Promise<Task | null> => {
+    async (
+      uri: string,
+      options?: TaskOptions,
+      extras: AddExtras = {},
+      onDuplicate?: (taskId: number) => void,
+    ): Promise<Task | null> => {
       try {
-        const task = await api.createTask(uri, options);
+        const task = await createTaskWith(uri, options, extras);
         upsertTask(qc, task);
         if (task.status === 'error') toast.error(`Added, but it failed: ${task.error ?? 'unknown error'}`);
         else toast.success(`Added ${taskTitle(task)}`);
         return task;
       } catch (err) {
-        toast.error(`Could not add the download: ${errorDetail(err)}`);
+        const existing = duplicateTaskId(err);
+        if (existing !== null && onDuplicate) onDuplicate(existing);
+        else toast.error(`Could not add the download: ${errorDetail(err)}`);
         return null;
       }
     },
@@ -89,12 +105,12 @@ export function useAddTasks() {
   );
 
   const addMany = useCallback(
-    async (uris: string[], options?: TaskOptions): Promise<boolean> => {
+    async (uris: string[], options?: TaskOptions, extras: AddExtras = {}): Promise<boolean> => {
       const created: Task[] = [];
       const failed: { uri: string; detail: string }[] = [];
       try {
         for (let i = 0; i < uris.length; i += BATCH_LIMIT) {
-          const result = await api.createTasks(uris.slice(i, i + BATCH_LIMIT), options);
+          const result = await createTasksWith(uris.slice(i, i + BATCH_LIMIT), options, extras);
           created.push(...result.created);
           failed.push(...result.failed);
           upsertTasks(qc, result.created);
@@ -104,9 +120,25 @@ export function useAddTasks() {
         return false;
       }
       if (created.length) toast.success(`Added ${created.length} download${created.length === 1 ? '' : 's'}`);
-      if (failed.length) {
-        toast.error(`${failed.length} could not be added`, {
-          description: failed
+      // Links already in the list are not errors: they can be added anyway, in one more request.
+      const duplicates = failed.filter((f) => f.detail === DUPLICATE_DETAIL).map((f) => f.uri);
+      const others = failed.filter((f) => f.detail !== DUPLICATE_DETAIL);
+      if (duplicates.length) {
+        toast.warning(
+          `${duplicates.length} link${duplicates.length === 1 ? ' is' : 's are'} already in your list`,
+          {
+            description: duplicates.slice(0, 5).join('\n'),
+            action: {
+              label: 'Add anyway',
+              onClick: () =>
+                void addManyRef.current(duplicates, options, { ...extras, allow_duplicate: true }),
+            },
+          },
+        );
+      }
+      if (others.length) {
+        toast.error(`${others.length} could not be added`, {
+          description: others
             .slice(0, 5)
             .map((f) => `${f.uri} — ${f.detail}`)
             .join('\n'),
@@ -116,6 +148,8 @@ export function useAddTasks() {
     },
     [qc],
   );
+  const addManyRef = useRef(addMany);
+  addManyRef.current = addMany;
 
   const uploadTorrents = useCallback(
     async (files: readonly File[], options?: TaskOptions) => {
@@ -128,13 +162,21 @@ export function useAddTasks() {
           toast.error(`${file.name} is larger than 16 MiB`);
           continue;
         }
-        try {
-          const task = await api.uploadTorrent(await fileToBase64(file), options);
-          upsertTask(qc, task);
-          toast.success(`Added ${task.name ?? file.name}`);
-        } catch (err) {
-          toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
-        }
+        const base64 = await fileToBase64(file);
+        const add = async (extras: AddExtras) => {
+          try {
+            const task = await uploadTorrentWith(base64, options, extras);
+            upsertTask(qc, task);
+            toast.success(`Added ${task.name ?? file.name}`);
+          } catch (err) {
+            if (duplicateTaskId(err) !== null && !extras.allow_duplicate) {
+              toast.warning(`${file.name}: ${DUPLICATE_DETAIL}`, {
+                action: { label: 'Add anyway', onClick: () => void add({ allow_duplicate: true }) },
+              });
+            } else toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
+          }
+        };
+        await add({});
       }
     },
     [qc],
@@ -203,6 +245,10 @@ export function AddTasks({
   const [many, setMany] = useState('');
   const [draft, setDraft] = useState<OptionsDraft>(EMPTY_OPTIONS);
   const [busy, setBusy] = useState<'one' | 'many' | 'torrent' | null>(null);
+  /** The add the server found already in the list: which task has it, and what to add anyway. */
+  const [duplicate, setDuplicate] = useState<{ taskId: number; uri: string; options?: TaskOptions } | null>(
+    null,
+  );
   const fileRef = useRef<HTMLInputElement>(null);
   const fileId = useId();
 
@@ -211,11 +257,24 @@ export function AddTasks({
     const lines = parseUriLines(uri);
     if (lines.length === 0 || busy) return;
     setBusy('one');
+    setDuplicate(null);
+    const options = toTaskOptions(draft);
     const ok =
       lines.length > 1
-        ? await addMany(lines, toTaskOptions(draft))
-        : await addOne(lines[0]!, toTaskOptions(draft));
+        ? await addMany(lines, options)
+        : await addOne(lines[0]!, options, {}, (taskId) => setDuplicate({ taskId, uri: lines[0]!, options }));
     if (ok) setUri('');
+    setBusy(null);
+  }
+
+  async function addAnyway() {
+    if (!duplicate || busy) return;
+    setBusy('one');
+    const task = await addOne(duplicate.uri, duplicate.options, { allow_duplicate: true });
+    if (task) {
+      setDuplicate(null);
+      setUri('');
+    }
     setBusy(null);
   }
 
@@ -255,7 +314,10 @@ export function AddTasks({
           spellCheck={false}
           placeholder="https://…, ftp://…, sftp://… or magnet:?xt=…"
           value={uri}
-          onChange={(e) => setUri(e.currentTarget.value)}
+          onChange={(e) => {
+            setUri(e.currentTarget.value);
+            setDuplicate(null);
+          }}
         />
         <Button
           type="submit"
@@ -282,6 +344,15 @@ export function AddTasks({
           </label>
         </div>
       </form>
+      {duplicate ? (
+        <DuplicateNotice
+          message={DUPLICATE_DETAIL}
+          taskId={duplicate.taskId}
+          busy={busy === 'one'}
+          onAddAnyway={() => void addAnyway()}
+          onDismiss={() => setDuplicate(null)}
+        />
+      ) : null}
       <details className="disclosure">
         <summary>Add many (one link per line)</summary>
         <form onSubmit={submitMany} className="stack">

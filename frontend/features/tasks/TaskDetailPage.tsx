@@ -34,11 +34,15 @@ import {
   waitingText,
 } from '../../lib/format';
 import { magnetFor } from '../../lib/magnet';
+import { torrentUrl } from '../../lib/retry-api';
 import type { Task, TaskDetail, TaskFile } from '../../lib/types';
-import { detailActions, type TaskActionId } from './actions';
+import { actionLabel, detailActions, hasPlannedRetry, type TaskActionId } from './actions';
 import { taskKeys } from './cache';
 import { isCurrent, isTorrentTask } from './list-state';
 import { useStats } from './queries';
+import { RetryDialog } from './RetryDialog';
+import { RetryCountdown } from './RetryPlan';
+import { noteReplacement, useReplacement } from './replacements';
 import { taskTitle } from './TaskRow';
 import { useTaskActions } from './useTaskActions';
 
@@ -197,9 +201,16 @@ export function TaskDetailPage() {
 function TaskDetailView({ id }: { id: number }) {
   const router = useRouter();
   const actions = useTaskActions();
+  // A retry (here, in another tab, or the server's own) replaced this task: follow it, and stop
+  // asking for the old one, which is gone.
+  const replacedBy = useReplacement(id);
+  useEffect(() => {
+    if (replacedBy !== null) router.replace(`/tasks/detail?id=${replacedBy}`);
+  }, [replacedBy, router]);
   const detail = useQuery({
     queryKey: taskKeys.detail(id),
     queryFn: () => api.getTaskDetail(id),
+    enabled: replacedBy === null,
     refetchInterval: (query) => {
       const data = query.state.data as TaskDetail | undefined;
       return data && isCurrent(data.status) ? 3000 : false;
@@ -210,7 +221,7 @@ function TaskDetailView({ id }: { id: number }) {
   const files = useQuery({
     queryKey: taskKeys.files(id),
     queryFn: () => api.getTaskFiles(id),
-    enabled: needFiles,
+    enabled: needFiles && replacedBy === null,
     retry: false,
   });
   const samples = useSpeedSamples(task);
@@ -220,7 +231,7 @@ function TaskDetailView({ id }: { id: number }) {
     if (task) document.title = `${taskTitle(task)} · aria2 controller`;
   }, [task]);
 
-  if (detail.isLoading) return <Spinner label="Loading the task" />;
+  if (detail.isLoading || (replacedBy !== null && !task)) return <Spinner label="Loading the task" />;
   if (!task) {
     const notFound = detail.error instanceof ApiError && detail.error.status === 404;
     return (
@@ -247,13 +258,11 @@ function TaskDetailView({ id }: { id: number }) {
   const fileList = info?.files ?? files.data ?? [];
   const waiting = waitingText(task, stats.data?.active_count);
 
+  const follow = (next: Task) => noteReplacement(task.id, next.id);
   const onAction = async (action: TaskActionId) => {
     if (action === 'retry') {
-      const next = await actions.retry(task);
-      if (next) {
-        toast.success('Retry started');
-        router.replace(`/tasks/detail?id=${next.id}`);
-      }
+      const next = await actions.retry(task, 'tasks', follow);
+      if (next && next.status !== 'error') toast.success('Retry started');
       return;
     }
     if (action === 'delete') {
@@ -299,6 +308,7 @@ function TaskDetailView({ id }: { id: number }) {
             {task.error}
           </p>
         ) : null}
+        {hasPlannedRetry(task) ? <RetryCountdown task={task} className="task-retrying block" /> : null}
         {waiting ? (
           <p className="task-waiting block" role="note">
             {waiting}
@@ -320,9 +330,24 @@ function TaskDetailView({ id }: { id: number }) {
               disabled={actions.pending.has(task.id) && actions.pending.get(task.id) !== a.id}
               onClick={() => void onAction(a.id)}
             >
-              {a.label}
+              {actionLabel(a, task)}
             </Button>
           ))}
+          {(task.status === 'error' || task.status === 'removed') && !isTorrentTask(task) ? (
+            <Button
+              icon={<RetryIcon />}
+              disabled={actions.pending.has(task.id)}
+              onClick={() => actions.requestRetry(task, 'link', follow)}
+            >
+              Retry with a new link…
+            </Button>
+          ) : null}
+          {isTorrentTask(task) ? (
+            <a className="btn btn-ghost" href={torrentUrl(task.id)} download>
+              <DownloadIcon />
+              <span className="btn-label">Download .torrent</span>
+            </a>
+          ) : null}
           {!isTorrentTask(task) ? (
             <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(task.uri, 'Link')}>
               Copy link
@@ -418,6 +443,8 @@ function TaskDetailView({ id }: { id: number }) {
         {files.isLoading && needFiles ? <Spinner label="Loading files" /> : <FilesTable files={fileList} />}
       </section>
       <ConfirmDialog {...actions.deleteDialog} />
+      <ConfirmDialog {...actions.stopDialog} />
+      <RetryDialog {...actions.retryDialog} />
     </div>
   );
 }

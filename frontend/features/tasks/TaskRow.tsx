@@ -17,7 +17,8 @@ import {
   waitingText,
 } from '../../lib/format';
 import type { Task } from '../../lib/types';
-import { rowActions, type TaskActionId } from './actions';
+import { actionLabel, hasPlannedRetry, rowActions, type TaskActionId } from './actions';
+import { RetryCountdown } from './RetryPlan';
 
 const ACTION_ICONS: Partial<Record<TaskActionId, ReactNode>> = {
   pause: <PauseIcon />,
@@ -176,7 +177,9 @@ export const TaskRow = memo(function TaskRow({
           </Link>
           <StatusBadge status={task.status} />
         </div>
-        {task.status === 'error' && task.error ? (
+        {hasPlannedRetry(task) ? (
+          <RetryCountdown task={task} />
+        ) : task.status === 'error' && task.error ? (
           <p className="task-error" title={task.error}>
             {task.error}
           </p>
@@ -237,7 +240,7 @@ export const TaskRow = memo(function TaskRow({
               disabled={busyAction !== null && busyAction !== a.id}
               onClick={() => onAction(a.id, task)}
             >
-              {a.label}
+              {actionLabel(a, task)}
             </Button>
           ),
         )}

@@ -10,6 +10,7 @@ import { PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icon
 import { Spinner } from '../../components/Spinner';
 import { isTorrentFile } from '../../lib/base64';
 import { useDebounced } from '../../lib/hooks';
+import { failedFilter } from '../../lib/retry-api';
 import type { TaskOptions, TaskStatus } from '../../lib/types';
 import { AddTasks, parseUriLines, useAddTasks } from './AddTasks';
 import { BULK_ACTION_ORDER, TASK_ACTIONS, type TaskActionId } from './actions';
@@ -23,6 +24,7 @@ import {
   type TaskSortKey,
 } from './list-state';
 import { useTaskList } from './queries';
+import { RetryDialog } from './RetryDialog';
 import { TaskList } from './TaskList';
 import { TasksHeader } from './TasksHeader';
 import { useTaskActions } from './useTaskActions';
@@ -225,6 +227,17 @@ export function TasksPage() {
     <div className="tasks-page">
       <div className="page-head">
         <h1>Tasks</h1>
+        <Button
+          icon={<RetryIcon />}
+          busy={actions.bulkPending === 'retry'}
+          // A failed task is never current: the current view has nothing to retry.
+          disabled={
+            filter.view === 'current' || (actions.bulkPending !== null && actions.bulkPending !== 'retry')
+          }
+          onClick={() => void actions.retryAllFailed(failedFilter(filter.view, filter.q))}
+        >
+          Retry all failed
+        </Button>
       </div>
       <TasksHeader />
       <AddTasks onUploadFiles={uploadFiles} />
@@ -347,6 +360,8 @@ export function TasksPage() {
         </div>
       ) : null}
       <ConfirmDialog {...actions.deleteDialog} />
+      <ConfirmDialog {...actions.stopDialog} />
+      <RetryDialog {...actions.retryDialog} />
     </div>
   );
 }

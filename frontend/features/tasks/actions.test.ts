@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { FIRST_TRY } from '../../lib/retry-api';
 import type { Task, TaskStatus } from '../../lib/types';
-import { actionForKey, bulkTargets, detailActions, isActionEnabled, rowActions } from './actions';
+import {
+  actionForKey,
+  actionLabel,
+  bulkTargets,
+  detailActions,
+  isActionEnabled,
+  rowActions,
+} from './actions';
 
 function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
   return {
@@ -20,11 +28,13 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    // Spread, so the fixture fits whether or not the contract's Task has these fields yet.
+    ...FIRST_TRY,
     ...patch,
   };
 }
 
-const labels = (t: Task) => rowActions(t).map((a) => a.label);
+const labels = (t: Task) => rowActions(t).map((a) => actionLabel(a, t));
 
 describe('the action registry', () => {
   it('gives each status its row buttons', () => {
@@ -32,7 +42,7 @@ describe('the action registry', () => {
     expect(labels(task('waiting'))).toEqual(['Pause', 'Delete']);
     expect(labels(task('paused'))).toEqual(['Resume', 'Delete']);
     expect(labels(task('error'))).toEqual(['Retry', 'Delete']);
-    expect(labels(task('removed'))).toEqual(['Retry', 'Delete']);
+    expect(labels(task('removed'))).toEqual(['Start again', 'Delete']);
     expect(labels(task('complete'))).toEqual(['Delete']);
     expect(labels(task('complete', { artifact_token: 'tok' }))).toEqual(['Download', 'Delete']);
     expect(labels(task('queued'))).toEqual(['Delete']);
@@ -53,14 +63,14 @@ describe('the action registry', () => {
     expect(labels(task('error', { uri: '[torrent]' }))).toContain('Retry');
   });
 
-  it('batch retry targets failed non-torrent tasks only', () => {
+  it('batch retry targets failed and stopped non-torrent tasks (stopped ones retry one by one too)', () => {
     const tasks = [
       task('error', { id: 1 }),
       task('error', { id: 2, uri: '[torrent]' }),
       task('removed', { id: 3 }),
       task('active', { id: 4 }),
     ];
-    expect(bulkTargets('retry', tasks).map((t) => t.id)).toEqual([1]);
+    expect(bulkTargets('retry', tasks).map((t) => t.id)).toEqual([1, 3]);
     expect(bulkTargets('pause', tasks).map((t) => t.id)).toEqual([4]);
     expect(bulkTargets('delete', tasks)).toHaveLength(4);
   });
@@ -74,6 +84,13 @@ describe('the action registry', () => {
       'delete',
     ]);
     expect(isActionEnabled('moveTop', task('active'))).toBe(false);
+  });
+
+  it('offers Retry now and Cancel on a task the server will retry', () => {
+    const planned = task('error', { next_retry_at: '2026-01-23T10:01:00Z', attempt: 1 } as Partial<Task>);
+    expect(labels(planned)).toEqual(['Retry now', 'Cancel', 'Delete']);
+    expect(detailActions(planned).map((a) => a.id)).toContain('cancelRetry');
+    expect(isActionEnabled('cancelRetry', task('error'))).toBe(false);
   });
 
   it('maps keys to the row actions that apply', () => {

@@ -3,14 +3,21 @@
  * bulk label. Row buttons, the selection toolbar, the detail page and keyboard shortcuts all
  * read it, so "can I pause this?" has one answer.
  */
+import type { RetryableTask } from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
 import { isTorrentTask } from './list-state';
+
+/** Whether the server has planned a retry of its own for this task. */
+export function hasPlannedRetry(task: Task): boolean {
+  return Boolean((task as RetryableTask).next_retry_at);
+}
 
 export type TaskActionId =
   | 'pause'
   | 'resume'
   | 'retry'
   | 'download'
+  | 'cancelRetry'
   | 'stop'
   | 'delete'
   | 'moveTop'
@@ -20,6 +27,8 @@ export interface TaskActionDef {
   id: TaskActionId;
   /** The button's name in a row or on the detail page. */
   label: string;
+  /** The name for this task when it differs (a stopped task's retry is "Start again"). */
+  labelFor?(task: Task): string;
   /** The toolbar button's name, when the action exists for a selection. */
   bulkLabel?: string;
   /** Shown as a row button on the tasks page. */
@@ -56,10 +65,20 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
     bulkLabel: 'Retry selected',
     inRow: true,
     shortcut: 'r',
-    // Failed or stopped; a torrent task shows why it cannot be retried when clicked.
-    appliesTo: (t) => t.status === 'error' || t.status === 'removed',
-    // The spec's batch retry: failed, non-torrent tasks only.
-    appliesToBulk: (t) => t.status === 'error' && !isTorrentTask(t),
+    // A stopped download starts again from where it stopped: that is a retry too.
+    labelFor: (t) => (hasPlannedRetry(t) ? 'Retry now' : t.status === 'removed' ? 'Start again' : 'Retry'),
+    // Failed or stopped; a torrent task offers its stored .torrent when clicked.
+    appliesTo: (t) => t.status === 'error' || t.status === 'removed' || hasPlannedRetry(t),
+    // The server retries failed and stopped tasks alike, one by one or many at once; a torrent
+    // task is re-added from its stored file instead.
+    appliesToBulk: (t) => (t.status === 'error' || t.status === 'removed') && !isTorrentTask(t),
+  },
+  cancelRetry: {
+    id: 'cancelRetry',
+    // Next to "Retrying in 30 s": cancels the server's planned retry, the task stays failed.
+    label: 'Cancel',
+    inRow: true,
+    appliesTo: (t) => hasPlannedRetry(t),
   },
   download: {
     id: 'download',
@@ -99,7 +118,14 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
 };
 
 /** Row buttons, in display order. */
-export const ROW_ACTION_ORDER: readonly TaskActionId[] = ['pause', 'resume', 'retry', 'download', 'delete'];
+export const ROW_ACTION_ORDER: readonly TaskActionId[] = [
+  'pause',
+  'resume',
+  'retry',
+  'cancelRetry',
+  'download',
+  'delete',
+];
 /** Toolbar buttons, in display order. */
 export const BULK_ACTION_ORDER: readonly TaskActionId[] = ['pause', 'resume', 'retry', 'delete'];
 /** Detail page buttons, in display order. */
@@ -108,6 +134,7 @@ export const DETAIL_ACTION_ORDER: readonly TaskActionId[] = [
   'resume',
   'stop',
   'retry',
+  'cancelRetry',
   'moveTop',
   'moveBottom',
   'delete',
@@ -119,6 +146,11 @@ export function rowActions(task: Task): TaskActionDef[] {
 
 export function detailActions(task: Task): TaskActionDef[] {
   return DETAIL_ACTION_ORDER.map((id) => TASK_ACTIONS[id]).filter((a) => a.appliesTo(task));
+}
+
+/** The button's name of an action for one task. */
+export function actionLabel(def: TaskActionDef, task: Task): string {
+  return def.labelFor ? def.labelFor(task) : def.label;
 }
 
 export function isActionEnabled(id: TaskActionId, task: Task): boolean {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FIRST_TRY } from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
 import {
   appendPage,
@@ -36,6 +37,8 @@ function task(patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    // Spread, so the fixture fits whether or not the contract's Task has these fields yet.
+    ...FIRST_TRY,
     ...patch,
   };
 }
@@ -234,13 +237,17 @@ describe('moveTask (queue reordering)', () => {
 });
 
 describe('selection helpers', () => {
-  it('batch retry takes selected failed non-torrent tasks only', () => {
+  it('batch retry takes selected failed or stopped non-torrent tasks only', () => {
     const failed = task({ id: 1, status: 'error' });
     const torrent = task({ id: 2, status: 'error', uri: '[torrent]' });
     const stopped = task({ id: 3, status: 'removed' });
     const failedUnselected = task({ id: 4, status: 'error' });
-    const picked = retryableForBatch([failed, torrent, stopped, failedUnselected], new Set([1, 2, 3]));
-    expect(picked.map((t) => t.id)).toEqual([1]);
+    const active = task({ id: 5, status: 'active' });
+    const picked = retryableForBatch(
+      [failed, torrent, stopped, failedUnselected, active],
+      new Set([1, 2, 3, 5]),
+    );
+    expect(picked.map((t) => t.id)).toEqual([1, 3]);
   });
 
   it('pruneSelection drops ids no longer listed and keeps identity otherwise', () => {

@@ -247,10 +247,13 @@ export function findTask(list: TaskListState | undefined, id: number): Task | un
 }
 
 /**
- * The tasks a batch retry sends, per the spec: selected, failed (status `error`) and not torrents.
+ * The tasks a batch retry sends: selected, failed or stopped (`error`, `removed`), not torrents
+ * (those are re-added from their stored file one by one).
  */
 export function retryableForBatch(tasks: readonly Task[], selected: ReadonlySet<number>): Task[] {
-  return tasks.filter((t) => selected.has(t.id) && t.status === 'error' && !isTorrentTask(t));
+  return tasks.filter(
+    (t) => selected.has(t.id) && (t.status === 'error' || t.status === 'removed') && !isTorrentTask(t),
+  );
 }
 
 /** Keeps only selected ids still present in the list (the same set when nothing changed). */

@@ -4,15 +4,25 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { api, errorDetail } from '../../lib/api';
+import {
+  cancelAutoRetry,
+  type RetryFilter,
+  retryByFilter,
+  retryFilterMessage,
+  retryTask as retryTaskFrom,
+  reuploadTorrent,
+  TORRENT_RETRY_DETAIL,
+} from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
 import { bulkTargets, type TaskActionId } from './actions';
-import { removeTaskEverywhere, replaceTasksEverywhere, upsertTask } from './cache';
+import { removeTaskEverywhere, replaceTasksEverywhere, taskKeys, upsertTask } from './cache';
 import { isTorrentTask } from './list-state';
 
 /** The spec's messages, word for word. */
 export const MESSAGES = {
-  torrentRetry: 'Torrent tasks cannot be retried directly. Please re-upload the torrent file.',
+  torrentRetry: TORRENT_RETRY_DETAIL,
   noRetryable: 'No retryable tasks (torrent tasks need to be re-uploaded)',
+  failedAgain: (error: string | null) => `Retried, but it failed again: ${error ?? 'unknown error'}`,
   retryFailed: (detail: string) => `Retry failed: ${detail}`,
   retryPartial: (ok: number, failed: number) => `Retry complete: ${ok} succeeded, ${failed} failed`,
   retryAll: (n: number) => `Successfully retried ${n} tasks`,
@@ -53,6 +63,14 @@ const STATUS_VERB: Record<'pause' | 'resume' | 'stop', { done: string; fail: str
   stop: { done: 'Stopped', fail: 'Could not stop', none: 'None of the selected tasks can be stopped' },
 };
 
+/** The retry dialog: a new link for a task, or a torrent task's stored file. */
+export interface RetryRequest {
+  task: Task;
+  mode: 'link' | 'torrent';
+  /** Called with the new task once the retry replaced the old one (the detail page follows it). */
+  after?: (task: Task) => void;
+}
+
 export interface DeleteRequest {
   tasks: Task[];
   /** Called after a successful delete (e.g. leave the detail page). */
@@ -69,6 +87,10 @@ export function useTaskActions() {
   const [bulkPending, setBulkPending] = useState<TaskActionId | null>(null);
   const [deleteRequest, setDeleteRequest] = useState<DeleteRequest | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [retryRequest, setRetryRequest] = useState<RetryRequest | null>(null);
+  const [retryError, setRetryError] = useState<string | null>(null);
+  const [retryBusy, setRetryBusy] = useState(false);
+  const [stopRequest, setStopRequest] = useState<Task | null>(null);
   // Synchronous guard: a double click lands before React re-renders the disabled button.
   const running = useRef(new Set<string>());
 
@@ -89,18 +111,42 @@ export function useTaskActions() {
     });
   }, []);
 
-  /** Retries one task (the spec's single retry). Returns the new task, or null. */
+  /** The new task took the old one's place: caches, and a word when it failed at once. */
+  const replaced = useCallback(
+    (oldId: number, newTask: Task, mode: 'tasks' | 'history') => {
+      replaceTasksEverywhere(qc, [{ oldId, task: newTask }]);
+      if (newTask.status === 'error') toast.error(MESSAGES.failedAgain(newTask.error));
+      else if (mode === 'history') toast.success(MESSAGES.historyRetry);
+    },
+    [qc],
+  );
+
+  /** Opens the retry dialog: a new link for a task, or the re-upload of a torrent task. */
+  const requestRetry = useCallback((task: Task, mode: 'link' | 'torrent', after?: (t: Task) => void) => {
+    setRetryError(null);
+    setRetryRequest({ task, mode, after });
+  }, []);
+
+  /**
+   * Retries one task (the single retry; on a task whose retry is planned, it retries now).
+   * A torrent task opens the dialog that re-adds its stored .torrent. Returns the new task, or null.
+   */
   const retry = useCallback(
-    async (task: Task, mode: 'tasks' | 'history' = 'tasks'): Promise<Task | null> => {
+    async (
+      task: Task,
+      mode: 'tasks' | 'history' = 'tasks',
+      after?: (t: Task) => void,
+    ): Promise<Task | null> => {
       if (isTorrentTask(task)) {
-        toast.info(MESSAGES.torrentRetry);
+        requestRetry(task, 'torrent', after);
         return null;
       }
       if (!begin('retry', task.id)) return null;
       try {
         const newTask = await api.retryTask(task.id);
-        replaceTasksEverywhere(qc, [{ oldId: task.id, task: newTask }]);
-        if (mode === 'history') toast.success(MESSAGES.historyRetry);
+        // First `after` (a detail page stops asking for the old task), then the caches drop it.
+        after?.(newTask);
+        replaced(task.id, newTask, mode);
         return newTask;
       } catch (err) {
         toast.error(MESSAGES.retryFailed(errorDetail(err)));
@@ -109,7 +155,98 @@ export function useTaskActions() {
         end('retry', task.id);
       }
     },
+    [begin, end, replaced, requestRetry],
+  );
+
+  /** The dialog's action: retry from the link typed in, or re-add the stored .torrent. */
+  const confirmRetry = useCallback(
+    async (uri?: string) => {
+      const request = retryRequest;
+      if (!request || retryBusy) return;
+      if (request.mode === 'link' && !uri?.trim()) {
+        setRetryError('Enter the new link.');
+        return;
+      }
+      setRetryBusy(true);
+      setRetryError(null);
+      try {
+        const newTask =
+          request.mode === 'torrent'
+            ? await reuploadTorrent(request.task.id)
+            : await retryTaskFrom(request.task.id, uri!.trim());
+        request.after?.(newTask);
+        replaced(request.task.id, newTask, 'tasks');
+        if (newTask.status !== 'error')
+          toast.success(request.mode === 'torrent' ? 'Torrent added again' : 'Retry started');
+        setRetryRequest(null);
+      } catch (err) {
+        // Shown in the dialog, which stays open so the link can be corrected.
+        setRetryError(errorDetail(err));
+      } finally {
+        setRetryBusy(false);
+      }
+    },
+    [retryRequest, retryBusy, replaced],
+  );
+
+  const cancelRetry = useCallback(() => {
+    if (!retryBusy) setRetryRequest(null);
+  }, [retryBusy]);
+
+  /** Cancels the server's planned retry of a task (it stays failed). */
+  const cancelPlannedRetry = useCallback(
+    async (task: Task) => {
+      if (!begin('cancelRetry', task.id)) return;
+      try {
+        upsertTask(qc, await cancelAutoRetry(task.id));
+        toast.success('Automatic retry cancelled');
+      } catch (err) {
+        toast.error(`Could not cancel the retry: ${errorDetail(err)}`);
+      } finally {
+        end('cancelRetry', task.id);
+      }
+    },
     [qc, begin, end],
+  );
+
+  /**
+   * "Retry all failed": every failed task of the caller that the page's filter matches, in one
+   * request, however many there are. Then counts what failed again at once (those new tasks are
+   * already `error` when the answer arrives), so the message says what really happened.
+   */
+  const retryAllFailed = useCallback(
+    async (filter: RetryFilter) => {
+      if (running.current.has('bulk:retryAll')) return;
+      running.current.add('bulk:retryAll');
+      setBulkPending('retry');
+      try {
+        const result = await retryByFilter(filter);
+        let failedAgain = 0;
+        if (result.retried > 0) {
+          const after = await api
+            .listTasks({ ...filter, status: 'error', limit: 1 })
+            .then((l) => l.total)
+            .catch(() => result.failed.length);
+          failedAgain = Math.max(0, after - result.failed.length);
+        }
+        void qc.invalidateQueries({ queryKey: taskKeys.lists() });
+        const message = retryFilterMessage(result, failedAgain);
+        const description = result.failed
+          .slice(0, 5)
+          .map((f) => `#${f.id}: ${f.detail}`)
+          .join('\n');
+        if (result.retried === 0 && result.failed.length === 0) toast.info(message);
+        else if (failedAgain > 0 || result.failed.length > 0)
+          toast.warning(message, description ? { description } : undefined);
+        else toast.success(message);
+      } catch (err) {
+        toast.error(MESSAGES.retryFailed(errorDetail(err)));
+      } finally {
+        running.current.delete('bulk:retryAll');
+        setBulkPending(null);
+      }
+    },
+    [qc],
   );
 
   /** The spec's batch retry: selected failed non-torrent tasks, in one request. */
@@ -125,19 +262,22 @@ export function useTaskActions() {
       setBulkPending('retry');
       try {
         const { results } = await api.retryTasks(targets.map((t) => t.id));
-        const succeeded: { oldId: number; task: Task }[] = [];
+        const replacements: { oldId: number; task: Task }[] = [];
         const failures: string[] = [];
         for (const r of results) {
-          if (r.ok) succeeded.push({ oldId: r.id, task: r.task });
-          else failures.push(`#${r.id}: ${r.detail}`);
+          if (r.ok) {
+            replacements.push({ oldId: r.id, task: r.task });
+            // Retried, but its new download failed straight away: that is not a success.
+            if (r.task.status === 'error') failures.push(`#${r.task.id}: ${r.task.error ?? 'failed again'}`);
+          } else failures.push(`#${r.id}: ${r.detail}`);
         }
-        replaceTasksEverywhere(qc, succeeded);
+        replaceTasksEverywhere(qc, replacements);
         if (failures.length > 0) {
-          toast.warning(MESSAGES.retryPartial(succeeded.length, failures.length), {
+          toast.warning(MESSAGES.retryPartial(targets.length - failures.length, failures.length), {
             description: failures.slice(0, 5).join('\n') + (failures.length > 5 ? '\n…' : ''),
           });
         } else {
-          toast.success(MESSAGES.retryAll(succeeded.length));
+          toast.success(MESSAGES.retryAll(replacements.length));
         }
       } catch (err) {
         toast.error(MESSAGES.retryFailed(errorDetail(err)));
@@ -262,6 +402,14 @@ export function useTaskActions() {
     [qc, deleteRequest, deleting],
   );
 
+  /** Stop ends the download (it moves to the history as stopped): asked first. */
+  const confirmStop = useCallback(async () => {
+    const task = stopRequest;
+    if (!task) return;
+    await changeStatus(task, 'stop');
+    setStopRequest(null);
+  }, [stopRequest, changeStatus]);
+
   const cancelDelete = useCallback(() => {
     if (!deleting) setDeleteRequest(null);
   }, [deleting]);
@@ -272,10 +420,13 @@ export function useTaskActions() {
       switch (action) {
         case 'pause':
         case 'resume':
-        case 'stop':
           return void changeStatus(task, action);
+        case 'stop':
+          return setStopRequest(task);
         case 'retry':
           return void retry(task);
+        case 'cancelRetry':
+          return void cancelPlannedRetry(task);
         case 'delete':
           return requestDelete([task]);
         case 'moveTop':
@@ -284,7 +435,7 @@ export function useTaskActions() {
           return void move(task, 'bottom');
       }
     },
-    [changeStatus, retry, requestDelete, move],
+    [changeStatus, retry, cancelPlannedRetry, requestDelete, move],
   );
 
   /** Runs a toolbar action on the selected tasks. */
@@ -325,5 +476,41 @@ export function useTaskActions() {
     onCancel: cancelDelete,
   };
 
-  return { run, runBulk, retry, retrySelected, move, requestDelete, pending, bulkPending, deleteDialog };
+  const stopDialog = {
+    open: stopRequest !== null,
+    title: stopRequest ? `Stop “${stopRequest.name ?? stopRequest.uri}”?` : 'Stop the download?',
+    message:
+      'Stopping ends the download: it moves to the history as stopped. Its files stay, and you can start it again later.',
+    confirmLabel: 'Stop download',
+    cancelLabel: 'Keep downloading',
+    danger: true,
+    busy: stopRequest !== null && pending.get(stopRequest.id) === 'stop',
+    onConfirm: () => void confirmStop(),
+    onCancel: () => setStopRequest(null),
+  };
+
+  const retryDialog = {
+    request: retryRequest,
+    busy: retryBusy,
+    error: retryError,
+    onSubmit: (uri?: string) => void confirmRetry(uri),
+    onCancel: cancelRetry,
+  };
+
+  return {
+    run,
+    runBulk,
+    retry,
+    retrySelected,
+    retryAllFailed,
+    requestRetry,
+    cancelPlannedRetry,
+    move,
+    requestDelete,
+    pending,
+    bulkPending,
+    deleteDialog,
+    stopDialog,
+    retryDialog,
+  };
 }
