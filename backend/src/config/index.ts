@@ -147,6 +147,10 @@ export interface Settings {
   max_overall_download_limit: number;
   /** Running downloads per user at most (0: no per-user limit); see `SECURITY.md`, fair sharing. */
   max_active_per_user: number;
+  /** Automatic retries of passing failures (0: off), first delay and longest delay (docs/auto-retry.md). */
+  auto_retry_attempts: number;
+  auto_retry_delay_s: number;
+  auto_retry_max_delay_s: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -158,4 +162,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   max_concurrent_downloads: 5,
   max_overall_download_limit: 0,
   max_active_per_user: 3,
+  auto_retry_attempts: 3,
+  auto_retry_delay_s: 30,
+  auto_retry_max_delay_s: 3600,
 });

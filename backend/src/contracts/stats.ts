@@ -37,6 +37,19 @@ export const settings = z.object({
     .describe(
       'running downloads per user at most; free slots go round-robin to users who wait; 0 = no limit',
     ),
+  auto_retry_attempts: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .describe('automatic retries of a download that failed for a passing reason; 0 = off'),
+  auto_retry_delay_s: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .describe('seconds before the first automatic retry; doubles with each attempt'),
+  auto_retry_max_delay_s: z.number().int().min(1).max(604_800).describe('the longest delay between retries'),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

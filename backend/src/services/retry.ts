@@ -1,4 +1,4 @@
-import type { RetryResult, Task } from '../contracts/tasks.js';
+import type { RetryFilter, RetryResult, Task } from '../contracts/tasks.js';
 import {
   BadRequestError,
   ConflictError,
@@ -10,15 +10,34 @@ import { publicMessage } from '../domain/messages.js';
 import { checkSpaceBeforeAdd } from '../domain/size.js';
 import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
+import { parseTorrent } from '../domain/torrent.js';
+import { magnetInfoHash, maskUri, nameFromUri } from '../domain/uri.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOver, newGid } from './handover.js';
-import { guardHost } from './network.js';
-import { HEAD_CONCURRENCY, mapLimit, type TasksService } from './tasks.js';
+import { handOver, newGid, storedOptions } from './handover.js';
+import { guardHost, guardSources } from './network.js';
+import { HEAD_CONCURRENCY, mapLimit, type TasksService, validateUri } from './tasks.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
 const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
+const NOT_TORRENT_SENTENCE = 'Only a torrent task can be re-uploaded';
+/** A retry by filter works through the matching tasks this many at a time (memory, aria2 request size). */
+export const FILTER_CHUNK = 500;
+/** How many failures a retry by filter reports. */
+const FILTER_FAILURES_SHOWN = 100;
+
+/**
+ * What a retry hands to aria2: the same source (`same`), a new URI for a link that expired (`uri`),
+ * or an uploaded torrent's stored .torrent file (`torrent`, the re-upload). `planned`: only tasks the
+ * auto-retry planned (the scheduler), so a plan cancelled meanwhile is not retried.
+ */
+export type RetrySource = { kind: 'same' } | { kind: 'uri'; uri: string } | { kind: 'torrent' };
+interface RetryOptions {
+  source?: RetrySource;
+  planned?: boolean;
+}
+type Outcome = { id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError };
 
 /** A test-only hook: throws at a named point of a retry to prove a crash there is repaired. */
 export type CrashPoint = 'after-handover';
@@ -41,21 +60,69 @@ export class RetryService {
   ) {}
 
   /** Steps 1 and 2: the task exists, is the caller's, is not a torrent, and failed or was stopped. */
-  private eligible(row: TaskRow | undefined): TaskRow {
+  private eligible(row: TaskRow | undefined, source: RetrySource, planned: boolean): TaskRow {
     if (!row || row.replaced_by !== null) {
       // A task already being replaced is, to everyone else, on its way out.
       if (row) throw new ConflictError(NOT_RETRYABLE_SENTENCE);
       throw taskNotFound();
     }
-    if (row.uri === TORRENT_URI) throw new BadRequestError(TORRENT_SENTENCE);
+    const isTorrent = row.uri === TORRENT_URI;
+    if (source.kind === 'torrent') {
+      if (!isTorrent || !row.torrent) throw new BadRequestError(NOT_TORRENT_SENTENCE);
+    } else if (isTorrent) {
+      throw new BadRequestError(TORRENT_SENTENCE);
+    }
     if (!isRetryable(row.status)) throw new ConflictError(NOT_RETRYABLE_SENTENCE);
+    if (planned && row.next_retry_at === null) throw new ConflictError('No retry is planned for this task');
     return row;
   }
 
-  async retry(actor: Actor, id: number): Promise<Task> {
-    const [result] = await this.retryMany(actor, [id]);
+  /** The single retry; with `newUri`, a new source checked like an add. */
+  async retry(actor: Actor, id: number, newUri?: string): Promise<Task> {
+    const source: RetrySource =
+      newUri === undefined ? { kind: 'same' } : { kind: 'uri', uri: validateUri(newUri) };
+    return this.one(actor, id, { source });
+  }
+
+  /** Re-adds an uploaded torrent from its stored .torrent file, with every guarantee of a retry. */
+  async reupload(actor: Actor, id: number): Promise<Task> {
+    return this.one(actor, id, { source: { kind: 'torrent' } });
+  }
+
+  /** The scheduler's retry of planned tasks (the owner acts; a plan cancelled meanwhile is skipped). */
+  retryPlanned(actor: Actor, ids: readonly number[]): Promise<Outcome[]> {
+    return this.retryMany(actor, ids, { planned: true });
+  }
+
+  private async one(actor: Actor, id: number, options: RetryOptions): Promise<Task> {
+    const [result] = await this.retryMany(actor, [id], options);
     if (!result!.ok) throw result!.error;
     return result!.task;
+  }
+
+  /**
+   * Every retryable task of the caller that matches, however many: read and retried FILTER_CHUNK at a
+   * time by ascending id, up to the newest id seen at the start (the new tasks are never picked up).
+   */
+  async retryByFilter(
+    actor: Actor,
+    filter: RetryFilter,
+  ): Promise<{ retried: number; failed: { id: number; status: number; detail: string }[] }> {
+    const last = await repo.maxTaskId(this.ctx.db, actor.id);
+    let after = 0;
+    let retried = 0;
+    const failed: { id: number; status: number; detail: string }[] = [];
+    for (;;) {
+      const ids = await repo.retryableIds(this.ctx.db, actor.id, filter, after, last, FILTER_CHUNK);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1]!;
+      for (const r of await this.retryMany(actor, ids)) {
+        if (r.ok) retried++;
+        else if (failed.length < FILTER_FAILURES_SHOWN)
+          failed.push({ id: r.id, status: r.error.status, detail: r.error.detail });
+      }
+    }
+    return { retried, failed };
   }
 
   /** The batch: one result per distinct id in first-given order; checks and aria2 calls done in bulk. */
@@ -71,8 +138,12 @@ export class RetryService {
   private async retryMany(
     actor: Actor,
     rawIds: readonly number[],
-  ): Promise<({ id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError })[]> {
+    { source = { kind: 'same' }, planned = false }: RetryOptions = {},
+  ): Promise<Outcome[]> {
     const ids = [...new Set(rawIds)];
+    // The URI each new download gets: a new one given, else the task's own.
+    const sourceOf = (row: TaskRow) => (source.kind === 'uri' ? source.uri : row.uri);
+    const torrentSize = new Map<number, number>();
     const outcome = new Map<number, { ok: true; task: Task } | { ok: false; error: DomainError }>();
     const fail = (id: number, error: unknown) => {
       if (error instanceof DomainError) outcome.set(id, { ok: false, error });
@@ -84,31 +155,49 @@ export class RetryService {
     const candidates: TaskRow[] = [];
     for (const id of ids) {
       try {
-        candidates.push(this.eligible(rows.get(id)));
+        candidates.push(this.eligible(rows.get(id), source, planned));
       } catch (err) {
         fail(id, err);
       }
     }
 
-    // The network guard as at an add: the setting may have changed since the task was added.
+    // The network guard as at an add: the setting may have changed since the task was added. A torrent's
+    // trackers and web seeds are checked again from its stored file.
     const guarded: TaskRow[] = [];
-    const verdicts = await mapLimit(
-      [...new Set(candidates.map((row) => row.uri))],
-      HEAD_CONCURRENCY,
-      async (uri) =>
-        [
-          uri,
-          await guardHost(uri, this.tasks.guard).then(
-            () => null,
-            (err: unknown) => err,
-          ),
-        ] as const,
-    );
-    const refusal = new Map(verdicts);
-    for (const row of candidates) {
-      const err = refusal.get(row.uri);
-      if (err) fail(row.id, err);
-      else guarded.push(row);
+    if (source.kind === 'torrent') {
+      for (const row of candidates) {
+        try {
+          const parsed = parseTorrent(row.torrent!);
+          await guardSources(
+            [...parsed.trackers, ...parsed.webSeeds],
+            this.tasks.guard,
+            'Invalid torrent file',
+          );
+          torrentSize.set(row.id, parsed.totalLength);
+          guarded.push(row);
+        } catch (err) {
+          fail(row.id, err);
+        }
+      }
+    } else {
+      const verdicts = await mapLimit(
+        [...new Set(candidates.map(sourceOf))],
+        HEAD_CONCURRENCY,
+        async (uri) =>
+          [
+            uri,
+            await guardHost(uri, this.tasks.guard).then(
+              () => null,
+              (err: unknown) => err,
+            ),
+          ] as const,
+      );
+      const refusal = new Map(verdicts);
+      for (const row of candidates) {
+        const err = refusal.get(sourceOf(row));
+        if (err) fail(row.id, err);
+        else guarded.push(row);
+      }
     }
 
     // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own.
@@ -116,13 +205,16 @@ export class RetryService {
     if (guarded.length > 0) {
       const limits = await this.tasks.spaceLimits(actor.id);
       // One HEAD per distinct URI: several failed tasks of one source need one answer.
-      const uris = [...new Set(guarded.map((row) => row.uri))];
+      const uris = source.kind === 'torrent' ? [] : [...new Set(guarded.map(sourceOf))];
       const probed = await mapLimit(uris, HEAD_CONCURRENCY, (uri) => this.tasks.probe(uri));
       const sizeByUri = new Map(uris.map((uri, i) => [uri, probed[i]!]));
       guarded.forEach((row) => {
         try {
           checkSpaceBeforeAdd(limits, null);
-          checkSpaceBeforeAdd(limits, sizeByUri.get(row.uri)!);
+          checkSpaceBeforeAdd(
+            limits,
+            source.kind === 'torrent' ? (torrentSize.get(row.id) ?? null) : sizeByUri.get(sourceOf(row))!,
+          );
           checked.push(row);
         } catch (err) {
           fail(row.id, err);
@@ -138,6 +230,7 @@ export class RetryService {
         trx,
         actor.id,
         checked.map((r) => r.id),
+        planned,
       );
       for (const old of checked) {
         if (claimed.has(old.id)) continue;
@@ -151,21 +244,30 @@ export class RetryService {
       const olds = checked.filter((r) => claimed.has(r.id));
       const fresh = await repo.insertTasks(
         trx,
-        olds.map((old) => ({
-          owner_id: old.owner_id,
-          gid: newGid(),
-          uri: old.uri,
-          display_uri: old.display_uri,
-          torrent: old.torrent,
-          status: 'queued',
-          name: old.name,
-          created_at: now,
-          updated_at: now,
-          options: old.options,
-          dir: old.dir,
-          info_hash: old.info_hash,
-          retry_of: old.id,
-        })),
+        olds.map((old) => {
+          const uri = sourceOf(old);
+          const renamed = uri !== old.uri;
+          return {
+            owner_id: old.owner_id,
+            gid: newGid(),
+            uri,
+            display_uri: renamed ? maskUri(uri) : old.display_uri,
+            torrent: old.torrent,
+            status: 'queued',
+            // A new link names the file anew unless the add named it (`out`); the folder stays, to resume.
+            name: renamed ? (storedOptions(old.options).out ?? nameFromUri(uri)) : old.name,
+            created_at: now,
+            updated_at: now,
+            options: old.options,
+            dir: old.dir,
+            info_hash: renamed ? (uri.startsWith('magnet:') ? magnetInfoHash(uri) : null) : old.info_hash,
+            retry_of: old.id,
+            // The lineage: a retry of a planned task is its next attempt; any other retry starts afresh.
+            attempt: old.next_retry_at !== null ? old.attempt + 1 : 1,
+            auto_retry: old.auto_retry,
+            ...(source.kind === 'torrent' ? { total_length: torrentSize.get(old.id) ?? 0 } : {}),
+          };
+        }),
       );
       await repo.linkReplacements(
         trx,
@@ -245,7 +347,7 @@ export class RetryService {
       for (const { old, fresh: handed } of done) {
         const fresh = admitted.get(handed.id) ?? handed;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
-        this.tasks.emitRemoved(old.owner_id, old.id);
+        this.tasks.emitRemoved(old.owner_id, old.id, fresh.id);
         this.tasks.emitUpdate(fresh);
       }
     } finally {
