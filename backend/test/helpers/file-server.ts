@@ -31,6 +31,8 @@
  *   `WWW-Authenticate: Basic realm="test"`.
  * - `redirect`: answer `302` with this `Location` (a path on this server or a full URL).
  * - `hang`: accept the request and never answer (until `close()`), for timeouts.
+ * - `statusTimes`: with `status`, only the first N GET requests get it, then the file is served
+ *   (a server that answers 503 twice and then serves).
  * - `contentType` (default `application/octet-stream`) and extra `headers` (e.g. `Content-Disposition`).
  * Checks run in the order hang, auth, status/headStatus, redirect, then the file is served.
  * Unknown paths are `404`. Query strings are ignored when matching (they are logged in `url`).
@@ -53,6 +55,8 @@ export interface FileOptions {
   auth?: string;
   redirect?: string;
   hang?: boolean;
+  /** With `status`: only the first this many GETs get it (HEADs too while any remain); then it serves. */
+  statusTimes?: number;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -259,7 +263,10 @@ export async function startFileServer(): Promise<FileServer> {
     }
     if (method === 'HEAD' && o.headStatus !== undefined)
       return answer(o.headStatus, {}, `status ${o.headStatus}`);
-    if (o.status !== undefined) return answer(o.status, {}, `status ${o.status}`);
+    if (o.status !== undefined && (o.statusTimes === undefined || o.statusTimes > 0)) {
+      if (o.statusTimes !== undefined && method === 'GET') o.statusTimes--;
+      return answer(o.status, {}, `status ${o.status}`);
+    }
     if (o.redirect !== undefined) return answer(302, { Location: o.redirect }, 'Found');
     if (method !== 'GET' && method !== 'HEAD')
       return answer(405, { Allow: 'GET, HEAD' }, 'Method Not Allowed');
