@@ -11,6 +11,7 @@ import { benchActiveCpu } from './active-cpu.js';
 import { benchEventLatency } from './event-latency.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchRetryBatch } from './retry-batch.js';
+import { benchRetryContinued } from './retry-continued.js';
 import { benchTasks10k } from './tasks-10k.js';
 import { benchThroughput } from './throughput.js';
 
@@ -20,6 +21,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['event-latency', () => benchEventLatency()],
   ['throughput', () => benchThroughput()],
   ['retry-batch', () => benchRetryBatch()],
+  ['retry-one-filter-10k', () => benchRetryContinued()],
 ];
 
 const filter = process.argv[2];

@@ -164,13 +164,16 @@ export const retryFilter = z.strictObject({
   q: safeText().max(1000).optional(),
 });
 export type RetryFilter = z.infer<typeof retryFilter>;
-export const retryIdsBody = z.strictObject({
-  ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000),
-});
-export const retryFilterBody = z.strictObject({
-  filter: retryFilter.describe('every retryable task of the caller that matches; no limit'),
-});
-export const retryBatchBody = z.union([retryIdsBody, retryFilterBody]);
+/** Either `ids` (at most 1000, each answered) or `filter` (every match, counted); one object so errors name the field. */
+export const retryBatchBody = z
+  .strictObject({
+    ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
+    filter: retryFilter.optional().describe('every retryable task of the caller that matches; no limit'),
+  })
+  .refine((b) => (b.ids === undefined) !== (b.filter === undefined), {
+    message: 'give either ids or filter',
+    path: ['ids'],
+  });
 export const retryOneBody = z
   .strictObject({
     uri: uri.optional().describe('a new source (a link that expired); checked like an add'),

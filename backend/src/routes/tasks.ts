@@ -199,8 +199,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const body = request.body;
-      if ('filter' in body) return retry.retryByFilter(actor(request), body.filter);
-      return { results: await retry.retryBatch(actor(request), body.ids) };
+      if (body.filter) return retry.retryByFilter(actor(request), body.filter);
+      return { results: await retry.retryBatch(actor(request), body.ids ?? []) };
     },
   );
 

@@ -20,6 +20,8 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    attempt: 1,
+    next_retry_at: null,
     ...patch,
   };
 }

@@ -36,6 +36,8 @@ function task(patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    attempt: 1,
+    next_retry_at: null,
     ...patch,
   };
 }
