@@ -88,7 +88,7 @@ function head(uri: string): Promise<void> {
   });
 }
 
-async function benchRetryOne(server: FileServer, runs: number): Promise<number[]> {
+export async function benchRetryOne(server: FileServer, runs: number): Promise<number[]> {
   const out: number[] = [];
   for (let run = 0; run < runs; run++) {
     const uris = Array.from({ length: ONE_RETRIES + ONE_WARMUP }, (_, i) => {

@@ -7,7 +7,7 @@ import {
   taskNotFound,
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
-import { checkSpaceBeforeAdd } from '../domain/size.js';
+import { checkSpaceBeforeAdd, type SpaceLimits } from '../domain/size.js';
 import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { parseTorrent } from '../domain/torrent.js';
@@ -143,7 +143,9 @@ export class RetryService {
     const ids = [...new Set(rawIds)];
     // The URI each new download gets: a new one given, else the task's own.
     const sourceOf = (row: TaskRow) => (source.kind === 'uri' ? source.uri : row.uri);
-    const torrentSize = new Map<number, number>();
+    // The size each new download is checked with: a HEAD's answer, or a stored torrent's total.
+    const sizeOf = new Map<number, number | null>();
+    let limitsRead: Promise<SpaceLimits> | null = null;
     const outcome = new Map<number, { ok: true; task: Task } | { ok: false; error: DomainError }>();
     const fail = (id: number, error: unknown) => {
       if (error instanceof DomainError) outcome.set(id, { ok: false, error });
@@ -173,53 +175,52 @@ export class RetryService {
             this.tasks.guard,
             'Invalid torrent file',
           );
-          torrentSize.set(row.id, parsed.totalLength);
+          sizeOf.set(row.id, parsed.totalLength);
           guarded.push(row);
         } catch (err) {
           fail(row.id, err);
         }
       }
     } else {
+      // The guard and then the HEAD of each distinct URI in one bounded pass (several failed tasks of
+      // one source need one answer), while the disk and quota are read.
+      limitsRead = candidates.length > 0 ? this.tasks.spaceLimits(actor.id) : null;
+      type Verdict = [string, { refused: unknown; size: number | null }];
       const verdicts = await mapLimit(
         [...new Set(candidates.map(sourceOf))],
         HEAD_CONCURRENCY,
-        async (uri) =>
-          [
-            uri,
-            await guardHost(uri, this.tasks.guard).then(
-              () => null,
-              (err: unknown) => err,
-            ),
-          ] as const,
+        async (uri): Promise<Verdict> => {
+          try {
+            await guardHost(uri, this.tasks.guard);
+          } catch (err) {
+            return [uri, { refused: err, size: null }];
+          }
+          return [uri, { refused: null, size: await this.tasks.probe(uri) }];
+        },
       );
-      const refusal = new Map(verdicts);
+      const byUri = new Map(verdicts);
       for (const row of candidates) {
-        const err = refusal.get(sourceOf(row));
-        if (err) fail(row.id, err);
-        else guarded.push(row);
+        const v = byUri.get(sourceOf(row))!;
+        if (v.refused) fail(row.id, v.refused);
+        else {
+          sizeOf.set(row.id, v.size);
+          guarded.push(row);
+        }
       }
     }
 
-    // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own.
+    // Step 3: disk, then size over the maximum, then over the quota left; each id on its own.
     const checked: TaskRow[] = [];
-    if (guarded.length > 0) {
-      const limits = await this.tasks.spaceLimits(actor.id);
-      // One HEAD per distinct URI: several failed tasks of one source need one answer.
-      const uris = source.kind === 'torrent' ? [] : [...new Set(guarded.map(sourceOf))];
-      const probed = await mapLimit(uris, HEAD_CONCURRENCY, (uri) => this.tasks.probe(uri));
-      const sizeByUri = new Map(uris.map((uri, i) => [uri, probed[i]!]));
-      guarded.forEach((row) => {
-        try {
-          checkSpaceBeforeAdd(limits, null);
-          checkSpaceBeforeAdd(
-            limits,
-            source.kind === 'torrent' ? (torrentSize.get(row.id) ?? null) : sizeByUri.get(sourceOf(row))!,
-          );
-          checked.push(row);
-        } catch (err) {
-          fail(row.id, err);
-        }
-      });
+    if (guarded.length === 0) await limitsRead?.catch(() => undefined);
+    const limits = guarded.length > 0 ? await (limitsRead ?? this.tasks.spaceLimits(actor.id)) : null;
+    for (const row of guarded) {
+      try {
+        checkSpaceBeforeAdd(limits!, null);
+        checkSpaceBeforeAdd(limits!, sizeOf.get(row.id) ?? null);
+        checked.push(row);
+      } catch (err) {
+        fail(row.id, err);
+      }
     }
 
     // Claim: the old rows get replaced_by, the new rows are inserted with retry_of and a gid chosen
@@ -265,7 +266,7 @@ export class RetryService {
             // The lineage: a retry of a planned task is its next attempt; any other retry starts afresh.
             attempt: old.next_retry_at !== null ? old.attempt + 1 : 1,
             auto_retry: old.auto_retry,
-            ...(source.kind === 'torrent' ? { total_length: torrentSize.get(old.id) ?? 0 } : {}),
+            ...(source.kind === 'torrent' ? { total_length: sizeOf.get(old.id) ?? 0 } : {}),
           };
         }),
       );
@@ -328,14 +329,16 @@ export class RetryService {
         );
       });
 
-      // The old downloads leave aria2 (errors ignored: they may be long gone).
-      await this.tasks.forgetInAria2(
-        done.flatMap(({ old }) => [old.gid, old.origin_gid]),
-        { stopped: true },
-      );
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
+      // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
       for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
-      if (done.length > 0) await this.tasks.admission.admit();
+      await Promise.all([
+        this.tasks.forgetInAria2(
+          done.flatMap(({ old }) => [old.gid, old.origin_gid]),
+          { stopped: true },
+        ),
+        done.length > 0 ? this.tasks.admission.admit() : undefined,
+      ]);
       const admitted = new Map(
         (
           await repo.getTasksAnyOwner(
