@@ -24,6 +24,8 @@ const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
 const NOT_TORRENT_SENTENCE = 'Only a torrent task can be re-uploaded';
 /** A retry by filter works through the matching tasks this many at a time (memory, aria2 request size). */
 export const FILTER_CHUNK = 500;
+/** How many chunks of a retry by filter are in flight at once. */
+const FILTER_LANES = 2;
 /** How many failures a retry by filter reports. */
 const FILTER_FAILURES_SHOWN = 100;
 
@@ -36,6 +38,8 @@ export type RetrySource = { kind: 'same' } | { kind: 'uri'; uri: string } | { ki
 interface RetryOptions {
   source?: RetrySource;
   planned?: boolean;
+  /** HEAD requests at once (a retry by filter splits HEAD_CONCURRENCY between its lanes). */
+  heads?: number;
 }
 type Outcome = { id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError };
 
@@ -110,19 +114,45 @@ export class RetryService {
   ): Promise<{ retried: number; failed: { id: number; status: number; detail: string }[] }> {
     const last = await repo.maxTaskId(this.ctx.db, actor.id);
     let after = 0;
-    let retried = 0;
-    const failed: { id: number; status: number; detail: string }[] = [];
-    for (;;) {
-      const ids = await repo.retryableIds(this.ctx.db, actor.id, filter, after, last, FILTER_CHUNK);
-      if (ids.length === 0) break;
-      after = ids[ids.length - 1]!;
-      for (const r of await this.retryMany(actor, ids)) {
-        if (r.ok) retried++;
-        else if (failed.length < FILTER_FAILURES_SHOWN)
-          failed.push({ id: r.id, status: r.error.status, detail: r.error.detail });
+    let reading: Promise<unknown> = Promise.resolve();
+    // The next chunk's ids, read one after the other (keyset by id), whichever lane asks.
+    const take = (): Promise<number[]> => {
+      const ids = reading.then(async () => {
+        const chunk = await repo.retryableIds(this.ctx.db, actor.id, filter, after, last, FILTER_CHUNK);
+        if (chunk.length > 0) after = chunk[chunk.length - 1]!;
+        return chunk;
+      });
+      reading = ids.catch(() => undefined);
+      return ids;
+    };
+    // Two chunks in flight, each with half the HEAD concurrency: one checks its sources while the
+    // other is handed to aria2. Per chunk only counts and the first failures are kept.
+    const chunks: {
+      index: number;
+      retried: number;
+      failed: { id: number; status: number; detail: string }[];
+    }[] = [];
+    let index = 0;
+    const lane = async () => {
+      for (;;) {
+        const mine = index++;
+        const ids = await take();
+        if (ids.length === 0) return;
+        const results = await this.retryMany(actor, ids, {
+          heads: Math.ceil(HEAD_CONCURRENCY / FILTER_LANES),
+        });
+        const failed = results
+          .flatMap((r) => (r.ok ? [] : [{ id: r.id, status: r.error.status, detail: r.error.detail }]))
+          .slice(0, FILTER_FAILURES_SHOWN);
+        chunks.push({ index: mine, retried: results.filter((r) => r.ok).length, failed });
       }
-    }
-    return { retried, failed };
+    };
+    await Promise.all(Array.from({ length: FILTER_LANES }, lane));
+    chunks.sort((a, b) => a.index - b.index);
+    return {
+      retried: chunks.reduce((n, c) => n + c.retried, 0),
+      failed: chunks.flatMap((c) => c.failed).slice(0, FILTER_FAILURES_SHOWN),
+    };
   }
 
   /** The batch: one result per distinct id in first-given order; checks and aria2 calls done in bulk. */
@@ -138,7 +168,7 @@ export class RetryService {
   private async retryMany(
     actor: Actor,
     rawIds: readonly number[],
-    { source = { kind: 'same' }, planned = false }: RetryOptions = {},
+    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY }: RetryOptions = {},
   ): Promise<Outcome[]> {
     const ids = [...new Set(rawIds)];
     // The URI each new download gets: a new one given, else the task's own.
@@ -188,7 +218,7 @@ export class RetryService {
       type Verdict = [string, { refused: unknown; size: number | null }];
       const verdicts = await mapLimit(
         [...new Set(candidates.map(sourceOf))],
-        HEAD_CONCURRENCY,
+        heads,
         async (uri): Promise<Verdict> => {
           try {
             await guardHost(uri, this.tasks.guard);
