@@ -112,6 +112,9 @@ describe('/api/config (admin)', () => {
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
       max_active_per_user: 3,
+      auto_retry_attempts: 3,
+      auto_retry_delay_s: 30,
+      auto_retry_max_delay_s: 3600,
     });
   });
 
@@ -129,6 +132,9 @@ describe('/api/config (admin)', () => {
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
       max_active_per_user: 3,
+      auto_retry_attempts: 3,
+      auto_retry_delay_s: 30,
+      auto_retry_max_delay_s: 3600,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -206,6 +212,9 @@ describe('Settings across a restart', () => {
         max_overall_download_limit: 2048,
         default_quota: 2 * GiB,
         max_active_per_user: 1,
+        auto_retry_attempts: 3,
+        auto_retry_delay_s: 30,
+        auto_retry_max_delay_s: 3600,
       });
       expect(put.statusCode).toBe(200);
       await r.close();
@@ -219,6 +228,9 @@ describe('Settings across a restart', () => {
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
         max_active_per_user: 1,
+        auto_retry_attempts: 3,
+        auto_retry_delay_s: 30,
+        auto_retry_max_delay_s: 3600,
       });
       const s = second;
       await waitFor(
