@@ -12,6 +12,7 @@ import { benchEventLatency } from './event-latency.js';
 import { benchFiles } from './files.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchRetryBatch } from './retry-batch.js';
+import { benchRetryContinued } from './retry-continued.js';
 import { benchTasks10k } from './tasks-10k.js';
 import { benchThroughput } from './throughput.js';
 
@@ -22,6 +23,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['throughput', () => benchThroughput()],
   ['retry-batch', () => benchRetryBatch()],
   ['files-list-archive', () => benchFiles()],
+  ['retry-one-filter-10k', () => benchRetryContinued()],
 ];
 
 const filter = process.argv[2];

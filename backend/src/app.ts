@@ -21,6 +21,7 @@ import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { userRoutes } from './routes/users.js';
 import type { AuthService } from './services/auth.js';
+import type { AutoRetryService } from './services/auto-retry.js';
 import type { FilesService } from './services/files.js';
 import type { RetryService } from './services/retry.js';
 import type { SettingsService } from './services/settings.js';
@@ -34,6 +35,7 @@ export interface AppServices {
   users: UsersService;
   tasks: TasksService;
   retry: RetryService;
+  autoRetry: AutoRetryService;
   files: FilesService;
   shares: SharesService;
   stats: StatsService;

@@ -9,9 +9,11 @@ import type { Config } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
 import { EgressProxy } from './egress/proxy.js';
+import { AutoRetryJob } from './jobs/auto-retry.js';
 import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
 import { AuthService } from './services/auth.js';
+import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
 import { ControllerEvents } from './services/events.js';
 import { FilesService } from './services/files.js';
@@ -47,6 +49,9 @@ export interface Controller {
   egressProxy: EgressProxy;
   tasks: TasksService;
   retry: RetryService;
+  autoRetry: AutoRetryService;
+  /** The scheduler of planned automatic retries. */
+  autoRetryJob: AutoRetryJob;
   users: UsersService;
   auth: AuthService;
   /** Stops the jobs, saves aria2's session, stops the embedded daemon and closes the database. */
@@ -130,6 +135,7 @@ export async function startController(config: Config, options: ControllerOptions
 
   const tasks = new TasksService(context);
   const retry = new RetryService(context, tasks);
+  const autoRetry = new AutoRetryService(context, tasks, retry);
   const users = new UsersService(context, tasks);
   const auth = new AuthService(context);
   const files = new FilesService(context, tasks.storage);
@@ -143,7 +149,7 @@ export async function startController(config: Config, options: ControllerOptions
     config,
     aria2,
     hub,
-    services: { auth, users, tasks, retry, files, shares, stats, settings },
+    services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings },
     uiDir: options.uiDir ?? null,
     logger: options.logger ? { level: config.logLevel } : false,
   });
@@ -154,6 +160,12 @@ export async function startController(config: Config, options: ControllerOptions
     settings.applyToAria2().catch((err) => logger.warn({ err: String(err) }, 'could not apply aria2 limits'));
   });
   sync.start();
+  // Plans are in the database: the scheduler picks up where the last run stopped.
+  const autoRetryJob = new AutoRetryJob(autoRetry, events, logger.child({ part: 'auto-retry' }));
+  autoRetryJob.start();
+  settings.onChange(async (patch) => {
+    if (Object.keys(patch).some((k) => k.startsWith('auto_retry'))) autoRetryJob.soon();
+  });
   // The first connection is not awaited: the controller serves (degraded) while aria2 is away.
   void aria2.start();
 
@@ -170,12 +182,15 @@ export async function startController(config: Config, options: ControllerOptions
     egressProxy,
     tasks,
     retry,
+    autoRetry,
+    autoRetryJob,
     users,
     auth,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
+      await autoRetryJob.stop();
       await sync.stop();
       hub.close();
       if (aria2.connected) await aria2.saveSession().catch(() => undefined);

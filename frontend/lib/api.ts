@@ -4,6 +4,7 @@
  * and the server's `detail`. A 401 on anything but the login call sends the browser to
  * `/login?next=<current path>`.
  */
+import type { AddExtras, RetryFilter } from '@contracts';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -182,20 +183,35 @@ export function deleteUser(id: number, deleteFiles = false): Promise<void> {
 // ---------------------------------------------------------------- tasks
 export type ListTasksParams = Partial<ListTasksQuery>;
 
-export function createTask(uri: string, options?: TaskOptions): Promise<Task> {
-  return request<Task>('/api/tasks', { method: 'POST', body: options ? { uri, options } : { uri } });
+/**
+ * `extras`: `auto_retry` (0..10 automatic retries for this task) and `allow_duplicate` (add even when a
+ * current task downloads the same URI or info hash; otherwise 409 "This download is already in your list").
+ */
+export function createTask(uri: string, options?: TaskOptions, extras?: AddExtras): Promise<Task> {
+  return request<Task>('/api/tasks', {
+    method: 'POST',
+    body: { uri, ...(options ? { options } : {}), ...extras },
+  });
 }
-export function createTasks(uris: string[], options?: TaskOptions): Promise<BatchCreateResponse> {
+export function createTasks(
+  uris: string[],
+  options?: TaskOptions,
+  extras?: AddExtras,
+): Promise<BatchCreateResponse> {
   return request<BatchCreateResponse>('/api/tasks/batch', {
     method: 'POST',
-    body: options ? { uris, options } : { uris },
+    body: { uris, ...(options ? { options } : {}), ...extras },
   });
 }
 /** Uploads a .torrent as base64 JSON (`torrent` is the file's bytes in base64). */
-export function uploadTorrent(torrentBase64: string, options?: TaskOptions): Promise<Task> {
+export function uploadTorrent(
+  torrentBase64: string,
+  options?: TaskOptions,
+  extras?: AddExtras,
+): Promise<Task> {
   return request<Task>('/api/tasks/torrent', {
     method: 'POST',
-    body: options ? { torrent: torrentBase64, options } : { torrent: torrentBase64 },
+    body: { torrent: torrentBase64, ...(options ? { options } : {}), ...extras },
   });
 }
 export function listTasks(params: ListTasksParams = {}, signal?: AbortSignal): Promise<TaskList> {
@@ -253,6 +269,31 @@ export function retryTask(id: number): Promise<Task> {
 export function retryTasks(ids: number[]): Promise<{ results: RetryResult[] }> {
   return request<{ results: RetryResult[] }>('/api/tasks/retry', { method: 'POST', body: { ids } });
 }
+/** Retries the task from a new link (one that expired): checked like an add. */
+export function retryTaskWithUri(id: number, uri: string): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/retry`, { method: 'POST', body: { uri } });
+}
+export interface RetryByFilterResult {
+  retried: number;
+  /** The first 100 failures. */
+  failed: { id: number; status: number; detail: string }[];
+}
+/** "Retry all failed": every retryable task that matches, in one request however long the history. */
+export function retryByFilter(filter: RetryFilter): Promise<RetryByFilterResult> {
+  return request<RetryByFilterResult>('/api/tasks/retry', { method: 'POST', body: { filter } });
+}
+/** Where an uploaded torrent task's stored .torrent file downloads from. */
+export function torrentFileUrl(id: number): string {
+  return `/api/tasks/${id}/torrent`;
+}
+/** Re-adds a failed or stopped torrent task from its stored .torrent file (replacing it, like a retry). */
+export function reuploadTorrent(id: number): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/reupload`, { method: 'POST' });
+}
+/** Cancels a task's planned automatic retry. */
+export function cancelAutoRetry(id: number): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/auto-retry`, { method: 'DELETE' });
+}
 /** Where the finished file (or a zip of a finished folder) downloads from. */
 export function artifactUrl(token: string): string {
   return `/api/tasks/artifacts/${enc(token)}`;
@@ -302,6 +343,11 @@ export const api = {
   clearHistory,
   retryTask,
   retryTasks,
+  retryTaskWithUri,
+  retryByFilter,
+  torrentFileUrl,
+  reuploadTorrent,
+  cancelAutoRetry,
   artifactUrl,
   getStats,
   getMachineStats,

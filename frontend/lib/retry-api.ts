@@ -16,9 +16,6 @@ export interface TaskRetryFields {
   next_retry_at: string | null;
 }
 
-/** The retry fields of a task on its first try with nothing planned (test fixtures, defaults). */
-export const FIRST_TRY: TaskRetryFields = { attempt: 1, next_retry_at: null };
-
 /** A Task as the server sends it, with its retry fields when the server knows them. */
 export type RetryableTask = Task & Partial<TaskRetryFields>;
 

@@ -149,6 +149,10 @@ export interface Settings {
   max_active_per_user: number;
   /** Queued, active, waiting and paused tasks one user may have at once. */
   max_current_tasks_per_user: number;
+  /** Automatic retries of passing failures (0: off), first delay and longest delay (docs/auto-retry.md). */
+  auto_retry_attempts: number;
+  auto_retry_delay_s: number;
+  auto_retry_max_delay_s: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -161,4 +165,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   max_overall_download_limit: 0,
   max_active_per_user: 3,
   max_current_tasks_per_user: 1000,
+  auto_retry_attempts: 3,
+  auto_retry_delay_s: 30,
+  auto_retry_max_delay_s: 3600,
 });

@@ -43,6 +43,19 @@ export const settings = z.object({
     .min(1)
     .max(1_000_000)
     .describe('queued, active, waiting and paused tasks one user may have; an add past it is 403'),
+  auto_retry_attempts: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .describe('automatic retries of a download that failed for a passing reason; 0 = off'),
+  auto_retry_delay_s: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .describe('seconds before the first automatic retry; doubles with each attempt'),
+  auto_retry_max_delay_s: z.number().int().min(1).max(604_800).describe('the longest delay between retries'),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

@@ -25,6 +25,10 @@ export const task = z.object({
     .describe(
       "why a waiting task waits: 'queue' (next in aria2's queue), 'user_limit' (its owner has max_active_per_user downloads running), 'slots' (every download slot is in use); null when not waiting",
     ),
+  attempt: z.number().int().min(1).describe('1 for a first try; one more for each automatic retry'),
+  next_retry_at: isoTime
+    .nullable()
+    .describe('when the server retries this failed task; null when none is planned'),
 });
 export type Task = z.infer<typeof task>;
 export type TaskStatus = z.infer<typeof taskStatus>;
@@ -74,10 +78,32 @@ export type TaskOptions = z.infer<typeof taskOptions>;
 export const uri = safeText()
   .min(1)
   .max(16 * 1024, 'must be at most 16 KiB');
-export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional() });
+/** What every add may carry besides its source (docs/auto-retry.md). */
+const addExtras = {
+  auto_retry: z
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .optional()
+    .describe(
+      'automatic retries of passing failures for this task; default: the auto_retry_attempts setting',
+    ),
+  allow_duplicate: z
+    .boolean()
+    .optional()
+    .describe('add even when one of your current tasks already downloads this URI or info hash'),
+};
+export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional(), ...addExtras });
 export const batchCreateBody = z.strictObject({
   uris: z.array(uri).min(1).max(1000),
   options: taskOptions.optional(),
+  ...addExtras,
+});
+export type AddExtras = { auto_retry?: number; allow_duplicate?: boolean };
+export const duplicateBody = z.object({
+  detail: z.string().describe('This download is already in your list'),
+  task_id: z.number().int().describe('the current task that already downloads it'),
 });
 export const batchCreateResponse = z.object({
   created: z.array(task),
@@ -87,6 +113,7 @@ export const torrentBody = z.strictObject({
   // No length cap here: the route's body limit bounds it, and an over-16-MiB file is 413, not 422.
   torrent: safeText().min(1).describe('base64 of the .torrent file (at most 16 MiB decoded)'),
   options: taskOptions.optional(),
+  ...addExtras,
 });
 
 export const listTasksQuery = z.strictObject({
@@ -141,12 +168,37 @@ export const positionBody = z.strictObject({
 });
 export const deleteFilesQuery = z.strictObject({ delete_files: z.enum(['true', 'false']).default('false') });
 
-export const retryBatchBody = z.strictObject({
-  ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000),
+export const retryFilter = z.strictObject({
+  view: z.enum(['current', 'history', 'all']).optional(),
+  status: taskStatus.optional(),
+  q: safeText().max(1000).optional(),
 });
+export type RetryFilter = z.infer<typeof retryFilter>;
+/** Either `ids` (at most 1000, each answered) or `filter` (every match, counted); one object so errors name the field. */
+export const retryBatchBody = z
+  .strictObject({
+    ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
+    filter: retryFilter.optional().describe('every retryable task of the caller that matches; no limit'),
+  })
+  .refine((b) => (b.ids === undefined) !== (b.filter === undefined), {
+    message: 'give either ids or filter',
+    path: ['ids'],
+  });
+export const retryOneBody = z
+  .strictObject({
+    uri: uri.optional().describe('a new source (a link that expired); checked like an add'),
+  })
+  .nullish();
 export const retryResult = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), task }),
   z.object({ id: z.number().int(), ok: z.literal(false), status: z.number().int(), detail: z.string() }),
 ]);
 export type RetryResult = z.infer<typeof retryResult>;
-export const retryBatchResponse = z.object({ results: z.array(retryResult) });
+export const retryIdsResponse = z.object({ results: z.array(retryResult) });
+export const retryFilterResponse = z.object({
+  retried: z.number().int(),
+  failed: z
+    .array(z.object({ id: z.number().int(), status: z.number().int(), detail: z.string() }))
+    .describe('the first 100 failures'),
+});
+export const retryBatchResponse = z.union([retryIdsResponse, retryFilterResponse]);

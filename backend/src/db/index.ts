@@ -6,6 +6,7 @@ import * as initial from './migrations/001_initial.js';
 import * as optionSets from './migrations/002_option_sets.js';
 import * as fairAdmission from './migrations/003_fair_admission.js';
 import * as shares from './migrations/004_shares.js';
+import * as autoRetry from './migrations/005_auto_retry.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '002_option_sets': optionSets,
   '003_fair_admission': fairAdmission,
   '004_shares': shares,
+  '005_auto_retry': autoRetry,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

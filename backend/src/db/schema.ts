@@ -60,6 +60,14 @@ export interface TasksTable {
    * ('queue' until decided, then 'user_limit' or 'slots'); null otherwise. New rows start held.
    */
   held_for: Generated<string | null>;
+  /** 1 for a first try; one more for each retry of a planned task (docs/auto-retry.md). */
+  attempt: Generated<number>;
+  /** The add's own number of automatic retries; null: the admin setting; 0: none (or cancelled). */
+  auto_retry: number | null;
+  /** When the auto-retry scheduler retries this failed task; null when nothing is planned. */
+  next_retry_at: string | null;
+  /** aria2's errorCode of the failure (null for the controller's own reasons). */
+  error_code: string | null;
 }
 
 /** One copy of each distinct set of task options, shared by every row that has it. */

@@ -34,6 +34,12 @@ export class ConflictError extends DomainError {
 export class GoneError extends DomainError {
   readonly status = 410;
 }
+/** An add of what one of the caller's current tasks already downloads; the body names that task. */
+export class DuplicateError extends ConflictError {
+  constructor(readonly taskId: number) {
+    super('This download is already in your list');
+  }
+}
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
 }

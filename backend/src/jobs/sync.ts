@@ -418,6 +418,8 @@ export class SyncEngine {
               ? null
               : null;
         if (s === 'error' || s === 'removed') patch.finished_at = now;
+        // Tells a passing failure from a lasting one for the auto-retry (services/auto-retry.ts).
+        patch.error_code = s === 'error' ? (status.errorCode ?? null) : null;
 
         // The size became known (a magnet's metadata, a server without HEAD): check it again. A server
         // that sends no length at all leaves totalLength at 0 until the end: the bytes so far are then a
@@ -453,6 +455,7 @@ export class SyncEngine {
             Object.assign(patch, {
               status: 'error',
               error: reason,
+              error_code: null,
               download_speed: 0,
               upload_speed: 0,
               finished_at: now,

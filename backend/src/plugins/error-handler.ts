@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Aria2Error } from '../aria2/errors.js';
-import { DomainError, TooManyRequestsError } from '../domain/errors.js';
+import { DomainError, DuplicateError, TooManyRequestsError } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
 
 interface ValidationIssue {
@@ -34,6 +34,8 @@ export const errorHandlerPlugin = fp(
       if (error instanceof DomainError) {
         if (error instanceof TooManyRequestsError)
           reply.header('retry-after', String(error.retryAfterSeconds));
+        if (error instanceof DuplicateError)
+          return reply.status(409).send({ detail: error.detail, task_id: error.taskId });
         return reply.status(error.status).send({ detail: error.detail });
       }
       if (hasZodFastifySchemaValidationErrors(error)) {

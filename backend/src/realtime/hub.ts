@@ -38,8 +38,14 @@ export class SocketHub {
     this.send(row.owner_id, `task:${row.id}`, { type: 'task_update', task: toTask(row) });
     this.scheduleStats(row.owner_id);
   };
-  private readonly onRemoved = (ownerId: number, id: number) => {
-    this.send(ownerId, `task:${id}`, { type: 'task_removed', id });
+  private readonly onRemoved = (ownerId: number, id: number, replacedBy?: number) => {
+    this.send(
+      ownerId,
+      `task:${id}`,
+      replacedBy === undefined
+        ? { type: 'task_removed', id }
+        : { type: 'task_removed', id, replaced_by: replacedBy },
+    );
     this.scheduleStats(ownerId);
   };
   private readonly onSessionsEnded = (ended: SessionsEnded) => {

@@ -32,6 +32,8 @@ export const TASK_COLUMNS = [
   'artifact_path',
   'artifact_token',
   'held_for',
+  'attempt',
+  'next_retry_at',
 ] as const;
 export type TaskView = Pick<TaskRow, (typeof TASK_COLUMNS)[number]>;
 
@@ -54,6 +56,8 @@ export function toTask(row: TaskView): Task {
     artifact_path: row.artifact_path,
     artifact_token: row.artifact_token,
     waiting_reason: waitingReason(row),
+    attempt: row.attempt,
+    next_retry_at: row.next_retry_at,
   };
 }
 
@@ -387,18 +391,20 @@ export async function claimForRetry(
   db: Runner,
   ownerId: number,
   ids: readonly number[],
+  plannedOnly = false,
 ): Promise<Set<number>> {
   const claimed = new Set<number>();
   for (const part of chunks(ids)) {
-    const rows = await db
+    let query = db
       .updateTable('tasks')
       .set({ replaced_by: -1 })
       .where('owner_id', '=', ownerId)
       .where('id', 'in', part)
       .where('replaced_by', 'is', null)
-      .where('status', 'in', ['error', 'removed'])
-      .returning('id')
-      .execute();
+      .where('status', 'in', ['error', 'removed']);
+    // The scheduler's claim: a plan cancelled after it read the row is not retried.
+    if (plannedOnly) query = query.where('next_retry_at', 'is not', null);
+    const rows = await query.returning('id').execute();
     for (const r of rows) claimed.add(r.id);
   }
   return claimed;
@@ -461,6 +467,154 @@ export async function undoReplacements(
   for (const part of chunks(oldIds)) {
     await db.updateTable('tasks').set({ replaced_by: null }).where('id', 'in', part).execute();
   }
+}
+
+// ---- retry by filter and auto-retry plans ------------------------------------------------------------
+
+/** The owner's newest task id (0 when none): a retry by filter stops there, so new tasks are not retried. */
+export async function maxTaskId(db: Runner, ownerId: number): Promise<number> {
+  const r = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.max<number | null>('id').as('max'))
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirst();
+  return Number(r?.max ?? 0);
+}
+
+/**
+ * One chunk of the owner's retryable tasks (failed or stopped, not torrents, not being replaced) that
+ * match a list filter, by ascending id in (after, upTo]. Only ids are read.
+ */
+export async function retryableIds(
+  db: Runner,
+  ownerId: number,
+  f: { view?: 'current' | 'history' | 'all'; status?: TaskStatus; q?: string },
+  after: number,
+  upTo: number,
+  limit: number,
+): Promise<number[]> {
+  let query = db
+    .selectFrom('tasks')
+    .select('id')
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', ['error', 'removed'])
+    .where('replaced_by', 'is', null)
+    .where('uri', '!=', '[torrent]')
+    .where('id', '>', after)
+    .where('id', '<=', upTo);
+  if (f.view === 'current') query = query.where('status', 'in', CURRENT_STATUSES);
+  if (f.status) query = query.where('status', '=', f.status);
+  if (f.q) {
+    const pattern = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(
+      (eb) =>
+        sql<boolean>`(${eb.ref('name')} LIKE ${pattern} ESCAPE '\\' OR ${eb.ref('display_uri')} LIKE ${pattern} ESCAPE '\\')`,
+    );
+  }
+  const rows = await query.orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+/** One of the owner's current tasks that already downloads this URI or info hash, if any. */
+export async function findCurrentDuplicate(
+  db: Runner,
+  ownerId: number,
+  uri: string | null,
+  infoHash: string | null,
+): Promise<number | undefined> {
+  if (uri === null && infoHash === null) return undefined;
+  const row = await db
+    .selectFrom('tasks')
+    .select('id')
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', CURRENT_STATUSES)
+    .where('replaced_by', 'is', null)
+    .where((eb) => {
+      const ors = [];
+      if (uri !== null) ors.push(eb('uri', '=', uri));
+      if (infoHash !== null) ors.push(eb(sql`lower(info_hash)`, '=', infoHash.toLowerCase()));
+      return eb.or(ors);
+    })
+    .orderBy('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+/**
+ * Failed rows that may be failures that pass (their aria2 code is one of `codes`, or `httpCode` with an
+ * HTTP status in the message), with retries left and no plan yet: the scheduler plans them.
+ */
+export function listUnplanned(
+  db: Runner,
+  codes: readonly string[],
+  httpCode: string,
+  defaultAttempts: number,
+): Promise<Pick<TaskRow, 'id' | 'owner_id' | 'attempt' | 'error_code' | 'error'>[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'owner_id', 'attempt', 'error_code', 'error'])
+    .where('status', '=', 'error')
+    .where('next_retry_at', 'is', null)
+    .where('replaced_by', 'is', null)
+    .where((eb) => eb.or([eb('error_code', 'in', codes), eb('error_code', '=', httpCode)]))
+    .where(sql<boolean>`attempt <= COALESCE(auto_retry, ${defaultAttempts})`)
+    .execute();
+}
+
+/** Ends a row's automatic retries: no plan, and none made again (auto_retry 0). */
+export function endAutoRetry(
+  db: Runner,
+  id: number,
+  ownerId: number,
+  error?: string,
+): Promise<TaskRow | undefined> {
+  return db
+    .updateTable('tasks')
+    .set({ next_retry_at: null, auto_retry: 0, ...(error !== undefined ? { error } : {}) })
+    .where('id', '=', id)
+    .where('owner_id', '=', ownerId)
+    .where('replaced_by', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Sets or clears a failed row's plan; only while it is still failed and not being replaced. */
+export function setPlan(
+  db: Runner,
+  id: number,
+  nextRetryAt: string | null,
+  ownerId?: number,
+): Promise<TaskRow | undefined> {
+  let query = db
+    .updateTable('tasks')
+    .set({ next_retry_at: nextRetryAt })
+    .where('id', '=', id)
+    .where('replaced_by', 'is', null);
+  if (ownerId !== undefined) query = query.where('owner_id', '=', ownerId);
+  return query.returningAll().executeTakeFirst();
+}
+
+/** Planned rows due at `now`: the scheduler retries them, grouped by owner. */
+export function listDue(db: Runner, now: string, limit: number): Promise<Pick<TaskRow, 'id' | 'owner_id'>[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'owner_id'])
+    .where('next_retry_at', 'is not', null)
+    .where('next_retry_at', '<=', now)
+    .where('replaced_by', 'is', null)
+    .orderBy('next_retry_at')
+    .limit(limit)
+    .execute();
+}
+
+/** The earliest plan, to sleep until it. */
+export async function nextPlanAt(db: Runner): Promise<string | null> {
+  const r = await db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.min<string | null>('next_retry_at').as('next'))
+    .where('next_retry_at', 'is not', null)
+    .executeTakeFirst();
+  return r?.next ?? null;
 }
 
 // ---- fair admission: which downloads the controller holds paused in aria2, and why -----------------

@@ -4,14 +4,17 @@ import { z } from 'zod';
 import { TORRENT_BODY_LIMIT } from '../app.js';
 import { errorBody, idParams, safeText } from '../contracts/common.js';
 import {
+  type AddExtras,
   batchCreateBody,
   batchCreateResponse,
   createTaskBody,
   deleteFilesQuery,
+  duplicateBody,
   listTasksQuery,
   positionBody,
   retryBatchBody,
   retryBatchResponse,
+  retryOneBody,
   statusChangeBody,
   task,
   taskDetail,
@@ -21,8 +24,12 @@ import {
   torrentBody,
 } from '../contracts/tasks.js';
 import { DomainError, InvalidInputError } from '../domain/errors.js';
+
+/** The add's extras as multipart fields of a torrent upload. */
+const multipartExtras = torrentBody.pick({ auto_retry: true, allow_duplicate: true });
+
 import { actor, requireUser } from '../plugins/auth.js';
-import { sendDownload } from './download.js';
+import { contentDisposition, sendDownload } from './download.js';
 
 const errors = {
   401: errorBody,
@@ -37,7 +44,7 @@ const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', requireUser);
   await app.register(multipart, { limits: { fileSize: TORRENT_FILE_LIMIT, files: 1, fields: 4, parts: 5 } });
-  const { tasks, retry, files } = app.deps.services;
+  const { tasks, retry, files, autoRetry } = app.deps.services;
 
   app.post(
     '/',
@@ -46,11 +53,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tasks'],
         summary: 'Add a download by URI',
         body: createTaskBody,
-        response: { 201: task, 403: errorBody, ...errors },
+        response: { 201: task, 403: errorBody, ...errors, 409: duplicateBody },
       },
     },
     async (request, reply) => {
-      const created = await tasks.create(actor(request), request.body.uri, request.body.options);
+      const { uri, options, ...extras } = request.body;
+      const created = await tasks.create(actor(request), uri, options, extras);
       return reply.status(201).send(created);
     },
   );
@@ -65,7 +73,10 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: batchCreateResponse, ...errors },
       },
     },
-    async (request) => tasks.createBatch(actor(request), request.body.uris, request.body.options),
+    async (request) => {
+      const { uris, options, ...extras } = request.body;
+      return tasks.createBatch(actor(request), uris, options, extras);
+    },
   );
 
   app.post(
@@ -79,12 +90,13 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         consumes: ['application/json', 'multipart/form-data'],
         // A multipart request arrives with a null body (the parts are read in the handler).
         body: torrentBody.nullish(),
-        response: { 201: task, 403: errorBody, 413: errorBody, ...errors },
+        response: { 201: task, 403: errorBody, 413: errorBody, ...errors, 409: duplicateBody },
       },
     },
     async (request, reply) => {
       let torrentBuf: Buffer;
       let options: z.infer<typeof taskOptions> | undefined;
+      let extras: AddExtras = {};
       if (request.isMultipart()) {
         let file: Buffer | null = null;
         try {
@@ -106,6 +118,14 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
                   `Invalid options${parsed.error.issues[0]?.path.map((k) => `.${String(k)}`).join('') ?? ''}: ${parsed.error.issues[0]?.message}`,
                 );
               options = parsed.data;
+            } else if (part.fieldname === 'auto_retry' || part.fieldname === 'allow_duplicate') {
+              const raw = String(part.value ?? '');
+              const parsed = multipartExtras.safeParse({
+                [part.fieldname]: part.fieldname === 'auto_retry' ? Number(raw) : raw === 'true',
+              });
+              if (!parsed.success || !/^(\d{1,2}|true|false)$/.test(raw))
+                throw new InvalidInputError(`Invalid ${part.fieldname}: ${raw.slice(0, 40)}`);
+              extras = { ...extras, ...parsed.data };
             }
           }
         } catch (err) {
@@ -122,11 +142,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
           throw new InvalidInputError('Invalid torrent: not base64');
         torrentBuf = Buffer.from(body.torrent, 'base64');
         options = body.options;
+        extras = { auto_retry: body.auto_retry, allow_duplicate: body.allow_duplicate };
       }
       if (torrentBuf.length > TORRENT_FILE_LIMIT) {
         return reply.status(413).send({ detail: 'The torrent file is larger than 16 MiB' });
       }
-      return reply.status(201).send(await tasks.createTorrent(actor(request), torrentBuf, options));
+      return reply.status(201).send(await tasks.createTorrent(actor(request), torrentBuf, options, extras));
     },
   );
 
@@ -163,12 +184,17 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['retry'],
-        summary: 'Retry many tasks; each id succeeds or fails on its own',
+        summary:
+          'Retry many tasks: by ids (each succeeding or failing on its own) or by filter (every matching retryable task, no limit)',
         body: retryBatchBody,
         response: { 200: retryBatchResponse, ...errors },
       },
     },
-    async (request) => ({ results: await retry.retryBatch(actor(request), request.body.ids) }),
+    async (request) => {
+      const body = request.body;
+      if (body.filter) return retry.retryByFilter(actor(request), body.filter);
+      return { results: await retry.retryBatch(actor(request), body.ids ?? []) };
+    },
   );
 
   app.get(
@@ -275,11 +301,59 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['retry'],
-        summary: 'Replace a failed or stopped task by a new download of the same source',
+        summary:
+          'Replace a failed or stopped task by a new download of the same source, or of a new `uri`; a planned automatic retry happens now',
+        params: idParams,
+        body: retryOneBody,
+        response: { 200: task, 400: errorBody, 403: errorBody, ...errors },
+      },
+    },
+    async (request) => retry.retry(actor(request), request.params.id, request.body?.uri),
+  );
+
+  app.get(
+    '/:id/torrent',
+    {
+      schema: {
+        tags: ['retry'],
+        summary: "An uploaded torrent task's stored .torrent file",
+        params: idParams,
+        produces: ['application/x-bittorrent'],
+        response: { 200: z.any().describe('the .torrent file'), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const file = await tasks.torrentFile(actor(request), request.params.id);
+      reply.header('content-type', 'application/x-bittorrent');
+      reply.header('content-disposition', contentDisposition(file.name));
+      reply.header('cache-control', 'private, no-store');
+      return reply.send(file.data);
+    },
+  );
+
+  app.post(
+    '/:id/reupload',
+    {
+      schema: {
+        tags: ['retry'],
+        summary: 'Replace a failed or stopped torrent task by a new download of its stored .torrent file',
         params: idParams,
         response: { 200: task, 400: errorBody, 403: errorBody, ...errors },
       },
     },
-    async (request) => retry.retry(actor(request), request.params.id),
+    async (request) => retry.reupload(actor(request), request.params.id),
+  );
+
+  app.delete(
+    '/:id/auto-retry',
+    {
+      schema: {
+        tags: ['retry'],
+        summary: "Cancel a task's planned automatic retry (no more automatic retries for it)",
+        params: idParams,
+        response: { 200: task, ...errors },
+      },
+    },
+    async (request) => autoRetry.cancel(actor(request), request.params.id),
   );
 };

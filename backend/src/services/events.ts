@@ -7,7 +7,8 @@ export type SessionsEnded = { idHash: string } | { userId: number; exceptIdHash:
 /** What the live hub hears from the services: always the owner's task rows, and ended sessions. */
 export interface ControllerEventMap {
   task_update: [row: TaskRow];
-  task_removed: [ownerId: number, taskId: number];
+  /** `replacedBy`: the new task's id when a retry replaced it. */
+  task_removed: [ownerId: number, taskId: number, replacedBy?: number];
   sessions_ended: [ended: SessionsEnded];
 }
 

@@ -1,4 +1,4 @@
-import type { RetryResult, Task } from '../contracts/tasks.js';
+import type { RetryFilter, RetryResult, Task } from '../contracts/tasks.js';
 import {
   BadRequestError,
   ConflictError,
@@ -10,15 +10,38 @@ import { publicMessage } from '../domain/messages.js';
 import { checkSpaceBeforeAdd, type SpaceLimits, withReserved } from '../domain/size.js';
 import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
+import { parseTorrent } from '../domain/torrent.js';
+import { magnetInfoHash, maskUri, nameFromUri } from '../domain/uri.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOver, newGid } from './handover.js';
-import { guardHost } from './network.js';
-import { HEAD_CONCURRENCY, mapLimit, type TasksService } from './tasks.js';
+import { handOver, newGid, storedOptions } from './handover.js';
+import { guardHost, guardSources } from './network.js';
+import { HEAD_CONCURRENCY, mapLimit, type TasksService, validateUri } from './tasks.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
 const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
+const NOT_TORRENT_SENTENCE = 'Only a torrent task can be re-uploaded';
+/** A retry by filter works through the matching tasks this many at a time (memory, aria2 request size). */
+export const FILTER_CHUNK = 500;
+/** How many chunks of a retry by filter are in flight at once. */
+const FILTER_LANES = 2;
+/** How many failures a retry by filter reports. */
+const FILTER_FAILURES_SHOWN = 100;
+
+/**
+ * What a retry hands to aria2: the same source (`same`), a new URI for a link that expired (`uri`),
+ * or an uploaded torrent's stored .torrent file (`torrent`, the re-upload). `planned`: only tasks the
+ * auto-retry planned (the scheduler), so a plan cancelled meanwhile is not retried.
+ */
+export type RetrySource = { kind: 'same' } | { kind: 'uri'; uri: string } | { kind: 'torrent' };
+interface RetryOptions {
+  source?: RetrySource;
+  planned?: boolean;
+  /** HEAD requests at once (a retry by filter splits HEAD_CONCURRENCY between its lanes). */
+  heads?: number;
+}
+type Outcome = { id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError };
 
 /**
  * The limits for retrying `old`: its partial file is resumed by the new download (same folder), which
@@ -49,21 +72,95 @@ export class RetryService {
   ) {}
 
   /** Steps 1 and 2: the task exists, is the caller's, is not a torrent, and failed or was stopped. */
-  private eligible(row: TaskRow | undefined): TaskRow {
+  private eligible(row: TaskRow | undefined, source: RetrySource, planned: boolean): TaskRow {
     if (!row || row.replaced_by !== null) {
       // A task already being replaced is, to everyone else, on its way out.
       if (row) throw new ConflictError(NOT_RETRYABLE_SENTENCE);
       throw taskNotFound();
     }
-    if (row.uri === TORRENT_URI) throw new BadRequestError(TORRENT_SENTENCE);
+    const isTorrent = row.uri === TORRENT_URI;
+    if (source.kind === 'torrent') {
+      if (!isTorrent || !row.torrent) throw new BadRequestError(NOT_TORRENT_SENTENCE);
+    } else if (isTorrent) {
+      throw new BadRequestError(TORRENT_SENTENCE);
+    }
     if (!isRetryable(row.status)) throw new ConflictError(NOT_RETRYABLE_SENTENCE);
+    if (planned && row.next_retry_at === null) throw new ConflictError('No retry is planned for this task');
     return row;
   }
 
-  async retry(actor: Actor, id: number): Promise<Task> {
-    const [result] = await this.retryMany(actor, [id]);
+  /** The single retry; with `newUri`, a new source checked like an add. */
+  async retry(actor: Actor, id: number, newUri?: string): Promise<Task> {
+    const source: RetrySource =
+      newUri === undefined ? { kind: 'same' } : { kind: 'uri', uri: validateUri(newUri) };
+    return this.one(actor, id, { source });
+  }
+
+  /** Re-adds an uploaded torrent from its stored .torrent file, with every guarantee of a retry. */
+  async reupload(actor: Actor, id: number): Promise<Task> {
+    return this.one(actor, id, { source: { kind: 'torrent' } });
+  }
+
+  /** The scheduler's retry of planned tasks (the owner acts; a plan cancelled meanwhile is skipped). */
+  retryPlanned(actor: Actor, ids: readonly number[]): Promise<Outcome[]> {
+    return this.retryMany(actor, ids, { planned: true });
+  }
+
+  private async one(actor: Actor, id: number, options: RetryOptions): Promise<Task> {
+    const [result] = await this.retryMany(actor, [id], options);
     if (!result!.ok) throw result!.error;
     return result!.task;
+  }
+
+  /**
+   * Every retryable task of the caller that matches, however many: read and retried FILTER_CHUNK at a
+   * time by ascending id, up to the newest id seen at the start (the new tasks are never picked up).
+   */
+  async retryByFilter(
+    actor: Actor,
+    filter: RetryFilter,
+  ): Promise<{ retried: number; failed: { id: number; status: number; detail: string }[] }> {
+    const last = await repo.maxTaskId(this.ctx.db, actor.id);
+    let after = 0;
+    let reading: Promise<unknown> = Promise.resolve();
+    // The next chunk's ids, read one after the other (keyset by id), whichever lane asks.
+    const take = (): Promise<number[]> => {
+      const ids = reading.then(async () => {
+        const chunk = await repo.retryableIds(this.ctx.db, actor.id, filter, after, last, FILTER_CHUNK);
+        if (chunk.length > 0) after = chunk[chunk.length - 1]!;
+        return chunk;
+      });
+      reading = ids.catch(() => undefined);
+      return ids;
+    };
+    // Two chunks in flight, each with half the HEAD concurrency: one checks its sources while the
+    // other is handed to aria2. Per chunk only counts and the first failures are kept.
+    const chunks: {
+      index: number;
+      retried: number;
+      failed: { id: number; status: number; detail: string }[];
+    }[] = [];
+    let index = 0;
+    const lane = async () => {
+      for (;;) {
+        const mine = index++;
+        const ids = await take();
+        if (ids.length === 0) return;
+        const results = await this.retryMany(actor, ids, {
+          heads: Math.ceil(HEAD_CONCURRENCY / FILTER_LANES),
+        });
+        const failed = results
+          .flatMap((r) => (r.ok ? [] : [{ id: r.id, status: r.error.status, detail: r.error.detail }]))
+          .slice(0, FILTER_FAILURES_SHOWN);
+        chunks.push({ index: mine, retried: results.filter((r) => r.ok).length, failed });
+      }
+    };
+    await Promise.all(Array.from({ length: FILTER_LANES }, lane));
+    chunks.sort((a, b) => a.index - b.index);
+    return {
+      retried: chunks.reduce((n, c) => n + c.retried, 0),
+      failed: chunks.flatMap((c) => c.failed).slice(0, FILTER_FAILURES_SHOWN),
+    };
   }
 
   /** The batch: one result per distinct id in first-given order; checks and aria2 calls done in bulk. */
@@ -79,8 +176,14 @@ export class RetryService {
   private async retryMany(
     actor: Actor,
     rawIds: readonly number[],
-  ): Promise<({ id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError })[]> {
+    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY }: RetryOptions = {},
+  ): Promise<Outcome[]> {
     const ids = [...new Set(rawIds)];
+    // The URI each new download gets: a new one given, else the task's own.
+    const sourceOf = (row: TaskRow) => (source.kind === 'uri' ? source.uri : row.uri);
+    // The size each new download is checked with: a HEAD's answer, or a stored torrent's total.
+    const sizeOf = new Map<number, number | null>();
+    let limitsRead: Promise<SpaceLimits> | null = null;
     const outcome = new Map<number, { ok: true; task: Task } | { ok: false; error: DomainError }>();
     const fail = (id: number, error: unknown) => {
       if (error instanceof DomainError) outcome.set(id, { ok: false, error });
@@ -92,55 +195,72 @@ export class RetryService {
     const candidates: TaskRow[] = [];
     for (const id of ids) {
       try {
-        candidates.push(this.eligible(rows.get(id)));
+        candidates.push(this.eligible(rows.get(id), source, planned));
       } catch (err) {
         fail(id, err);
       }
     }
 
-    // The network guard as at an add: the setting may have changed since the task was added.
+    // The network guard as at an add: the setting may have changed since the task was added. A torrent's
+    // trackers and web seeds are checked again from its stored file.
     const guarded: TaskRow[] = [];
-    const verdicts = await mapLimit(
-      [...new Set(candidates.map((row) => row.uri))],
-      HEAD_CONCURRENCY,
-      async (uri) =>
-        [
-          uri,
-          await guardHost(uri, this.tasks.guard).then(
-            () => null,
-            (err: unknown) => err,
-          ),
-        ] as const,
-    );
-    const refusal = new Map(verdicts);
-    for (const row of candidates) {
-      const err = refusal.get(row.uri);
-      if (err) fail(row.id, err);
-      else guarded.push(row);
-    }
-
-    // Step 3: disk and quota once, HEADs with bounded concurrency, each id on its own. This early
-    // check refuses what cannot fit at all; the one that counts runs with the claim below.
-    const checked: TaskRow[] = [];
-    let limits: SpaceLimits | null = null;
-    const sizeByUri = new Map<string, number | null>();
-    if (guarded.length > 0) {
-      limits = await this.tasks.spaceLimits(actor.id);
-      // One HEAD per distinct URI: several failed tasks of one source need one answer.
-      const uris = [...new Set(guarded.map((row) => row.uri))];
-      const probed = await mapLimit(uris, HEAD_CONCURRENCY, (uri) => this.tasks.probe(uri));
-      uris.forEach((uri, i) => {
-        sizeByUri.set(uri, probed[i]!);
-      });
-      for (const row of guarded) {
+    if (source.kind === 'torrent') {
+      for (const row of candidates) {
         try {
-          const l = withoutPartial(limits, row);
-          checkSpaceBeforeAdd(l, null);
-          checkSpaceBeforeAdd(l, sizeByUri.get(row.uri)!);
-          checked.push(row);
+          const parsed = parseTorrent(row.torrent!);
+          await guardSources(
+            [...parsed.trackers, ...parsed.webSeeds],
+            this.tasks.guard,
+            'Invalid torrent file',
+          );
+          sizeOf.set(row.id, parsed.totalLength);
+          guarded.push(row);
         } catch (err) {
           fail(row.id, err);
         }
+      }
+    } else {
+      // The guard and then the HEAD of each distinct URI in one bounded pass (several failed tasks of
+      // one source need one answer), while the disk and quota are read.
+      limitsRead = candidates.length > 0 ? this.tasks.spaceLimits(actor.id) : null;
+      type Verdict = [string, { refused: unknown; size: number | null }];
+      const verdicts = await mapLimit(
+        [...new Set(candidates.map(sourceOf))],
+        heads,
+        async (uri): Promise<Verdict> => {
+          try {
+            await guardHost(uri, this.tasks.guard);
+          } catch (err) {
+            return [uri, { refused: err, size: null }];
+          }
+          return [uri, { refused: null, size: await this.tasks.probe(uri) }];
+        },
+      );
+      const byUri = new Map(verdicts);
+      for (const row of candidates) {
+        const v = byUri.get(sourceOf(row))!;
+        if (v.refused) fail(row.id, v.refused);
+        else {
+          sizeOf.set(row.id, v.size);
+          guarded.push(row);
+        }
+      }
+    }
+
+    // Step 3: disk, then size over the maximum, then over the quota left; each id on its own. This
+    // early check refuses what cannot fit at all; the one that counts runs with the claim below.
+    const checked: TaskRow[] = [];
+    if (guarded.length === 0) await limitsRead?.catch(() => undefined);
+    const limits = guarded.length > 0 ? await (limitsRead ?? this.tasks.spaceLimits(actor.id)) : null;
+    for (const row of guarded) {
+      try {
+        // The old task's partial file is resumed, not added: it does not count against the new one.
+        const l = withoutPartial(limits!, row);
+        checkSpaceBeforeAdd(l, null);
+        checkSpaceBeforeAdd(l, sizeOf.get(row.id) ?? null);
+        checked.push(row);
+      } catch (err) {
+        fail(row.id, err);
       }
     }
 
@@ -152,6 +272,7 @@ export class RetryService {
         trx,
         actor.id,
         checked.map((r) => r.id),
+        planned,
       );
       for (const old of checked) {
         if (claimed.has(old.id)) continue;
@@ -168,7 +289,7 @@ export class RetryService {
       const olds: TaskRow[] = [];
       const released: number[] = [];
       for (const old of checked.filter((r) => claimed.has(r.id))) {
-        const size = sizeByUri.get(old.uri) ?? null;
+        const size = sizeOf.get(old.id) ?? null;
         try {
           checkSpaceBeforeAdd(withoutPartial(l!, old), size);
         } catch (err) {
@@ -180,25 +301,35 @@ export class RetryService {
         olds.push(old);
       }
       await repo.undoReplacements(trx, [], released);
+      // A new link is named from the add's `out` when it had one.
+      const optionsOf = new Map((await repo.attachOptions(trx, olds)).map((o) => [o.id, o.options]));
       const fresh = await repo.insertTasks(
         trx,
-        olds.map((old) => ({
-          owner_id: old.owner_id,
-          gid: newGid(),
-          uri: old.uri,
-          display_uri: old.display_uri,
-          torrent: old.torrent,
-          status: 'queued',
-          name: old.name,
-          created_at: now,
-          updated_at: now,
-          option_set: old.option_set,
-          dir: old.dir,
-          info_hash: old.info_hash,
-          retry_of: old.id,
-          // Reserved until the download ends, as a new download's size is.
-          total_length: sizeByUri.get(old.uri) ?? 0,
-        })),
+        olds.map((old) => {
+          const uri = sourceOf(old);
+          const renamed = uri !== old.uri;
+          return {
+            owner_id: old.owner_id,
+            gid: newGid(),
+            uri,
+            display_uri: renamed ? maskUri(uri) : old.display_uri,
+            torrent: old.torrent,
+            status: 'queued',
+            // A new link names the file anew unless the add named it (`out`); the folder stays, to resume.
+            name: renamed ? (storedOptions(optionsOf.get(old.id) ?? '{}').out ?? nameFromUri(uri)) : old.name,
+            created_at: now,
+            updated_at: now,
+            option_set: old.option_set,
+            dir: old.dir,
+            info_hash: renamed ? (uri.startsWith('magnet:') ? magnetInfoHash(uri) : null) : old.info_hash,
+            retry_of: old.id,
+            // The lineage: a retry of a planned task is its next attempt; any other retry starts afresh.
+            attempt: old.next_retry_at !== null ? old.attempt + 1 : 1,
+            auto_retry: old.auto_retry,
+            // Reserved until the download ends, as a new download's size is.
+            total_length: sizeOf.get(old.id) ?? 0,
+          };
+        }),
       );
       await repo.linkReplacements(
         trx,
@@ -262,14 +393,16 @@ export class RetryService {
         );
       });
 
-      // The old downloads leave aria2 (errors ignored: they may be long gone).
-      await this.tasks.forgetInAria2(
-        done.flatMap(({ old }) => [old.gid, old.origin_gid]),
-        { stopped: true },
-      );
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
+      // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
       for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
-      if (done.length > 0) await this.tasks.admission.admit();
+      await Promise.all([
+        this.tasks.forgetInAria2(
+          done.flatMap(({ old }) => [old.gid, old.origin_gid]),
+          { stopped: true },
+        ),
+        done.length > 0 ? this.tasks.admission.admit() : undefined,
+      ]);
       const admitted = new Map(
         (
           await repo.getTasksAnyOwner(
@@ -281,7 +414,7 @@ export class RetryService {
       for (const { old, fresh: handed } of done) {
         const fresh = admitted.get(handed.id) ?? handed;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
-        this.tasks.emitRemoved(old.owner_id, old.id);
+        this.tasks.emitRemoved(old.owner_id, old.id, fresh.id);
         this.tasks.emitUpdate(fresh);
       }
     } finally {

@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { Aria2Error } from '../aria2/errors.js';
 import type { Aria2Status } from '../aria2/types.js';
-import type { Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
+import type { AddExtras, Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
 import {
   BadRequestError,
   ConflictError,
   DependencyError,
+  DuplicateError,
   InvalidInputError,
+  NotFoundError,
   taskNotFound,
   tooManyCurrentTasks,
 } from '../domain/errors.js';
@@ -80,6 +82,8 @@ export function validateUri(uri: string): string {
   return trimmed;
 }
 
+export const DUPLICATE_SENTENCE = new DuplicateError(0).detail;
+
 /**
  * Downloads: adding, listing, controlling and deleting a user's tasks. Every method takes the acting
  * user first; ownership lives in the repository queries, so a foreign task is simply not found.
@@ -106,8 +110,8 @@ export class TasksService {
     this.ctx.events.emit('task_update', row);
   }
 
-  emitRemoved(ownerId: number, id: number): void {
-    this.ctx.events.emit('task_removed', ownerId, id);
+  emitRemoved(ownerId: number, id: number, replacedBy?: number): void {
+    this.ctx.events.emit('task_removed', ownerId, id, replacedBy);
   }
 
   // ---- checks -------------------------------------------------------------------------------
@@ -185,9 +189,21 @@ export class TasksService {
 
   // ---- adding -------------------------------------------------------------------------------
 
+  /** Refuses an add that one of the caller's current tasks already downloads, unless allowed. */
+  private async refuseDuplicate(
+    actor: Actor,
+    uri: string | null,
+    infoHash: string | null,
+    extras: AddExtras | undefined,
+  ): Promise<void> {
+    if (extras?.allow_duplicate) return;
+    const existing = await repo.findCurrentDuplicate(this.ctx.db, actor.id, uri, infoHash);
+    if (existing !== undefined) throw new DuplicateError(existing);
+  }
+
   private newRow(
     actor: Actor,
-    fields: { uri: string; name: string | null; options: TaskOptions | undefined },
+    fields: { uri: string; name: string | null; options: TaskOptions | undefined; autoRetry?: number },
   ): repo.NewTaskRow {
     const now = nowIso();
     const gid = newGid();
@@ -205,6 +221,7 @@ export class TasksService {
       // and a retry reuses it to resume.
       dir: path.join(this.storage.incompleteDir(actor.id), gid),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
+      auto_retry: fields.autoRetry ?? null,
     };
   }
 
@@ -283,13 +300,14 @@ export class TasksService {
     };
   }
 
-  async create(actor: Actor, uriInput: string, options?: TaskOptions): Promise<Task> {
+  async create(actor: Actor, uriInput: string, options?: TaskOptions, extras?: AddExtras): Promise<Task> {
     const uri = validateUri(uriInput);
+    await this.refuseDuplicate(actor, uri, uri.startsWith('magnet:') ? magnetInfoHash(uri) : null, extras);
     await guardHost(uri, this.guard);
     const limits = await this.spaceLimits(actor.id);
     const size = await this.checkBeforeAdd(actor, uri, limits);
     const row = await this.insertChecked(actor, limits, {
-      ...this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+      ...this.newRow(actor, { uri, name: nameFromUri(uri), options, autoRetry: extras?.auto_retry }),
       total_length: size ?? 0,
     });
     const [stored] = await this.handOverRows([row]);
@@ -301,11 +319,19 @@ export class TasksService {
     actor: Actor,
     uris: readonly string[],
     options?: TaskOptions,
+    extras?: AddExtras,
   ): Promise<{ created: Task[]; failed: { uri: string; detail: string }[] }> {
     const limits = await this.spaceLimits(actor.id);
+    // A URI twice in one batch is a duplicate too (the first one is added).
+    const seen = new Set<string>();
     const checked = await mapLimit(uris, HEAD_CONCURRENCY, async (raw) => {
       try {
         const uri = validateUri(raw);
+        const hash = uri.startsWith('magnet:') ? magnetInfoHash(uri) : null;
+        const key = hash ? `btih:${hash.toLowerCase()}` : uri;
+        if (!extras?.allow_duplicate && seen.has(key)) throw new ConflictError(DUPLICATE_SENTENCE);
+        seen.add(key);
+        await this.refuseDuplicate(actor, uri, hash, extras);
         await guardHost(uri, this.guard);
         const size = await this.checkBeforeAdd(actor, uri, limits);
         return { ok: true as const, uri, size };
@@ -313,6 +339,7 @@ export class TasksService {
         if (
           err instanceof InvalidInputError ||
           err instanceof BadRequestError ||
+          err instanceof ConflictError ||
           (err as { status?: number }).status === 403
         ) {
           return { ok: false as const, uri: maskUri(raw), detail: (err as Error).message };
@@ -345,7 +372,7 @@ export class TasksService {
       const rows = await repo.insertTasks(
         trx,
         accepted.map(({ uri, size }) => ({
-          ...this.newRow(actor, { uri, name: nameFromUri(uri), options }),
+          ...this.newRow(actor, { uri, name: nameFromUri(uri), options, autoRetry: extras?.auto_retry }),
           total_length: size ?? 0,
         })),
       );
@@ -363,12 +390,18 @@ export class TasksService {
     };
   }
 
-  async createTorrent(actor: Actor, torrent: Buffer, options?: TaskOptions): Promise<Task> {
+  async createTorrent(
+    actor: Actor,
+    torrent: Buffer,
+    options?: TaskOptions,
+    extras?: AddExtras,
+  ): Promise<Task> {
     if (torrent.length > 16 * 1024 * 1024) throw new InvalidInputError('Invalid torrent: larger than 16 MiB');
     const parsed = parseTorrent(torrent);
+    await this.refuseDuplicate(actor, null, parsed.infoHash, extras);
     await guardSources([...parsed.trackers, ...parsed.webSeeds], this.guard, 'Invalid torrent file');
     const row = await this.insertChecked(actor, await this.spaceLimits(actor.id), {
-      ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options }),
+      ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options, autoRetry: extras?.auto_retry }),
       torrent,
       info_hash: parsed.infoHash,
       total_length: parsed.totalLength,
@@ -393,6 +426,15 @@ export class TasksService {
 
   async get(actor: Actor, id: number): Promise<Task> {
     return repo.toTask(await this.getRow(actor, id));
+  }
+
+  /** An uploaded torrent's stored .torrent file and a file name for it. */
+  async torrentFile(actor: Actor, id: number): Promise<{ name: string; data: Buffer }> {
+    const row = await this.getRow(actor, id);
+    if (row.uri !== TORRENT_URI || !row.torrent)
+      throw new NotFoundError('This task has no stored .torrent file');
+    const base = (row.name ?? '').replace(/[/\\\0]/g, '_').trim() || `task-${row.id}`;
+    return { name: `${base}.torrent`, data: row.torrent };
   }
 
   /** aria2's full view of a task, or null when aria2 no longer knows it (or is away). */

@@ -32,6 +32,8 @@
  * - `redirect`: answer `302` with this `Location` (a path on this server or a full URL).
  * - `hang`: accept the request and never answer (until `close()`), for timeouts. `'get'`: only GET
  *   requests hang while HEAD is answered, so a download's size is known to a HEAD but never to aria2.
+ * - `statusTimes`: with `status`, only the first N GET requests get it, then the file is served
+ *   (a server that answers 503 twice and then serves).
  * - `contentType` (default `application/octet-stream`) and extra `headers` (e.g. `Content-Disposition`).
  * Checks run in the order hang, auth, status/headStatus, redirect, then the file is served.
  * Unknown paths are `404`. Query strings are ignored when matching (they are logged in `url`).
@@ -54,6 +56,8 @@ export interface FileOptions {
   auth?: string;
   redirect?: string;
   hang?: boolean | 'get';
+  /** With `status`: only the first this many GETs get it (HEADs too while any remain); then it serves. */
+  statusTimes?: number;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -260,7 +264,10 @@ export async function startFileServer(): Promise<FileServer> {
     }
     if (method === 'HEAD' && o.headStatus !== undefined)
       return answer(o.headStatus, {}, `status ${o.headStatus}`);
-    if (o.status !== undefined) return answer(o.status, {}, `status ${o.status}`);
+    if (o.status !== undefined && (o.statusTimes === undefined || o.statusTimes > 0)) {
+      if (o.statusTimes !== undefined && method === 'GET') o.statusTimes--;
+      return answer(o.status, {}, `status ${o.status}`);
+    }
     if (o.redirect !== undefined) return answer(302, { Location: o.redirect }, 'Found');
     if (method !== 'GET' && method !== 'HEAD')
       return answer(405, { Allow: 'GET, HEAD' }, 'Method Not Allowed');

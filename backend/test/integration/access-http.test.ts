@@ -229,6 +229,21 @@ const ROUTES: Record<string, RouteCase> = {
     request: (f) => ({ method: 'POST', url: `/api/tasks/${f.bobTask.id}/retry` }),
     asAlice: taskNotFound,
   },
+  'GET /api/tasks/:id/torrent': {
+    access: 'user',
+    request: (f) => ({ method: 'GET', url: `/api/tasks/${f.bobTask.id}/torrent` }),
+    asAlice: taskNotFound,
+  },
+  'POST /api/tasks/:id/reupload': {
+    access: 'user',
+    request: (f) => ({ method: 'POST', url: `/api/tasks/${f.bobTask.id}/reupload` }),
+    asAlice: taskNotFound,
+  },
+  'DELETE /api/tasks/:id/auto-retry': {
+    access: 'user',
+    request: (f) => ({ method: 'DELETE', url: `/api/tasks/${f.bobTask.id}/auto-retry` }),
+    asAlice: taskNotFound,
+  },
   'DELETE /api/tasks/:id': {
     access: 'user',
     request: (f) => ({ method: 'DELETE', url: `/api/tasks/${f.bobTask.id}?delete_files=true` }),

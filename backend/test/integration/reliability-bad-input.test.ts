@@ -359,6 +359,24 @@ const ROUTES: Record<string, RouteCase> = {
     // A finished task cannot be retried: 409.
     harmless: (f) => ({ method: 'POST', url: `/api/tasks/${f.done.id}/retry` }),
   },
+  'GET /api/tasks/:id/torrent': {
+    access: 'user',
+    param: 'task-id',
+    // A URI task has no stored .torrent: 404.
+    harmless: (f) => ({ method: 'GET', url: `/api/tasks/${f.done.id}/torrent` }),
+  },
+  'POST /api/tasks/:id/reupload': {
+    access: 'user',
+    param: 'task-id',
+    // A finished URI task cannot be re-uploaded: 400.
+    harmless: (f) => ({ method: 'POST', url: `/api/tasks/${f.done.id}/reupload` }),
+  },
+  'DELETE /api/tasks/:id/auto-retry': {
+    access: 'user',
+    param: 'task-id',
+    // Nothing is planned for a finished task: 409.
+    harmless: (f) => ({ method: 'DELETE', url: `/api/tasks/${f.done.id}/auto-retry` }),
+  },
   'DELETE /api/tasks/:id': {
     access: 'user',
     param: 'task-id',
@@ -385,6 +403,9 @@ const ROUTES: Record<string, RouteCase> = {
         max_overall_download_limit: { kind: 'int', min: 0, max: MAX_SAFE },
         max_active_per_user: { kind: 'int', min: 0, max: 1000 },
         max_current_tasks_per_user: { kind: 'int', min: 1, max: 1_000_000 },
+        auto_retry_attempts: { kind: 'int', min: 0, max: 10 },
+        auto_retry_delay_s: { kind: 'int', min: 1, max: 86_400 },
+        auto_retry_max_delay_s: { kind: 'int', min: 1, max: 604_800 },
       },
       required: [],
       valid: () => ({ allow_private_network: true, max_concurrent_downloads: 1, min_free_disk: GiB }),

@@ -90,7 +90,10 @@ const TEMPLATES: Record<string, Template> = {
   }),
   'GET /api/tasks': (s, t) => ({ query: { q: s, view: t } }),
   'DELETE /api/tasks': (s) => ({ query: { delete_files: s } }),
-  'POST /api/tasks/retry': (s) => ({ payload: { ids: [s] } }),
+  'POST /api/tasks/retry': (s, t) => ({
+    payload: s.length % 2 === 0 ? { ids: [s] } : { filter: { q: s, view: t } },
+  }),
+  'POST /api/tasks/:id/retry': (s) => ({ payload: { uri: s } }),
   'PUT /api/tasks/:id/status': (s) => ({ payload: { status: s } }),
   'PUT /api/tasks/:id/position': (s) => ({ payload: { position: 1, how: s } }),
   'DELETE /api/tasks/:id': (s) => ({ query: { delete_files: s } }),

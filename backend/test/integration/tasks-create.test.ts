@@ -11,6 +11,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const TASK_KEYS = [
   'artifact_path',
   'artifact_token',
+  'attempt',
   'completed_length',
   'created_at',
   'download_speed',
@@ -18,6 +19,7 @@ const TASK_KEYS = [
   'gid',
   'id',
   'name',
+  'next_retry_at',
   'owner_id',
   'status',
   'total_length',

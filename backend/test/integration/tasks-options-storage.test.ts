@@ -23,7 +23,7 @@ let alice: ApiClient;
 beforeAll(async () => {
   [c, server] = await Promise.all([startTestController(), startFileServer()]);
   // A thousand downloads that fail at once: let them all run rather than wait for slots.
-  await c.settings.update({ max_concurrent_downloads: 1000, max_active_per_user: 0 });
+  await c.context.settings.update({ max_concurrent_downloads: 1000, max_active_per_user: 0 });
   alice = as(c, (await c.createUser('alice')).cookie);
 });
 afterAll(async () => {

@@ -114,6 +114,9 @@ describe('/api/config (admin)', () => {
       max_overall_download_limit: 0,
       max_active_per_user: 3,
       max_current_tasks_per_user: 1000,
+      auto_retry_attempts: 3,
+      auto_retry_delay_s: 30,
+      auto_retry_max_delay_s: 3600,
     });
   });
 
@@ -133,6 +136,9 @@ describe('/api/config (admin)', () => {
       max_overall_download_limit: 1048576,
       max_active_per_user: 3,
       max_current_tasks_per_user: 1000,
+      auto_retry_attempts: 3,
+      auto_retry_delay_s: 30,
+      auto_retry_max_delay_s: 3600,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -212,6 +218,9 @@ describe('Settings across a restart', () => {
         default_quota: 2 * GiB,
         max_active_per_user: 1,
         max_current_tasks_per_user: 7,
+        auto_retry_attempts: 3,
+        auto_retry_delay_s: 30,
+        auto_retry_max_delay_s: 3600,
       });
       expect(put.statusCode).toBe(200);
       await r.close();
@@ -226,6 +235,9 @@ describe('Settings across a restart', () => {
         max_overall_download_limit: 2048,
         max_active_per_user: 1,
         max_current_tasks_per_user: 7,
+        auto_retry_attempts: 3,
+        auto_retry_delay_s: 30,
+        auto_retry_max_delay_s: 3600,
       });
       const s = second;
       await waitFor(

@@ -138,6 +138,8 @@ function task(patch: Partial<Task>): Task {
     artifact_path: 'a.zip',
     artifact_token: 'tok/en',
     waiting_reason: null,
+    attempt: 1,
+    next_retry_at: null,
     ...patch,
   };
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FIRST_TRY } from '../../lib/retry-api';
 import type { Task, TaskStatus } from '../../lib/types';
 import {
   actionForKey,
@@ -28,8 +27,8 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
-    // Spread, so the fixture fits whether or not the contract's Task has these fields yet.
-    ...FIRST_TRY,
+    attempt: 1,
+    next_retry_at: null,
     ...patch,
   };
 }

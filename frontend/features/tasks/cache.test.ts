@@ -1,6 +1,5 @@
 import { QueryClient } from '@tanstack/react-query';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { FIRST_TRY } from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
 import {
   clearTombstones,
@@ -30,8 +29,8 @@ function task(id: number, patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
-    // Spread, so the fixture fits whether or not the contract's Task has these fields yet.
-    ...FIRST_TRY,
+    attempt: 1,
+    next_retry_at: null,
     ...patch,
   };
 }

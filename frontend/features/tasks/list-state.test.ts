@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FIRST_TRY } from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
 import {
   appendPage,
@@ -37,8 +36,8 @@ function task(patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
-    // Spread, so the fixture fits whether or not the contract's Task has these fields yet.
-    ...FIRST_TRY,
+    attempt: 1,
+    next_retry_at: null,
     ...patch,
   };
 }
