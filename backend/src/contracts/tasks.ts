@@ -25,6 +25,13 @@ export const task = z.object({
     .describe(
       "why a waiting task waits: 'queue' (next in aria2's queue), 'user_limit' (its owner has max_active_per_user downloads running), 'slots' (every download slot is in use); null when not waiting",
     ),
+  position: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "a waiting task's place among its owner's waiting tasks in aria2's queue (0 first); null otherwise",
+    ),
 });
 export type Task = z.infer<typeof task>;
 export type TaskStatus = z.infer<typeof taskStatus>;
@@ -83,8 +90,11 @@ export const listTasksQuery = z.strictObject({
   view: z.enum(['current', 'history', 'all']).default('all'),
   status: taskStatus.optional(),
   q: safeText().max(1000).optional(),
-  sort: z.enum(['created_at', 'updated_at', 'name', 'size', 'speed', 'progress']).default('created_at'),
-  order: z.enum(['asc', 'desc']).default('desc'),
+  sort: z
+    .enum(['created_at', 'updated_at', 'name', 'size', 'speed', 'progress', 'position'])
+    .optional()
+    .describe("default 'position' (aria2's queue order) for view=current, else 'created_at'"),
+  order: z.enum(['asc', 'desc']).optional().describe("default 'asc' for sort=position, else 'desc'"),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 });

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/001_initial.js';
 import * as fairAdmission from './migrations/003_fair_admission.js';
+import * as taskQueue from './migrations/006_task_queue.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -13,6 +14,7 @@ export type { Database } from './schema.js';
 const migrations: Record<string, Migration> = {
   '001_initial': initial,
   '003_fair_admission': fairAdmission,
+  '006_task_queue': taskQueue,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

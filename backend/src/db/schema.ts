@@ -60,6 +60,8 @@ export interface TasksTable {
    * ('queue' until decided, then 'user_limit' or 'slots'); null otherwise. New rows start held.
    */
   held_for: Generated<string | null>;
+  /** A waiting task's place among its owner's waiting tasks in aria2's queue (0 first); null otherwise. */
+  queue_position: Generated<number | null>;
 }
 
 export interface SettingsTable {

@@ -30,6 +30,7 @@ export const TASK_COLUMNS = [
   'artifact_path',
   'artifact_token',
   'held_for',
+  'queue_position',
 ] as const;
 export type TaskView = Pick<TaskRow, (typeof TASK_COLUMNS)[number]>;
 
@@ -52,6 +53,7 @@ export function toTask(row: TaskView): Task {
     artifact_path: row.artifact_path,
     artifact_token: row.artifact_token,
     waiting_reason: waitingReason(row),
+    position: row.status === 'waiting' ? row.queue_position : null,
   };
 }
 
@@ -164,7 +166,7 @@ export interface ListFilter {
   view: 'current' | 'history' | 'all';
   status?: TaskStatus;
   q?: string;
-  sort: 'created_at' | 'updated_at' | 'name' | 'size' | 'speed' | 'progress';
+  sort: 'created_at' | 'updated_at' | 'name' | 'size' | 'speed' | 'progress' | 'position';
   order: 'asc' | 'desc';
   limit: number;
   offset: number;
@@ -203,9 +205,15 @@ export async function listTasks(
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .executeTakeFirstOrThrow();
   const direction = f.order === 'asc' ? sql`ASC` : sql`DESC`;
+  // aria2's queue order: running tasks first (newest first), then the waiting ones in their places,
+  // then paused ones; `order` turns the whole list round.
+  const sortBy =
+    f.sort === 'position'
+      ? sql`CASE status WHEN 'active' THEN 0 WHEN 'queued' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END ${direction}, queue_position ${direction}`
+      : sql`${SORT_COLUMNS[f.sort]} ${direction}`;
   const rows = await query
     .select(TASK_COLUMNS)
-    .orderBy(sql`${SORT_COLUMNS[f.sort]} ${direction}`)
+    .orderBy(sortBy)
     .orderBy(sql`id ${direction}`)
     .limit(f.limit)
     .offset(f.offset)

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Aria2Error } from '../aria2/errors.js';
 import type { Aria2Status } from '../aria2/types.js';
-import type { Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
+import type { ListTasksQuery, Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
 import {
   BadRequestError,
   ConflictError,
@@ -30,6 +30,7 @@ import { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
 import { handOver, newGid } from './handover.js';
 import { guardHost, guardSources, probeSize } from './network.js';
+import { recordQueuePositions } from './queue-order.js';
 import { Storage } from './storage.js';
 
 /** How many HEAD requests a batch (of adds or retries) sends at once. */
@@ -102,6 +103,11 @@ export class TasksService {
 
   emitUpdate(row: TaskRow): void {
     this.ctx.events.emit('task_update', row);
+  }
+
+  /** Records aria2's queue order (its waiting gids, in order) on the rows and tells their owners. */
+  async recordPositions(waitingGids: readonly string[]): Promise<void> {
+    for (const r of await recordQueuePositions(this.ctx.db, waitingGids)) this.emitUpdate(r);
   }
 
   emitRemoved(ownerId: number, id: number): void {
@@ -301,8 +307,11 @@ export class TasksService {
 
   // ---- reading ------------------------------------------------------------------------------
 
-  async list(actor: Actor, filter: repo.ListFilter): Promise<{ items: Task[]; total: number }> {
-    const { rows, total } = await repo.listTasks(this.ctx.db, actor.id, filter);
+  async list(actor: Actor, query: ListTasksQuery): Promise<{ items: Task[]; total: number }> {
+    // The queue view lists in aria2's real order unless another order is asked for.
+    const sort = query.sort ?? (query.view === 'current' ? 'position' : 'created_at');
+    const order = query.order ?? (sort === 'position' ? 'asc' : 'desc');
+    const { rows, total } = await repo.listTasks(this.ctx.db, actor.id, { ...query, sort, order });
     return { items: rows.map(repo.toTask), total };
   }
 
@@ -481,6 +490,8 @@ export class TasksService {
       how === 'POS_SET' ? position : how === 'POS_CUR' ? current + position : mine.length - 1 + position;
     const target = Math.max(0, Math.min(mine.length - 1, wanted));
     await this.ctx.aria2.changePosition(row.gid, queue.indexOf(mine[target]!), 'POS_SET');
+    // The new order is on the rows at once: a reload shows it.
+    await this.recordPositions((await this.ctx.aria2.tellWaiting(0, 100_000, ['gid'])).map((s) => s.gid));
     return target;
   }
 
