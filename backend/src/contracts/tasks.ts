@@ -65,8 +65,25 @@ export const taskOptions = z.strictObject({
   checksum: safeText()
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
     .optional(),
+  'max-upload-limit': sizeOption.optional(),
+  'seed-ratio': z
+    .union([
+      z.number().min(0).max(1000),
+      safeText().regex(/^\d{1,4}(\.\d{1,3})?$/, 'must be a ratio such as 1.5'),
+    ])
+    .optional()
+    .describe('a torrent seeds until it uploaded this many times its size (0: no ratio)'),
+  'seed-time': z
+    .union([z.number().int().min(0).max(525_600), safeText().regex(/^\d{1,6}$/, 'must be whole minutes')])
+    .optional()
+    .describe('a torrent seeds for this many minutes after it finished (0: not at all)'),
 });
 export type TaskOptions = z.infer<typeof taskOptions>;
+
+/** The options a current download can change: the add whitelist but its file name. */
+export const changeOptionsBody = taskOptions
+  .omit({ out: true })
+  .refine((o) => Object.keys(o).length > 0, 'options: give at least one option to change');
 
 export const uri = safeText()
   .min(1)

@@ -409,8 +409,11 @@ export class SyncEngine {
       } else {
         const s = statusFromAria2(status.status, row.held_for !== null);
         patch.status = s;
-        patch.total_length = status.totalLength;
-        patch.completed_length = status.completedLength;
+        // A paused or held download aria2 has not opened yet (after a restart) reports 0 of 0: the row
+        // keeps the last size and progress it knew, since the data is there and resuming goes on from it.
+        const unopened = status.totalLength === 0 && status.completedLength === 0 && s !== 'complete';
+        patch.total_length = unopened ? row.total_length : status.totalLength;
+        patch.completed_length = unopened ? row.completed_length : status.completedLength;
         patch.download_speed = s === 'active' ? status.downloadSpeed : 0;
         patch.upload_speed = s === 'active' ? status.uploadSpeed : 0;
         const name = nameOf(row, status);

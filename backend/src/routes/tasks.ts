@@ -8,6 +8,7 @@ import { errorBody, idParams, safeText } from '../contracts/common.js';
 import {
   batchCreateBody,
   batchCreateResponse,
+  changeOptionsBody,
   createTaskBody,
   deleteFilesQuery,
   listTasksQuery,
@@ -291,6 +292,20 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         request.body.how,
       ),
     }),
+  );
+
+  app.put(
+    '/:id/options',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Change a current download's options (speed limits, seeding) at once",
+        params: idParams,
+        body: changeOptionsBody,
+        response: { 200: task, ...errors },
+      },
+    },
+    async (request) => tasks.changeOptions(actor(request), request.params.id, request.body),
   );
 
   app.delete(

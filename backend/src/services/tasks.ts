@@ -28,7 +28,7 @@ import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOver, newGid } from './handover.js';
+import { aria2OptionsFor, handOver, newGid, storedOptions } from './handover.js';
 import { guardHost, guardSources, probeSize } from './network.js';
 import { recordQueuePositions } from './queue-order.js';
 import { Storage } from './storage.js';
@@ -225,9 +225,11 @@ export class TasksService {
     return {
       gid,
       status: s,
-      // aria2 says 0 until it knows the size; keep what the row knows (an uploaded torrent's size).
-      ...(status?.totalLength ? { total_length: status.totalLength } : {}),
-      completed_length: status?.completedLength ?? 0,
+      // aria2 says 0 until it knows the size (a download handed over again after a restart, still
+      // paused): keep what the row knows, so a paused task does not fall back to 0 % and "Size unknown".
+      ...(status?.totalLength
+        ? { total_length: status.totalLength, completed_length: status.completedLength }
+        : {}),
       error:
         s === 'error'
           ? maskUrisIn(status?.errorMessage || `aria2 error ${status?.errorCode ?? ''}`.trim())
@@ -493,6 +495,31 @@ export class TasksService {
     // The new order is on the rows at once: a reload shows it.
     await this.recordPositions((await this.ctx.aria2.tellWaiting(0, 100_000, ['gid'])).map((s) => s.gid));
     return target;
+  }
+
+  /**
+   * Changes a current download's options at once (aria2 applies a limit live; an option it cannot
+   * change while running restarts the download where it was) and stores them for a later hand-over.
+   */
+  async changeOptions(actor: Actor, id: number, options: Partial<TaskOptions>): Promise<Task> {
+    const row = await this.getRow(actor, id);
+    if (!isCurrent(row.status)) throw new ConflictError("Only a current download's options can be changed");
+    if (row.gid && row.status !== 'queued') {
+      this.requireAria2();
+      const wire = aria2OptionsFor({ options: JSON.stringify(options), dir: row.dir }, row.gid);
+      // Only the options given: the folder, resume and gid stay as they are.
+      delete wire.dir;
+      delete wire.continue;
+      delete wire.gid;
+      await this.refusedAsConflict(this.ctx.aria2.changeOption(row.gid, wire));
+    }
+    const merged = { ...storedOptions(row.options), ...options };
+    const updated = (await repo.updateTask(this.ctx.db, row.id, {
+      options: JSON.stringify(merged),
+      updated_at: nowIso(),
+    }))!;
+    this.emitUpdate(updated);
+    return repo.toTask(updated);
   }
 
   /** Stops a download in aria2 if it runs and forgets its result; errors are ignored (it may be gone). */

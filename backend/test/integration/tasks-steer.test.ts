@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
@@ -80,4 +83,79 @@ it("lists the queue in aria2's real order, with each waiting task's place among 
   for (const t of [x1, x2, x3]) await alice.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
   for (const t of (await bob.get('/api/tasks?view=current')).json().items as Task[])
     await bob.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
+});
+
+it("changes a running download's limits at once, stores them, and refuses what is not an option", async () => {
+  const alice = as(c, await c.login('qalice', 'user-password-1'));
+  server.addFile('/limits.bin', { size: 20_000_000 }, { throttle: 200_000 });
+  const t = await alice.add(server.url('/limits.bin'));
+  await alice.waitTask(t.id, (x) => x.status === 'active', 'the download to run');
+
+  const r = await alice.put(`/api/tasks/${t.id}/options`, {
+    'max-download-limit': '50K',
+    'max-upload-limit': '10K',
+  });
+  expect(r.statusCode).toBe(200);
+  expect(r.json()).toMatchObject({ id: t.id, status: 'active' });
+  // aria2 applies them to the running download.
+  const [got] = await c.aria2.multicall([{ method: 'aria2.getOption', params: [t.gid] }]);
+  const live = (got?.ok ? got.value : {}) as Record<string, string>;
+  expect(live['max-download-limit']).toBe('51200');
+  expect(live['max-upload-limit']).toBe('10240');
+  // And they are stored: a hand-over after a restart uses them.
+  const row = await c.db
+    .selectFrom('tasks')
+    .select('options')
+    .where('id', '=', t.id)
+    .executeTakeFirstOrThrow();
+  expect(JSON.parse(row.options)).toMatchObject({ 'max-download-limit': '50K', 'max-upload-limit': '10K' });
+
+  for (const [body, field] of [
+    [{ dir: '/etc' }, 'dir'],
+    [{ out: 'x.bin' }, 'out'],
+    [{ 'max-download-limit': 'fast' }, 'max-download-limit'],
+    [{}, 'options'],
+  ] as const) {
+    const bad = await alice.put(`/api/tasks/${t.id}/options`, body);
+    expect(bad.statusCode, JSON.stringify(body)).toBe(422);
+    expect(bad.json().detail).toContain(field);
+  }
+  const bob = as(c, await c.login('qbob', 'user-password-1'));
+  expect((await bob.put(`/api/tasks/${t.id}/options`, { 'max-download-limit': '1K' })).statusCode).toBe(404);
+  await alice.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
+  const stopped = await alice.put(`/api/tasks/${t.id}/options`, { 'max-download-limit': '1K' });
+  expect(stopped.statusCode).toBe(409);
+});
+
+it('a paused task keeps its size and progress across a restart of the controller and aria2', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-steer-restart-'));
+  server.addFile('/kept.bin', { size: 4_000_000 }, { throttle: 300_000 });
+  let first: TestController | null = await startTestController({}, { dataDir });
+  let second: TestController | null = null;
+  try {
+    const carol = as(first, (await first.createUser('carol')).cookie);
+    const t = await carol.add(server.url('/kept.bin'));
+    await carol.waitTask(t.id, (x) => x.completed_length > 500_000, 'some progress');
+    await carol.put(`/api/tasks/${t.id}/status`, { status: 'pause' });
+    const paused = await carol.waitTask(t.id, (x) => x.status === 'paused');
+    expect(paused.total_length).toBe(4_000_000);
+    await first.close();
+    first = null;
+
+    second = await startTestController({}, { dataDir });
+    await second.sync.reconcileNow();
+    const again = as(second, await second.login('carol', 'user-password-1'));
+    const after = await again.task(t.id);
+    expect(after.status).toBe('paused');
+    expect(after.total_length).toBe(4_000_000);
+    expect(after.completed_length).toBeGreaterThanOrEqual(paused.completed_length);
+    // aria2 itself does not know the size of a paused download it has not opened yet.
+    const inAria2 = await second.aria2.tellStatus(after.gid!, ['totalLength']);
+    expect(inAria2.totalLength).toBe(0);
+    await again.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
+  } finally {
+    await first?.close();
+    await second?.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -20,6 +20,7 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    position: null,
     ...patch,
   };
 }

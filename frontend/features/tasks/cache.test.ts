@@ -29,6 +29,7 @@ function task(id: number, patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    position: null,
     ...patch,
   };
 }

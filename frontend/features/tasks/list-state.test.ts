@@ -36,6 +36,7 @@ function task(patch: Partial<Task> = {}): Task {
     artifact_path: null,
     artifact_token: null,
     waiting_reason: null,
+    position: null,
     ...patch,
   };
 }
