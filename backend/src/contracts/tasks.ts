@@ -66,6 +66,10 @@ export const taskOptions = z.strictObject({
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
     .optional(),
   'max-upload-limit': sizeOption.optional(),
+  'select-file': safeText()
+    .regex(/^\d{1,7}(,\d{1,7}){0,99999}$/, 'must be file indexes such as 1,3')
+    .optional()
+    .describe('prefer select_files'),
   'seed-ratio': z
     .union([
       z.number().min(0).max(1000),
@@ -88,7 +92,16 @@ export const changeOptionsBody = taskOptions
 export const uri = safeText()
   .min(1)
   .max(16 * 1024, 'must be at most 16 KiB');
-export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional() });
+/** Files of a torrent by aria2's 1-based index. */
+export const fileIndexes = z.array(z.number().int().min(1).max(1_000_000)).min(1).max(100_000);
+const selectFiles = fileIndexes
+  .optional()
+  .describe("a torrent's files to download, by 1-based index (a magnet's once its metadata is known)");
+export const createTaskBody = z.strictObject({
+  uri,
+  options: taskOptions.optional(),
+  select_files: selectFiles,
+});
 export const batchCreateBody = z.strictObject({
   uris: z.array(uri).min(1).max(1000),
   options: taskOptions.optional(),
@@ -101,7 +114,12 @@ export const torrentBody = z.strictObject({
   // No length cap here: the route's body limit bounds it, and an over-16-MiB file is 413, not 422.
   torrent: safeText().min(1).describe('base64 of the .torrent file (at most 16 MiB decoded)'),
   options: taskOptions.optional(),
+  select_files: selectFiles,
 });
+/** aria2's `select-file` value of a list of indexes: sorted, each once. */
+export const selectFileOption = (indexes: readonly number[]): string =>
+  [...new Set(indexes)].sort((a, b) => a - b).join(',');
+export const selectFilesBody = z.strictObject({ selected: fileIndexes });
 
 export const listTasksQuery = z.strictObject({
   view: z.enum(['current', 'history', 'all']).default('all'),

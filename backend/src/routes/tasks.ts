@@ -11,11 +11,15 @@ import {
   changeOptionsBody,
   createTaskBody,
   deleteFilesQuery,
+  fileIndexes,
   listTasksQuery,
   positionBody,
   retryBatchBody,
   retryBatchResponse,
+  selectFileOption,
+  selectFilesBody,
   statusChangeBody,
+  type TaskOptions,
   task,
   taskDetail,
   taskFile,
@@ -42,6 +46,15 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
+/** `select_files` travels to aria2 as its `select-file` option, stored with the others. */
+function withSelection(
+  options: TaskOptions | undefined,
+  selected: number[] | undefined,
+): TaskOptions | undefined {
+  if (!selected) return options;
+  return { ...options, 'select-file': selectFileOption(selected) };
+}
+
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', requireUser);
   await app.register(multipart, { limits: { fileSize: TORRENT_FILE_LIMIT, files: 1, fields: 4, parts: 5 } });
@@ -58,7 +71,11 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const created = await tasks.create(actor(request), request.body.uri, request.body.options);
+      const created = await tasks.create(
+        actor(request),
+        request.body.uri,
+        withSelection(request.body.options, request.body.select_files),
+      );
       return reply.status(201).send(created);
     },
   );
@@ -93,6 +110,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       let torrentBuf: Buffer;
       let options: z.infer<typeof taskOptions> | undefined;
+      let selected: number[] | undefined;
       if (request.isMultipart()) {
         let file: Buffer | null = null;
         try {
@@ -101,6 +119,17 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
               if (part.fieldname !== 'torrent')
                 throw new InvalidInputError('Invalid body: the file field must be named torrent');
               file = await part.toBuffer();
+            } else if (part.fieldname === 'select_files') {
+              let raw: unknown;
+              try {
+                raw = JSON.parse(String(part.value || 'null'));
+              } catch {
+                throw new InvalidInputError('Invalid select_files: not a JSON list of file indexes');
+              }
+              const parsed = fileIndexes.safeParse(raw);
+              if (!parsed.success)
+                throw new InvalidInputError(`Invalid select_files: ${parsed.error.issues[0]?.message}`);
+              selected = parsed.data;
             } else if (part.fieldname === 'options') {
               let raw: unknown;
               try {
@@ -130,11 +159,14 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
           throw new InvalidInputError('Invalid torrent: not base64');
         torrentBuf = Buffer.from(body.torrent, 'base64');
         options = body.options;
+        selected = body.select_files;
       }
       if (torrentBuf.length > TORRENT_FILE_LIMIT) {
         return reply.status(413).send({ detail: 'The torrent file is larger than 16 MiB' });
       }
-      return reply.status(201).send(await tasks.createTorrent(actor(request), torrentBuf, options));
+      return reply
+        .status(201)
+        .send(await tasks.createTorrent(actor(request), torrentBuf, withSelection(options, selected)));
     },
   );
 
@@ -306,6 +338,20 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => tasks.changeOptions(actor(request), request.params.id, request.body),
+  );
+
+  app.put(
+    '/:id/files',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Choose which of a torrent's files to download; size and quota are checked again",
+        params: idParams,
+        body: selectFilesBody,
+        response: { 200: z.array(taskFile), 403: errorBody, ...errors },
+      },
+    },
+    async (request) => tasks.selectFiles(actor(request), request.params.id, request.body.selected),
   );
 
   app.delete(

@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { Aria2Error } from '../aria2/errors.js';
 import type { Aria2Status } from '../aria2/types.js';
-import type { ListTasksQuery, Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
+import {
+  type ListTasksQuery,
+  selectFileOption,
+  type Task,
+  type TaskFile,
+  type TaskOptions,
+} from '../contracts/tasks.js';
 import {
   BadRequestError,
   ConflictError,
@@ -52,6 +58,11 @@ export async function mapLimit<T, R>(
   });
   await Promise.all(workers);
   return out;
+}
+
+/** The indexes of aria2's `select-file` value ("1,3"). */
+function selectedIndexes(value: string): number[] {
+  return value.split(',').map(Number);
 }
 
 /** A URI the controller accepts: a known scheme, parseable, with a host (or a magnet with an info hash). */
@@ -295,12 +306,20 @@ export class TasksService {
     const parsed = parseTorrent(torrent);
     await guardSources([...parsed.trackers, ...parsed.webSeeds], this.guard, 'Invalid torrent file');
     const limits = await this.spaceLimits(actor.id);
-    checkSpaceBeforeAdd(limits, parsed.totalLength);
+    const chosen = options?.['select-file'] ? selectedIndexes(options['select-file']) : null;
+    const missing = chosen?.find((i) => i > parsed.files.length);
+    if (missing !== undefined)
+      throw new InvalidInputError(`Invalid select_files: the torrent has no file ${missing}`);
+    // Only what is selected is downloaded, so only that counts against the limits.
+    const size = chosen
+      ? chosen.reduce((sum, i) => sum + parsed.files[i - 1]!.length, 0)
+      : parsed.totalLength;
+    checkSpaceBeforeAdd(limits, size);
     const row = await repo.insertTask(this.ctx.db, {
       ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options }),
       torrent,
       info_hash: parsed.infoHash,
-      total_length: parsed.totalLength,
+      total_length: size,
     });
     const [stored] = await this.handOverRows([row]);
     this.emitUpdate(stored!);
@@ -520,6 +539,39 @@ export class TasksService {
     }))!;
     this.emitUpdate(updated);
     return repo.toTask(updated);
+  }
+
+  /**
+   * Chooses which of a current torrent's files are downloaded. Size and quota are checked on what is
+   * selected (this task's own partial bytes do not count against it); aria2 restarts the download
+   * with the new selection where it was.
+   */
+  async selectFiles(actor: Actor, id: number, selected: readonly number[]): Promise<TaskFile[]> {
+    const row = await this.getRow(actor, id);
+    if (!isCurrent(row.status) || !row.gid || row.status === 'queued')
+      throw new ConflictError("Only a current torrent's files can be selected");
+    this.requireAria2();
+    const status = await this.refusedAsConflict(this.ctx.aria2.tellStatus(row.gid));
+    if (!status.bittorrent || status.files.some((f) => f.path.startsWith('[METADATA]')))
+      throw new ConflictError("Only a torrent's files can be selected, once its metadata is known");
+    const byIndex = new Map(status.files.map((f) => [f.index, f]));
+    const missing = selected.find((i) => !byIndex.has(i));
+    if (missing !== undefined)
+      throw new InvalidInputError(`Invalid selected: the torrent has no file ${missing}`);
+    const size = [...new Set(selected)].reduce((sum, i) => sum + byIndex.get(i)!.length, 0);
+    const limits = await this.spaceLimits(actor.id);
+    checkSpaceBeforeAdd({ ...limits, usedSpace: Math.max(0, limits.usedSpace - row.completed_length) }, size);
+    const value = selectFileOption(selected);
+    await this.refusedAsConflict(this.ctx.aria2.changeOption(row.gid, { 'select-file': value }));
+    const options = { ...storedOptions(row.options), 'select-file': value };
+    const updated = (await repo.updateTask(this.ctx.db, row.id, {
+      options: JSON.stringify(options),
+      total_length: size,
+      updated_at: nowIso(),
+    }))!;
+    this.emitUpdate(updated);
+    const after = await this.aria2Status(updated);
+    return after ? this.filesOf(updated, after) : [];
   }
 
   /** Stops a download in aria2 if it runs and forgets its result; errors are ignored (it may be gone). */

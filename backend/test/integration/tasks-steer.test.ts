@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 import { as } from '../helpers/tasks-api.js';
+import { makeMultiFileTorrent } from '../helpers/torrent.js';
 
 let c: TestController;
 let server: FileServer;
@@ -158,4 +159,61 @@ it('a paused task keeps its size and progress across a restart of the controller
     await second?.destroy();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+it("selects a torrent's files at add and later, checking size and quota on what is selected", async () => {
+  const dave = as(c, (await c.createUser('dave', { quota: 1_000_000 })).cookie);
+  const made = makeMultiFileTorrent({
+    name: 'pack',
+    files: [
+      { path: 'a.bin', content: patternBytes(0, 100_000) },
+      { path: 'big/b.bin', content: patternBytes(100_000, 2_100_000) },
+      { path: 'c.bin', content: patternBytes(2_100_000, 2_150_000) },
+    ],
+    webSeedUrl: server.url('/packseed/'),
+  });
+  for (const f of made.files) server.addFile(`/packseed/${f.seedPath}`, f.content, { throttle: 20_000 });
+
+  // Everything, or the big file alone, is over the quota; the unknown index is bad input.
+  const all = await dave.post('/api/tasks/torrent', { torrent: made.base64 });
+  expect(all.statusCode).toBe(403);
+  expect(all.json().detail).toMatch(/^File size \d+\.\d\d GB exceeds your available space \d+\.\d\d GB$/);
+  const unknown = await dave.post('/api/tasks/torrent', { torrent: made.base64, select_files: [1, 9] });
+  expect(unknown.statusCode).toBe(422);
+  expect(unknown.json().detail).toContain('select_files');
+
+  const r = await dave.post('/api/tasks/torrent', { torrent: made.base64, select_files: [3, 1] });
+  expect(r.statusCode).toBe(201);
+  const t = r.json() as Task;
+  expect(t.total_length).toBe(150_000);
+  const selected = async () =>
+    ((await dave.get(`/api/tasks/${t.id}/files`)).json() as { index: number; selected: boolean }[]).map(
+      (f) => [f.index, f.selected],
+    );
+  expect(await selected()).toEqual([
+    [1, true],
+    [2, false],
+    [3, true],
+  ]);
+
+  // Later: the big file is refused on the quota, and nothing changes.
+  const over = await dave.put(`/api/tasks/${t.id}/files`, { selected: [2] });
+  expect(over.statusCode).toBe(403);
+  expect(over.json().detail).toMatch(/exceeds your available space/);
+  expect(await selected()).toEqual([
+    [1, true],
+    [2, false],
+    [3, true],
+  ]);
+  const bad = await dave.put(`/api/tasks/${t.id}/files`, { selected: [] });
+  expect(bad.statusCode).toBe(422);
+  expect(bad.json().detail).toContain('selected');
+
+  const ok = await dave.put(`/api/tasks/${t.id}/files`, { selected: [1] });
+  expect(ok.statusCode).toBe(200);
+  expect((ok.json() as { selected: boolean }[]).map((f) => f.selected)).toEqual([true, false, false]);
+  const inAria2 = await c.aria2.tellStatus(t.gid!, ['files']);
+  expect(inAria2.files.map((f) => f.selected)).toEqual([true, false, false]);
+  expect((await dave.task(t.id)).total_length).toBe(100_000);
+  await dave.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
 });
