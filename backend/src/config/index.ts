@@ -147,6 +147,10 @@ export interface Settings {
   max_overall_download_limit: number;
   /** Running downloads per user at most (0: no per-user limit); see `SECURITY.md`, fair sharing. */
   max_active_per_user: number;
+  /** A finished torrent seeds until it uploaded this many times its size (0: no ratio). */
+  seed_ratio: number;
+  /** A finished torrent seeds this many minutes (0: it stops at once unless a ratio is set). */
+  seed_time_min: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -158,4 +162,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   max_concurrent_downloads: 5,
   max_overall_download_limit: 0,
   max_active_per_user: 3,
+  seed_ratio: 0,
+  seed_time_min: 0,
 });

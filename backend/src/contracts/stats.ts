@@ -37,6 +37,17 @@ export const settings = z.object({
     .describe(
       'running downloads per user at most; free slots go round-robin to users who wait; 0 = no limit',
     ),
+  seed_ratio: z
+    .number()
+    .min(0)
+    .max(1000)
+    .describe('a finished torrent seeds until it uploaded this many times its size; 0 = no ratio'),
+  seed_time_min: z
+    .number()
+    .int()
+    .min(0)
+    .max(525_600)
+    .describe('a finished torrent seeds this many minutes; 0 = none (a task may set its own in options)'),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

@@ -32,6 +32,11 @@ export const task = z.object({
     .describe(
       "a waiting task's place among its owner's waiting tasks in aria2's queue (0 first); null otherwise",
     ),
+  phase: z
+    .enum(['metadata'])
+    .nullable()
+    .describe("'metadata' while a magnet fetches its metadata (the task is active); null otherwise"),
+  seeding: z.boolean().describe('a finished torrent that still uploads to peers'),
 });
 export type Task = z.infer<typeof task>;
 export type TaskStatus = z.infer<typeof taskStatus>;
@@ -145,10 +150,37 @@ export const taskFile = z.object({
 });
 export type TaskFile = z.infer<typeof taskFile>;
 
+export const peer = z.object({
+  address: z.string(),
+  client: z.string().nullable(),
+  download_speed: z.number().int(),
+  upload_speed: z.number().int(),
+  progress: z.number().min(0).max(1),
+  seeder: z.boolean(),
+});
+export const server = z.object({
+  file_index: z.number().int(),
+  uri: z.string(),
+  current_uri: z.string(),
+  download_speed: z.number().int(),
+});
+export const speedSample = z.object({
+  t: isoTime,
+  down: z.number().int(),
+  up: z.number().int(),
+});
+
 export const taskDetail = task.extend({
+  speed_history: z
+    .array(speedSample)
+    .describe('the last few minutes of a running task, one sample a second; empty when it does not run'),
   detail: z
     .object({
       files: z.array(taskFile),
+      peers: z.array(peer),
+      servers: z.array(server),
+      upload_length: z.number().int(),
+      ratio: z.number().describe('bytes uploaded per byte downloaded'),
       num_pieces: z.number().int(),
       piece_length: z.number().int(),
       bitfield: z.string().nullable(),

@@ -416,6 +416,8 @@ export class SyncEngine {
         patch.completed_length = unopened ? row.completed_length : status.completedLength;
         patch.download_speed = s === 'active' ? status.downloadSpeed : 0;
         patch.upload_speed = s === 'active' ? status.uploadSpeed : 0;
+        if (s === 'active') this.tasks.speeds.record(row.id, status.downloadSpeed, status.uploadSpeed, now);
+        else this.tasks.speeds.drop(row.id);
         const name = nameOf(row, status);
         if (name) patch.name = name;
         if (status.infoHash) patch.info_hash = status.infoHash;

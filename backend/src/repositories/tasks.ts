@@ -31,6 +31,8 @@ export const TASK_COLUMNS = [
   'artifact_token',
   'held_for',
   'queue_position',
+  'origin_gid',
+  'info_hash',
 ] as const;
 export type TaskView = Pick<TaskRow, (typeof TASK_COLUMNS)[number]>;
 
@@ -54,6 +56,17 @@ export function toTask(row: TaskView): Task {
     artifact_token: row.artifact_token,
     waiting_reason: waitingReason(row),
     position: row.status === 'waiting' ? row.queue_position : null,
+    // A magnet runs first as aria2's metadata download; the task follows the real one afterwards.
+    phase:
+      row.status === 'active' && row.display_uri.startsWith('magnet:') && row.origin_gid === null
+        ? 'metadata'
+        : null,
+    // A torrent that has every byte yet still runs is seeding (seed-ratio / seed-time).
+    seeding:
+      row.status === 'active' &&
+      row.info_hash !== null &&
+      row.total_length > 0 &&
+      row.completed_length >= row.total_length,
   };
 }
 

@@ -37,7 +37,9 @@ import type { Actor, ServiceContext } from './context.js';
 import { aria2OptionsFor, handOver, newGid, storedOptions } from './handover.js';
 import { guardHost, guardSources, probeSize } from './network.js';
 import { recordQueuePositions } from './queue-order.js';
+import { SpeedHistory } from './speed-history.js';
 import { Storage } from './storage.js';
+import { filesOf, filesOnDisk, peersOf, serversOf } from './task-detail.js';
 
 /** How many HEAD requests a batch (of adds or retries) sends at once. */
 export const HEAD_CONCURRENCY = 32;
@@ -102,6 +104,8 @@ export class TasksService {
   readonly guard: EgressGuard;
   /** Lets held downloads start, fairly between users (services/admission.ts). */
   readonly admission: Admission;
+  /** The last few minutes of each running task's speed, for the task page's chart. */
+  readonly speeds = new SpeedHistory();
 
   constructor(private readonly ctx: ServiceContext) {
     this.storage = new Storage(ctx.config.downloadDir);
@@ -357,24 +361,47 @@ export class TasksService {
   }
 
   private filesOf(row: TaskRow, status: Aria2Status): TaskFile[] {
-    return status.files.map((f) => ({
-      index: f.index,
-      path: f.path ? path.relative(row.dir, f.path) : '',
-      length: f.length,
-      completed_length: f.completedLength,
-      selected: f.selected,
-    }));
+    return filesOf(row.dir, status);
+  }
+
+  /** aria2's peers and servers of a download; empty where aria2 has none (or refuses). */
+  private async connectionsOf(gid: string, status: Aria2Status) {
+    const [peers, servers] = await this.ctx.aria2
+      .multicall([
+        { method: 'aria2.getPeers', params: [gid] },
+        { method: 'aria2.getServers', params: [gid] },
+      ])
+      .catch(() => []);
+    return {
+      peers:
+        status.bittorrent && peers?.ok
+          ? peersOf(peers.value as Record<string, string>[], status.numPieces)
+          : [],
+      servers: servers?.ok ? serversOf(servers.value as Parameters<typeof serversOf>[0]) : [],
+    };
   }
 
   async detail(actor: Actor, id: number) {
     const row = await this.getRow(actor, id);
     const status = await this.aria2Status(row);
     const bt = status?.bittorrent;
+    const links = status && row.gid ? await this.connectionsOf(row.gid, status) : null;
+    const task = repo.toTask(row);
+    if (status && isCurrent(row.status) && (status.totalLength > 0 || status.completedLength > 0)) {
+      // The header shows aria2's figures of this moment, the same the files are shared out from.
+      task.total_length = status.totalLength;
+      task.completed_length = status.completedLength;
+    }
     return {
-      ...repo.toTask(row),
+      ...task,
+      speed_history: row.status === 'active' ? this.speeds.get(row.id) : [],
       detail: status
         ? {
             files: this.filesOf(row, status),
+            peers: links?.peers ?? [],
+            servers: links?.servers ?? [],
+            upload_length: status.uploadLength,
+            ratio: status.completedLength > 0 ? status.uploadLength / status.completedLength : 0,
             num_pieces: status.numPieces,
             piece_length: status.pieceLength,
             bitfield: status.bitfield ?? null,
@@ -411,6 +438,8 @@ export class TasksService {
         },
       ];
     }
+    // A download aria2 forgot (failed, stopped, restarted) may have left partial files in its folder.
+    if (row.status !== 'complete') return filesOnDisk(row.dir);
     return [];
   }
 

@@ -112,6 +112,8 @@ describe('/api/config (admin)', () => {
       max_concurrent_downloads: 5,
       max_overall_download_limit: 0,
       max_active_per_user: 3,
+      seed_ratio: 0,
+      seed_time_min: 0,
     });
   });
 
@@ -129,6 +131,8 @@ describe('/api/config (admin)', () => {
       max_concurrent_downloads: 2,
       max_overall_download_limit: 1048576,
       max_active_per_user: 3,
+      seed_ratio: 0,
+      seed_time_min: 0,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');

@@ -217,3 +217,62 @@ it("selects a torrent's files at add and later, checking size and quota on what 
   expect((await dave.task(t.id)).total_length).toBe(100_000);
   await dave.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
 });
+
+it("the detail: servers and a speed history of a running download, a magnet's metadata by name, files that agree with the header", async () => {
+  const erin = as(c, (await c.createUser('erin')).cookie);
+  server.addFile('/detail.bin', { size: 20_000_000 }, { throttle: 100_000 });
+  const t = await erin.add(server.url('/detail.bin'));
+  await erin.waitTask(t.id, (x) => x.status === 'active' && x.completed_length > 0, 'the download to run');
+  const d = await waitFor(
+    async () => {
+      const body = (await erin.get(`/api/tasks/${t.id}/detail`)).json();
+      return body.speed_history.length >= 3 && body.detail.servers.length > 0 ? body : null;
+    },
+    15_000,
+    'three speed samples and a server',
+  );
+  expect(d.phase).toBeNull();
+  expect(d.detail.peers).toEqual([]);
+  expect(d.detail.servers[0]).toMatchObject({ file_index: 1, uri: server.url('/detail.bin') });
+  for (const s of d.speed_history)
+    expect(s).toEqual({ t: expect.any(String), down: expect.any(Number), up: 0 });
+  expect(d.speed_history.some((s: { down: number }) => s.down > 0)).toBe(true);
+  const sum = d.detail.files.reduce(
+    (n: number, f: { completed_length: number }) => n + f.completed_length,
+    0,
+  );
+  expect(sum).toBe(d.completed_length);
+  // A task that does not run has no chart.
+  await erin.put(`/api/tasks/${t.id}/status`, { status: 'pause' });
+  await erin.waitTask(t.id, (x) => x.status === 'paused');
+  expect((await erin.get(`/api/tasks/${t.id}/detail`)).json().speed_history).toEqual([]);
+
+  // A magnet nobody serves: active, fetching its metadata, its one entry shown by name only.
+  const m = await erin.add(
+    'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=Some.Linux.Distro.iso',
+  );
+  const fetching = await erin.waitTask(m.id, (x) => x.status === 'active', 'the magnet to run');
+  expect(fetching.phase).toBe('metadata');
+  const md = (await erin.get(`/api/tasks/${m.id}/detail`)).json();
+  expect(md.detail.files.map((f: { path: string }) => f.path)).toEqual(['[METADATA]Some.Linux.Distro.iso']);
+  expect(JSON.stringify(md)).not.toContain(c.dataDir);
+  expect(JSON.stringify(md)).not.toContain('..');
+  for (const id of [t.id, m.id]) await erin.put(`/api/tasks/${id}/status`, { status: 'stop' });
+});
+
+it('a stopped task aria2 forgot lists the partial file it left', async () => {
+  const fay = as(c, (await c.createUser('fay')).cookie);
+  server.addFile('/partial.bin', { size: 10_000_000 }, { throttle: 200_000 });
+  const t = await fay.add(server.url('/partial.bin'));
+  await fay.waitTask(t.id, (x) => x.completed_length > 100_000, 'some bytes');
+  await fay.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
+  await c.aria2.removeDownloadResult(t.gid!).catch(() => undefined);
+  await waitFor(
+    async () => (await c.aria2.tellStatus(t.gid!).catch(() => null)) === null,
+    5000,
+    'aria2 to forget',
+  );
+  const files = (await fay.get(`/api/tasks/${t.id}/files`)).json() as { path: string; length: number }[];
+  expect(files.map((f) => f.path)).toEqual(['partial.bin']);
+  expect(files[0]!.length).toBeGreaterThan(0);
+});

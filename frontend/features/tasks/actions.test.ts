@@ -21,6 +21,8 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     artifact_token: null,
     waiting_reason: null,
     position: null,
+    phase: null,
+    seeding: false,
     ...patch,
   };
 }

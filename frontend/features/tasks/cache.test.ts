@@ -30,6 +30,8 @@ function task(id: number, patch: Partial<Task> = {}): Task {
     artifact_token: null,
     waiting_reason: null,
     position: null,
+    phase: null,
+    seeding: false,
     ...patch,
   };
 }

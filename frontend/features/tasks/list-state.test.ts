@@ -37,6 +37,8 @@ function task(patch: Partial<Task> = {}): Task {
     artifact_token: null,
     waiting_reason: null,
     position: null,
+    phase: null,
+    seeding: false,
     ...patch,
   };
 }
