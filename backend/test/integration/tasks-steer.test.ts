@@ -6,7 +6,7 @@ import type { Task } from '../../src/contracts/tasks.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 import { as } from '../helpers/tasks-api.js';
-import { makeMultiFileTorrent } from '../helpers/torrent.js';
+import { makeMultiFileTorrent, makeTorrent } from '../helpers/torrent.js';
 
 let c: TestController;
 let server: FileServer;
@@ -275,4 +275,38 @@ it('a stopped task aria2 forgot lists the partial file it left', async () => {
   const files = (await fay.get(`/api/tasks/${t.id}/files`)).json() as { path: string; length: number }[];
   expect(files.map((f) => f.path)).toEqual(['partial.bin']);
   expect(files[0]!.length).toBeGreaterThan(0);
+});
+
+it('a finished torrent seeds for the time its options or the admin settings give, and says so', async () => {
+  const admin = as(c, await c.adminCookie());
+  const cfg = await admin.put('/api/config', { seed_ratio: 1.5, seed_time_min: 30 });
+  expect(cfg.json()).toMatchObject({ seed_ratio: 1.5, seed_time_min: 30 });
+  const [g] = await c.aria2.multicall([{ method: 'aria2.getGlobalOption', params: [] }]);
+  const global = (g?.ok ? g.value : {}) as Record<string, string>;
+  expect(global['seed-time']).toBe('30');
+  expect(global['seed-ratio']).toBe('1.5');
+  await admin.put('/api/config', { seed_ratio: 0, seed_time_min: 0 });
+
+  const gus = as(c, (await c.createUser('gus')).cookie);
+  const data = patternBytes(0, 200_000);
+  const made = makeTorrent({
+    name: 'seedme.bin',
+    content: data,
+    webSeedUrl: server.url('/seedme/seedme.bin'),
+  });
+  server.addFile('/seedme/seedme.bin', data);
+  const r = await gus.post('/api/tasks/torrent', { torrent: made.base64, options: { 'seed-time': 5 } });
+  expect(r.statusCode, r.body).toBe(201);
+  const t = r.json() as Task;
+  const seeding = await gus.waitTask(t.id, (x) => x.seeding, 'the torrent to seed');
+  expect(seeding).toMatchObject({ status: 'active', completed_length: 200_000, total_length: 200_000 });
+  const d = (await gus.get(`/api/tasks/${t.id}/detail`)).json();
+  expect(d.detail.ratio).toBe(0);
+  expect(d.detail.seeder).toBe(true);
+  await gus.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
+  const bad = await gus.post('/api/tasks/torrent', {
+    torrent: made.base64,
+    options: { 'seed-ratio': 'lots' },
+  });
+  expect(bad.statusCode).toBe(422);
 });
