@@ -223,6 +223,8 @@ describe('Settings across a restart', () => {
         max_concurrent_downloads: 4,
         max_overall_download_limit: 2048,
         max_active_per_user: 1,
+        seed_ratio: 0,
+        seed_time_min: 0,
       });
       const s = second;
       await waitFor(
