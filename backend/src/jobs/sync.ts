@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Aria2Notification, Call } from '../aria2/client.js';
-import { type Aria2Status, parseStatus, SYNC_KEYS } from '../aria2/types.js';
+import { type Aria2Status, PROGRESS_KEYS, parseStatus, SYNC_KEYS } from '../aria2/types.js';
 import { sizeOverLimit } from '../domain/size.js';
 import { statusFromAria2 } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
@@ -318,7 +318,7 @@ export class SyncEngine {
     }
     const calls: Call[] = [
       { method: 'aria2.getSessionInfo', params: [] },
-      { method: 'aria2.tellActive', params: [SYNC_KEYS] },
+      { method: 'aria2.tellActive', params: [PROGRESS_KEYS] },
       // Only the gids: a waiting row that is in neither list changed state and is looked up below.
       { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid']] },
     ];
