@@ -34,7 +34,7 @@ import {
   waitingText,
 } from '../../lib/format';
 import { magnetFor } from '../../lib/magnet';
-import type { Task, TaskDetail, TaskFile } from '../../lib/types';
+import type { TaskDetail, TaskFile } from '../../lib/types';
 import { detailActions, type TaskActionId } from './actions';
 import { taskKeys } from './cache';
 import { isCurrent, isTorrentTask } from './list-state';
