@@ -214,7 +214,10 @@ it("selects a torrent's files at add and later, checking size and quota on what 
   expect((ok.json() as { selected: boolean }[]).map((f) => f.selected)).toEqual([true, false, false]);
   const inAria2 = await c.aria2.tellStatus(t.gid!, ['files']);
   expect(inAria2.files.map((f) => f.selected)).toEqual([true, false, false]);
-  expect((await dave.task(t.id)).total_length).toBe(100_000);
+  // The selected size (aria2 then reports the whole pieces it lies in).
+  const size = (await dave.task(t.id)).total_length;
+  expect(size).toBeGreaterThanOrEqual(100_000);
+  expect(size).toBeLessThan(150_000);
   await dave.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
 });
 
@@ -309,4 +312,35 @@ it('a finished torrent seeds for the time its options or the admin settings give
     options: { 'seed-ratio': 'lots' },
   });
   expect(bad.statusCode).toBe(422);
+});
+
+it('files chosen at add apply to the real download once the metadata is known (a .torrent URL)', async () => {
+  const hal = as(c, (await c.createUser('hal')).cookie);
+  const made = makeMultiFileTorrent({
+    name: 'later',
+    files: [
+      { path: 'one.bin', content: patternBytes(0, 60_000) },
+      { path: 'two.bin', content: patternBytes(60_000, 160_000) },
+    ],
+    webSeedUrl: server.url('/laterseed/'),
+  });
+  for (const f of made.files) server.addFile(`/laterseed/${f.seedPath}`, f.content, { throttle: 20_000 });
+  server.addFile('/later.torrent', made.torrent);
+  const r = await hal.post('/api/tasks', { uri: server.url('/later.torrent'), select_files: [2] });
+  expect(r.statusCode, r.body).toBe(201);
+  const t = r.json() as Task;
+  const followed = await hal.waitTask(
+    t.id,
+    (x) => x.gid !== t.gid && x.total_length > 0,
+    'the real download',
+  );
+  // aria2 counts the whole pieces the selected file lies in.
+  expect(followed.total_length).toBeGreaterThanOrEqual(100_000);
+  expect(followed.total_length).toBeLessThan(160_000);
+  const files = (await hal.get(`/api/tasks/${t.id}/files`)).json() as { path: string; selected: boolean }[];
+  expect(files.map((f) => [f.path, f.selected])).toEqual([
+    ['later/one.bin', false],
+    ['later/two.bin', true],
+  ]);
+  await hal.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
 });
