@@ -19,6 +19,7 @@ import { benchThroughput } from './throughput.js';
 const benches: [string, () => Promise<Figure[]>][] = [
   ['list-idle-rss-10k', () => benchTasks10k()],
   ['active-100-cpu', () => benchActiveCpu()],
+  ['active-1000-cpu', () => benchActiveCpu(1, 1000, '<= 10')],
   ['event-latency', () => benchEventLatency()],
   ['throughput', () => benchThroughput()],
   ['retry-batch', () => benchRetryBatch()],

@@ -248,6 +248,14 @@ export function changeTaskPosition(
     body: { position, how },
   });
 }
+/** Changes a current download's options (speed limits, seeding) at once. */
+export function changeTaskOptions(id: number, options: Partial<TaskOptions>): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/options`, { method: 'PUT', body: options });
+}
+/** Chooses which of a torrent's files are downloaded (1-based indexes). */
+export function selectTaskFiles(id: number, selected: number[]): Promise<TaskFile[]> {
+  return request<TaskFile[]>(`/api/tasks/${id}/files`, { method: 'PUT', body: { selected } });
+}
 export function deleteTask(id: number, deleteFiles = false): Promise<void> {
   return request<void>(`/api/tasks/${id}`, {
     method: 'DELETE',
@@ -339,6 +347,8 @@ export const api = {
   resumeTask,
   stopTask,
   changeTaskPosition,
+  changeTaskOptions,
+  selectTaskFiles,
   deleteTask,
   clearHistory,
   retryTask,

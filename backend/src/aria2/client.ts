@@ -464,6 +464,12 @@ export class Aria2Client extends EventEmitter<Aria2ClientEvents> {
   changePosition(gid: string, pos: number, how: 'POS_SET' | 'POS_CUR' | 'POS_END'): Promise<number> {
     return this.call('aria2.changePosition', [gid, pos, how]);
   }
+  changeOption(gid: string, options: Aria2Options): Promise<string> {
+    return this.call('aria2.changeOption', [gid, options]);
+  }
+  getServers(gid: string): Promise<{ index: string; servers: Record<string, string>[] }[]> {
+    return this.call('aria2.getServers', [gid]);
+  }
   async getFiles(gid: string): Promise<Aria2Status['files']> {
     const raw = await this.call<unknown[]>('aria2.getFiles', [gid]);
     return parseStatus({ files: raw }).files;

@@ -175,7 +175,9 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
       `--stop-with-process=${process.pid}`,
       `--save-session=${this.sessionFile}`,
       `--input-file=${this.sessionFile}`,
-      '--save-session-interval=10',
+      // A crash loses at most ~5 s of work: the session and each download's control file are saved that often.
+      '--save-session-interval=5',
+      '--auto-save-interval=5',
       '--continue=true',
       '--file-allocation=none',
       '--seed-time=0',

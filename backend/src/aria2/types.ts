@@ -58,6 +58,24 @@ export const SYNC_KEYS = [
   'bittorrent',
 ] as const satisfies readonly Aria2StatusKey[];
 
+/**
+ * The keys of the once-a-second progress pass over aria2's active list: no files or torrent info, which
+ * dominate the answer with many downloads. Rows that leave the list are looked up with SYNC_KEYS.
+ */
+export const PROGRESS_KEYS = [
+  'gid',
+  'status',
+  'totalLength',
+  'completedLength',
+  'downloadSpeed',
+  'uploadSpeed',
+  'errorCode',
+  'errorMessage',
+  'followedBy',
+  'following',
+  'infoHash',
+] as const satisfies readonly Aria2StatusKey[];
+
 const NUMERIC = [
   'totalLength',
   'completedLength',

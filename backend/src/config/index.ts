@@ -153,6 +153,10 @@ export interface Settings {
   auto_retry_attempts: number;
   auto_retry_delay_s: number;
   auto_retry_max_delay_s: number;
+  /** A finished torrent seeds until it uploaded this many times its size (0: no ratio). */
+  seed_ratio: number;
+  /** A finished torrent seeds this many minutes (0: it stops at once unless a ratio is set). */
+  seed_time_min: number;
 }
 
 /** Defaults of the admin settings (API.md "Stats and settings"). */
@@ -168,4 +172,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   auto_retry_attempts: 3,
   auto_retry_delay_s: 30,
   auto_retry_max_delay_s: 3600,
+  seed_ratio: 0,
+  seed_time_min: 0,
 });

@@ -56,6 +56,17 @@ export const settings = z.object({
     .max(86_400)
     .describe('seconds before the first automatic retry; doubles with each attempt'),
   auto_retry_max_delay_s: z.number().int().min(1).max(604_800).describe('the longest delay between retries'),
+  seed_ratio: z
+    .number()
+    .min(0)
+    .max(1000)
+    .describe('a finished torrent seeds until it uploaded this many times its size; 0 = no ratio'),
+  seed_time_min: z
+    .number()
+    .int()
+    .min(0)
+    .max(525_600)
+    .describe('a finished torrent seeds this many minutes; 0 = none (a task may set its own in options)'),
 });
 export type SettingsBody = z.infer<typeof settings>;
 export const settingsPatch = settings.partial().strict();

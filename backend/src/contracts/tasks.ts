@@ -29,6 +29,18 @@ export const task = z.object({
   next_retry_at: isoTime
     .nullable()
     .describe('when the server retries this failed task; null when none is planned'),
+  position: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "a waiting task's place among its owner's waiting tasks in aria2's queue (0 first); null otherwise",
+    ),
+  phase: z
+    .enum(['metadata'])
+    .nullable()
+    .describe("'metadata' while a magnet fetches its metadata (the task is active); null otherwise"),
+  seeding: z.boolean().describe('a finished torrent that still uploads to peers'),
 });
 export type Task = z.infer<typeof task>;
 export type TaskStatus = z.infer<typeof taskStatus>;
@@ -72,8 +84,29 @@ export const taskOptions = z.strictObject({
     .max(140)
     .regex(/^(md5|sha-1|sha-224|sha-256|sha-384|sha-512)=[0-9a-fA-F]+$/, 'must be TYPE=HEXDIGEST')
     .optional(),
+  'max-upload-limit': sizeOption.optional(),
+  'select-file': safeText()
+    .regex(/^\d{1,7}(,\d{1,7}){0,99999}$/, 'must be file indexes such as 1,3')
+    .optional()
+    .describe('prefer select_files'),
+  'seed-ratio': z
+    .union([
+      z.number().min(0).max(1000),
+      safeText().regex(/^\d{1,4}(\.\d{1,3})?$/, 'must be a ratio such as 1.5'),
+    ])
+    .optional()
+    .describe('a torrent seeds until it uploaded this many times its size (0: no ratio)'),
+  'seed-time': z
+    .union([z.number().int().min(0).max(525_600), safeText().regex(/^\d{1,6}$/, 'must be whole minutes')])
+    .optional()
+    .describe('a torrent seeds for this many minutes after it finished (0: not at all)'),
 });
 export type TaskOptions = z.infer<typeof taskOptions>;
+
+/** The options a current download can change: the add whitelist but its file name. */
+export const changeOptionsBody = taskOptions
+  .omit({ out: true })
+  .refine((o) => Object.keys(o).length > 0, 'options: give at least one option to change');
 
 export const uri = safeText()
   .min(1)
@@ -94,7 +127,17 @@ const addExtras = {
     .optional()
     .describe('add even when one of your current tasks already downloads this URI or info hash'),
 };
-export const createTaskBody = z.strictObject({ uri, options: taskOptions.optional(), ...addExtras });
+/** Files of a torrent by aria2's 1-based index. */
+export const fileIndexes = z.array(z.number().int().min(1).max(1_000_000)).min(1).max(100_000);
+const selectFiles = fileIndexes
+  .optional()
+  .describe("a torrent's files to download, by 1-based index (a magnet's once its metadata is known)");
+export const createTaskBody = z.strictObject({
+  uri,
+  options: taskOptions.optional(),
+  select_files: selectFiles,
+  ...addExtras,
+});
 export const batchCreateBody = z.strictObject({
   uris: z.array(uri).min(1).max(1000),
   options: taskOptions.optional(),
@@ -114,14 +157,22 @@ export const torrentBody = z.strictObject({
   torrent: safeText().min(1).describe('base64 of the .torrent file (at most 16 MiB decoded)'),
   options: taskOptions.optional(),
   ...addExtras,
+  select_files: selectFiles,
 });
+/** aria2's `select-file` value of a list of indexes: sorted, each once. */
+export const selectFileOption = (indexes: readonly number[]): string =>
+  [...new Set(indexes)].sort((a, b) => a - b).join(',');
+export const selectFilesBody = z.strictObject({ selected: fileIndexes });
 
 export const listTasksQuery = z.strictObject({
   view: z.enum(['current', 'history', 'all']).default('all'),
   status: taskStatus.optional(),
   q: safeText().max(1000).optional(),
-  sort: z.enum(['created_at', 'updated_at', 'name', 'size', 'speed', 'progress']).default('created_at'),
-  order: z.enum(['asc', 'desc']).default('desc'),
+  sort: z
+    .enum(['created_at', 'updated_at', 'name', 'size', 'speed', 'progress', 'position'])
+    .optional()
+    .describe("default 'position' (aria2's queue order) for view=current, else 'created_at'"),
+  order: z.enum(['asc', 'desc']).optional().describe("default 'asc' for sort=position, else 'desc'"),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
   offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 });
@@ -137,10 +188,37 @@ export const taskFile = z.object({
 });
 export type TaskFile = z.infer<typeof taskFile>;
 
+export const peer = z.object({
+  address: z.string(),
+  client: z.string().nullable(),
+  download_speed: z.number().int(),
+  upload_speed: z.number().int(),
+  progress: z.number().min(0).max(1),
+  seeder: z.boolean(),
+});
+export const server = z.object({
+  file_index: z.number().int(),
+  uri: z.string(),
+  current_uri: z.string(),
+  download_speed: z.number().int(),
+});
+export const speedSample = z.object({
+  t: isoTime,
+  down: z.number().int(),
+  up: z.number().int(),
+});
+
 export const taskDetail = task.extend({
+  speed_history: z
+    .array(speedSample)
+    .describe('the last few minutes of a running task, one sample a second; empty when it does not run'),
   detail: z
     .object({
       files: z.array(taskFile),
+      peers: z.array(peer),
+      servers: z.array(server),
+      upload_length: z.number().int(),
+      ratio: z.number().describe('bytes uploaded per byte downloaded'),
       num_pieces: z.number().int(),
       piece_length: z.number().int(),
       bitfield: z.string().nullable(),

@@ -7,6 +7,7 @@ import * as optionSets from './migrations/002_option_sets.js';
 import * as fairAdmission from './migrations/003_fair_admission.js';
 import * as shares from './migrations/004_shares.js';
 import * as autoRetry from './migrations/005_auto_retry.js';
+import * as taskQueue from './migrations/006_task_queue.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '003_fair_admission': fairAdmission,
   '004_shares': shares,
   '005_auto_retry': autoRetry,
+  '006_task_queue': taskQueue,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

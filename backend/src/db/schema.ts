@@ -68,6 +68,8 @@ export interface TasksTable {
   next_retry_at: string | null;
   /** aria2's errorCode of the failure (null for the controller's own reasons). */
   error_code: string | null;
+  /** A waiting task's place among its owner's waiting tasks in aria2's queue (0 first); null otherwise. */
+  queue_position: Generated<number | null>;
 }
 
 /** One copy of each distinct set of task options, shared by every row that has it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Aria2Notification, Call } from '../aria2/client.js';
-import { type Aria2Status, parseStatus, SYNC_KEYS } from '../aria2/types.js';
+import { type Aria2Status, PROGRESS_KEYS, parseStatus, SYNC_KEYS } from '../aria2/types.js';
 import { reservation, sizeOverLimit } from '../domain/size.js';
 import { statusFromAria2 } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
@@ -144,7 +144,11 @@ export class SyncEngine {
   }
 
   /** Everything aria2 holds, in one multicall. */
-  private async everything(): Promise<{ all: Aria2Status[]; sessionId: string | null }> {
+  private async everything(): Promise<{
+    all: Aria2Status[];
+    waitingOrder: string[] | null;
+    sessionId: string | null;
+  }> {
     const results = await this.ctx.aria2.multicall([
       { method: 'aria2.tellActive', params: [SYNC_KEYS] },
       { method: 'aria2.tellWaiting', params: [0, 100_000, SYNC_KEYS] },
@@ -154,11 +158,16 @@ export class SyncEngine {
     const all: Aria2Status[] = [];
     for (const r of results.slice(0, 3)) if (r.ok) all.push(...(r.value as unknown[]).map(parseStatus));
     const info = results[3];
-    return { all, sessionId: info?.ok ? (info.value as { sessionId: string }).sessionId : null };
+    const waitingOrder = results[1]?.ok ? (results[1].value as { gid: string }[]).map((w) => w.gid) : null;
+    return {
+      all,
+      waitingOrder,
+      sessionId: info?.ok ? (info.value as { sessionId: string }).sessionId : null,
+    };
   }
 
   private async reconcile(): Promise<void> {
-    const { all, sessionId } = await this.everything();
+    const { all, waitingOrder, sessionId } = await this.everything();
     this.sessionId = sessionId;
     const byGid = new Map(all.map((s) => [s.gid, s]));
     const rows = (await repo.listCurrentTasks(this.ctx.db)).filter((r) => !this.tasks.handingOver.has(r.id));
@@ -216,6 +225,7 @@ export class SyncEngine {
     }
     // Slots may have been freed or taken while the controller was away from aria2.
     await this.tasks.admission.admit();
+    if (waitingOrder) await this.tasks.recordPositions(waitingOrder);
     await this.updateBusy();
   }
 
@@ -308,7 +318,7 @@ export class SyncEngine {
     }
     const calls: Call[] = [
       { method: 'aria2.getSessionInfo', params: [] },
-      { method: 'aria2.tellActive', params: [SYNC_KEYS] },
+      { method: 'aria2.tellActive', params: [PROGRESS_KEYS] },
       // Only the gids: a waiting row that is in neither list changed state and is looked up below.
       { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid']] },
     ];
@@ -325,9 +335,8 @@ export class SyncEngine {
         return [s.gid, s] as const;
       }),
     );
-    const waiting = new Set(
-      (results[2]?.ok ? (results[2].value as { gid: string }[]) : []).map((w) => w.gid),
-    );
+    const waitingOrder = (results[2]?.ok ? (results[2].value as { gid: string }[]) : []).map((w) => w.gid);
+    const waiting = new Set(waitingOrder);
     // However the slot came free (a user deleted, a download removed in aria2 itself), held downloads
     // get their turn.
     if (results[1]?.ok && active.size < this.activeCount) this.tasks.admission.soon();
@@ -341,6 +350,7 @@ export class SyncEngine {
     }
     await this.apply(updates);
     if (others.length > 0) await this.applyLookedUp(others, await this.statuses(others.map((r) => r.gid!)));
+    if (results[2]?.ok) await this.tasks.recordPositions(waitingOrder);
     await this.updateBusy();
   }
 
@@ -402,12 +412,16 @@ export class SyncEngine {
       } else {
         const s = statusFromAria2(status.status, row.held_for !== null);
         patch.status = s;
-        // aria2 says 0 until it knows the size (a waiting download): the size the row knows (a HEAD's,
-        // a torrent's) stays reserved meanwhile.
+        // aria2 says 0 until it knows the size (a waiting download, or a paused one it has not opened
+        // since a restart): the row keeps the size it knows (a HEAD's, a torrent's, the last seen), so it
+        // stays reserved and shown; an unopened download keeps its progress too, as resuming goes on.
+        const unopened = status.totalLength === 0 && status.completedLength === 0 && s !== 'complete';
         if (status.totalLength > 0 || row.total_length === 0) patch.total_length = status.totalLength;
-        patch.completed_length = status.completedLength;
+        patch.completed_length = unopened ? row.completed_length : status.completedLength;
         patch.download_speed = s === 'active' ? status.downloadSpeed : 0;
         patch.upload_speed = s === 'active' ? status.uploadSpeed : 0;
+        if (s === 'active') this.tasks.speeds.record(row.id, status.downloadSpeed, status.uploadSpeed, now);
+        else this.tasks.speeds.drop(row.id);
         const name = nameOf(row, status);
         if (name) patch.name = name;
         if (status.infoHash) patch.info_hash = status.infoHash;

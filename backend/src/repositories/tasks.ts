@@ -34,6 +34,9 @@ export const TASK_COLUMNS = [
   'held_for',
   'attempt',
   'next_retry_at',
+  'queue_position',
+  'origin_gid',
+  'info_hash',
 ] as const;
 export type TaskView = Pick<TaskRow, (typeof TASK_COLUMNS)[number]>;
 
@@ -58,6 +61,18 @@ export function toTask(row: TaskView): Task {
     waiting_reason: waitingReason(row),
     attempt: row.attempt,
     next_retry_at: row.next_retry_at,
+    position: row.status === 'waiting' ? row.queue_position : null,
+    // A magnet runs first as aria2's metadata download; the task follows the real one afterwards.
+    phase:
+      row.status === 'active' && row.display_uri.startsWith('magnet:') && row.origin_gid === null
+        ? 'metadata'
+        : null,
+    // A torrent that has every byte yet still runs is seeding (seed-ratio / seed-time).
+    seeding:
+      row.status === 'active' &&
+      row.info_hash !== null &&
+      row.total_length > 0 &&
+      row.completed_length >= row.total_length,
   };
 }
 
@@ -143,6 +158,18 @@ export async function attachOptions<T extends Pick<TaskRow, 'option_set'>>(
     for (const s of part) found.set(s.hash, s.options);
   }
   return rows.map((r) => ({ ...r, options: (r.option_set && found.get(r.option_set)) || '{}' }));
+}
+
+/** Gives a row new options (stored once, like at an insert) together with other fields. */
+export async function updateTaskOptions(
+  db: Runner,
+  id: number,
+  options: string,
+  patch: TaskPatch,
+): Promise<TaskRow | undefined> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => updateTaskOptions(trx, id, options, patch));
+  const [stored] = await withOptionSets(db, [{ options } as NewTaskRow]);
+  return updateTask(db, id, { ...patch, option_set: stored!.option_set ?? null });
 }
 
 export async function insertTask(db: Runner, row: NewTaskRow): Promise<TaskRow> {
@@ -238,7 +265,7 @@ export interface ListFilter {
   view: 'current' | 'history' | 'all';
   status?: TaskStatus;
   q?: string;
-  sort: 'created_at' | 'updated_at' | 'name' | 'size' | 'speed' | 'progress';
+  sort: 'created_at' | 'updated_at' | 'name' | 'size' | 'speed' | 'progress' | 'position';
   order: 'asc' | 'desc';
   limit: number;
   offset: number;
@@ -277,9 +304,15 @@ export async function listTasks(
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .executeTakeFirstOrThrow();
   const direction = f.order === 'asc' ? sql`ASC` : sql`DESC`;
+  // aria2's queue order: running tasks first (newest first), then the waiting ones in their places,
+  // then paused ones; `order` turns the whole list round.
+  const sortBy =
+    f.sort === 'position'
+      ? sql`CASE status WHEN 'active' THEN 0 WHEN 'queued' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END ${direction}, queue_position ${direction}`
+      : sql`${SORT_COLUMNS[f.sort]} ${direction}`;
   const rows = await query
     .select(TASK_COLUMNS)
-    .orderBy(sql`${SORT_COLUMNS[f.sort]} ${direction}`)
+    .orderBy(sortBy)
     .orderBy(sql`id ${direction}`)
     .limit(f.limit)
     .offset(f.offset)

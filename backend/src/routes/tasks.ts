@@ -7,15 +7,20 @@ import {
   type AddExtras,
   batchCreateBody,
   batchCreateResponse,
+  changeOptionsBody,
   createTaskBody,
   deleteFilesQuery,
   duplicateBody,
+  fileIndexes,
   listTasksQuery,
   positionBody,
   retryBatchBody,
   retryBatchResponse,
   retryOneBody,
+  selectFileOption,
+  selectFilesBody,
   statusChangeBody,
+  type TaskOptions,
   task,
   taskDetail,
   taskFile,
@@ -41,6 +46,15 @@ const errors = {
 };
 const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
 
+/** `select_files` travels to aria2 as its `select-file` option, stored with the others. */
+function withSelection(
+  options: TaskOptions | undefined,
+  selected: number[] | undefined,
+): TaskOptions | undefined {
+  if (!selected) return options;
+  return { ...options, 'select-file': selectFileOption(selected) };
+}
+
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', requireUser);
   await app.register(multipart, { limits: { fileSize: TORRENT_FILE_LIMIT, files: 1, fields: 4, parts: 5 } });
@@ -57,8 +71,8 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { uri, options, ...extras } = request.body;
-      const created = await tasks.create(actor(request), uri, options, extras);
+      const { uri, options, select_files, ...extras } = request.body;
+      const created = await tasks.create(actor(request), uri, withSelection(options, select_files), extras);
       return reply.status(201).send(created);
     },
   );
@@ -97,6 +111,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       let torrentBuf: Buffer;
       let options: z.infer<typeof taskOptions> | undefined;
       let extras: AddExtras = {};
+      let selected: number[] | undefined;
       if (request.isMultipart()) {
         let file: Buffer | null = null;
         try {
@@ -105,6 +120,17 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
               if (part.fieldname !== 'torrent')
                 throw new InvalidInputError('Invalid body: the file field must be named torrent');
               file = await part.toBuffer();
+            } else if (part.fieldname === 'select_files') {
+              let raw: unknown;
+              try {
+                raw = JSON.parse(String(part.value || 'null'));
+              } catch {
+                throw new InvalidInputError('Invalid select_files: not a JSON list of file indexes');
+              }
+              const parsed = fileIndexes.safeParse(raw);
+              if (!parsed.success)
+                throw new InvalidInputError(`Invalid select_files: ${parsed.error.issues[0]?.message}`);
+              selected = parsed.data;
             } else if (part.fieldname === 'options') {
               let raw: unknown;
               try {
@@ -143,11 +169,16 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         torrentBuf = Buffer.from(body.torrent, 'base64');
         options = body.options;
         extras = { auto_retry: body.auto_retry, allow_duplicate: body.allow_duplicate };
+        selected = body.select_files;
       }
       if (torrentBuf.length > TORRENT_FILE_LIMIT) {
         return reply.status(413).send({ detail: 'The torrent file is larger than 16 MiB' });
       }
-      return reply.status(201).send(await tasks.createTorrent(actor(request), torrentBuf, options, extras));
+      return reply
+        .status(201)
+        .send(
+          await tasks.createTorrent(actor(request), torrentBuf, withSelection(options, selected), extras),
+        );
     },
   );
 
@@ -277,6 +308,34 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         request.body.how,
       ),
     }),
+  );
+
+  app.put(
+    '/:id/options',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Change a current download's options (speed limits, seeding) at once",
+        params: idParams,
+        body: changeOptionsBody,
+        response: { 200: task, ...errors },
+      },
+    },
+    async (request) => tasks.changeOptions(actor(request), request.params.id, request.body),
+  );
+
+  app.put(
+    '/:id/files',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: "Choose which of a torrent's files to download; size and quota are checked again",
+        params: idParams,
+        body: selectFilesBody,
+        response: { 200: z.array(taskFile), 403: errorBody, ...errors },
+      },
+    },
+    async (request) => tasks.selectFiles(actor(request), request.params.id, request.body.selected),
   );
 
   app.delete(

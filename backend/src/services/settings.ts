@@ -35,7 +35,12 @@ export class SettingsService {
     const next = { ...this.current, ...patch };
     await writeSettings(this.db, patch);
     this.current = next;
-    if (patch.max_concurrent_downloads !== undefined || patch.max_overall_download_limit !== undefined) {
+    if (
+      patch.max_concurrent_downloads !== undefined ||
+      patch.max_overall_download_limit !== undefined ||
+      patch.seed_ratio !== undefined ||
+      patch.seed_time_min !== undefined
+    ) {
       await this.applyToAria2().catch(() => {
         // Applied again on the next connection to aria2.
       });
@@ -56,6 +61,9 @@ export class SettingsService {
     await this.aria2.changeGlobalOption({
       'max-concurrent-downloads': String(this.current.max_concurrent_downloads),
       'max-overall-download-limit': String(this.current.max_overall_download_limit),
+      // The defaults of downloads added from now on; a task's own seed options win.
+      'seed-ratio': String(this.current.seed_ratio),
+      'seed-time': String(this.current.seed_time_min),
     });
   }
 }

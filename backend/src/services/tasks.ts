@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { Aria2Error } from '../aria2/errors.js';
 import type { Aria2Status } from '../aria2/types.js';
-import type { AddExtras, Task, TaskFile, TaskOptions } from '../contracts/tasks.js';
+import {
+  type AddExtras,
+  type ListTasksQuery,
+  selectFileOption,
+  type Task,
+  type TaskFile,
+  type TaskOptions,
+} from '../contracts/tasks.js';
 import {
   BadRequestError,
   ConflictError,
@@ -32,9 +39,12 @@ import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOver, newGid } from './handover.js';
+import { aria2OptionsFor, handOver, newGid, storedOptions } from './handover.js';
 import { guardHost, guardSources, probeSize } from './network.js';
+import { recordQueuePositions } from './queue-order.js';
+import { SpeedHistory } from './speed-history.js';
 import { Storage } from './storage.js';
+import { filesOf, filesOnDisk, peersOf, serversOf } from './task-detail.js';
 
 /** How many HEAD requests a batch (of adds or retries) sends at once. */
 export const HEAD_CONCURRENCY = 32;
@@ -55,6 +65,11 @@ export async function mapLimit<T, R>(
   });
   await Promise.all(workers);
   return out;
+}
+
+/** The indexes of aria2's `select-file` value ("1,3"). */
+function selectedIndexes(value: string): number[] {
+  return value.split(',').map(Number);
 }
 
 /** A URI the controller accepts: a known scheme, parseable, with a host (or a magnet with an info hash). */
@@ -96,6 +111,8 @@ export class TasksService {
   readonly guard: EgressGuard;
   /** Lets held downloads start, fairly between users (services/admission.ts). */
   readonly admission: Admission;
+  /** The last few minutes of each running task's speed, for the task page's chart. */
+  readonly speeds = new SpeedHistory();
 
   constructor(private readonly ctx: ServiceContext) {
     this.storage = new Storage(ctx.config.downloadDir);
@@ -108,6 +125,11 @@ export class TasksService {
 
   emitUpdate(row: TaskRow): void {
     this.ctx.events.emit('task_update', row);
+  }
+
+  /** Records aria2's queue order (its waiting gids, in order) on the rows and tells their owners. */
+  async recordPositions(waitingGids: readonly string[]): Promise<void> {
+    for (const r of await recordQueuePositions(this.ctx.db, waitingGids)) this.emitUpdate(r);
   }
 
   emitRemoved(ownerId: number, id: number, replacedBy?: number): void {
@@ -288,9 +310,11 @@ export class TasksService {
     return {
       gid,
       status: s,
-      // aria2 says 0 until it knows the size; keep what the row knows (an uploaded torrent's size).
-      ...(status?.totalLength ? { total_length: status.totalLength } : {}),
-      completed_length: status?.completedLength ?? 0,
+      // aria2 says 0 until it knows the size (a download handed over again after a restart, still
+      // paused): keep what the row knows, so a paused task does not fall back to 0 % and "Size unknown".
+      ...(status?.totalLength
+        ? { total_length: status.totalLength, completed_length: status.completedLength }
+        : {}),
       error:
         s === 'error'
           ? maskUrisIn(status?.errorMessage || `aria2 error ${status?.errorCode ?? ''}`.trim())
@@ -400,11 +424,19 @@ export class TasksService {
     const parsed = parseTorrent(torrent);
     await this.refuseDuplicate(actor, null, parsed.infoHash, extras);
     await guardSources([...parsed.trackers, ...parsed.webSeeds], this.guard, 'Invalid torrent file');
+    const chosen = options?.['select-file'] ? selectedIndexes(options['select-file']) : null;
+    const missing = chosen?.find((i) => i > parsed.files.length);
+    if (missing !== undefined)
+      throw new InvalidInputError(`Invalid select_files: the torrent has no file ${missing}`);
+    // Only what is selected is downloaded, so only that counts against the limits.
+    const size = chosen
+      ? chosen.reduce((sum, i) => sum + parsed.files[i - 1]!.length, 0)
+      : parsed.totalLength;
     const row = await this.insertChecked(actor, await this.spaceLimits(actor.id), {
       ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options, autoRetry: extras?.auto_retry }),
       torrent,
       info_hash: parsed.infoHash,
-      total_length: parsed.totalLength,
+      total_length: size,
     });
     const [stored] = await this.handOverRows([row]);
     this.emitUpdate(stored!);
@@ -413,8 +445,11 @@ export class TasksService {
 
   // ---- reading ------------------------------------------------------------------------------
 
-  async list(actor: Actor, filter: repo.ListFilter): Promise<{ items: Task[]; total: number }> {
-    const { rows, total } = await repo.listTasks(this.ctx.db, actor.id, filter);
+  async list(actor: Actor, query: ListTasksQuery): Promise<{ items: Task[]; total: number }> {
+    // The queue view lists in aria2's real order unless another order is asked for.
+    const sort = query.sort ?? (query.view === 'current' ? 'position' : 'created_at');
+    const order = query.order ?? (sort === 'position' ? 'asc' : 'desc');
+    const { rows, total } = await repo.listTasks(this.ctx.db, actor.id, { ...query, sort, order });
     return { items: rows.map(repo.toTask), total };
   }
 
@@ -448,24 +483,47 @@ export class TasksService {
   }
 
   private filesOf(row: TaskRow, status: Aria2Status): TaskFile[] {
-    return status.files.map((f) => ({
-      index: f.index,
-      path: f.path ? path.relative(row.dir, f.path) : '',
-      length: f.length,
-      completed_length: f.completedLength,
-      selected: f.selected,
-    }));
+    return filesOf(row.dir, status);
+  }
+
+  /** aria2's peers and servers of a download; empty where aria2 has none (or refuses). */
+  private async connectionsOf(gid: string, status: Aria2Status) {
+    const [peers, servers] = await this.ctx.aria2
+      .multicall([
+        { method: 'aria2.getPeers', params: [gid] },
+        { method: 'aria2.getServers', params: [gid] },
+      ])
+      .catch(() => []);
+    return {
+      peers:
+        status.bittorrent && peers?.ok
+          ? peersOf(peers.value as Record<string, string>[], status.numPieces)
+          : [],
+      servers: servers?.ok ? serversOf(servers.value as Parameters<typeof serversOf>[0]) : [],
+    };
   }
 
   async detail(actor: Actor, id: number) {
     const row = await this.getRow(actor, id);
     const status = await this.aria2Status(row);
     const bt = status?.bittorrent;
+    const links = status && row.gid ? await this.connectionsOf(row.gid, status) : null;
+    const task = repo.toTask(row);
+    if (status && isCurrent(row.status) && (status.totalLength > 0 || status.completedLength > 0)) {
+      // The header shows aria2's figures of this moment, the same the files are shared out from.
+      task.total_length = status.totalLength;
+      task.completed_length = status.completedLength;
+    }
     return {
-      ...repo.toTask(row),
+      ...task,
+      speed_history: row.status === 'active' ? this.speeds.get(row.id) : [],
       detail: status
         ? {
             files: this.filesOf(row, status),
+            peers: links?.peers ?? [],
+            servers: links?.servers ?? [],
+            upload_length: status.uploadLength,
+            ratio: status.completedLength > 0 ? status.uploadLength / status.completedLength : 0,
             num_pieces: status.numPieces,
             piece_length: status.pieceLength,
             bitfield: status.bitfield ?? null,
@@ -502,6 +560,8 @@ export class TasksService {
         },
       ];
     }
+    // A download aria2 forgot (failed, stopped, restarted) may have left partial files in its folder.
+    if (row.status !== 'complete') return filesOnDisk(row.dir);
     return [];
   }
 
@@ -602,7 +662,67 @@ export class TasksService {
       how === 'POS_SET' ? position : how === 'POS_CUR' ? current + position : mine.length - 1 + position;
     const target = Math.max(0, Math.min(mine.length - 1, wanted));
     await this.ctx.aria2.changePosition(row.gid, queue.indexOf(mine[target]!), 'POS_SET');
+    // The new order is on the rows at once: a reload shows it.
+    await this.recordPositions((await this.ctx.aria2.tellWaiting(0, 100_000, ['gid'])).map((s) => s.gid));
     return target;
+  }
+
+  /**
+   * Changes a current download's options at once (aria2 applies a limit live; an option it cannot
+   * change while running restarts the download where it was) and stores them for a later hand-over.
+   */
+  async changeOptions(actor: Actor, id: number, options: Partial<TaskOptions>): Promise<Task> {
+    const row = await this.getRow(actor, id);
+    if (!isCurrent(row.status)) throw new ConflictError("Only a current download's options can be changed");
+    if (row.gid && row.status !== 'queued') {
+      this.requireAria2();
+      const wire = aria2OptionsFor({ options: JSON.stringify(options), dir: row.dir }, row.gid);
+      // Only the options given: the folder, resume and gid stay as they are.
+      delete wire.dir;
+      delete wire.continue;
+      delete wire.gid;
+      await this.refusedAsConflict(this.ctx.aria2.changeOption(row.gid, wire));
+    }
+    const [current] = await repo.attachOptions(this.ctx.db, [row]);
+    const merged = { ...storedOptions(current!.options), ...options };
+    const updated = (await repo.updateTaskOptions(this.ctx.db, row.id, JSON.stringify(merged), {
+      updated_at: nowIso(),
+    }))!;
+    this.emitUpdate(updated);
+    return repo.toTask(updated);
+  }
+
+  /**
+   * Chooses which of a current torrent's files are downloaded. Size and quota are checked on what is
+   * selected (this task's own partial bytes do not count against it); aria2 restarts the download
+   * with the new selection where it was.
+   */
+  async selectFiles(actor: Actor, id: number, selected: readonly number[]): Promise<TaskFile[]> {
+    const row = await this.getRow(actor, id);
+    if (!isCurrent(row.status) || !row.gid || row.status === 'queued')
+      throw new ConflictError("Only a current torrent's files can be selected");
+    this.requireAria2();
+    const status = await this.refusedAsConflict(this.ctx.aria2.tellStatus(row.gid));
+    if (!status.bittorrent || status.files.some((f) => f.path.startsWith('[METADATA]')))
+      throw new ConflictError("Only a torrent's files can be selected, once its metadata is known");
+    const byIndex = new Map(status.files.map((f) => [f.index, f]));
+    const missing = selected.find((i) => !byIndex.has(i));
+    if (missing !== undefined)
+      throw new InvalidInputError(`Invalid selected: the torrent has no file ${missing}`);
+    const size = [...new Set(selected)].reduce((sum, i) => sum + byIndex.get(i)!.length, 0);
+    const limits = await this.spaceLimits(actor.id);
+    checkSpaceBeforeAdd({ ...limits, usedSpace: Math.max(0, limits.usedSpace - row.completed_length) }, size);
+    const value = selectFileOption(selected);
+    await this.refusedAsConflict(this.ctx.aria2.changeOption(row.gid, { 'select-file': value }));
+    const [current] = await repo.attachOptions(this.ctx.db, [row]);
+    const options = { ...storedOptions(current!.options), 'select-file': value };
+    const updated = (await repo.updateTaskOptions(this.ctx.db, row.id, JSON.stringify(options), {
+      total_length: size,
+      updated_at: nowIso(),
+    }))!;
+    this.emitUpdate(updated);
+    const after = await this.aria2Status(updated);
+    return after ? this.filesOf(updated, after) : [];
   }
 
   /** Stops a download in aria2 if it runs and forgets its result; errors are ignored (it may be gone). */

@@ -224,6 +224,20 @@ const ROUTES: Record<string, RouteCase> = {
     }),
     asAlice: taskNotFound,
   },
+  'PUT /api/tasks/:id/options': {
+    access: 'user',
+    request: (f) => ({
+      method: 'PUT',
+      url: `/api/tasks/${f.bobTask.id}/options`,
+      payload: { 'max-download-limit': '1K' },
+    }),
+    asAlice: taskNotFound,
+  },
+  'PUT /api/tasks/:id/files': {
+    access: 'user',
+    request: (f) => ({ method: 'PUT', url: `/api/tasks/${f.bobTask.id}/files`, payload: { selected: [1] } }),
+    asAlice: taskNotFound,
+  },
   'POST /api/tasks/:id/retry': {
     access: 'user',
     request: (f) => ({ method: 'POST', url: `/api/tasks/${f.bobTask.id}/retry` }),

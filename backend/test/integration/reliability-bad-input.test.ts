@@ -353,6 +353,22 @@ const ROUTES: Record<string, RouteCase> = {
       url: (f) => `/api/tasks/${f.stopped.id}/position`,
     },
   },
+  'PUT /api/tasks/:id/options': {
+    access: 'user',
+    param: 'task-id',
+    // A stopped task's options cannot change: 409.
+    harmless: (f) => ({
+      method: 'PUT',
+      url: `/api/tasks/${f.stopped.id}/options`,
+      payload: { 'max-download-limit': '1K' },
+    }),
+  },
+  'PUT /api/tasks/:id/files': {
+    access: 'user',
+    param: 'task-id',
+    // A stopped task's files cannot be selected: 409.
+    harmless: (f) => ({ method: 'PUT', url: `/api/tasks/${f.stopped.id}/files`, payload: { selected: [1] } }),
+  },
   'POST /api/tasks/:id/retry': {
     access: 'user',
     param: 'task-id',

@@ -117,6 +117,8 @@ describe('/api/config (admin)', () => {
       auto_retry_attempts: 3,
       auto_retry_delay_s: 30,
       auto_retry_max_delay_s: 3600,
+      seed_ratio: 0,
+      seed_time_min: 0,
     });
   });
 
@@ -139,6 +141,8 @@ describe('/api/config (admin)', () => {
       auto_retry_attempts: 3,
       auto_retry_delay_s: 30,
       auto_retry_max_delay_s: 3600,
+      seed_ratio: 0,
+      seed_time_min: 0,
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -238,6 +242,8 @@ describe('Settings across a restart', () => {
         auto_retry_attempts: 3,
         auto_retry_delay_s: 30,
         auto_retry_max_delay_s: 3600,
+        seed_ratio: 0,
+        seed_time_min: 0,
       });
       const s = second;
       await waitFor(

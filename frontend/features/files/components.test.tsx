@@ -140,6 +140,9 @@ function task(patch: Partial<Task>): Task {
     waiting_reason: null,
     attempt: 1,
     next_retry_at: null,
+    position: null,
+    phase: null,
+    seeding: false,
     ...patch,
   };
 }

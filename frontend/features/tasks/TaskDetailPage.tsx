@@ -44,6 +44,7 @@ import { RetryDialog } from './RetryDialog';
 import { RetryCountdown } from './RetryPlan';
 import { noteReplacement, useReplacement } from './replacements';
 import { taskTitle } from './TaskRow';
+import { FileSelection, LimitsForm, PeersTable, ServersTable } from './TaskSteering';
 import { useTaskActions } from './useTaskActions';
 
 const ICONS: Partial<Record<TaskActionId, ReactNode>> = {
@@ -54,16 +55,22 @@ const ICONS: Partial<Record<TaskActionId, ReactNode>> = {
   delete: <TrashIcon />,
 };
 
-const WINDOW_SECONDS = 120;
+/** The server keeps five minutes of each running task's speed; the chart spans the same. */
+const WINDOW_SECONDS = 300;
 
-/** One speed sample a second while the page is open (the socket keeps the task current). */
-function useSpeedSamples(task: Task | undefined): SpeedSample[] {
+/**
+ * One speed sample a second while the page is open (the socket keeps the task current), starting with
+ * the history the server kept of the task's last minutes.
+ */
+function useSpeedSamples(task: TaskDetail | undefined): SpeedSample[] {
   const [samples, setSamples] = useState<SpeedSample[]>([]);
   const latest = useRef(task);
   latest.current = task;
   const id = task?.id;
   useEffect(() => {
-    setSamples([]);
+    setSamples(
+      (latest.current?.speed_history ?? []).map((s) => ({ t: Date.parse(s.t), down: s.down, up: s.up })),
+    );
     if (id === undefined) return;
     const tick = () => {
       const t = latest.current;
@@ -300,7 +307,13 @@ function TaskDetailView({ id }: { id: number }) {
           <span>↓ {formatSpeed(task.download_speed)}</span>
           <span>↑ {formatSpeed(task.upload_speed)}</span>
           <span>
-            {task.status === 'active' ? `${left === null ? '∞' : formatDuration(left)} left` : null}
+            {task.phase === 'metadata'
+              ? `Fetching metadata · ${info?.connections ?? 0} peers`
+              : task.seeding
+                ? `Seeding · ratio ${(info?.ratio ?? 0).toFixed(2)}`
+                : task.status === 'active'
+                  ? `${left === null ? '∞' : formatDuration(left)} left`
+                  : null}
           </span>
         </div>
         {task.status === 'error' && task.error ? (
@@ -361,12 +374,36 @@ function TaskDetailView({ id }: { id: number }) {
         </div>
       </section>
 
-      <section className="card" aria-labelledby="speed-title">
-        <h2 id="speed-title" className="card-title">
-          Speed
-        </h2>
-        <SpeedChart samples={samples} windowSeconds={WINDOW_SECONDS} />
-      </section>
+      {task.status === 'active' ? (
+        <section className="card" aria-labelledby="speed-title">
+          <h2 id="speed-title" className="card-title">
+            Speed
+          </h2>
+          <p className="muted small chart-axis">
+            Speed per second (vertical) over the last 5 minutes (horizontal, now at the right)
+          </p>
+          <SpeedChart samples={samples} windowSeconds={WINDOW_SECONDS} />
+        </section>
+      ) : null}
+
+      {isCurrent(task.status) && task.status !== 'queued' ? (
+        <section className="card" aria-labelledby="limits-title">
+          <h2 id="limits-title" className="card-title">
+            Limits
+          </h2>
+          <LimitsForm taskId={task.id} />
+        </section>
+      ) : null}
+
+      {info && (info.bittorrent || info.servers.length > 0) ? (
+        <section className="card" aria-labelledby="peers-title">
+          <h2 id="peers-title" className="card-title">
+            {info.bittorrent ? 'Peers' : 'Servers'}
+          </h2>
+          {info.bittorrent ? <PeersTable peers={info.peers} /> : null}
+          {info.servers.length > 0 ? <ServersTable servers={info.servers} /> : null}
+        </section>
+      ) : null}
 
       <section className="card" aria-labelledby="about-title">
         <h2 id="about-title" className="card-title">
@@ -440,7 +477,13 @@ function TaskDetailView({ id }: { id: number }) {
         <h2 id="files-title" className="card-title">
           Files
         </h2>
-        {files.isLoading && needFiles ? <Spinner label="Loading files" /> : <FilesTable files={fileList} />}
+        {files.isLoading && needFiles ? (
+          <Spinner label="Loading files" />
+        ) : info?.bittorrent && isCurrent(task.status) && task.phase !== 'metadata' && fileList.length > 1 ? (
+          <FileSelection taskId={task.id} files={fileList} />
+        ) : (
+          <FilesTable files={fileList} />
+        )}
       </section>
       <ConfirmDialog {...actions.deleteDialog} />
       <ConfirmDialog {...actions.stopDialog} />

@@ -29,6 +29,9 @@ function task(status: TaskStatus, patch: Partial<Task> = {}): Task {
     waiting_reason: null,
     attempt: 1,
     next_retry_at: null,
+    position: null,
+    phase: null,
+    seeding: false,
     ...patch,
   };
 }

@@ -31,6 +31,9 @@ function task(id: number, patch: Partial<Task> = {}): Task {
     waiting_reason: null,
     attempt: 1,
     next_retry_at: null,
+    position: null,
+    phase: null,
+    seeding: false,
     ...patch,
   };
 }

@@ -1,0 +1,209 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
+import { toast } from 'sonner';
+import { Button } from '../../components/Button';
+import { TextField } from '../../components/Field';
+import { ProgressBar } from '../../components/ProgressBar';
+import { api, errorDetail } from '../../lib/api';
+import { formatBytes, formatPercent, formatSpeed } from '../../lib/format';
+import type { TaskDetail, TaskFile } from '../../lib/types';
+import { taskKeys } from './cache';
+
+type Info = NonNullable<TaskDetail['detail']>;
+
+const LIMIT = /^\d+[KkMm]?$/;
+
+/** The download and upload limits of a current download, applied at once (0 = unlimited). */
+export function LimitsForm({ taskId }: { taskId: number }) {
+  const qc = useQueryClient();
+  const [down, setDown] = useState('');
+  const [up, setUp] = useState('');
+  const [busy, setBusy] = useState(false);
+  const bad = (v: string) => (v && !LIMIT.test(v) ? 'A number of bytes per second, e.g. 500K or 2M' : null);
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (bad(down) || bad(up) || (!down && !up)) return;
+    setBusy(true);
+    try {
+      await api.changeTaskOptions(taskId, {
+        ...(down ? { 'max-download-limit': down } : {}),
+        ...(up ? { 'max-upload-limit': up } : {}),
+      });
+      toast.success('Limits applied');
+      void qc.invalidateQueries({ queryKey: taskKeys.detail(taskId) });
+    } catch (err) {
+      toast.error(errorDetail(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="limits-form" onSubmit={(e) => void onSubmit(e)} aria-label="Speed limits">
+      <TextField
+        label="Download limit (bytes/s, 0 = none)"
+        name="max-download-limit"
+        value={down}
+        placeholder="e.g. 500K"
+        error={bad(down)}
+        onChange={(e) => setDown(e.target.value.trim())}
+      />
+      <TextField
+        label="Upload limit (bytes/s, 0 = none)"
+        name="max-upload-limit"
+        value={up}
+        placeholder="e.g. 100K"
+        error={bad(up)}
+        onChange={(e) => setUp(e.target.value.trim())}
+      />
+      <Button type="submit" busy={busy} disabled={(!down && !up) || Boolean(bad(down) || bad(up))}>
+        Apply limits
+      </Button>
+    </form>
+  );
+}
+
+/** A torrent's files with a checkbox each; the selection is sent as one change. */
+export function FileSelection({ taskId, files }: { taskId: number; files: readonly TaskFile[] }) {
+  const qc = useQueryClient();
+  const [chosen, setChosen] = useState(() => new Set(files.filter((f) => f.selected).map((f) => f.index)));
+  const [busy, setBusy] = useState(false);
+  const key = files.map((f) => `${f.index}:${f.selected}`).join(',');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when the server's selection changes
+  useEffect(() => {
+    setChosen(new Set(files.filter((f) => f.selected).map((f) => f.index)));
+  }, [key]);
+  const changed = files.some((f) => f.selected !== chosen.has(f.index));
+  const size = files.reduce((n, f) => n + (chosen.has(f.index) ? f.length : 0), 0);
+  const apply = async () => {
+    setBusy(true);
+    try {
+      await api.selectTaskFiles(
+        taskId,
+        [...chosen].sort((a, b) => a - b),
+      );
+      toast.success('File selection applied');
+      void qc.invalidateQueries({ queryKey: taskKeys.detail(taskId) });
+    } catch (err) {
+      toast.error(errorDetail(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Files of this torrent; choose which to download</caption>
+        <thead>
+          <tr>
+            <th scope="col">Download</th>
+            <th scope="col">File</th>
+            <th scope="col" className="num">
+              Size
+            </th>
+            <th scope="col">Progress</th>
+          </tr>
+        </thead>
+        <tbody>
+          {files.map((f) => {
+            const p = f.length > 0 ? f.completed_length / f.length : 0;
+            return (
+              <tr key={f.index}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Download ${f.path || `file ${f.index}`}`}
+                    checked={chosen.has(f.index)}
+                    onChange={(e) => {
+                      const next = new Set(chosen);
+                      if (e.target.checked) next.add(f.index);
+                      else next.delete(f.index);
+                      setChosen(next);
+                    }}
+                  />
+                </td>
+                <td className="break">{f.path || `(file ${f.index})`}</td>
+                <td className="num">{formatBytes(f.length)}</td>
+                <td className="progress-cell">
+                  <ProgressBar value={p} label={`${f.path}: ${formatPercent(p)}`} />
+                  <span className="muted small">{formatPercent(p)}</span>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p className="muted small">
+        {chosen.size} of {files.length} files selected · {formatBytes(size)}
+      </p>
+      <Button onClick={() => void apply()} busy={busy} disabled={!changed || chosen.size === 0}>
+        Apply selection
+      </Button>
+    </div>
+  );
+}
+
+export function PeersTable({ peers }: { peers: Info['peers'] }) {
+  if (peers.length === 0) return <p className="muted">No peers connected.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Peers of this torrent</caption>
+        <thead>
+          <tr>
+            <th scope="col">Address</th>
+            <th scope="col">Client</th>
+            <th scope="col" className="num">
+              Down
+            </th>
+            <th scope="col" className="num">
+              Up
+            </th>
+            <th scope="col">Progress</th>
+          </tr>
+        </thead>
+        <tbody>
+          {peers.map((p) => (
+            <tr key={p.address}>
+              <td className="mono">{p.address}</td>
+              <td>{p.client ?? 'Unknown'}</td>
+              <td className="num">{formatSpeed(p.download_speed)}</td>
+              <td className="num">{formatSpeed(p.upload_speed)}</td>
+              <td>{p.seeder ? 'Seeder' : formatPercent(p.progress)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function ServersTable({ servers }: { servers: Info['servers'] }) {
+  if (servers.length === 0) return <p className="muted">No server connections.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Servers this download fetches from</caption>
+        <thead>
+          <tr>
+            <th scope="col">File</th>
+            <th scope="col">Server</th>
+            <th scope="col" className="num">
+              Speed
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {servers.map((s) => (
+            <tr key={`${s.file_index} ${s.uri} ${s.current_uri}`}>
+              <td className="num">{s.file_index}</td>
+              <td className="break mono">{s.current_uri}</td>
+              <td className="num">{formatSpeed(s.download_speed)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
