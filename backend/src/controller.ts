@@ -64,10 +64,16 @@ export async function startController(config: Config, options: ControllerOptions
   fs.mkdirSync(config.downloadDir, { recursive: true });
   const db = await openDatabase(config.databaseFile);
 
-  // The guard reads the live setting; until the settings are loaded, nothing private passes.
-  let settingsRef: SettingsService | null = null;
+  // The settings are loaded before aria2 starts: downloads it restores from its session connect at
+  // once, through the guard, which reads the live setting.
+  let aria2Ref: Aria2Client | null = null;
+  const settings = new SettingsService(db, {
+    changeGlobalOption: (options) =>
+      aria2Ref ? aria2Ref.changeGlobalOption(options) : Promise.reject(new Error('aria2 is not started yet')),
+  });
+  await settings.load(config.settingsSeed);
   const guard = new EgressGuard({
-    allowPrivate: () => settingsRef?.get().allow_private_network ?? false,
+    allowPrivate: () => settings.get().allow_private_network,
     ...options.egress,
   });
   const egressProxy = new EgressProxy(guard, logger.child({ part: 'egress' }));
@@ -119,9 +125,7 @@ export async function startController(config: Config, options: ControllerOptions
     ...(daemon ? { maxRequestBytes: daemon.maxRequestBytes } : {}),
   });
   const events = new ControllerEvents();
-  const settings = new SettingsService(db, aria2);
-  await settings.load(config.settingsSeed);
-  settingsRef = settings;
+  aria2Ref = aria2;
   const context: ServiceContext = {
     config,
     db,

@@ -13,7 +13,8 @@ export class SettingsService {
 
   constructor(
     private readonly db: Db,
-    private readonly aria2: Aria2Client,
+    /** Only aria2's global options; the daemon may start after the settings are loaded. */
+    private readonly aria2: Pick<Aria2Client, 'changeGlobalOption'>,
   ) {}
 
   async load(seed: Readonly<SettingsSeed>): Promise<void> {

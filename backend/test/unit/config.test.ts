@@ -87,6 +87,9 @@ describe('loadConfig', () => {
       max_overall_download_limit: 0,
       max_active_per_user: 3,
       max_current_tasks_per_user: 1000,
+      auto_retry_attempts: 3,
+      auto_retry_delay_s: 30,
+      auto_retry_max_delay_s: 3600,
     });
   });
 
