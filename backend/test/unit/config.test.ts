@@ -90,6 +90,8 @@ describe('loadConfig', () => {
       auto_retry_attempts: 3,
       auto_retry_delay_s: 30,
       auto_retry_max_delay_s: 3600,
+      seed_ratio: 0,
+      seed_time_min: 0,
     });
   });
 
