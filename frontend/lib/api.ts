@@ -1,5 +1,5 @@
 /**
- * Typed fetch over the HTTP contract (API.md) (types from backend/src/contracts).
+ * Typed fetch over the HTTP contract (types from backend/src/contracts).
  * Same-origin, cookie session. Every non-2xx answer is thrown as an ApiError carrying the status
  * and the server's `detail`. A 401 on anything but the login call sends the browser to
  * `/login?next=<current path>`.

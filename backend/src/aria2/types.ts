@@ -62,19 +62,9 @@ export const SYNC_KEYS = [
  * The keys of the once-a-second progress pass over aria2's active list: no files or torrent info, which
  * dominate the answer with many downloads. Rows that leave the list are looked up with SYNC_KEYS.
  */
-export const PROGRESS_KEYS = [
-  'gid',
-  'status',
-  'totalLength',
-  'completedLength',
-  'downloadSpeed',
-  'uploadSpeed',
-  'errorCode',
-  'errorMessage',
-  'followedBy',
-  'following',
-  'infoHash',
-] as const satisfies readonly Aria2StatusKey[];
+export const PROGRESS_KEYS: readonly Aria2StatusKey[] = SYNC_KEYS.filter(
+  (key) => key !== 'dir' && key !== 'files' && key !== 'bittorrent',
+);
 
 const NUMERIC = [
   'totalLength',

@@ -17,7 +17,7 @@ const port = z
   .transform(Number)
   .refine((v) => v >= 0 && v <= 65535, 'must be between 0 and 65535');
 
-/** The environment the controller reads; each key is a variable of API.md "Configuration". */
+/** The environment the controller reads; each key is a variable of the README's "Configuration" table. */
 const environmentSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(8000),
@@ -159,7 +159,7 @@ export interface Settings {
   seed_time_min: number;
 }
 
-/** Defaults of the admin settings (API.md "Stats and settings"). */
+/** Defaults of the admin settings (`/api/config`, described in the OpenAPI document). */
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   max_task_size: 10 * GiB,
   min_free_disk: 1 * GiB,

@@ -33,7 +33,7 @@ export function withReserved(limits: SpaceLimits, size: number | null): SpaceLim
   return size ? { ...limits, reserved: limits.reserved + size } : limits;
 }
 
-/** The checks before a download is added or retried, in the order API.md "Retry" step 3 gives. */
+/** The checks before a download is added or retried, in this order: free disk, the maximum task size, the quota left. */
 export function checkSpaceBeforeAdd(limits: SpaceLimits, size: number | null): void {
   if (limits.freeDisk < limits.minFreeDisk) {
     throw new ForbiddenError(`Insufficient disk space, remaining ${formatGb(limits.freeDisk)}`);

@@ -13,7 +13,7 @@ export const CURRENT_STATUSES: readonly TaskStatus[] = ['queued', 'active', 'wai
 export const HISTORY_STATUSES: readonly TaskStatus[] = ['complete', 'error', 'removed'];
 
 export const isCurrent = (s: string): boolean => (CURRENT_STATUSES as readonly string[]).includes(s);
-/** Only a failed or stopped download can be retried (API.md "Retry" step 2). */
+/** Only a failed or stopped download can be retried (the retry route answers 409 otherwise). */
 export const isRetryable = (s: string): boolean => s === 'error' || s === 'removed';
 
 export const TORRENT_URI = '[torrent]';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-/** Credentials in a URI are shown as ***:*** everywhere a URI is shown (API.md "Conventions"). */
+/** Credentials in a URI are shown as ***:*** everywhere a URI is shown (SECURITY.md, "Input"). */
 export function maskUri(uri: string): string {
   // Greedy up to the last '@' before the path: a password may itself contain a raw '@'.
   return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string) => `${scheme}***:***@`);

@@ -24,7 +24,7 @@ import type { Actor, ServiceContext } from './context.js';
 import { toUser } from './users.js';
 
 export interface LoginLimits {
-  /** Failed attempts allowed per username within the window (issue 3: at most 10 per 15 minutes). */
+  /** Failed attempts allowed per username within the window (at most 10 per 15 minutes, as SECURITY.md says). */
   perUsername: number;
   /** Failed attempts allowed per client address within the window; higher, as addresses can be shared (NAT). */
   perAddress: number;

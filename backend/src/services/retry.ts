@@ -55,7 +55,7 @@ function withoutPartial(limits: SpaceLimits, old: TaskRow): SpaceLimits {
 export type CrashPoint = 'after-handover';
 
 /**
- * Retry and replace (API.md "Retry"): one call turns a failed or stopped task into a new download of
+ * Retry and replace: one call turns a failed or stopped task into a new download of
  * the same source, in the same folder with the same options, and removes the old task.
  *
  * Atomicity: the old row is claimed (replaced_by set) in the same transaction that inserts the new row

@@ -5,7 +5,7 @@
  * server path, password, hash or aria2 secret in any body; and a 4xx changes nothing (the tasks, users,
  * sessions and settings tables, aria2's download list and the download folder are compared before and
  * after each request). Input that is malformed by construction must be a 4xx (422 naming the field
- * where API.md says so), so "accepted by mistake" fails too.
+ * where the contract says so), so "accepted by mistake" fails too.
  *
  * fast-check runs with fixed seeds and bounded runs (`RUNS`), so the file is repeatable and quick.
  */
@@ -77,7 +77,7 @@ interface Req {
   cookie?: string | 'none';
 }
 
-// ---- the schema of each JSON body, as API.md and the contracts describe it ------------------------
+// ---- the schema of each JSON body, as the contracts describe it ------------------------
 
 type Field =
   | { kind: 'string'; min?: number; max?: number }

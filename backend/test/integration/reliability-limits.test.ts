@@ -13,13 +13,13 @@ import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { as } from '../helpers/tasks-api.js';
 
 /**
- * API.md names no figure for how long a request may take to arrive. Node gives a request's headers 60 s
+ * The contract names no figure for how long a request may take to arrive. Node gives a request's headers 60 s
  * (headersTimeout); this test holds the whole request (headers and body) to the same minute. A 1 MiB
  * JSON body meets it at 18 KB/s.
  */
 const REQUEST_BOUND_MS = 60_000;
 /**
- * API.md names no figure for sockets per user either. A browser with a few tabs needs a handful; this test
+ * The contract names no figure for sockets per user either. A browser with a few tabs needs a handful; this test
  * holds the server to at most 100 at once per user (the figure the hub already uses for messages per
  * socket). A cap per user, not per address: reliability-load opens 200 sockets from one address.
  */
