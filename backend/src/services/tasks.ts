@@ -244,6 +244,7 @@ export class TasksService {
       dir: path.join(this.storage.incompleteDir(actor.id), gid),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
       auto_retry: fields.autoRetry ?? null,
+      node: this.ctx.nodes.local.node,
     };
   }
 
