@@ -272,7 +272,7 @@ export class TasksService {
     for (const r of rows) this.handingOver.add(r.id);
     try {
       const results = await handOver(
-        this.ctx.aria2,
+        this.ctx.nodes.local,
         await repo.attachOptions(this.ctx.db, rows),
         this.ctx.downloadOptions,
       );

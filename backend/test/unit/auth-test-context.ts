@@ -50,10 +50,10 @@ export async function unitContext(env: Record<string, string> = {}): Promise<Uni
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
   const db = await openDatabase(config.databaseFile);
   const aria2 = new Aria2Client({ url: 'ws://127.0.0.1:9/jsonrpc', secret: null });
-  const settings = new SettingsService(db, aria2);
+  const nodes = new NodeRegistry([new Aria2Gateway('local', aria2)]);
+  const settings = new SettingsService(db, nodes.local);
   await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
-  const nodes = new NodeRegistry([new Aria2Gateway('local', aria2)]);
   const ctx: ServiceContext = { config, db, aria2, nodes, events: new ControllerEvents(), settings, logger };
   return {
     ctx,
