@@ -5,10 +5,13 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { Aria2Client } from './aria2/client.js';
 import { EmbeddedAria2 } from './aria2/daemon.js';
+import { Aria2Gateway } from './aria2/gateway.js';
 import type { Config } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
 import { EgressProxy } from './egress/proxy.js';
+import { NodeRegistry } from './gateway/registry.js';
+import { LOCAL_NODE } from './gateway/types.js';
 import { AutoRetryJob } from './jobs/auto-retry.js';
 import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
@@ -17,6 +20,7 @@ import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
 import { ControllerEvents } from './services/events.js';
 import { FilesService } from './services/files.js';
+import { ignored } from './services/ignored.js';
 import { RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
@@ -40,6 +44,8 @@ export interface Controller {
   config: Config;
   db: Db;
   aria2: Aria2Client;
+  /** The download daemons by node (one, `local`, wrapping `aria2`). */
+  nodes: NodeRegistry;
   daemon: EmbeddedAria2 | null;
   context: ServiceContext;
   app: FastifyInstance;
@@ -66,10 +72,12 @@ export async function startController(config: Config, options: ControllerOptions
 
   // The settings are loaded before aria2 starts: downloads it restores from its session connect at
   // once, through the guard, which reads the live setting.
-  let aria2Ref: Aria2Client | null = null;
+  let nodesRef: NodeRegistry | null = null;
   const settings = new SettingsService(db, {
-    changeGlobalOption: (options) =>
-      aria2Ref ? aria2Ref.changeGlobalOption(options) : Promise.reject(new Error('aria2 is not started yet')),
+    changeGlobalOptions: (options) =>
+      nodesRef
+        ? nodesRef.local.changeGlobalOptions(options)
+        : Promise.reject(new Error('aria2 is not started yet')),
   });
   await settings.load(config.settingsSeed);
   const guard = new EgressGuard({
@@ -124,12 +132,14 @@ export async function startController(config: Config, options: ControllerOptions
     secret: aria2Secret,
     ...(daemon ? { maxRequestBytes: daemon.maxRequestBytes } : {}),
   });
+  const nodes = new NodeRegistry([new Aria2Gateway(LOCAL_NODE, aria2)]);
   const events = new ControllerEvents();
-  aria2Ref = aria2;
+  nodesRef = nodes;
   const context: ServiceContext = {
     config,
     db,
     aria2,
+    nodes,
     events,
     settings,
     logger,
@@ -160,7 +170,7 @@ export async function startController(config: Config, options: ControllerOptions
 
   // A retry interrupted by a crash is finished or undone before anything else touches tasks.
   await retry.repairInterrupted();
-  aria2.on('connected', () => {
+  nodes.local.on('connected', () => {
     settings.applyToAria2().catch((err) => logger.warn({ err: String(err) }, 'could not apply aria2 limits'));
   });
   sync.start();
@@ -171,13 +181,14 @@ export async function startController(config: Config, options: ControllerOptions
     if (Object.keys(patch).some((k) => k.startsWith('auto_retry'))) autoRetryJob.soon();
   });
   // The first connection is not awaited: the controller serves (degraded) while aria2 is away.
-  void aria2.start();
+  void nodes.local.start();
 
   let closed = false;
   return {
     config,
     db,
     aria2,
+    nodes,
     daemon,
     context,
     app,
@@ -197,8 +208,10 @@ export async function startController(config: Config, options: ControllerOptions
       await autoRetryJob.stop();
       await sync.stop();
       hub.close();
-      if (aria2.connected) await aria2.saveSession().catch(() => undefined);
-      await aria2.close();
+      if (nodes.local.connected) {
+        await nodes.local.saveSession().catch(ignored(logger, 'could not save the session of aria2'));
+      }
+      await nodes.local.close();
       if (daemon) await daemon.stop();
       await egressProxy.stop();
       await db.destroy();

@@ -1,5 +1,4 @@
-import type { TaskRow } from '../repositories/tasks.js';
-import type { AutoRetryService } from '../services/auto-retry.js';
+import type { AutoRetryService, TaskRow } from '../services/auto-retry.js';
 import type { Logger } from '../services/context.js';
 import type { ControllerEvents } from '../services/events.js';
 

@@ -2,6 +2,7 @@ import { chooseAdmissions, type HeldDownload } from '../domain/admission.js';
 import type { AdmissionRow, TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { ServiceContext } from './context.js';
+import { ignored } from './ignored.js';
 
 /** Changes arriving together (a batch, a pass of the sync engine) share one admission pass. */
 const SOON_MS = 20;
@@ -117,16 +118,14 @@ export class Admission {
   }
 
   private async pass(): Promise<void> {
-    if (!this.ctx.aria2.connected) return;
+    const gateway = this.ctx.nodes.local;
+    if (!gateway.connected) return;
     const settings = this.ctx.settings.get();
-    const [activeR, waitingR] = await this.ctx.aria2.multicall([
-      { method: 'aria2.tellActive', params: [['gid', 'following']] },
-      { method: 'aria2.tellWaiting', params: [0, 100_000, ['gid', 'status', 'following']] },
-    ]);
-    if (!activeR?.ok || !waitingR?.ok) return;
+    const snap = await gateway.snapshot({ active: 'state', waiting: 'state' });
+    if (!snap.active || !snap.waiting) return;
     type Entry = { gid: string; status?: string; following?: string };
-    const active = activeR.value as Entry[];
-    const queue = waitingR.value as Entry[];
+    const active: Entry[] = snap.active;
+    const queue: Entry[] = snap.waiting;
 
     const rows = await repo.listAdmissionRows(this.ctx.db);
     const byGid = new Map<string, AdmissionRow>();
@@ -173,9 +172,7 @@ export class Admission {
 
     const changed: TaskRow[] = [];
     if (choice.admit.length > 0) {
-      const unpaused = await this.ctx.aria2.multicall(
-        choice.admit.map((r) => ({ method: 'aria2.unpause', params: [r.gid] })),
-      );
+      const unpaused = await gateway.resume(choice.admit.map((r) => r.gid!));
       const repause: string[] = [];
       for (const [i, r] of choice.admit.entries()) {
         if (!unpaused[i]?.ok) continue; // gone or changed meanwhile: the sync engine sees to it
@@ -188,9 +185,7 @@ export class Admission {
         }
       }
       if (repause.length > 0) {
-        await this.ctx.aria2
-          .multicall(repause.map((gid) => ({ method: 'aria2.pause', params: [gid] })))
-          .catch(() => undefined);
+        await gateway.pause(repause).catch(ignored(this.ctx.logger, 'could not pause downloads again'));
       }
     }
     for (const [r, reason] of choice.waiting) {

@@ -15,6 +15,9 @@ import type { Actor, ServiceContext } from './context.js';
 import type { RetryService } from './retry.js';
 import type { TasksService } from './tasks.js';
 
+/** The row the scheduler (jobs/auto-retry.ts) watches in task events. */
+export type { TaskRow } from '../repositories/tasks.js';
+
 /** How many due plans one pass retries (each owner's in one retry batch). */
 const DUE_BATCH = 500;
 

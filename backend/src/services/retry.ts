@@ -343,7 +343,7 @@ export class RetryService {
     for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
     try {
       const handed = await handOver(
-        this.ctx.aria2,
+        this.ctx.nodes.local,
         await repo.attachOptions(
           this.ctx.db,
           pairs.map((p) => p.fresh),

@@ -1,6 +1,6 @@
-import type { Aria2Client } from '../aria2/client.js';
 import { DEFAULT_SETTINGS, type Settings, type SettingsSeed } from '../config/index.js';
 import type { Db } from '../db/index.js';
+import type { DownloadGateway } from '../gateway/types.js';
 import { readAllSettings, writeSettings } from '../repositories/settings.js';
 
 /**
@@ -13,8 +13,8 @@ export class SettingsService {
 
   constructor(
     private readonly db: Db,
-    /** Only aria2's global options; the daemon may start after the settings are loaded. */
-    private readonly aria2: Pick<Aria2Client, 'changeGlobalOption'>,
+    /** Only the daemon's global options; the daemon may start after the settings are loaded. */
+    private readonly daemon: Pick<DownloadGateway, 'changeGlobalOptions'>,
   ) {}
 
   async load(seed: Readonly<SettingsSeed>): Promise<void> {
@@ -59,7 +59,7 @@ export class SettingsService {
 
   /** Pushes aria2's global limits; called on every (re)connection and after a change. */
   async applyToAria2(): Promise<void> {
-    await this.aria2.changeGlobalOption({
+    await this.daemon.changeGlobalOptions({
       'max-concurrent-downloads': String(this.current.max_concurrent_downloads),
       'max-overall-download-limit': String(this.current.max_overall_download_limit),
       // The defaults of downloads added from now on; a task's own seed options win.

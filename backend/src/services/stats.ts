@@ -32,7 +32,7 @@ export class StatsService {
       disk_total: disk.total,
       disk_used: Math.max(0, disk.total - disk.free),
       disk_free: disk.free,
-      aria2: this.ctx.aria2.state,
+      aria2: this.ctx.nodes.local.health(),
     };
   }
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Aria2Status } from '../aria2/types.js';
 import type { TaskFile } from '../contracts/tasks.js';
 import { maskUri } from '../domain/uri.js';
+import type { DaemonStatus } from '../gateway/types.js';
 
 /**
  * A file path aria2 reports, as the API shows it: relative to the task folder. aria2's `[METADATA]`
@@ -22,7 +22,7 @@ export function shownPath(dir: string, p: string): string {
  * task's bytes are shared out in proportion to what aria2 counts per file (by size while it counts
  * none), each file capped at its length.
  */
-export function filesOf(dir: string, status: Aria2Status): TaskFile[] {
+export function filesOf(dir: string, status: Pick<DaemonStatus, 'files' | 'completedLength'>): TaskFile[] {
   const files = status.files.map((f) => ({
     index: f.index,
     path: shownPath(dir, f.path),

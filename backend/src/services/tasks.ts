@@ -244,6 +244,7 @@ export class TasksService {
       dir: path.join(this.storage.incompleteDir(actor.id), gid),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
       auto_retry: fields.autoRetry ?? null,
+      node: this.ctx.nodes.local.node,
     };
   }
 
@@ -271,7 +272,7 @@ export class TasksService {
     for (const r of rows) this.handingOver.add(r.id);
     try {
       const results = await handOver(
-        this.ctx.aria2,
+        this.ctx.nodes.local,
         await repo.attachOptions(this.ctx.db, rows),
         this.ctx.downloadOptions,
       );

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Aria2Client } from '../../src/aria2/client.js';
 import { Aria2Error } from '../../src/aria2/errors.js';
+import { Aria2Gateway } from '../../src/aria2/gateway.js';
 import { handOver } from '../../src/services/handover.js';
 import { startTestAria2, type TestAria2 } from '../helpers/aria2.js';
 
@@ -141,7 +142,7 @@ describe('multicall against a fake aria2 that drops items from its replies', () 
       dir: path.join(dir, String(id)),
       gid: `000000000000000${id}`,
     }));
-    const results = await handOver(client3, rows);
+    const results = await handOver(new Aria2Gateway('local', client3), rows);
     expect(results.get(1)).toMatchObject({ ok: true, gid: rows[0]!.gid });
     expect(results.get(2)).toEqual({ ok: false, reason: 'aria2 gave no answer for this call' });
   });

@@ -1,0 +1,44 @@
+import { addUsedSpace, type Runner, type TaskPatch, type TaskRow, updateTask } from './tasks.js';
+
+/** The sync engine's queries: the rows it looks at and the changes it writes, one transaction a pass. */
+
+/** Rows that run or wait in the daemon: what the progress pass follows. */
+export function listRunningRows(db: Runner): Promise<TaskRow[]> {
+  return db.selectFrom('tasks').selectAll().where('status', 'in', ['active', 'waiting']).execute();
+}
+
+/** Whether anything runs or waits (the progress pass runs only then). */
+export async function hasRunningRow(db: Runner): Promise<boolean> {
+  const row = await db
+    .selectFrom('tasks')
+    .select('id')
+    .where('status', 'in', ['active', 'waiting'])
+    .limit(1)
+    .executeTakeFirst();
+  return !!row;
+}
+
+/** Rows whose download, or whose metadata download, has one of these gids. */
+export function listRowsByGids(db: Runner, gids: readonly string[]): Promise<TaskRow[]> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where((eb) => eb.or([eb('gid', 'in', gids), eb('origin_gid', 'in', gids)]))
+    .execute();
+}
+
+/** Writes the changes of one pass in one transaction, with each owner's used space; returns the rows. */
+export function writeSyncPatches(
+  db: Runner,
+  items: readonly { row: Pick<TaskRow, 'id' | 'owner_id'>; patch: TaskPatch; usedDelta?: number }[],
+): Promise<TaskRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const out: TaskRow[] = [];
+    for (const { row, patch, usedDelta } of items) {
+      const updated = await updateTask(trx, row.id, patch);
+      if (usedDelta) await addUsedSpace(trx, row.owner_id, usedDelta);
+      if (updated) out.push(updated);
+    }
+    return out;
+  });
+}
