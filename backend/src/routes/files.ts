@@ -33,12 +33,12 @@ export const fileRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: fileList, ...errors },
       },
     },
-    // Sent as text: the list is built to the schema by the service, and checking 10,000 entries against
-    // it again on every answer would cost more than building them.
+    // Sent as the service's JSON text: it keeps an unchanged folder's files serialised, and checking
+    // 10,000 entries against the schema again on every answer would cost more than building them.
     async (request, reply) =>
       (reply as FastifyReply)
         .type('application/json; charset=utf-8')
-        .send(JSON.stringify(await files().list(actor(request), request.query.path))),
+        .send(await files().listJson(actor(request), request.query.path)),
   );
 
   app.get(

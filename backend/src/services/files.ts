@@ -3,7 +3,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { DeleteResult, Entry, FileList } from '../contracts/files.js';
+import type { DeleteResult, Entry } from '../contracts/files.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { isWithin, parseUserPath, rebase } from '../domain/paths.js';
 import { isCurrent } from '../domain/task-status.js';
@@ -29,10 +29,52 @@ export const NAME_TAKEN = 'A file with that name already exists';
 
 /** How many folders' listings are kept (the least recently listed goes first). */
 const LIST_CACHE_FOLDERS = 32;
+/**
+ * Linux stamps a change with a clock that ticks once a jiffy (at most 10 ms): a folder whose mtime is
+ * younger than this may change again without its mtime moving, so its listing is not kept yet.
+ */
+const RACY_MS = 100;
 
 type FolderTask = Awaited<ReturnType<typeof listFolderTasks>>[number];
 
 const isoSecond = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** What a folder held when it was read: its plain files, sorted by name, and the names of the rest. */
+interface FolderListing {
+  mtimeMs: number;
+  ctimeMs: number;
+  files: Entry[];
+  others: string[];
+  /** `files` as JSON array items, made on the first listing that needs it. */
+  filesJson: string | null;
+}
+
+const byName = (a: Entry, b: Entry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const entriesJson = (entries: readonly Entry[]) => entries.map((e) => JSON.stringify(e)).join(',');
+
+/**
+ * Reads a folder: one lstat per plain file (synchronous: on a busy machine 10,000 of them take a
+ * fraction of what as many async stats queued on the thread pool do); the rest is left by name.
+ */
+function readFolder(real: string, st: Stats, prefix: string): FolderListing {
+  const files: Entry[] = [];
+  const others: string[] = [];
+  for (const de of fsSync.readdirSync(real, { withFileTypes: true })) {
+    const est = de.isFile() ? fsSync.lstatSync(path.join(real, de.name), { throwIfNoEntry: false }) : null;
+    if (est?.isFile()) {
+      files.push({
+        name: de.name,
+        path: prefix + de.name,
+        type: 'file',
+        size: est.size,
+        modified_at: isoSecond(est.mtime),
+        task_id: null,
+      });
+    } else if (!de.isFile() || est) others.push(de.name);
+  }
+  files.sort(byName);
+  return { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, files, others, filesJson: null };
+}
 
 /** Bytes under a real path, symlinks counted as themselves (never followed). */
 function treeSize(
@@ -60,10 +102,7 @@ function treeSize(
  */
 export class FilesService {
   /** The plain files of recently listed folders, by real path, while the folder's mtime stays put. */
-  private readonly listCache = new Map<
-    string,
-    { mtimeMs: number; ctimeMs: number; names: string[]; files: Map<string, Entry> }
-  >();
+  private readonly listCache = new Map<string, FolderListing>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -100,9 +139,11 @@ export class FilesService {
     };
   }
 
-  async list(actor: Actor, relative: string): Promise<FileList> {
+  /** The listing of a folder as the JSON text of a `FileList`: what `GET /api/files` sends. */
+  async listJson(actor: Actor, relative: string): Promise<string> {
     const real = await this.storage.resolveUserPath(actor.id, relative);
     const base = await this.storage.realUserDir(actor.id);
+    const statedAt = Date.now();
     const st = await fs.stat(real);
     if (!st.isDirectory()) throw new InvalidInputError('Invalid path: it is a file, not a folder');
     const tasks = (await this.folderTasks(actor.id, base)).filter((t) => isCurrent(t.status));
@@ -110,61 +151,71 @@ export class FilesService {
     const prefix = relDir === '' ? '' : `${relDir}/`;
     // Plain files of a folder whose own mtime has not moved are as they were: a download lands by a
     // rename, and every change the API makes adds, removes or renames an entry. What aria2 writes in
-    // place (under .incomplete/) is never taken from the cache.
-    const cacheable = !isInside(path.join(base, '.incomplete'), real);
+    // place (under .incomplete/, or wherever a current download writes) is never taken from the cache.
+    const cacheable =
+      !isInside(path.join(base, '.incomplete'), real) && !tasks.some((t) => isInside(t.realDir, real));
     const cached = cacheable ? this.listCache.get(real) : undefined;
-    const fresh = cached && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs;
-    const names = fresh ? cached.names : await fs.readdir(real);
-    const files = fresh ? cached.files : new Map<string, Entry>();
-    const entries: Entry[] = [];
-    // Synchronous stats: on a busy machine 10,000 of them take a fraction of what as many async stats
-    // queued on the thread pool do.
-    for (const name of names) {
-      const known = files.get(name);
-      if (known) {
-        entries.push(known);
-        continue;
-      }
-      const abs = path.join(real, name);
-      let est = fsSync.lstatSync(abs, { throwIfNoEntry: false });
-      if (!est) continue;
-      const plainFile = est.isFile();
-      if (est.isSymbolicLink()) {
-        // A link shows as what it points to, and only when that stays inside the folder.
-        const target = await fs.realpath(abs).catch(() => null);
-        if (!target || !isInside(base, target)) continue;
-        est = fsSync.statSync(target, { throwIfNoEntry: false });
-        if (!est) continue;
-      }
-      if (!est.isFile() && !est.isDirectory()) continue;
-      const taskId = FilesService.writer(tasks, abs);
-      const dir = est.isDirectory();
-      const e: Entry = {
-        name,
-        path: prefix + name,
-        type: dir ? 'dir' : 'file',
-        size: dir ? treeSize(abs, est) : est.size,
-        modified_at: isoSecond(est.mtime),
-        task_id: taskId,
-      };
-      if (plainFile && taskId === null) files.set(name, e);
-      entries.push(e);
-    }
-    if (cacheable && !fresh) {
+    const fresh = cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs;
+    const listing = fresh ? cached : readFolder(real, st, prefix);
+    if (!cacheable) {
+      for (const e of listing.files) e.task_id = FilesService.writer(tasks, path.join(real, e.name));
+    } else if (!fresh && statedAt - Math.max(st.mtimeMs, st.ctimeMs) >= RACY_MS) {
+      // A folder changed within the file system's timestamp granularity could change again with the
+      // same mtime: it is read again until its times are older than that.
       this.listCache.delete(real);
-      this.listCache.set(real, { mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, names, files });
+      this.listCache.set(real, listing);
       if (this.listCache.size > LIST_CACHE_FOLDERS)
         this.listCache.delete(this.listCache.keys().next().value!);
     }
-    entries.sort((a, b) =>
-      a.type !== b.type ? (a.type === 'dir' ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    // Folders (their sizes change without the parent's mtime moving), links and what a download
+    // writes are looked at again on every listing.
+    const dirs: Entry[] = [];
+    const files: Entry[] = [];
+    for (const name of listing.others) {
+      const e = await this.otherEntry(base, real, prefix, name, tasks);
+      if (e) (e.type === 'dir' ? dirs : files).push(e);
+    }
+    dirs.sort(byName);
+    let filesJson: string;
+    if (files.length === 0) {
+      // The sorted plain files are serialised once per change of the folder, not on every listing.
+      listing.filesJson ??= entriesJson(listing.files);
+      filesJson = listing.filesJson;
+    } else {
+      filesJson = entriesJson([...listing.files, ...files].sort(byName));
+    }
+    const dirsJson = entriesJson(dirs);
     const space = (await usedSpace(this.ctx.db, actor.id)) ?? { used: 0, quota: actor.quota };
+    const all = dirsJson && filesJson ? `${dirsJson},${filesJson}` : dirsJson || filesJson;
+    return `{"path":${JSON.stringify(relDir)},"entries":[${all}],"used_space":${space.used},"quota":${space.quota}}`;
+  }
+
+  /** An entry that is not a plain file: a folder, or a link shown as what it points to inside the folder. */
+  private async otherEntry(
+    base: string,
+    real: string,
+    prefix: string,
+    name: string,
+    tasks: readonly (FolderTask & { realDir: string })[],
+  ): Promise<Entry | null> {
+    const abs = path.join(real, name);
+    let est = fsSync.lstatSync(abs, { throwIfNoEntry: false });
+    if (!est) return null;
+    if (est.isSymbolicLink()) {
+      const target = await fs.realpath(abs).catch(() => null);
+      if (!target || !isInside(base, target)) return null;
+      est = fsSync.statSync(target, { throwIfNoEntry: false });
+      if (!est) return null;
+    }
+    if (!est.isFile() && !est.isDirectory()) return null;
+    const dir = est.isDirectory();
     return {
-      path: relDir,
-      entries,
-      used_space: space.used,
-      quota: space.quota,
+      name,
+      path: prefix + name,
+      type: dir ? 'dir' : 'file',
+      size: dir ? treeSize(abs, est) : est.size,
+      modified_at: isoSecond(est.mtime),
+      task_id: FilesService.writer(tasks, abs),
     };
   }
 
