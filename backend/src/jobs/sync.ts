@@ -6,6 +6,7 @@ import { reservation, sizeOverLimit } from '../domain/size.js';
 import { statusFromAria2 } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { maskUrisIn } from '../domain/uri.js';
+import * as spaceRepo from '../repositories/space.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { ServiceContext } from '../services/context.js';
@@ -449,7 +450,7 @@ export class SyncEngine {
         ) {
           // The space the user's other downloads take (their bytes and reservations): this row's own
           // bytes and reservation are what the new size replaces.
-          const space = await repo.usedSpace(this.ctx.db, row.owner_id);
+          const space = await spaceRepo.usedSpace(this.ctx.db, row.owner_id);
           const own = reservation(row.total_length, row.completed_length);
           const reason = sizeOverLimit(
             {
@@ -496,7 +497,7 @@ export class SyncEngine {
         const out: TaskRow[] = [];
         for (const { row, patch, usedDelta } of patches) {
           const updated = await repo.updateTask(trx, row.id, patch);
-          if (usedDelta) await repo.addUsedSpace(trx, row.owner_id, usedDelta);
+          if (usedDelta) await spaceRepo.addUsedSpace(trx, row.owner_id, usedDelta);
           if (updated) out.push(updated);
         }
         return out;

@@ -320,30 +320,6 @@ export async function listTasks(
   return { rows, total: Number(total) };
 }
 
-/**
- * In one query: the bytes of the owner's unfinished downloads still on disk (partial files count
- * against the quota), and what their current downloads reserve (each known size minus the bytes it
- * already holds, never negative; an unknown size is 0 and reserves nothing).
- */
-export async function partialAndReservedBytes(
-  db: Runner,
-  ownerId: number,
-): Promise<{ partial: number; reserved: number }> {
-  const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
-  const r = await db
-    .selectFrom('tasks')
-    .select([
-      sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
-        'partial',
-      ),
-      sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
-        THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
-    ])
-    .where('owner_id', '=', ownerId)
-    .executeTakeFirstOrThrow();
-  return { partial: Number(r.partial), reserved: Number(r.reserved) };
-}
-
 export async function speedTotals(
   db: Runner,
   ownerId: number,
@@ -363,48 +339,6 @@ export async function speedTotals(
     upload_speed: Number(r.upload_speed),
     active_count: Number(r.active_count),
   };
-}
-
-/** Finished bytes and orphaned partial bytes held in the owner's folder outside any unfinished row. */
-export async function addUsedSpace(db: Runner, ownerId: number, delta: number): Promise<void> {
-  if (delta === 0) return;
-  await db
-    .updateTable('users')
-    .set((eb) => ({ used_space: sql`MAX(0, ${eb.ref('used_space')} + ${delta})` }))
-    .where('id', '=', ownerId)
-    .execute();
-}
-
-/** Used space of every user at once (the admin's list): the counter plus each one's partial bytes. */
-export async function usedSpaceAll(db: Runner): Promise<Map<number, number>> {
-  const partial = await db
-    .selectFrom('tasks')
-    .select((eb) => ['owner_id', eb.fn.sum<number>('completed_length').as('bytes')])
-    .where('status', '!=', 'complete')
-    .groupBy('owner_id')
-    .execute();
-  const users = await db.selectFrom('users').select(['id', 'used_space']).execute();
-  const out = new Map(users.map((u) => [u.id, u.used_space]));
-  for (const p of partial) out.set(p.owner_id, (out.get(p.owner_id) ?? 0) + Number(p.bytes));
-  return out;
-}
-
-/**
- * A user's quota, the space their folder holds (finished files plus partial ones) and what their
- * current downloads reserve on top of it.
- */
-export async function usedSpace(
-  db: Runner,
-  ownerId: number,
-): Promise<{ quota: number; used: number; reserved: number } | undefined> {
-  const user = await db
-    .selectFrom('users')
-    .select(['quota', 'used_space'])
-    .where('id', '=', ownerId)
-    .executeTakeFirst();
-  if (!user) return undefined;
-  const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
-  return { quota: user.quota, used: user.used_space + partial, reserved };
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------
@@ -704,4 +638,68 @@ export function resumeHeld(db: Runner, id: number, now: string): Promise<TaskRow
     .where('status', '=', 'paused')
     .returningAll()
     .executeTakeFirst();
+}
+
+// ---- the task services' own reads and writes: queue order, a user's waiting gids, retry repair ----
+
+/** The gids of the owner's waiting downloads (to find their places in aria2's shared queue). */
+export async function listWaitingGids(db: Runner, ownerId: number): Promise<Set<string | null>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select('gid')
+    .where('owner_id', '=', ownerId)
+    .where('status', '=', 'waiting')
+    .execute();
+  return new Set(rows.map((r) => r.gid));
+}
+
+export type QueueRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'status' | 'queue_position'>;
+
+/** The rows that wait or still hold a queue place: what recording aria2's order looks at. */
+export function listQueueRows(db: Runner): Promise<QueueRow[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'owner_id', 'gid', 'status', 'queue_position'])
+    .where((eb) => eb.or([eb('status', '=', 'waiting'), eb('queue_position', 'is not', null)]))
+    .execute();
+}
+
+/** Sets the queue places given (null: no place), in one transaction; returns the rows changed. */
+export function setQueuePositions(
+  db: Runner,
+  places: ReadonlyMap<number, number | null>,
+): Promise<TaskRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const out: TaskRow[] = [];
+    for (const [id, place] of places) {
+      const updated = await trx
+        .updateTable('tasks')
+        .set({ queue_position: place })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated) out.push(updated);
+    }
+    return out;
+  });
+}
+
+/**
+ * Undoes retries a crash interrupted: every new row still marked `retry_of` goes and its old task is
+ * released; claims left without a new row are released too. Returns how many new rows went.
+ */
+export function repairInterruptedRetries(db: Db): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const orphans = await trx
+      .selectFrom('tasks')
+      .select(['id', 'retry_of'])
+      .where('retry_of', 'is not', null)
+      .execute();
+    for (const row of orphans) {
+      await deleteTask(trx, row.id);
+      await trx.updateTable('tasks').set({ replaced_by: null }).where('id', '=', row.retry_of!).execute();
+    }
+    await trx.updateTable('tasks').set({ replaced_by: null }).where('replaced_by', 'is not', null).execute();
+    return orphans.length;
+  });
 }
