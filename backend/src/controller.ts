@@ -5,10 +5,13 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { Aria2Client } from './aria2/client.js';
 import { EmbeddedAria2 } from './aria2/daemon.js';
+import { Aria2Gateway } from './aria2/gateway.js';
 import type { Config } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
 import { EgressProxy } from './egress/proxy.js';
+import { NodeRegistry } from './gateway/registry.js';
+import { LOCAL_NODE } from './gateway/types.js';
 import { AutoRetryJob } from './jobs/auto-retry.js';
 import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
@@ -42,6 +45,8 @@ export interface Controller {
   config: Config;
   db: Db;
   aria2: Aria2Client;
+  /** The download daemons by node (one, `local`, wrapping `aria2`). */
+  nodes: NodeRegistry;
   daemon: EmbeddedAria2 | null;
   context: ServiceContext;
   app: FastifyInstance;
@@ -126,12 +131,14 @@ export async function startController(config: Config, options: ControllerOptions
     secret: aria2Secret,
     ...(daemon ? { maxRequestBytes: daemon.maxRequestBytes } : {}),
   });
+  const nodes = new NodeRegistry([new Aria2Gateway(LOCAL_NODE, aria2)]);
   const events = new ControllerEvents();
   aria2Ref = aria2;
   const context: ServiceContext = {
     config,
     db,
     aria2,
+    nodes,
     events,
     settings,
     logger,
@@ -180,6 +187,7 @@ export async function startController(config: Config, options: ControllerOptions
     config,
     db,
     aria2,
+    nodes,
     daemon,
     context,
     app,

@@ -8,6 +8,7 @@ import * as fairAdmission from './migrations/003_fair_admission.js';
 import * as shares from './migrations/004_shares.js';
 import * as autoRetry from './migrations/005_auto_retry.js';
 import * as taskQueue from './migrations/006_task_queue.js';
+import * as taskNode from './migrations/007_task_node.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '004_shares': shares,
   '005_auto_retry': autoRetry,
   '006_task_queue': taskQueue,
+  '007_task_node': taskNode,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

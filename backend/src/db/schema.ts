@@ -70,6 +70,8 @@ export interface TasksTable {
   error_code: string | null;
   /** A waiting task's place among its owner's waiting tasks in aria2's queue (0 first); null otherwise. */
   queue_position: Generated<number | null>;
+  /** The download daemon the task runs on (gateway/registry.ts); 'local' until there are several. */
+  node: Generated<string>;
 }
 
 /** One copy of each distinct set of task options, shared by every row that has it. */

@@ -1,3 +1,6 @@
+import { stateFromAria2 } from '../aria2/status.js';
+import type { DaemonState } from '../gateway/types.js';
+
 export const TASK_STATUSES = [
   'queued',
   'active',
@@ -19,20 +22,17 @@ export const isRetryable = (s: string): boolean => s === 'error' || s === 'remov
 export const TORRENT_URI = '[torrent]';
 
 /**
- * aria2's own status words map one to one, but for "removed" set by someone other than the owner, and
- * "paused" of a download the controller holds until it may start (`held`): that one is waiting.
+ * A task's status from its download's state: the same names, but for "paused" of a download the
+ * controller holds until it may start (`held`): that one is waiting.
+ */
+export function taskStatusOf(state: DaemonState, held = false): TaskStatus {
+  return state === 'paused' && held ? 'waiting' : state;
+}
+
+/**
+ * The same from aria2's own status word, for code that still reads aria2's answers itself; the word
+ * goes through the gateway's one mapping (`aria2/status.ts`).
  */
 export function statusFromAria2(s: string, held = false): TaskStatus {
-  switch (s) {
-    case 'paused':
-      return held ? 'waiting' : 'paused';
-    case 'active':
-    case 'waiting':
-    case 'complete':
-    case 'error':
-    case 'removed':
-      return s;
-    default:
-      return 'error';
-  }
+  return taskStatusOf(stateFromAria2(s), held);
 }

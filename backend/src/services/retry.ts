@@ -344,6 +344,8 @@ export class RetryService {
             // The lineage: a retry of a planned task is its next attempt; any other retry starts afresh.
             attempt: old.next_retry_at !== null ? old.attempt + 1 : 1,
             auto_retry: old.auto_retry,
+            // The new download runs where the old one did (its folder is there).
+            node: old.node,
             // Reserved until the download ends, as a new download's size is.
             total_length: sizeOf.get(old.id) ?? 0,
           };

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Aria2Client } from '../../src/aria2/client.js';
+import { Aria2Gateway } from '../../src/aria2/gateway.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type Db, openDatabase } from '../../src/db/index.js';
+import { NodeRegistry } from '../../src/gateway/registry.js';
 import type { Logger, ServiceContext } from '../../src/services/context.js';
 import { ControllerEvents } from '../../src/services/events.js';
 import { SettingsService } from '../../src/services/settings.js';
@@ -51,7 +53,8 @@ export async function unitContext(env: Record<string, string> = {}): Promise<Uni
   const settings = new SettingsService(db, aria2);
   await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
-  const ctx: ServiceContext = { config, db, aria2, events: new ControllerEvents(), settings, logger };
+  const nodes = new NodeRegistry([new Aria2Gateway('local', aria2)]);
+  const ctx: ServiceContext = { config, db, aria2, nodes, events: new ControllerEvents(), settings, logger };
   return {
     ctx,
     db,

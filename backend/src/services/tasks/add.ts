@@ -35,7 +35,7 @@ function selectedIndexes(value: string): number[] {
  */
 export class AddTasksService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'settings' | 'events'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'settings' | 'events' | 'nodes'>,
     private readonly deps: {
       storage: Storage;
       sources: SourceChecks;
@@ -117,6 +117,7 @@ export class AddTasksService {
       dir: path.join(this.deps.storage.incompleteDir(actor.id), gid),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
       auto_retry: fields.autoRetry ?? null,
+      node: this.ctx.nodes.local.node,
     };
   }
 

@@ -1,0 +1,2 @@
+export { NodeRegistry } from './registry.js';
+export * from './types.js';
