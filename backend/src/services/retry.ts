@@ -18,7 +18,7 @@ import type { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
 import { handOver, newGid, storedOptions } from './handover.js';
 import { guardSources } from './network.js';
-import { forgetInAria2 } from './tasks/forget.js';
+import { forgetRowDownloads } from './tasks/forget.js';
 import { statusPatch } from './tasks/hand-over.js';
 import { HEAD_CONCURRENCY, mapLimit, type SourceChecks, validateUri } from './tasks/sources.js';
 import type { SpaceService } from './tasks/space.js';
@@ -417,9 +417,9 @@ export class RetryService {
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
       for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
       await Promise.all([
-        forgetInAria2(
-          this.ctx.aria2,
-          done.flatMap(({ old }) => [old.gid, old.origin_gid]),
+        forgetRowDownloads(
+          this.ctx.nodes,
+          done.map(({ old }) => old),
           { stopped: true },
         ),
         done.length > 0 ? this.tasks.admission.admit() : undefined,

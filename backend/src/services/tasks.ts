@@ -7,7 +7,7 @@ import { Storage } from './storage.js';
 import { AddTasksService } from './tasks/add.js';
 import { ControlTasksService } from './tasks/control.js';
 import { DeleteTasksService } from './tasks/delete.js';
-import { forgetInAria2 } from './tasks/forget.js';
+import { forgetDownloads } from './tasks/forget.js';
 import { HandOverService } from './tasks/hand-over.js';
 import { TaskQueryService } from './tasks/query.js';
 import { SourceChecks } from './tasks/sources.js';
@@ -82,7 +82,8 @@ export class TasksService {
   }
 
   forgetInAria2(gids: readonly (string | null)[], options?: { stopped?: boolean }): Promise<void> {
-    return forgetInAria2(this.ctx.aria2, gids, options);
+    // The sync engine's downloads are the local node's.
+    return forgetDownloads(this.ctx.nodes.local, gids, options);
   }
 
   /** Stops and forgets all of a user's downloads in aria2 (before the user is deleted). */

@@ -1,5 +1,3 @@
-import type { MulticallResult } from '../../aria2/client.js';
-import { Aria2Error } from '../../aria2/errors.js';
 import { selectFileOption, type Task, type TaskFile, type TaskOptions } from '../../contracts/tasks.js';
 import {
   ConflictError,
@@ -8,45 +6,23 @@ import {
   InvalidInputError,
   taskNotFound,
 } from '../../domain/errors.js';
-import { publicMessage } from '../../domain/messages.js';
 import { checkSpaceBeforeAdd } from '../../domain/size.js';
-import { isCurrent, statusFromAria2 } from '../../domain/task-status.js';
+import { isCurrent, taskStatusOf } from '../../domain/task-status.js';
 import { nowIso } from '../../domain/time.js';
+import type { DownloadGateway } from '../../gateway/types.js';
 import type { TaskRow } from '../../repositories/tasks.js';
 import * as repo from '../../repositories/tasks.js';
 import type { Admission } from '../admission.js';
 import type { Actor, ServiceContext } from '../context.js';
 import { aria2OptionsFor, storedOptions } from '../handover.js';
 import { recordQueuePositions } from '../queue-order.js';
+import { byNode, eachItem, refusalError, refusedAsConflict, unavailableError } from './daemon.js';
 import type { TaskQueryService } from './query.js';
 import type { SpaceService } from './space.js';
 
 export type StatusAction = 'pause' | 'resume' | 'stop';
 /** The outcome of one id of a batch: the task as it is now, or why it failed (a DomainError or aria2's). */
 export type ItemOutcome<T> = { id: number; ok: true; value: T } | { id: number; ok: false; error: Error };
-
-/** aria2 answered but refused (the download changed state meanwhile): a 409, not an outage. */
-function refusal(err: Aria2Error): Error {
-  return err.code !== undefined ? new ConflictError(`aria2 refused: ${publicMessage(err.reason)}`) : err;
-}
-
-async function refusedAsConflict<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (err) {
-    throw err instanceof Aria2Error ? refusal(err) : err;
-  }
-}
-
-/** A multicall whose whole failure is every call's failure (aria2 went away meanwhile). */
-async function eachCall(run: () => Promise<MulticallResult[]>, count: number): Promise<MulticallResult[]> {
-  try {
-    return await run();
-  } catch (err) {
-    const error = err instanceof Aria2Error ? err : new Aria2Error('system.multicall', String(err));
-    return Array.from({ length: count }, () => ({ ok: false as const, error }));
-  }
-}
 
 const unavailable = () => new DependencyError('aria2 is unavailable; try again shortly', 503);
 
@@ -56,14 +32,17 @@ const unavailable = () => new DependencyError('aria2 is unavailable; try again s
  */
 export class ControlTasksService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'aria2' | 'events'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'events'>,
     private readonly query: TaskQueryService,
     private readonly space: SpaceService,
     private readonly admission: Admission,
   ) {}
 
-  private requireAria2(): void {
-    if (!this.ctx.aria2.connected) throw unavailable();
+  /** The gateway of the row's node, which must be answering. */
+  private daemonOf(row: TaskRow): DownloadGateway {
+    const gateway = this.ctx.nodes.forTask(row);
+    if (!gateway.connected) throw unavailable();
+    return gateway;
   }
 
   /** Records aria2's queue order (its waiting gids, in order) on the rows and tells their owners. */
@@ -97,7 +76,8 @@ export class ControlTasksService {
       else {
         const refused = this.refusedState(row, action);
         if (refused) fail(id, refused);
-        else if (this.needsAria2(row, action) && !this.ctx.aria2.connected) fail(id, unavailable());
+        else if (this.needsDaemon(row, action) && !this.ctx.nodes.forTask(row).connected)
+          fail(id, unavailable());
         else eligible.push(row);
       }
     }
@@ -124,17 +104,18 @@ export class ControlTasksService {
     return row.status === 'paused' ? null : new ConflictError('Only a paused download can be resumed');
   }
 
-  private needsAria2(row: TaskRow, action: StatusAction): boolean {
+  private needsDaemon(row: TaskRow, action: StatusAction): boolean {
     return action !== 'stop' || (!!row.gid && row.status !== 'queued');
   }
 
   private async stop(rows: TaskRow[], now: string, patches: Map<number, repo.TaskPatch>): Promise<void> {
-    const running = rows.filter((r) => this.needsAria2(r, 'stop'));
-    // The row is stopped whatever aria2 answers: a download it no longer knows is stopped too.
-    await eachCall(
-      () => this.ctx.aria2.multicall(running.map((r) => ({ method: 'aria2.forceRemove', params: [r.gid] }))),
-      running.length,
-    );
+    // The row is stopped whatever the daemon answers: a download it no longer knows is stopped too.
+    for (const [gateway, list] of byNode(
+      this.ctx.nodes,
+      rows.filter((r) => this.needsDaemon(r, 'stop')),
+    )) {
+      await gateway.stop(list.map((r) => r.gid!)).catch(() => undefined);
+    }
     for (const r of rows)
       patches.set(r.id, {
         status: 'removed',
@@ -151,47 +132,49 @@ export class ControlTasksService {
     patches: Map<number, repo.TaskPatch>,
     outcome: Map<number, { ok: true; value: Task } | { ok: false; error: Error }>,
   ): Promise<void> {
-    // A held download is paused in aria2 already: it only stops being held. One let in meanwhile, or
-    // changed in aria2, is paused by aria2 as any other (which may refuse).
-    const held = rows.filter((r) => r.held_for !== null);
-    const told = await eachCall(
-      () =>
-        this.ctx.aria2.multicall(
-          held.map((r) => ({ method: 'aria2.tellStatus', params: [r.gid, ['status']] })),
-        ),
-      held.length,
-    );
-    const toPause: TaskRow[] = [];
-    const pausedInAria2 = new Set(
-      held
-        .filter(
-          (_r, i) => told[i]!.ok && (told[i] as { value: { status: string } }).value.status === 'paused',
-        )
-        .map((r) => r.id),
-    );
-    for (const r of rows) {
-      const stored = pausedInAria2.has(r.id) ? await repo.pauseHeld(this.ctx.db, r.id, now) : undefined;
-      if (stored) {
-        this.ctx.events.taskUpdate(stored);
-        outcome.set(r.id, { ok: true, value: repo.toTask(stored) });
-      } else toPause.push(r);
+    for (const [gateway, list] of byNode(this.ctx.nodes, rows)) {
+      // A held download is paused in the daemon already: it only stops being held. One let in
+      // meanwhile, or changed in the daemon, is paused as any other (which may be refused).
+      const held = list.filter((r) => r.held_for !== null);
+      const told = await eachItem(
+        gateway,
+        () =>
+          gateway.statuses(
+            held.map((r) => r.gid!),
+            'state',
+          ),
+        held.length,
+      );
+      const pausedThere = new Set(
+        held
+          .filter((_r, i) => {
+            const t = told[i]!;
+            return t.ok && t.value.status === 'paused';
+          })
+          .map((r) => r.id),
+      );
+      const toPause: TaskRow[] = [];
+      for (const r of list) {
+        const stored = pausedThere.has(r.id) ? await repo.pauseHeld(this.ctx.db, r.id, now) : undefined;
+        if (stored) {
+          this.ctx.events.taskUpdate(stored);
+          outcome.set(r.id, { ok: true, value: repo.toTask(stored) });
+        } else toPause.push(r);
+      }
+      const paused = await eachItem(gateway, () => gateway.pause(toPause.map((r) => r.gid!)), toPause.length);
+      toPause.forEach((r, i) => {
+        const p = paused[i]!;
+        if (!p.ok) outcome.set(r.id, { ok: false, error: refusalError(p.error) });
+        else
+          patches.set(r.id, {
+            status: 'paused',
+            held_for: null,
+            download_speed: 0,
+            upload_speed: 0,
+            updated_at: now,
+          });
+      });
     }
-    const paused = await eachCall(
-      () => this.ctx.aria2.multicall(toPause.map((r) => ({ method: 'aria2.pause', params: [r.gid] }))),
-      toPause.length,
-    );
-    toPause.forEach((r, i) => {
-      const p = paused[i]!;
-      if (!p.ok) outcome.set(r.id, { ok: false, error: refusal(p.error) });
-      else
-        patches.set(r.id, {
-          status: 'paused',
-          held_for: null,
-          download_speed: 0,
-          upload_speed: 0,
-          updated_at: now,
-        });
-    });
   }
 
   private async resume(
@@ -201,33 +184,39 @@ export class ControlTasksService {
     patches: Map<number, repo.TaskPatch>,
     outcome: Map<number, { ok: true; value: Task } | { ok: false; error: Error }>,
   ): Promise<void> {
-    const told = await eachCall(
-      () =>
-        this.ctx.aria2.multicall(
-          rows.map((r) => ({ method: 'aria2.tellStatus', params: [r.gid, ['status']] })),
-        ),
-      rows.length,
-    );
     const waiting: TaskRow[] = [];
-    for (const [i, r] of rows.entries()) {
-      const t = told[i]!;
-      if (!t.ok) {
-        outcome.set(r.id, { ok: false, error: refusal(t.error) });
-        continue;
-      }
-      const inAria2 = (t.value as { status: string }).status;
-      if (inAria2 === 'paused') {
-        // It waits again, held, and starts when the admission gives it a slot.
-        const held = await repo.resumeHeld(this.ctx.db, r.id, now);
-        if (held) waiting.push(held);
-        else
+    for (const [gateway, list] of byNode(this.ctx.nodes, rows)) {
+      const told = await eachItem(
+        gateway,
+        () =>
+          gateway.statuses(
+            list.map((r) => r.gid!),
+            'state',
+          ),
+        list.length,
+      );
+      for (const [i, r] of list.entries()) {
+        const t = told[i]!;
+        if (!t.ok) {
+          outcome.set(r.id, { ok: false, error: refusalError(t.error) });
+          continue;
+        }
+        if (t.value.status === 'paused') {
+          // It waits again, held, and starts when the admission gives it a slot.
+          const held = await repo.resumeHeld(this.ctx.db, r.id, now);
+          if (held) waiting.push(held);
+          else
+            outcome.set(r.id, {
+              ok: false,
+              error: new ConflictError('Only a paused download can be resumed'),
+            });
+          continue;
+        }
+        const s = taskStatusOf(t.value.status);
+        if (s !== 'active' && s !== 'waiting')
           outcome.set(r.id, { ok: false, error: new ConflictError('Only a paused download can be resumed') });
-        continue;
+        else patches.set(r.id, { status: s, held_for: null, updated_at: now });
       }
-      const s = statusFromAria2(inAria2);
-      if (s !== 'active' && s !== 'waiting')
-        outcome.set(r.id, { ok: false, error: new ConflictError('Only a paused download can be resumed') });
-      else patches.set(r.id, { status: s, held_for: null, updated_at: now });
     }
     if (waiting.length === 0) return;
     await this.admission.admit();
@@ -247,6 +236,15 @@ export class ControlTasksService {
     }
   }
 
+  /** The gids of the daemon's waiting downloads, in its queue order. */
+  private async waitingOrder(gateway: DownloadGateway): Promise<string[]> {
+    const snap = await gateway.snapshot({ waiting: 'ids' }).catch((err) => {
+      throw unavailableError(err);
+    });
+    if (!snap.waiting) throw unavailable();
+    return snap.waiting.map((s) => s.gid);
+  }
+
   async changePosition(
     actor: Actor,
     id: number,
@@ -255,10 +253,10 @@ export class ControlTasksService {
   ): Promise<number> {
     const row = await this.query.getRow(actor, id);
     if (row.status !== 'waiting' || !row.gid) throw new ConflictError('Only a waiting download can be moved');
-    this.requireAria2();
-    // Positions are the user's own: index n is their n-th waiting download in aria2's queue, which
-    // other users' downloads share. The move lands where their n-th download stands now.
-    const queue = (await this.ctx.aria2.tellWaiting(0, 100_000, ['gid', 'status'])).map((s) => s.gid);
+    const gateway = this.daemonOf(row);
+    // Positions are the user's own: index n is their n-th waiting download in the daemon's queue,
+    // which other users' downloads share. The move lands where their n-th download stands now.
+    const queue = await this.waitingOrder(gateway);
     const own = await repo.listWaitingGids(this.ctx.db, actor.id);
     const mine = queue.filter((gid) => own.has(gid));
     const current = mine.indexOf(row.gid);
@@ -266,10 +264,18 @@ export class ControlTasksService {
     const wanted =
       how === 'POS_SET' ? position : how === 'POS_CUR' ? current + position : mine.length - 1 + position;
     const target = Math.max(0, Math.min(mine.length - 1, wanted));
-    await this.ctx.aria2.changePosition(row.gid, queue.indexOf(mine[target]!), 'POS_SET');
+    await gateway.move(row.gid, queue.indexOf(mine[target]!)).catch((err) => {
+      throw unavailableError(err);
+    });
     // The new order is on the rows at once: a reload shows it.
-    await this.recordPositions((await this.ctx.aria2.tellWaiting(0, 100_000, ['gid'])).map((s) => s.gid));
+    await this.recordPositions(await this.waitingOrder(gateway));
     return target;
+  }
+
+  /** Changes one download's options; a refusal is a 409. */
+  private async changeOne(gateway: DownloadGateway, gid: string, options: Record<string, string | string[]>) {
+    const [r] = await refusedAsConflict(gateway.changeOptions([{ gid, options }]));
+    if (r && !r.ok) throw refusalError(r.error);
   }
 
   /**
@@ -280,13 +286,13 @@ export class ControlTasksService {
     const row = await this.query.getRow(actor, id);
     if (!isCurrent(row.status)) throw new ConflictError("Only a current download's options can be changed");
     if (row.gid && row.status !== 'queued') {
-      this.requireAria2();
+      const gateway = this.daemonOf(row);
       const wire = aria2OptionsFor({ options: JSON.stringify(options), dir: row.dir }, row.gid);
       // Only the options given: the folder, resume and gid stay as they are.
       delete wire.dir;
       delete wire.continue;
       delete wire.gid;
-      await refusedAsConflict(this.ctx.aria2.changeOption(row.gid, wire));
+      await this.changeOne(gateway, row.gid, wire);
     }
     const [current] = await repo.attachOptions(this.ctx.db, [row]);
     const merged = { ...storedOptions(current!.options), ...options };
@@ -306,9 +312,9 @@ export class ControlTasksService {
     const row = await this.query.getRow(actor, id);
     if (!isCurrent(row.status) || !row.gid || row.status === 'queued')
       throw new ConflictError("Only a current torrent's files can be selected");
-    this.requireAria2();
-    const status = await refusedAsConflict(this.ctx.aria2.tellStatus(row.gid));
-    if (!status.bittorrent || status.files.some((f) => f.path.startsWith('[METADATA]')))
+    const gateway = this.daemonOf(row);
+    const status = await refusedAsConflict(gateway.status(row.gid, 'sync'));
+    if (!status.bittorrent || status.metadata)
       throw new ConflictError("Only a torrent's files can be selected, once its metadata is known");
     const byIndex = new Map(status.files.map((f) => [f.index, f]));
     const missing = selected.find((i) => !byIndex.has(i));
@@ -318,7 +324,7 @@ export class ControlTasksService {
     const limits = await this.space.spaceLimits(actor.id);
     checkSpaceBeforeAdd({ ...limits, usedSpace: Math.max(0, limits.usedSpace - row.completed_length) }, size);
     const value = selectFileOption(selected);
-    await refusedAsConflict(this.ctx.aria2.changeOption(row.gid, { 'select-file': value }));
+    await this.changeOne(gateway, row.gid, { 'select-file': value });
     const [current] = await repo.attachOptions(this.ctx.db, [row]);
     const options = { ...storedOptions(current!.options), 'select-file': value };
     const updated = (await repo.updateTaskOptions(this.ctx.db, row.id, JSON.stringify(options), {
@@ -326,14 +332,14 @@ export class ControlTasksService {
       updated_at: nowIso(),
     }))!;
     this.ctx.events.taskUpdate(updated);
-    const after = await this.query.aria2Status(updated);
+    const after = await this.query.daemonStatus(updated);
     return after ? this.query.filesOf(updated, after) : [];
   }
 }
 
 /**
  * A bulk answer's entry for one id: the single action's outcome, its error as the single endpoint
- * answers it (a DomainError's status and sentence; aria2 away mid-call is a 503).
+ * answers it (a DomainError's status and sentence).
  */
 export function bulkResult<T>(
   o: ItemOutcome<T>,
@@ -345,12 +351,5 @@ export function bulkResult<T>(
   }
   if (o.error instanceof DomainError)
     return { id: o.id, ok: false, status: o.error.status, detail: o.error.detail };
-  if (o.error instanceof Aria2Error)
-    return {
-      id: o.id,
-      ok: false,
-      status: 503,
-      detail: `aria2 is unavailable: ${publicMessage(o.error.reason)}`,
-    };
   throw o.error;
 }

@@ -7,13 +7,14 @@ import type { Admission } from '../admission.js';
 import type { Actor, ServiceContext } from '../context.js';
 import { Storage } from '../storage.js';
 import type { ItemOutcome } from './control.js';
-import { forgetInAria2 } from './forget.js';
+import { byNode } from './daemon.js';
+import { forgetRowDownloads } from './forget.js';
 import type { HandOverTracker } from './tracker.js';
 
 /** Deleting tasks: one or many, a user's whole history, and all of a user's downloads in aria2. */
 export class DeleteTasksService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'aria2' | 'events'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'events'>,
     private readonly deps: {
       storage: Storage;
       handingOver: HandOverTracker;
@@ -33,25 +34,25 @@ export class DeleteTasksService {
   private async deleteRows(rows: TaskRow[], deleteFiles: boolean): Promise<void> {
     if (rows.length === 0) return;
     const filesByTask = new Map<number, { path: string }[]>();
-    if (deleteFiles && this.ctx.aria2.connected) {
+    if (deleteFiles) {
       // The download's files, and those of the metadata download it followed (a .torrent URL leaves
       // the .torrent file in the task folder).
-      const needFiles = rows
-        .filter((r) => r.status !== 'complete')
-        .flatMap((r) => [r.gid, r.origin_gid].flatMap((gid) => (gid ? [{ id: r.id, gid }] : [])));
-      const got = await this.ctx.aria2
-        .multicall(needFiles.map((w) => ({ method: 'aria2.getFiles', params: [w.gid] })))
-        .catch(() => []);
-      needFiles.forEach((w, i) => {
-        const g = got[i];
-        if (g?.ok)
-          filesByTask.set(w.id, [
-            ...(filesByTask.get(w.id) ?? []),
-            ...((g.value as { path: string }[]) ?? []),
-          ]);
-      });
+      for (const [gateway, list] of byNode(
+        this.ctx.nodes,
+        rows.filter((r) => r.status !== 'complete'),
+      )) {
+        if (!gateway.connected) continue;
+        const needFiles = list.flatMap((r) =>
+          [r.gid, r.origin_gid].flatMap((gid) => (gid ? [{ id: r.id, gid }] : [])),
+        );
+        const got = await gateway.files(needFiles.map((w) => w.gid)).catch(() => []);
+        needFiles.forEach((w, i) => {
+          const g = got[i];
+          if (g?.ok) filesByTask.set(w.id, [...(filesByTask.get(w.id) ?? []), ...g.value]);
+        });
+      }
     }
-    // Between aria2 forgetting the download and the row going, the sync engine would see the download
+    // Between the daemon forgetting the download and the row going, the sync engine would see the download
     // gone and hand it over again: it leaves these rows alone.
     await this.deps.handingOver.around(
       rows.map((r) => r.id),
@@ -65,7 +66,7 @@ export class DeleteTasksService {
     deleteFiles: boolean,
     filesByTask: Map<number, { path: string }[]>,
   ): Promise<void> {
-    await forgetInAria2(this.ctx.aria2, rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
+    await forgetRowDownloads(this.ctx.nodes, rows);
     const deltas = new Map<number, number>();
     for (const row of rows) {
       let delta = 0;
@@ -132,7 +133,7 @@ export class DeleteTasksService {
   /** Stops and forgets all of a user's downloads in aria2 (before the user is deleted). */
   async forgetAllOf(userId: number): Promise<void> {
     const rows = await repo.listTasksByOwner(this.ctx.db, userId);
-    await forgetInAria2(this.ctx.aria2, rows.map((r) => r.gid).concat(rows.map((r) => r.origin_gid)));
+    await forgetRowDownloads(this.ctx.nodes, rows);
     // Their slots come free without a task event: the users who wait get them.
     this.deps.admission.soon();
   }

@@ -1,48 +1,51 @@
-import type { Aria2Client } from '../../aria2/client.js';
+import type { NodeRegistry } from '../../gateway/registry.js';
+import type { DownloadGateway } from '../../gateway/types.js';
+import { byNode } from './daemon.js';
 
 /**
- * Stops downloads in aria2 if they run and forgets their results; errors are ignored (they may be
- * gone). `stopped`: the downloads are known to have stopped (failed or stopped tasks), no stop needed.
+ * Stops downloads in the daemon if they run and forgets their results; errors are ignored (they may
+ * be gone). `stopped`: the downloads are known to have stopped (failed or stopped tasks), no stop needed.
  */
-export async function forgetInAria2(
-  aria2: Aria2Client,
+export async function forgetDownloads(
+  gateway: DownloadGateway,
   gids: readonly (string | null)[],
   { stopped = false } = {},
 ): Promise<void> {
   const list = gids.filter((g): g is string => !!g);
-  if (list.length === 0 || !aria2.connected) return;
-  if (!stopped) {
-    await aria2
-      .multicall(list.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
-      .catch(() => undefined);
-  }
-  // forceRemove takes effect a moment later; the result can be removed once the download stopped.
+  if (list.length === 0 || !gateway.connected) return;
+  if (!stopped) await gateway.stop(list).catch(() => undefined);
+  // A stop takes effect a moment later; the result can be forgotten once the download stopped.
   const deadline = Date.now() + 3000;
   let pending = list;
   while (pending.length > 0) {
-    const removed = await aria2
-      .multicall(pending.map((gid) => ({ method: 'aria2.removeDownloadResult', params: [gid] })))
-      .catch(() => null);
+    const removed = await gateway.forget(pending).catch(() => null);
     if (!removed) return;
     const failed = pending.filter((_gid, i) => !removed[i]!.ok);
     if (failed.length === 0 || Date.now() > deadline) return;
-    // aria2 gives one message for "unknown" and "still running": ask which.
-    const told = await aria2
-      .multicall(failed.map((gid) => ({ method: 'aria2.tellStatus', params: [gid, ['status']] })))
-      .catch(() => null);
+    // The daemon may refuse both an unknown download and one still stopping: ask which.
+    const told = await gateway.statuses(failed, 'state').catch(() => null);
     if (!told) return;
-    // Still known: try again (a download that is still stopping has a result to remove soon).
+    // Still known: try again (a download that is still stopping has a result to forget soon).
     const known = failed.filter((_gid, i) => told[i]!.ok);
     const running = failed.filter((_gid, i) => {
       const t = told[i]!;
-      return t.ok && ['active', 'waiting', 'paused'].includes((t.value as { status: string }).status);
+      return t.ok && ['active', 'waiting', 'paused'].includes(t.value.status);
     });
-    if (running.length > 0) {
-      await aria2
-        .multicall(running.map((gid) => ({ method: 'aria2.forceRemove', params: [gid] })))
-        .catch(() => undefined);
-    }
+    if (running.length > 0) await gateway.stop(running).catch(() => undefined);
     if (known.length > 0) await new Promise((r) => setTimeout(r, 50));
     pending = known;
   }
+}
+
+/** The downloads of `rows` (and the metadata downloads they followed), each on its own node. */
+export async function forgetRowDownloads(
+  nodes: NodeRegistry,
+  rows: readonly { node: string; gid: string | null; origin_gid: string | null }[],
+  options: { stopped?: boolean } = {},
+): Promise<void> {
+  await Promise.all(
+    byNode(nodes, rows).map(([gateway, list]) =>
+      forgetDownloads(gateway, list.map((r) => r.gid).concat(list.map((r) => r.origin_gid)), options),
+    ),
+  );
 }

@@ -1,5 +1,14 @@
-import type { Aria2Status } from '../../aria2/types.js';
 import { statusFromAria2 } from '../../domain/task-status.js';
+
+/** What the daemon reported of a download just handed over (the gateway's status has these fields). */
+export interface ReportedStatus {
+  status: string;
+  totalLength: number;
+  completedLength: number;
+  errorMessage?: string;
+  errorCode?: string;
+}
+
 import { nowIso } from '../../domain/time.js';
 import { maskUrisIn } from '../../domain/uri.js';
 import type { TaskRow } from '../../repositories/tasks.js';
@@ -15,7 +24,7 @@ import type { HandOverTracker } from './tracker.js';
  */
 export function statusPatch(
   gid: string,
-  status: Aria2Status | null,
+  status: ReportedStatus | null,
   now: string,
   held: boolean,
 ): repo.TaskPatch {

@@ -1,17 +1,47 @@
-import type { Aria2Status } from '../../aria2/types.js';
 import type { ListTasksQuery, Task, TaskFile } from '../../contracts/tasks.js';
 import { NotFoundError, taskNotFound } from '../../domain/errors.js';
 import { isCurrent, TORRENT_URI } from '../../domain/task-status.js';
+import { maskUri } from '../../domain/uri.js';
+import type { DaemonPeer, DaemonServer, DaemonStatus } from '../../gateway/types.js';
 import type { TaskRow } from '../../repositories/tasks.js';
 import * as repo from '../../repositories/tasks.js';
 import type { Actor, ServiceContext } from '../context.js';
 import type { SpeedHistory } from '../speed-history.js';
-import { filesOf, filesOnDisk, peersOf, serversOf } from '../task-detail.js';
+import {
+  bitfieldProgress,
+  filesOf,
+  filesOnDisk,
+  type Peer,
+  peerClient,
+  type Server,
+} from '../task-detail.js';
 
-/** Reading a user's tasks: the list, one task, its detail from aria2, its files, its stored torrent. */
+/** A peer as the task page shows it. */
+function peerView(p: DaemonPeer, numPieces: number): Peer {
+  return {
+    address: p.ip.includes(':') ? `[${p.ip}]:${p.port}` : `${p.ip}:${p.port}`,
+    client: peerClient(p.peerId),
+    download_speed: p.downloadSpeed,
+    upload_speed: p.uploadSpeed,
+    progress: p.seeder ? 1 : bitfieldProgress(p.bitfield, numPieces),
+    seeder: p.seeder,
+  };
+}
+
+/** A server connection as the task page shows it (credentials masked). */
+function serverView(s: DaemonServer): Server {
+  return {
+    file_index: s.fileIndex,
+    uri: maskUri(s.uri),
+    current_uri: maskUri(s.currentUri),
+    download_speed: s.downloadSpeed,
+  };
+}
+
+/** Reading a user's tasks: the list, one task, its detail from the daemon, its files, its stored torrent. */
 export class TaskQueryService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'aria2'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes'>,
     /** The last few minutes of each running task's speed (the sync engine records them). */
     private readonly speeds: SpeedHistory,
   ) {}
@@ -43,42 +73,38 @@ export class TaskQueryService {
     return { name: `${base}.torrent`, data: row.torrent };
   }
 
-  /** aria2's full view of a task, or null when aria2 no longer knows it (or is away). */
-  async aria2Status(row: TaskRow): Promise<Aria2Status | null> {
-    if (!row.gid || !this.ctx.aria2.connected) return null;
-    try {
-      return await this.ctx.aria2.tellStatus(row.gid);
-    } catch {
-      return null;
-    }
+  /** The daemon's full view of a task, or null when it no longer knows it (or is away). */
+  async daemonStatus(row: TaskRow): Promise<DaemonStatus | null> {
+    if (!row.gid) return null;
+    const gateway = this.ctx.nodes.forTask(row);
+    if (!gateway.connected) return null;
+    return gateway.status(row.gid, 'detail').catch(() => null);
   }
 
-  filesOf(row: TaskRow, status: Aria2Status): TaskFile[] {
+  filesOf(row: TaskRow, status: DaemonStatus): TaskFile[] {
     return filesOf(row.dir, status);
   }
 
-  /** aria2's peers and servers of a download; empty where aria2 has none (or refuses). */
-  private async connectionsOf(gid: string, status: Aria2Status) {
-    const [peers, servers] = await this.ctx.aria2
-      .multicall([
-        { method: 'aria2.getPeers', params: [gid] },
-        { method: 'aria2.getServers', params: [gid] },
-      ])
-      .catch(() => []);
+  /** The daemon's peers and servers of a download; empty where it has none (or refuses). */
+  private async connectionsOf(row: TaskRow & { gid: string }, status: DaemonStatus) {
+    const gateway = this.ctx.nodes.forTask(row);
+    const [peers, servers] = await Promise.all([
+      status.bittorrent ? gateway.peers([row.gid]).catch(() => []) : [],
+      gateway.servers([row.gid]).catch(() => []),
+    ]);
+    const p = peers[0];
+    const s = servers[0];
     return {
-      peers:
-        status.bittorrent && peers?.ok
-          ? peersOf(peers.value as Record<string, string>[], status.numPieces)
-          : [],
-      servers: servers?.ok ? serversOf(servers.value as Parameters<typeof serversOf>[0]) : [],
+      peers: p?.ok ? p.value.map((x) => peerView(x, status.numPieces)) : [],
+      servers: s?.ok ? s.value.map(serverView) : [],
     };
   }
 
   async detail(actor: Actor, id: number) {
     const row = await this.getRow(actor, id);
-    const status = await this.aria2Status(row);
+    const status = await this.daemonStatus(row);
     const bt = status?.bittorrent;
-    const links = status && row.gid ? await this.connectionsOf(row.gid, status) : null;
+    const links = status && row.gid ? await this.connectionsOf({ ...row, gid: row.gid }, status) : null;
     const task = repo.toTask(row);
     if (status && isCurrent(row.status) && (status.totalLength > 0 || status.completedLength > 0)) {
       // The header shows aria2's figures of this moment, the same the files are shared out from.
@@ -118,7 +144,7 @@ export class TaskQueryService {
 
   async files(actor: Actor, id: number): Promise<TaskFile[]> {
     const row = await this.getRow(actor, id);
-    const status = await this.aria2Status(row);
+    const status = await this.daemonStatus(row);
     if (status) return this.filesOf(row, status);
     if (row.status === 'complete' && row.artifact_path) {
       return [
