@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { greatest } from '../db/dialect.js';
 import { CURRENT_STATUSES } from '../domain/task-status.js';
 import type { Runner } from './tasks.js';
 
@@ -33,7 +34,7 @@ export async function addUsedSpace(db: Runner, ownerId: number, delta: number): 
   if (delta === 0) return;
   await db
     .updateTable('users')
-    .set((eb) => ({ used_space: sql`MAX(0, ${eb.ref('used_space')} + ${delta})` }))
+    .set((eb) => ({ used_space: greatest(0, sql`${eb.ref('used_space')} + ${delta}`) }))
     .where('id', '=', ownerId)
     .execute();
 }

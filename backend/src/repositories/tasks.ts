@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
+import { caseInsensitive, rowList } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -274,7 +275,7 @@ export interface ListFilter {
 const SORT_COLUMNS = {
   created_at: sql`created_at`,
   updated_at: sql`updated_at`,
-  name: sql`name COLLATE NOCASE`,
+  name: caseInsensitive(sql`name`),
   size: sql`total_length`,
   speed: sql`download_speed`,
   progress: sql`CASE WHEN total_length > 0 THEN CAST(completed_length AS REAL) / total_length ELSE 0 END`,
@@ -411,15 +412,15 @@ export async function completeReplacements(
   now: string,
 ): Promise<void> {
   for (const part of chunks(done, 200)) {
-    const values = sql.join(
-      part.map(
-        (d) =>
-          sql`(${d.newId}, ${d.status}, ${d.total_length}, ${d.completed_length}, ${d.error}, ${d.finished_at})`,
-      ),
+    const v = rowList(
+      'v',
+      ['id', 'status', 'total_length', 'completed_length', 'error', 'finished_at'],
+      part.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
     );
-    await sql`UPDATE tasks SET status = v.column2, total_length = v.column3, completed_length = v.column4,
-        error = v.column5, finished_at = v.column6, retry_of = NULL, updated_at = ${now}
-      FROM (VALUES ${values}) AS v WHERE tasks.id = v.column1`.execute(db);
+    await sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
+        completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
+        finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
   }
   for (const part of chunks(oldIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
 }
