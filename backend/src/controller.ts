@@ -21,7 +21,7 @@ import type { ServiceContext } from './services/context.js';
 import { ControllerEvents } from './services/events.js';
 import { FilesService } from './services/files.js';
 import { ignored } from './services/ignored.js';
-import { RetryService } from './services/retry.js';
+import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
@@ -37,6 +37,8 @@ export interface ControllerOptions {
   logger?: pino.Logger;
   /** Only tests set these: made-up names and addresses for the network guard, mapped to loopback. */
   egress?: { resolve?: Resolve; dial?: Dial };
+  /** Only tests set these: faults injected at named points (a crash in the middle of a retry). */
+  faults?: { retry?: RetryFaults };
 }
 
 /** Everything a running controller is made of; main.ts and the integration tests both start one. */
@@ -138,7 +140,6 @@ export async function startController(config: Config, options: ControllerOptions
   const context: ServiceContext = {
     config,
     db,
-    aria2,
     nodes,
     events,
     settings,
@@ -148,7 +149,7 @@ export async function startController(config: Config, options: ControllerOptions
   };
 
   const tasks = new TasksService(context);
-  const retry = new RetryService(context, tasks);
+  const retry = new RetryService(context, tasks, options.faults?.retry);
   const autoRetry = new AutoRetryService(context, tasks, retry);
   const users = new UsersService(context, tasks);
   const auth = new AuthService(context);

@@ -280,3 +280,15 @@ export const retryFilterResponse = z.object({
     .describe('the first 100 failures'),
 });
 export const retryBatchResponse = z.union([retryIdsResponse, retryFilterResponse]);
+
+/** The ids of a bulk action: 1 to 1000, each answered on its own. */
+const bulkIds = z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000);
+export const bulkStatusBody = z.strictObject({ ids: bulkIds, status: statusChangeBody.shape.status });
+export const bulkDeleteBody = z.strictObject({ ids: bulkIds, delete_files: z.boolean().optional() });
+/** One id's outcome: the single action's answer (`task` when it has one), or its error status and sentence. */
+export const bulkResult = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), task: task.optional() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), status: z.number().int(), detail: z.string() }),
+]);
+export type BulkResult = z.infer<typeof bulkResult>;
+export const bulkResponse = z.object({ results: z.array(bulkResult) });

@@ -1,4 +1,5 @@
-import { addUsedSpace, type Runner, type TaskPatch, type TaskRow, updateTask } from './tasks.js';
+import { addUsedSpace } from './space.js';
+import { type Runner, type TaskPatch, type TaskRow, updateTask } from './tasks.js';
 
 /** The sync engine's queries: the rows it looks at and the changes it writes, one transaction a pass. */
 

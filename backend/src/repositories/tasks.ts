@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
+import { caseInsensitive, rowList } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -274,7 +275,7 @@ export interface ListFilter {
 const SORT_COLUMNS = {
   created_at: sql`created_at`,
   updated_at: sql`updated_at`,
-  name: sql`name COLLATE NOCASE`,
+  name: caseInsensitive(sql`name`),
   size: sql`total_length`,
   speed: sql`download_speed`,
   progress: sql`CASE WHEN total_length > 0 THEN CAST(completed_length AS REAL) / total_length ELSE 0 END`,
@@ -320,30 +321,6 @@ export async function listTasks(
   return { rows, total: Number(total) };
 }
 
-/**
- * In one query: the bytes of the owner's unfinished downloads still on disk (partial files count
- * against the quota), and what their current downloads reserve (each known size minus the bytes it
- * already holds, never negative; an unknown size is 0 and reserves nothing).
- */
-export async function partialAndReservedBytes(
-  db: Runner,
-  ownerId: number,
-): Promise<{ partial: number; reserved: number }> {
-  const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
-  const r = await db
-    .selectFrom('tasks')
-    .select([
-      sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
-        'partial',
-      ),
-      sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
-        THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
-    ])
-    .where('owner_id', '=', ownerId)
-    .executeTakeFirstOrThrow();
-  return { partial: Number(r.partial), reserved: Number(r.reserved) };
-}
-
 export async function speedTotals(
   db: Runner,
   ownerId: number,
@@ -363,48 +340,6 @@ export async function speedTotals(
     upload_speed: Number(r.upload_speed),
     active_count: Number(r.active_count),
   };
-}
-
-/** Finished bytes and orphaned partial bytes held in the owner's folder outside any unfinished row. */
-export async function addUsedSpace(db: Runner, ownerId: number, delta: number): Promise<void> {
-  if (delta === 0) return;
-  await db
-    .updateTable('users')
-    .set((eb) => ({ used_space: sql`MAX(0, ${eb.ref('used_space')} + ${delta})` }))
-    .where('id', '=', ownerId)
-    .execute();
-}
-
-/** Used space of every user at once (the admin's list): the counter plus each one's partial bytes. */
-export async function usedSpaceAll(db: Runner): Promise<Map<number, number>> {
-  const partial = await db
-    .selectFrom('tasks')
-    .select((eb) => ['owner_id', eb.fn.sum<number>('completed_length').as('bytes')])
-    .where('status', '!=', 'complete')
-    .groupBy('owner_id')
-    .execute();
-  const users = await db.selectFrom('users').select(['id', 'used_space']).execute();
-  const out = new Map(users.map((u) => [u.id, u.used_space]));
-  for (const p of partial) out.set(p.owner_id, (out.get(p.owner_id) ?? 0) + Number(p.bytes));
-  return out;
-}
-
-/**
- * A user's quota, the space their folder holds (finished files plus partial ones) and what their
- * current downloads reserve on top of it.
- */
-export async function usedSpace(
-  db: Runner,
-  ownerId: number,
-): Promise<{ quota: number; used: number; reserved: number } | undefined> {
-  const user = await db
-    .selectFrom('users')
-    .select(['quota', 'used_space'])
-    .where('id', '=', ownerId)
-    .executeTakeFirst();
-  if (!user) return undefined;
-  const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
-  return { quota: user.quota, used: user.used_space + partial, reserved };
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------
@@ -477,15 +412,15 @@ export async function completeReplacements(
   now: string,
 ): Promise<void> {
   for (const part of chunks(done, 200)) {
-    const values = sql.join(
-      part.map(
-        (d) =>
-          sql`(${d.newId}, ${d.status}, ${d.total_length}, ${d.completed_length}, ${d.error}, ${d.finished_at})`,
-      ),
+    const v = rowList(
+      'v',
+      ['id', 'status', 'total_length', 'completed_length', 'error', 'finished_at'],
+      part.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
     );
-    await sql`UPDATE tasks SET status = v.column2, total_length = v.column3, completed_length = v.column4,
-        error = v.column5, finished_at = v.column6, retry_of = NULL, updated_at = ${now}
-      FROM (VALUES ${values}) AS v WHERE tasks.id = v.column1`.execute(db);
+    await sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
+        completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
+        finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
   }
   for (const part of chunks(oldIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
 }
@@ -704,4 +639,68 @@ export function resumeHeld(db: Runner, id: number, now: string): Promise<TaskRow
     .where('status', '=', 'paused')
     .returningAll()
     .executeTakeFirst();
+}
+
+// ---- the task services' own reads and writes: queue order, a user's waiting gids, retry repair ----
+
+/** The gids of the owner's waiting downloads (to find their places in aria2's shared queue). */
+export async function listWaitingGids(db: Runner, ownerId: number): Promise<Set<string | null>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select('gid')
+    .where('owner_id', '=', ownerId)
+    .where('status', '=', 'waiting')
+    .execute();
+  return new Set(rows.map((r) => r.gid));
+}
+
+export type QueueRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'status' | 'queue_position'>;
+
+/** The rows that wait or still hold a queue place: what recording aria2's order looks at. */
+export function listQueueRows(db: Runner): Promise<QueueRow[]> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'owner_id', 'gid', 'status', 'queue_position'])
+    .where((eb) => eb.or([eb('status', '=', 'waiting'), eb('queue_position', 'is not', null)]))
+    .execute();
+}
+
+/** Sets the queue places given (null: no place), in one transaction; returns the rows changed. */
+export function setQueuePositions(
+  db: Runner,
+  places: ReadonlyMap<number, number | null>,
+): Promise<TaskRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const out: TaskRow[] = [];
+    for (const [id, place] of places) {
+      const updated = await trx
+        .updateTable('tasks')
+        .set({ queue_position: place })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated) out.push(updated);
+    }
+    return out;
+  });
+}
+
+/**
+ * Undoes retries a crash interrupted: every new row still marked `retry_of` goes and its old task is
+ * released; claims left without a new row are released too. Returns how many new rows went.
+ */
+export function repairInterruptedRetries(db: Db): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const orphans = await trx
+      .selectFrom('tasks')
+      .select(['id', 'retry_of'])
+      .where('retry_of', 'is not', null)
+      .execute();
+    for (const row of orphans) {
+      await deleteTask(trx, row.id);
+      await trx.updateTable('tasks').set({ replaced_by: null }).where('id', '=', row.retry_of!).execute();
+    }
+    await trx.updateTable('tasks').set({ replaced_by: null }).where('replaced_by', 'is not', null).execute();
+    return orphans.length;
+  });
 }

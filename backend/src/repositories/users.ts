@@ -22,7 +22,7 @@ export async function findUserById(db: Db, id: number): Promise<UserRow | undefi
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Case-insensitive: the column is COLLATE NOCASE, so "Alice" and "alice" are one name. */
+/** Case-insensitive: the column compares without regard to case, so "Alice" and "alice" are one name. */
 export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }
@@ -42,7 +42,5 @@ export async function deleteUser(db: Db, id: number): Promise<boolean> {
   return result.numDeletedRows > 0n;
 }
 
-/** True for SQLite's UNIQUE violation (a name taken between our check and the write). */
-export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
+/** True for a UNIQUE violation (a name taken between our check and the write). */
+export { isUniqueViolation } from '../db/dialect.js';

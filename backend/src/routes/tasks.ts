@@ -7,6 +7,9 @@ import {
   type AddExtras,
   batchCreateBody,
   batchCreateResponse,
+  bulkDeleteBody,
+  bulkResponse,
+  bulkStatusBody,
   changeOptionsBody,
   createTaskBody,
   deleteFilesQuery,
@@ -29,6 +32,7 @@ import {
   torrentBody,
 } from '../contracts/tasks.js';
 import { DomainError, InvalidInputError } from '../domain/errors.js';
+import { bulkResult } from '../services/tasks/control.js';
 
 /** The add's extras as multipart fields of a torrent upload. */
 const multipartExtras = torrentBody.pick({ auto_retry: true, allow_duplicate: true });
@@ -59,6 +63,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.addHook('onRequest', requireUser);
   await app.register(multipart, { limits: { fileSize: TORRENT_FILE_LIMIT, files: 1, fields: 4, parts: 5 } });
   const { tasks, retry, files, autoRetry } = app.deps.services;
+  const { add, control, remove, query } = tasks;
 
   app.post(
     '/',
@@ -72,7 +77,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { uri, options, select_files, ...extras } = request.body;
-      const created = await tasks.create(actor(request), uri, withSelection(options, select_files), extras);
+      const created = await add.create(actor(request), uri, withSelection(options, select_files), extras);
       return reply.status(201).send(created);
     },
   );
@@ -89,7 +94,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { uris, options, ...extras } = request.body;
-      return tasks.createBatch(actor(request), uris, options, extras);
+      return add.createBatch(actor(request), uris, options, extras);
     },
   );
 
@@ -176,9 +181,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       }
       return reply
         .status(201)
-        .send(
-          await tasks.createTorrent(actor(request), torrentBuf, withSelection(options, selected), extras),
-        );
+        .send(await add.createTorrent(actor(request), torrentBuf, withSelection(options, selected), extras));
     },
   );
 
@@ -192,7 +195,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: taskList, ...errors },
       },
     },
-    async (request) => tasks.list(actor(request), request.query),
+    async (request) => query.list(actor(request), request.query),
   );
 
   app.delete(
@@ -206,7 +209,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => ({
-      deleted: await tasks.clearHistory(actor(request), request.query.delete_files === 'true'),
+      deleted: await remove.clearHistory(actor(request), request.query.delete_files === 'true'),
     }),
   );
 
@@ -228,6 +231,39 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  app.post(
+    '/status',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Pause, resume or stop many downloads, each succeeding or failing on its own',
+        body: bulkStatusBody,
+        response: { 200: bulkResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const outcomes = await control.changeStatusMany(actor(request), request.body.ids, request.body.status);
+      return { results: outcomes.map((o) => bulkResult(o, (task) => task)) };
+    },
+  );
+
+  app.post(
+    '/delete',
+    {
+      schema: {
+        tags: ['tasks'],
+        summary: 'Delete many tasks (stopping them), optionally with their files, each on its own',
+        body: bulkDeleteBody,
+        response: { 200: bulkResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { ids, delete_files } = request.body;
+      const outcomes = await remove.deleteMany(actor(request), ids, delete_files === true);
+      return { results: outcomes.map((o) => bulkResult(o, () => undefined)) };
+    },
+  );
+
   app.get(
     '/artifacts/:token',
     {
@@ -246,7 +282,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: { tags: ['tasks'], summary: 'One task', params: idParams, response: { 200: task, ...errors } },
     },
-    async (request) => tasks.get(actor(request), request.params.id),
+    async (request) => query.get(actor(request), request.params.id),
   );
 
   app.get(
@@ -259,7 +295,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: taskDetail, ...errors },
       },
     },
-    async (request) => tasks.detail(actor(request), request.params.id),
+    async (request) => query.detail(actor(request), request.params.id),
   );
 
   app.get(
@@ -272,7 +308,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(taskFile), ...errors },
       },
     },
-    async (request) => tasks.files(actor(request), request.params.id),
+    async (request) => query.files(actor(request), request.params.id),
   );
 
   app.put(
@@ -286,7 +322,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: task, ...errors },
       },
     },
-    async (request) => tasks.changeStatus(actor(request), request.params.id, request.body.status),
+    async (request) => control.changeStatus(actor(request), request.params.id, request.body.status),
   );
 
   app.put(
@@ -301,7 +337,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => ({
-      position: await tasks.changePosition(
+      position: await control.changePosition(
         actor(request),
         request.params.id,
         request.body.position,
@@ -321,7 +357,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: task, ...errors },
       },
     },
-    async (request) => tasks.changeOptions(actor(request), request.params.id, request.body),
+    async (request) => control.changeOptions(actor(request), request.params.id, request.body),
   );
 
   app.put(
@@ -335,7 +371,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: z.array(taskFile), 403: errorBody, ...errors },
       },
     },
-    async (request) => tasks.selectFiles(actor(request), request.params.id, request.body.selected),
+    async (request) => control.selectFiles(actor(request), request.params.id, request.body.selected),
   );
 
   app.delete(
@@ -350,7 +386,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      await tasks.delete(actor(request), request.params.id, request.query.delete_files === 'true');
+      await remove.delete(actor(request), request.params.id, request.query.delete_files === 'true');
       return reply.status(204).send(null);
     },
   );
@@ -382,7 +418,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const file = await tasks.torrentFile(actor(request), request.params.id);
+      const file = await query.torrentFile(actor(request), request.params.id);
       reply.header('content-type', 'application/x-bittorrent');
       reply.header('content-disposition', contentDisposition(file.name));
       reply.header('cache-control', 'private, no-store');

@@ -18,7 +18,7 @@ import {
   insertSession,
   touchSession,
 } from '../repositories/sessions.js';
-import { usedSpace } from '../repositories/tasks.js';
+import { usedSpace } from '../repositories/space.js';
 import { findUserById, findUserByUsername, updateUser } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
 import { toUser } from './users.js';

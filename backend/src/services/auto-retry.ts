@@ -13,7 +13,7 @@ import * as repo from '../repositories/tasks.js';
 import { findUserById } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
 import type { RetryService } from './retry.js';
-import type { TasksService } from './tasks.js';
+import type { TaskQueryService } from './tasks/query.js';
 
 /** The row the scheduler (jobs/auto-retry.ts) watches in task events. */
 export type { TaskRow } from '../repositories/tasks.js';
@@ -33,7 +33,7 @@ const isoIn = (seconds: number, from = Date.now()) =>
 export class AutoRetryService {
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
+    private readonly tasks: { query: TaskQueryService },
     private readonly retry: RetryService,
   ) {}
 
@@ -58,7 +58,7 @@ export class AutoRetryService {
       const stored = await repo.setPlan(this.ctx.db, row.id, at);
       if (stored) planned.push(stored);
     }
-    for (const r of planned) this.tasks.emitUpdate(r);
+    for (const r of planned) this.ctx.events.taskUpdate(r);
     return planned;
   }
 
@@ -103,7 +103,7 @@ export class AutoRetryService {
       error instanceof DependencyError
         ? await repo.setPlan(this.ctx.db, id, isoIn(retryDelaySeconds(row.attempt, settings)))
         : await repo.endAutoRetry(this.ctx.db, id, actor.id, `Automatic retry refused: ${error.detail}`);
-    if (updated) this.tasks.emitUpdate(updated);
+    if (updated) this.ctx.events.taskUpdate(updated);
   }
 
   /** The earliest plan (for the scheduler's sleep), or null. */
@@ -123,11 +123,11 @@ export class AutoRetryService {
 
   /** DELETE /api/tasks/{id}/auto-retry: the plan goes, and no other is made for this task. */
   async cancel(actor: Actor, id: number): Promise<Task> {
-    const row = await this.tasks.getRow(actor, id);
+    const row = await this.tasks.query.getRow(actor, id);
     if (row.next_retry_at === null) throw new ConflictError('No automatic retry is planned for this task');
     const updated = await repo.endAutoRetry(this.ctx.db, id, actor.id);
     if (!updated) throw new ConflictError('This task is being retried');
-    this.tasks.emitUpdate(updated);
+    this.ctx.events.taskUpdate(updated);
     return repo.toTask(updated);
   }
 }

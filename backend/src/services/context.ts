@@ -1,4 +1,4 @@
-import type { Aria2Client, Aria2Options } from '../aria2/client.js';
+import type { Aria2Options } from '../aria2/client.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { EgressGuard } from '../egress/guard.js';
@@ -18,8 +18,6 @@ export interface Logger {
 export interface ServiceContext {
   config: Config;
   db: Db;
-  /** The raw client of the local daemon, for code not yet on the gateway; use `nodes` instead. */
-  aria2: Aria2Client;
   /** The download daemons by node: the gateway of a task's node (`nodes.forTask(row)`). */
   nodes: NodeRegistry;
   events: ControllerEvents;

@@ -17,4 +17,14 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
     super();
     this.setMaxListeners(0);
   }
+
+  /** A task row changed: its owner's sockets get it. */
+  taskUpdate(row: TaskRow): void {
+    this.emit('task_update', row);
+  }
+
+  /** A task row went (deleted, or replaced by `replacedBy` in a retry). */
+  taskRemoved(ownerId: number, id: number, replacedBy?: number): void {
+    this.emit('task_removed', ownerId, id, replacedBy);
+  }
 }

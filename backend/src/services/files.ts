@@ -8,13 +8,8 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../domain/error
 import { isWithin, parseUserPath, rebase } from '../domain/paths.js';
 import { isCurrent } from '../domain/task-status.js';
 import { deleteSharesUnder, rebaseShares } from '../repositories/shares.js';
-import {
-  addUsedSpace,
-  getTaskByToken,
-  listFolderTasks,
-  updateTask,
-  usedSpace,
-} from '../repositories/tasks.js';
+import { addUsedSpace, usedSpace } from '../repositories/space.js';
+import { getTaskByToken, listFolderTasks, updateTask } from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
 import { isInside, type OpenedFile, pathNotFound, type Storage } from './storage.js';
 import { zipStream } from './zip.js';

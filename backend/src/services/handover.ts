@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
 import { TORRENT_URI } from '../domain/task-status.js';
+import type { NodeRegistry } from '../gateway/registry.js';
 import type {
   Added,
   AddRequest,
@@ -88,5 +89,20 @@ export async function handOver(
     else if (!added.ok) results.set(row.id, { ok: false, reason: added.error.reason });
     else results.set(row.id, { ok: true, gid: added.value.gid, status: added.value.status });
   });
+  return results;
+}
+
+/** Hands rows over to the daemon of each row's node: one batch per node, one result per row. */
+export async function handOverByNode(
+  nodes: NodeRegistry,
+  rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid' | 'node'> & { options: string })[],
+  extra: DaemonOptions = {},
+): Promise<Map<number, HandOverResult>> {
+  const groups = new Map<string, typeof rows>();
+  for (const r of rows) groups.set(r.node, [...(groups.get(r.node) ?? []), r]);
+  const results = new Map<number, HandOverResult>();
+  for (const [node, list] of groups) {
+    for (const [id, result] of await handOver(nodes.gatewayFor(node), list, extra)) results.set(id, result);
+  }
   return results;
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import type { TaskRow } from '../repositories/tasks.js';
+import * as repo from '../repositories/tasks.js';
 
 /**
  * Records aria2's queue order on the rows: each waiting task's place among its owner's waiting tasks
@@ -7,11 +8,7 @@ import type { TaskRow } from '../repositories/tasks.js';
  * does not wait loses its place. Writes only what changed and returns the rows it changed.
  */
 export async function recordQueuePositions(db: Db, waitingGids: readonly string[]): Promise<TaskRow[]> {
-  const rows = await db
-    .selectFrom('tasks')
-    .select(['id', 'owner_id', 'gid', 'status', 'queue_position'])
-    .where((eb) => eb.or([eb('status', '=', 'waiting'), eb('queue_position', 'is not', null)]))
-    .execute();
+  const rows = await repo.listQueueRows(db);
   if (rows.length === 0) return [];
   const place = new Map(waitingGids.map((gid, i) => [gid, i]));
   const wanted = new Map<number, number | null>();
@@ -32,17 +29,5 @@ export async function recordQueuePositions(db: Db, waitingGids: readonly string[
   }
   const changes = rows.filter((r) => wanted.get(r.id) !== r.queue_position);
   if (changes.length === 0) return [];
-  return db.transaction().execute(async (trx) => {
-    const out: TaskRow[] = [];
-    for (const r of changes) {
-      const updated = await trx
-        .updateTable('tasks')
-        .set({ queue_position: wanted.get(r.id) ?? null })
-        .where('id', '=', r.id)
-        .returningAll()
-        .executeTakeFirst();
-      if (updated) out.push(updated);
-    }
-    return out;
-  });
+  return repo.setQueuePositions(db, new Map(changes.map((r) => [r.id, wanted.get(r.id) ?? null])));
 }

@@ -14,10 +14,15 @@ import { parseTorrent } from '../domain/torrent.js';
 import { magnetInfoHash, maskUri, nameFromUri } from '../domain/uri.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
+import type { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOver, newGid, storedOptions } from './handover.js';
-import { guardHost, guardSources } from './network.js';
-import { HEAD_CONCURRENCY, mapLimit, type TasksService, validateUri } from './tasks.js';
+import { handOverByNode, newGid, storedOptions } from './handover.js';
+import { guardSources } from './network.js';
+import { forgetRowDownloads } from './tasks/forget.js';
+import { statusPatch } from './tasks/hand-over.js';
+import { HEAD_CONCURRENCY, mapLimit, type SourceChecks, validateUri } from './tasks/sources.js';
+import type { SpaceService } from './tasks/space.js';
+import type { HandOverTracker } from './tasks/tracker.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
 const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
@@ -51,8 +56,23 @@ function withoutPartial(limits: SpaceLimits, old: TaskRow): SpaceLimits {
   return { ...limits, usedSpace: Math.max(0, limits.usedSpace - old.completed_length) };
 }
 
-/** A test-only hook: throws at a named point of a retry to prove a crash there is repaired. */
-export type CrashPoint = 'after-handover';
+/** What a retry works with, shared with the task services. */
+export interface RetryDeps {
+  /** Marks the new downloads while they are handed over, so the sync engine leaves them alone. */
+  handingOver: HandOverTracker;
+  admission: Admission;
+  sources: SourceChecks;
+  limits: SpaceService;
+}
+
+/**
+ * Points of a retry where a fault can be injected (tests prove a crash there is repaired at the next
+ * start); production passes none.
+ */
+export interface RetryFaults {
+  /** Runs right after aria2 took the new downloads, before the final transaction. */
+  afterHandover?(): void;
+}
 
 /**
  * Retry and replace: one call turns a failed or stopped task into a new download of
@@ -63,12 +83,10 @@ export type CrashPoint = 'after-handover';
  * and a crash at any point leaves a pair that `repairInterrupted` resolves at the next start.
  */
 export class RetryService {
-  /** Set by tests only. */
-  crashAt: CrashPoint | null = null;
-
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
+    private readonly tasks: RetryDeps,
+    private readonly faults: RetryFaults = {},
   ) {}
 
   /** Steps 1 and 2: the task exists, is the caller's, is not a torrent, and failed or was stopped. */
@@ -210,7 +228,7 @@ export class RetryService {
           const parsed = parseTorrent(row.torrent!);
           await guardSources(
             [...parsed.trackers, ...parsed.webSeeds],
-            this.tasks.guard,
+            this.tasks.sources.guard,
             'Invalid torrent file',
           );
           sizeOf.set(row.id, parsed.totalLength);
@@ -222,18 +240,18 @@ export class RetryService {
     } else {
       // The guard and then the HEAD of each distinct URI in one bounded pass (several failed tasks of
       // one source need one answer), while the disk and quota are read.
-      limitsRead = candidates.length > 0 ? this.tasks.spaceLimits(actor.id) : null;
+      limitsRead = candidates.length > 0 ? this.tasks.limits.spaceLimits(actor.id) : null;
       type Verdict = [string, { refused: unknown; size: number | null }];
       const verdicts = await mapLimit(
         [...new Set(candidates.map(sourceOf))],
         heads,
         async (uri): Promise<Verdict> => {
           try {
-            await guardHost(uri, this.tasks.guard);
+            await this.tasks.sources.guardHost(uri);
           } catch (err) {
             return [uri, { refused: err, size: null }];
           }
-          return [uri, { refused: null, size: await this.tasks.probe(uri) }];
+          return [uri, { refused: null, size: await this.tasks.sources.probe(uri) }];
         },
       );
       const byUri = new Map(verdicts);
@@ -251,7 +269,7 @@ export class RetryService {
     // early check refuses what cannot fit at all; the one that counts runs with the claim below.
     const checked: TaskRow[] = [];
     if (guarded.length === 0) await limitsRead?.catch(() => undefined);
-    const limits = guarded.length > 0 ? await (limitsRead ?? this.tasks.spaceLimits(actor.id)) : null;
+    const limits = guarded.length > 0 ? await (limitsRead ?? this.tasks.limits.spaceLimits(actor.id)) : null;
     for (const row of guarded) {
       try {
         // The old task's partial file is resumed, not added: it does not count against the new one.
@@ -285,7 +303,7 @@ export class RetryService {
       }
       // The quota again, now that nothing else can reserve: in the given order, each retry reserves
       // its size before the next is checked; the claims of those that no longer fit are released.
-      let l = limits ? await this.tasks.spaceLimitsIn(trx, actor.id, limits) : null;
+      let l = limits ? await this.tasks.limits.spaceLimitsIn(trx, actor.id, limits) : null;
       const olds: TaskRow[] = [];
       const released: number[] = [];
       for (const old of checked.filter((r) => claimed.has(r.id))) {
@@ -326,6 +344,8 @@ export class RetryService {
             // The lineage: a retry of a planned task is its next attempt; any other retry starts afresh.
             attempt: old.next_retry_at !== null ? old.attempt + 1 : 1,
             auto_retry: old.auto_retry,
+            // The new download runs where the old one did (its folder is there).
+            node: old.node,
             // Reserved until the download ends, as a new download's size is.
             total_length: sizeOf.get(old.id) ?? 0,
           };
@@ -342,15 +362,15 @@ export class RetryService {
     // Step 4: the new downloads, in one multicall.
     for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
     try {
-      const handed = await handOver(
-        this.ctx.nodes.local,
+      const handed = await handOverByNode(
+        this.ctx.nodes,
         await repo.attachOptions(
           this.ctx.db,
           pairs.map((p) => p.fresh),
         ),
         this.ctx.downloadOptions,
       );
-      if (this.crashAt === 'after-handover') throw new Error('injected crash after the hand-over');
+      this.faults.afterHandover?.();
 
       // Steps 5 and 6 in one transaction: successes replace the old rows, failures undo their claims.
       const finishedAt = nowIso();
@@ -367,7 +387,7 @@ export class RetryService {
           );
           continue;
         }
-        const patch = this.tasks.statusPatch(r.gid, r.status, finishedAt, pair.fresh.held_for !== null);
+        const patch = statusPatch(r.gid, r.status, finishedAt, pair.fresh.held_for !== null);
         const fresh = { ...pair.fresh, ...patch, retry_of: null } as TaskRow;
         outcomes.push({
           newId: fresh.id,
@@ -397,16 +417,18 @@ export class RetryService {
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
       for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
       await Promise.all([
-        this.tasks.forgetInAria2(
-          done.flatMap(({ old }) => [old.gid, old.origin_gid]),
+        forgetRowDownloads(
+          this.ctx.nodes,
+          done.map(({ old }) => old),
           { stopped: true },
         ),
         done.length > 0 ? this.tasks.admission.admit() : undefined,
       ]);
       const admitted = new Map(
         (
-          await repo.getTasksAnyOwner(
+          await repo.getTasks(
             this.ctx.db,
+            actor.id,
             done.map((d) => d.fresh.id),
           )
         ).map((r) => [r.id, r]),
@@ -414,8 +436,8 @@ export class RetryService {
       for (const { old, fresh: handed } of done) {
         const fresh = admitted.get(handed.id) ?? handed;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
-        this.tasks.emitRemoved(old.owner_id, old.id, fresh.id);
-        this.tasks.emitUpdate(fresh);
+        this.ctx.events.taskRemoved(old.owner_id, old.id, fresh.id);
+        this.ctx.events.taskUpdate(fresh);
       }
     } finally {
       for (const p of pairs) this.tasks.handingOver.delete(p.fresh.id);
@@ -428,23 +450,7 @@ export class RetryService {
    * transaction, so it goes and the old task is released (its download, if aria2 took it, is owned by
    * no row and the sync engine removes it). Claims left without a new row are released too.
    */
-  async repairInterrupted(): Promise<number> {
-    return this.ctx.db.transaction().execute(async (trx) => {
-      const orphans = await trx
-        .selectFrom('tasks')
-        .select(['id', 'retry_of'])
-        .where('retry_of', 'is not', null)
-        .execute();
-      for (const row of orphans) {
-        await repo.deleteTask(trx, row.id);
-        await trx.updateTable('tasks').set({ replaced_by: null }).where('id', '=', row.retry_of!).execute();
-      }
-      await trx
-        .updateTable('tasks')
-        .set({ replaced_by: null })
-        .where('replaced_by', 'is not', null)
-        .execute();
-      return orphans.length;
-    });
+  repairInterrupted(): Promise<number> {
+    return repo.repairInterruptedRetries(this.ctx.db);
   }
 }

@@ -4,6 +4,7 @@ import { reservation, sizeOverLimit } from '../domain/size.js';
 import { diff, type SyncDiff } from '../domain/sync.js';
 import { nowIso } from '../domain/time.js';
 import type { DaemonStatus, DownloadGateway, ItemResult } from '../gateway/types.js';
+import * as spaceRepo from '../repositories/space.js';
 import * as syncRepo from '../repositories/sync.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
@@ -284,7 +285,7 @@ export class SyncService {
         const size = d.recheckSize;
         // The space the user's other downloads take (their bytes and reservations): this row's own
         // bytes and reservation are what the new size replaces.
-        const space = await repo.usedSpace(this.ctx.db, row.owner_id);
+        const space = await spaceRepo.usedSpace(this.ctx.db, row.owner_id);
         const own = reservation(row.total_length, row.completed_length);
         const reason = sizeOverLimit(
           {

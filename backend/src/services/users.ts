@@ -5,7 +5,7 @@ import { ConflictError, DependencyError, userNotFound } from '../domain/errors.j
 import { generatePassword, hashPassword, hashSessionId } from '../domain/passwords.js';
 import { nowIso } from '../domain/time.js';
 import { deleteUserSessions } from '../repositories/sessions.js';
-import { usedSpace, usedSpaceAll } from '../repositories/tasks.js';
+import { usedSpace, usedSpaceAll } from '../repositories/space.js';
 import {
   countUsers,
   deleteUser,

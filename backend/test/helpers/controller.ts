@@ -41,7 +41,12 @@ export const USER_PASSWORD = 'user-password-1';
  */
 export async function startTestController(
   env: Record<string, string> = {},
-  options: { dataDir?: string; uiDir?: string; egress?: ControllerOptions['egress'] } = {},
+  options: {
+    dataDir?: string;
+    uiDir?: string;
+    egress?: ControllerOptions['egress'];
+    faults?: ControllerOptions['faults'];
+  } = {},
 ): Promise<TestController> {
   const dir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-test-'));
   const config: Config = loadConfig({
@@ -57,6 +62,7 @@ export async function startTestController(
     aria2Args: TEST_ARIA2_ARGS,
     uiDir: options.uiDir ?? null,
     egress: options.egress,
+    faults: options.faults,
   });
   await controller.app.ready();
   await waitFor(() => controller.aria2.connected, 10_000, 'aria2 to connect');

@@ -183,6 +183,36 @@ const ROUTES: Record<string, RouteCase> = {
       });
     },
   },
+  'POST /api/tasks/status': {
+    access: 'user',
+    request: (f) => ({
+      method: 'POST',
+      url: '/api/tasks/status',
+      payload: { ids: [f.bobTask.id], status: 'stop' },
+    }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        results: [{ id: f.bobTask.id, ok: false, status: 404, detail: 'Task not found' }],
+      });
+      expect((await f.bob.get(`/api/tasks/${f.bobTask.id}`)).json().status).toBe(f.bobTask.status);
+    },
+  },
+  'POST /api/tasks/delete': {
+    access: 'user',
+    request: (f) => ({
+      method: 'POST',
+      url: '/api/tasks/delete',
+      payload: { ids: [f.bobTask.id], delete_files: true },
+    }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        results: [{ id: f.bobTask.id, ok: false, status: 404, detail: 'Task not found' }],
+      });
+      expect((await f.bob.get(`/api/tasks/${f.bobTask.id}`)).statusCode).toBe(200);
+    },
+  },
   'GET /api/tasks/artifacts/:token': {
     access: 'user',
     request: (f) => ({ method: 'GET', url: `/api/tasks/artifacts/${f.bobTask.artifact_token}` }),

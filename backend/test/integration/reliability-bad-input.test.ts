@@ -299,6 +299,38 @@ const ROUTES: Record<string, RouteCase> = {
       url: () => '/api/tasks/retry',
     },
   },
+  'POST /api/tasks/status': {
+    access: 'user',
+    // A stopped task cannot be paused: its entry is a 409, nothing changes.
+    harmless: (f) => ({
+      method: 'POST',
+      url: '/api/tasks/status',
+      payload: { ids: [f.stopped.id], status: 'pause' },
+    }),
+    body: {
+      fields: {
+        ids: { kind: 'array', of: { kind: 'int', min: 1, max: MAX_SAFE }, min: 1, max: 1000 },
+        status: { kind: 'enum', values: ['pause', 'resume', 'stop'] },
+      },
+      required: ['ids', 'status'],
+      valid: (f) => ({ ids: [f.failed.id], status: 'stop' }),
+      url: () => '/api/tasks/status',
+    },
+  },
+  'POST /api/tasks/delete': {
+    access: 'user',
+    harmless: () => ({ method: 'POST', url: '/api/tasks/delete', payload: { ids: [999999] } }),
+    body: {
+      fields: {
+        ids: { kind: 'array', of: { kind: 'int', min: 1, max: MAX_SAFE }, min: 1, max: 1000 },
+        delete_files: { kind: 'bool' },
+      },
+      required: ['ids'],
+      // A mutation accepted by mistake would delete the failed task and its files.
+      valid: (f) => ({ ids: [f.failed.id], delete_files: true }),
+      url: () => '/api/tasks/delete',
+    },
+  },
   'GET /api/tasks/artifacts/:token': {
     access: 'user',
     param: 'token',

@@ -88,7 +88,19 @@ it("tells the owner's sockets task_removed for the old id and task_update for th
 });
 
 it('repairs a retry interrupted between the new download and the old row: exactly one task, no orphan', async () => {
-  c = await startTestController();
+  let crash = false;
+  c = await startTestController(
+    {},
+    {
+      faults: {
+        retry: {
+          afterHandover: () => {
+            if (crash) throw new Error('injected crash after the hand-over');
+          },
+        },
+      },
+    },
+  );
   server = await startFileServer();
   const cookie = await c.adminCookie();
   server.addFile('/crash.bin', { size: 2_000_000 }, { status: 404 });
@@ -99,7 +111,7 @@ it('repairs a retry interrupted between the new download and the old row: exactl
   // The new download stays active across the restart, so aria2 still holds it when the controller returns.
   server.update('/crash.bin', { status: undefined, throttle: 20_000 });
 
-  c.retry.crashAt = 'after-handover';
+  crash = true;
   const r = await call(c, cookie, 'POST', `/api/tasks/${created.body.id}/retry`);
   expect(r.status).toBe(500);
   const rowsBefore = await c.db.selectFrom('tasks').selectAll().execute();

@@ -54,7 +54,7 @@ export async function unitContext(env: Record<string, string> = {}): Promise<Uni
   const settings = new SettingsService(db, nodes.local);
   await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
-  const ctx: ServiceContext = { config, db, aria2, nodes, events: new ControllerEvents(), settings, logger };
+  const ctx: ServiceContext = { config, db, nodes, events: new ControllerEvents(), settings, logger };
   return {
     ctx,
     db,

@@ -1,15 +1,15 @@
 import { type Kysely, sql } from 'kysely';
+import { addIdColumn, caseInsensitiveColumn } from '../dialect.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`CREATE TABLE users (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    password_hash TEXT NOT NULL,
-    is_admin INTEGER NOT NULL DEFAULT 0,
-    quota INTEGER NOT NULL DEFAULT 0,
-    used_space INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
-  )`.execute(db);
+  await addIdColumn(db.schema.createTable('users'))
+    .addColumn('username', 'text', (c) => caseInsensitiveColumn(c.notNull().unique()))
+    .addColumn('password_hash', 'text', (c) => c.notNull())
+    .addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('quota', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('used_space', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
   await sql`CREATE TABLE sessions (
     id_hash TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -17,34 +17,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     expires_at INTEGER NOT NULL
   )`.execute(db);
   await sql`CREATE INDEX sessions_user ON sessions(user_id)`.execute(db);
-  // AUTOINCREMENT: a task id is never reused, so a client that saw task_removed for an id never sees it again.
-  await sql`CREATE TABLE tasks (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    owner_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    gid TEXT,
-    uri TEXT NOT NULL,
-    display_uri TEXT NOT NULL,
-    torrent BLOB,
-    status TEXT NOT NULL,
-    name TEXT,
-    total_length INTEGER NOT NULL DEFAULT 0,
-    completed_length INTEGER NOT NULL DEFAULT 0,
-    download_speed INTEGER NOT NULL DEFAULT 0,
-    upload_speed INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    finished_at TEXT,
-    artifact_path TEXT,
-    artifact_token TEXT UNIQUE,
-    options TEXT NOT NULL DEFAULT '{}',
-    dir TEXT NOT NULL,
-    info_hash TEXT,
-    origin_gid TEXT,
-    replaced_by INTEGER,
-    retry_of INTEGER,
-    counted_bytes INTEGER NOT NULL DEFAULT 0
-  )`.execute(db);
+  // An id never reused: a client that saw task_removed for an id never sees it again.
+  await addIdColumn(db.schema.createTable('tasks'))
+    .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+    .addColumn('gid', 'text')
+    .addColumn('uri', 'text', (c) => c.notNull())
+    .addColumn('display_uri', 'text', (c) => c.notNull())
+    .addColumn('torrent', 'blob')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('name', 'text')
+    .addColumn('total_length', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('completed_length', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('download_speed', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('upload_speed', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('error', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('finished_at', 'text')
+    .addColumn('artifact_path', 'text')
+    .addColumn('artifact_token', 'text', (c) => c.unique())
+    .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addColumn('dir', 'text', (c) => c.notNull())
+    .addColumn('info_hash', 'text')
+    .addColumn('origin_gid', 'text')
+    .addColumn('replaced_by', 'integer')
+    .addColumn('retry_of', 'integer')
+    .addColumn('counted_bytes', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await sql`CREATE INDEX tasks_owner_created ON tasks(owner_id, created_at, id)`.execute(db);
   await sql`CREATE INDEX tasks_owner_status ON tasks(owner_id, status, created_at, id)`.execute(db);
   await sql`CREATE INDEX tasks_owner_updated ON tasks(owner_id, updated_at, id)`.execute(db);

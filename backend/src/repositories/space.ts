@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import { greatest } from '../db/dialect.js';
+import { CURRENT_STATUSES } from '../domain/task-status.js';
+import type { Runner } from './tasks.js';
+
+// A user's space: the counter of what their folder holds, partial bytes and reservations.
+
+/**
+ * In one query: the bytes of the owner's unfinished downloads still on disk (partial files count
+ * against the quota), and what their current downloads reserve (each known size minus the bytes it
+ * already holds, never negative; an unknown size is 0 and reserves nothing).
+ */
+export async function partialAndReservedBytes(
+  db: Runner,
+  ownerId: number,
+): Promise<{ partial: number; reserved: number }> {
+  const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
+  const r = await db
+    .selectFrom('tasks')
+    .select([
+      sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
+        'partial',
+      ),
+      sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
+        THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
+    ])
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirstOrThrow();
+  return { partial: Number(r.partial), reserved: Number(r.reserved) };
+}
+
+/** Finished bytes and orphaned partial bytes held in the owner's folder outside any unfinished row. */
+export async function addUsedSpace(db: Runner, ownerId: number, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await db
+    .updateTable('users')
+    .set((eb) => ({ used_space: greatest(0, sql`${eb.ref('used_space')} + ${delta}`) }))
+    .where('id', '=', ownerId)
+    .execute();
+}
+
+/** Used space of every user at once (the admin's list): the counter plus each one's partial bytes. */
+export async function usedSpaceAll(db: Runner): Promise<Map<number, number>> {
+  const partial = await db
+    .selectFrom('tasks')
+    .select((eb) => ['owner_id', eb.fn.sum<number>('completed_length').as('bytes')])
+    .where('status', '!=', 'complete')
+    .groupBy('owner_id')
+    .execute();
+  const users = await db.selectFrom('users').select(['id', 'used_space']).execute();
+  const out = new Map(users.map((u) => [u.id, u.used_space]));
+  for (const p of partial) out.set(p.owner_id, (out.get(p.owner_id) ?? 0) + Number(p.bytes));
+  return out;
+}
+
+/**
+ * A user's quota, the space their folder holds (finished files plus partial ones) and what their
+ * current downloads reserve on top of it.
+ */
+export async function usedSpace(
+  db: Runner,
+  ownerId: number,
+): Promise<{ quota: number; used: number; reserved: number } | undefined> {
+  const user = await db
+    .selectFrom('users')
+    .select(['quota', 'used_space'])
+    .where('id', '=', ownerId)
+    .executeTakeFirst();
+  if (!user) return undefined;
+  const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
+  return { quota: user.quota, used: user.used_space + partial, reserved };
+}

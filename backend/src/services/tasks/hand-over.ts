@@ -1,0 +1,110 @@
+import { statusFromAria2 } from '../../domain/task-status.js';
+
+/** What the daemon reported of a download just handed over (the gateway's status has these fields). */
+export interface ReportedStatus {
+  status: string;
+  totalLength: number;
+  completedLength: number;
+  errorMessage?: string;
+  errorCode?: string;
+}
+
+import { nowIso } from '../../domain/time.js';
+import { maskUrisIn } from '../../domain/uri.js';
+import type { TaskRow } from '../../repositories/tasks.js';
+import * as repo from '../../repositories/tasks.js';
+import type { Admission } from '../admission.js';
+import type { ServiceContext } from '../context.js';
+import { handOverByNode } from '../handover.js';
+import type { HandOverTracker } from './tracker.js';
+
+/**
+ * The row fields right after aria2 accepted a download: its status, never `queued`. A held row
+ * (paused in aria2 until admitted) is `waiting`.
+ */
+export function statusPatch(
+  gid: string,
+  status: ReportedStatus | null,
+  now: string,
+  held: boolean,
+): repo.TaskPatch {
+  // A download cannot finish inside the multicall that adds it; should aria2 ever say so, the row
+  // stays current so the sync engine's completion (moving the file, the artifact token) runs.
+  const reported = status ? statusFromAria2(status.status, held) : 'waiting';
+  const s = reported === 'complete' ? 'active' : reported;
+  return {
+    gid,
+    status: s,
+    // aria2 says 0 until it knows the size (a download handed over again after a restart, still
+    // paused): keep what the row knows, so a paused task does not fall back to 0 % and "Size unknown".
+    ...(status?.totalLength
+      ? { total_length: status.totalLength, completed_length: status.completedLength }
+      : {}),
+    error:
+      s === 'error'
+        ? maskUrisIn(status?.errorMessage || `aria2 error ${status?.errorCode ?? ''}`.trim())
+        : null,
+    updated_at: now,
+    finished_at: s === 'error' ? now : null,
+  };
+}
+
+/** Hands new rows (adds, and the sync engine's re-adds) to aria2 and stores the outcome. */
+export class HandOverService {
+  constructor(
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'downloadOptions'>,
+    private readonly handingOver: HandOverTracker,
+    private readonly admission: Admission,
+  ) {}
+
+  /**
+   * Hands inserted rows to aria2 and records the outcome: aria2's status, or `error` with the reason
+   * (the row stays, so it can be retried). aria2 gets them paused; the admission pass that follows lets
+   * in what may start. Returns the rows as stored after it.
+   */
+  async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
+    const stored = await this.handOverHeld(rows);
+    if (!stored.some((r) => r.held_for !== null && r.status === 'waiting')) return stored;
+    await this.admission.admit();
+    const now = new Map(
+      (
+        await repo.getTasksAnyOwner(
+          this.ctx.db,
+          stored.map((r) => r.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    return stored.map((r) => now.get(r.id) ?? r);
+  }
+
+  private handOverHeld(rows: TaskRow[]): Promise<TaskRow[]> {
+    return this.handingOver.around(
+      rows.map((r) => r.id),
+      async () => {
+        const results = await handOverByNode(
+          this.ctx.nodes,
+          await repo.attachOptions(this.ctx.db, rows),
+          this.ctx.downloadOptions,
+        );
+        const now = nowIso();
+        return this.ctx.db.transaction().execute(async (trx) => {
+          const out: TaskRow[] = [];
+          for (const row of rows) {
+            const r = results.get(row.id)!;
+            const patch: repo.TaskPatch = r.ok
+              ? statusPatch(r.gid, r.status, now, row.held_for !== null)
+              : {
+                  gid: null,
+                  status: 'error',
+                  error: `Failed to hand the download to aria2: ${maskUrisIn(r.reason)}`,
+                  updated_at: now,
+                  finished_at: now,
+                };
+            out.push((await repo.updateTask(trx, row.id, patch)) ?? row);
+          }
+          return out;
+        });
+      },
+    );
+  }
+}
