@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TORRENT_BODY_LIMIT } from '../app.js';
+import { TORRENT_BODY_LIMIT } from '../config/limits.js';
 import { errorBody, idParams, safeText } from '../contracts/common.js';
 import {
   type AddExtras,
