@@ -16,7 +16,7 @@ import {
   usedSpace,
 } from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
-import { isInside, type OpenedFile, pathNotFound, type Storage } from './storage.js';
+import { isInside, type OpenedFile, pathNotFound, Storage } from './storage.js';
 import { zipStream } from './zip.js';
 
 /** What a download answers: a file opened by handle, or a folder (or a selection) as a zip stream. */
@@ -111,7 +111,7 @@ export class FilesService {
     // Plain files of a folder whose own mtime has not moved are as they were: a download lands by a
     // rename, and every change the API makes adds, removes or renames an entry. What aria2 writes in
     // place (under .incomplete/) is never taken from the cache.
-    const cacheable = !isInside(path.join(base, '.incomplete'), real);
+    const cacheable = !Storage.isIncomplete(base, real);
     const cached = cacheable ? this.listCache.get(real) : undefined;
     const fresh = cached && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs;
     const names = fresh ? cached.names : await fs.readdir(real);
