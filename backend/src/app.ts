@@ -9,6 +9,7 @@ import { JSON_BODY_LIMIT, REQUEST_TIMEOUT_MS } from './config/limits.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { routeTablePlugin } from './plugins/route-table.js';
 import { securityPlugin } from './plugins/security.js';
 import { staticUiPlugin } from './plugins/static-ui.js';
 import type { SocketHub } from './realtime/hub.js';
@@ -55,6 +56,7 @@ export interface AppDeps {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** What routes use: each route plugin takes its services from `deps.services` once, when registered. */
     deps: AppDeps;
   }
 }
@@ -96,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('deps', deps);
 
+  await app.register(routeTablePlugin);
   await app.register(errorHandlerPlugin);
   await app.register(cookie);
   await app.register(securityPlugin);
