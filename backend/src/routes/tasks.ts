@@ -236,6 +236,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['files'],
         summary: 'Download a finished file (Range supported) or folder (zip)',
         params: z.object({ token: safeText().min(1).max(200) }),
+        response: errorResponses(401, 404, 422),
       },
     },
     async (request, reply) =>

@@ -417,6 +417,24 @@ describe('Access control over every route', () => {
     expect(declared).toEqual(expected);
   });
 
+  it("the OpenAPI document lists each guarded route's 401 (and an admin route's 403) as a {detail} answer", async () => {
+    const doc = (await f.c.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const missing: string[] = [];
+    for (const [key, route] of servedRoutes(f.c)) {
+      if (route.access !== 'user' && route.access !== 'admin') continue;
+      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const op = (doc.paths[path] ?? doc.paths[`${path}/`])?.[route.method.toLowerCase()];
+      for (const status of route.access === 'admin' ? ['401', '403'] : ['401']) {
+        // Routes that produce files list the answer under their own media types.
+        const content: Record<string, { schema?: { properties?: { detail?: { type?: string } } } }> =
+          op?.responses?.[status]?.content ?? {};
+        const typed = Object.values(content).map((c) => c.schema?.properties?.detail?.type);
+        if (typed.length === 0 || typed.some((t) => t !== 'string')) missing.push(`${key}: ${status}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   for (const [key, route] of Object.entries(ROUTES)) {
     if (route.access === 'user' || route.access === 'admin') {
       it(`${key}: 401 without a session or with a forged one`, async () => {
