@@ -1,5 +1,5 @@
 /**
- * Issue 7, bad input: random and hostile bodies, ids, query strings, headers and torrent files over
+ * Bad input: random and hostile bodies, ids, query strings, headers and torrent files over
  * every route of the API (the route table below is checked against the routes the app declares, their
  * access and what they take, so a new route cannot be left out). For every answer: never a 5xx; every 4xx is `{detail: string}`; no stack trace,
  * server path, password, hash or aria2 secret in any body; and a 4xx changes nothing (the tasks, users,
