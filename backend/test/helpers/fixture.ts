@@ -19,6 +19,8 @@ import { type ApiClient, as } from './tasks-api.js';
 export interface ControllerFixture {
   c: TestController;
   server: FileServer;
+  /** The first admin, signed in. */
+  admin: ApiClient;
   /** The users of `users`, by name: their id and session cookie. */
   users: Record<string, { id: number; cookie: string }>;
   /** Calls as one of `users`. */
@@ -29,8 +31,8 @@ export interface FixtureOptions {
   /** Environment variables of the controller (see startTestController). */
   env?: Record<string, string>;
   controller?: Parameters<typeof startTestController>[1];
-  /** Users to create and sign in, in this order (their ids follow it). */
-  users?: readonly string[];
+  /** Users to create and sign in, in this order (their ids follow it); a quota or admin flag as asked. */
+  users?: readonly (string | { name: string; quota?: number; is_admin?: boolean })[];
 }
 
 export function useController(
@@ -40,6 +42,7 @@ export function useController(
   const fx: ControllerFixture = {
     c: undefined as unknown as TestController,
     server: undefined as unknown as FileServer,
+    admin: undefined as unknown as ApiClient,
     users: {},
     api(name) {
       const user = fx.users[name];
@@ -51,7 +54,11 @@ export function useController(
     // The file server first: a controller that fails to start leaves it for afterAll to close.
     fx.server = await startFileServer();
     fx.c = await startTestController(options.env, options.controller);
-    for (const name of options.users ?? []) fx.users[name] = await fx.c.createUser(name);
+    fx.admin = as(fx.c, await fx.c.adminCookie());
+    for (const user of options.users ?? []) {
+      const { name, ...rest } = typeof user === 'string' ? { name: user } : user;
+      fx.users[name] = await fx.c.createUser(name, rest);
+    }
     await ready?.(fx);
   });
   afterAll(async () => {
