@@ -5,9 +5,11 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Aria2Client } from './aria2/client.js';
 import type { Config } from './config/index.js';
+import { JSON_BODY_LIMIT, REQUEST_TIMEOUT_MS } from './config/limits.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { routeTablePlugin } from './plugins/route-table.js';
 import { securityPlugin } from './plugins/security.js';
 import { staticUiPlugin } from './plugins/static-ui.js';
 import type { SocketHub } from './realtime/hub.js';
@@ -54,16 +56,10 @@ export interface AppDeps {
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** What routes use: each route plugin takes its services from `deps.services` once, when registered. */
     deps: AppDeps;
   }
 }
-
-export const JSON_BODY_LIMIT = 1024 * 1024;
-/** A 16 MiB torrent as base64 in JSON, or as a multipart file, with room for the envelope. */
-export const TORRENT_BODY_LIMIT = 23 * 1024 * 1024;
-
-/** How long a client may take to send a whole request (a 16 MiB torrent needs ~4 Mbit/s). */
-export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** A request the HTTP parser rejects (no HTTP, headers too large, a bad length): a {detail} answer. */
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
@@ -102,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('deps', deps);
 
+  await app.register(routeTablePlugin);
   await app.register(errorHandlerPlugin);
   await app.register(cookie);
   await app.register(securityPlugin);

@@ -158,7 +158,7 @@ export async function startController(config: Config, options: ControllerOptions
   const stats = new StatsService(context, tasks);
   await users.ensureFirstAdmin();
 
-  const hub = new SocketHub(context, stats);
+  const hub = new SocketHub(context, stats, auth);
   const sync = new SyncEngine(context, tasks);
   const app = await buildApp({
     config,

@@ -40,9 +40,6 @@ export class DuplicateError extends ConflictError {
     super('This download is already in your list');
   }
 }
-export class PayloadTooLargeError extends DomainError {
-  readonly status = 413;
-}
 export class TooManyRequestsError extends DomainError {
   readonly status = 429;
   constructor(

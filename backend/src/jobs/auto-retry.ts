@@ -1,6 +1,6 @@
-import type { AutoRetryService, TaskRow } from '../services/auto-retry.js';
+import type { AutoRetryService } from '../services/auto-retry.js';
 import type { Logger } from '../services/context.js';
-import type { ControllerEvents } from '../services/events.js';
+import type { ControllerEvents, TaskRow } from '../services/events.js';
 
 /** The longest sleep between looks at the plans (a plan made by another instance is seen by then). */
 const MAX_SLEEP_MS = 30_000;

@@ -5,14 +5,24 @@ import type { Actor } from '../services/context.js';
 
 export const SESSION_COOKIE = 'aria2_session';
 
+/**
+ * Who may call a route, declared in its own options (`config: { access }`): anyone (`public`), a
+ * share link's holder (`share`: no session, the link's token decides), a signed-in user, an admin, or
+ * the task socket (it authenticates itself on upgrade).
+ */
+export type Access = 'public' | 'share' | 'user' | 'admin' | 'socket';
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in user, set by requireUser; null before it or without a session. */
     user: Actor | null;
   }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
 }
 
-/** Resolves the session cookie to its user (sliding the expiry) or throws 401. Use as a scope's onRequest hook. */
+/** Resolves the session cookie to its user (sliding the expiry) or throws 401. */
 export async function requireUser(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const sessionId = request.cookies[SESSION_COOKIE];
   const user = sessionId ? await request.server.deps.services.auth.authenticate(sessionId) : null;
@@ -32,9 +42,15 @@ export function actor(request: FastifyRequest): Actor {
   return request.user;
 }
 
+/** Each request is checked against its route's declared access before anything else of it runs. */
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
     app.decorateRequest('user', null);
+    app.addHook('onRequest', async (request, reply) => {
+      const access = request.routeOptions.config.access;
+      if (access === 'user') await requireUser(request, reply);
+      else if (access === 'admin') await requireAdmin(request, reply);
+    });
   },
   { name: 'auth' },
 );

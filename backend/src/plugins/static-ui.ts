@@ -39,7 +39,7 @@ export async function staticUiPlugin(app: FastifyInstance, opts: { root: string 
   const apiNotFound = (reply: FastifyReply) => reply.status(404).send({ detail: 'Not found' });
   if (!root || !fs.existsSync(path.join(root, 'index.html'))) {
     app.setNotFoundHandler((_request, reply) => apiNotFound(reply));
-    app.get('/', async (_req, reply) =>
+    app.get('/', { config: { access: 'public' } }, async (_req, reply) =>
       reply
         .type('text/plain; charset=utf-8')
         .send('The aria2 controller API is running; the web UI has not been built (npm run build:ui).'),
@@ -47,6 +47,10 @@ export async function staticUiPlugin(app: FastifyInstance, opts: { root: string 
     return;
   }
   const hashesOf = pageHashes();
+  // The built UI's files are public; @fastify/static takes no route config, so it is set here.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: 'public' };
+  });
   await app.register(fastifyStatic, {
     root,
     wildcard: false,

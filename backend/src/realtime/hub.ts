@@ -1,9 +1,8 @@
 import type { WebSocket } from 'ws';
 import type { SocketMessage } from '../contracts/socket.js';
-import { findSessionWithUser } from '../repositories/sessions.js';
-import { type TaskRow, toTask } from '../repositories/tasks.js';
+import type { AuthService } from '../services/auth.js';
 import type { ServiceContext } from '../services/context.js';
-import type { SessionsEnded } from '../services/events.js';
+import { type SessionsEnded, type TaskRow, toTask } from '../services/events.js';
 import type { StatsService } from '../services/stats.js';
 
 /** Above this many unsent bytes a socket is slow: its messages are coalesced instead of queued. */
@@ -64,6 +63,7 @@ export class SocketHub {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly stats: StatsService,
+    private readonly sessions: Pick<AuthService, 'sessionExpiresAt'>,
   ) {
     ctx.events.on('task_update', this.onUpdate);
     ctx.events.on('task_removed', this.onRemoved);
@@ -111,7 +111,7 @@ export class SocketHub {
     if (socket.readyState !== socket.OPEN && socket.readyState !== socket.CONNECTING) return;
     let expiresAt: number | null;
     try {
-      expiresAt = (await findSessionWithUser(this.ctx.db, client.sessionIdHash))?.expires_at ?? null;
+      expiresAt = await this.sessions.sessionExpiresAt(client.sessionIdHash);
     } catch (err) {
       // The database is busy or away: look again shortly rather than guess either way.
       this.ctx.logger.warn({ err: (err as Error).message }, 'could not look up the session of a socket');

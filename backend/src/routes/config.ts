@@ -1,25 +1,32 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorBody } from '../contracts/common.js';
 import { settings, settingsPatch } from '../contracts/stats.js';
-import { requireAdmin } from '../plugins/auth.js';
+import { errorResponses } from './errors.js';
 
+/** The admin settings; admin-only. */
 export const configRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('onRequest', requireAdmin);
   const { settings: service } = app.deps.services;
-  const errors = { 401: errorBody, 403: errorBody, 422: errorBody };
+  const config = { access: 'admin' } as const;
   app.get(
     '/',
-    { schema: { tags: ['settings'], summary: 'The admin settings', response: { 200: settings, ...errors } } },
+    {
+      config,
+      schema: {
+        tags: ['settings'],
+        summary: 'The admin settings',
+        response: { 200: settings, ...errorResponses(401, 403) },
+      },
+    },
     async () => service.get(),
   );
   app.put(
     '/',
     {
+      config,
       schema: {
         tags: ['settings'],
         summary: 'Change some admin settings; applies at once',
         body: settingsPatch,
-        response: { 200: settings, ...errors },
+        response: { 200: settings, ...errorResponses(401, 403, 422) },
       },
     },
     async (request) => service.update(request.body),

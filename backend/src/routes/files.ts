@@ -1,6 +1,5 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorBody } from '../contracts/common.js';
 import {
   deleteResult,
   entry,
@@ -10,21 +9,23 @@ import {
   moveBody,
   onePathQuery,
 } from '../contracts/files.js';
-import { actor, requireUser } from '../plugins/auth.js';
+import { actor } from '../plugins/auth.js';
 import { sendDownload } from './download.js';
+import { errorResponses } from './errors.js';
 
 const tags = ['files'];
-const errors = { 401: errorBody, 404: errorBody, 422: errorBody, 500: errorBody };
+const config = { access: 'user' } as const;
+const errors = errorResponses(401, 404, 422, 500);
 const many = (p: string | string[]) => (Array.isArray(p) ? p : [p]);
 
 /** The caller's own folder; every path is relative to it and checked by the files service. */
 export const fileRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('onRequest', requireUser);
-  const files = () => app.deps.services.files;
+  const { files } = app.deps.services;
 
   app.get(
     '/',
     {
+      config,
       schema: {
         tags,
         summary: 'List a folder: folders first, then by name; with used space and quota',
@@ -38,80 +39,85 @@ export const fileRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) =>
       (reply as FastifyReply)
         .type('application/json; charset=utf-8')
-        .send(await files().listJson(actor(request), request.query.path)),
+        .send(await files.listJson(actor(request), request.query.path)),
   );
 
   app.get(
     '/content',
     {
+      config,
       schema: {
         tags,
         summary: 'Download a file (HTTP Range) or a folder as a zip stream (stored, no compression)',
         querystring: onePathQuery,
         produces: ['application/octet-stream', 'application/zip'],
-        response: { 404: errorBody, 401: errorBody, 416: errorBody, 422: errorBody },
+        response: errorResponses(401, 404, 416, 422),
       },
     },
     async (request, reply) =>
-      sendDownload(request, reply, await files().content(actor(request), request.query.path)),
+      sendDownload(request, reply, await files.content(actor(request), request.query.path)),
   );
 
   app.get(
     '/archive',
     {
+      config,
       schema: {
         tags,
         summary: 'A zip stream of a selection: ?path=a&path=b… (at most 1000; stored, no compression)',
         querystring: manyPathsQuery,
         produces: ['application/zip'],
-        response: { 404: errorBody, 401: errorBody, 422: errorBody },
+        response: errorResponses(401, 404, 422),
       },
     },
     async (request, reply) =>
-      sendDownload(request, reply, await files().archive(actor(request), many(request.query.path))),
+      sendDownload(request, reply, await files.archive(actor(request), many(request.query.path))),
   );
 
   app.post(
     '/move',
     {
+      config,
       schema: {
         tags,
         summary: 'Rename or move inside the folder; finished tasks and shares follow',
         description:
           "`to` is the new path; its parent must exist (404). 409 `A file with that name already exists`; 409 `In use by a running download` when `from` is or holds a current download's files.",
         body: moveBody,
-        response: { 200: entry, 409: errorBody, ...errors },
+        response: { 200: entry, ...errors, ...errorResponses(409) },
       },
     },
-    async (request) => files().move(actor(request), request.body.from, request.body.to),
+    async (request) => files.move(actor(request), request.body.from, request.body.to),
   );
 
   app.post(
     '/folder',
     {
+      config,
       schema: {
         tags,
         summary: 'Create a folder (its parent must exist; 409 when the name is taken)',
         body: folderBody,
-        response: { 201: entry, 409: errorBody, ...errors },
+        response: { 201: entry, ...errors, ...errorResponses(409) },
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await files().createFolder(actor(request), request.body.path)),
+      reply.status(201).send(await files.createFolder(actor(request), request.body.path)),
   );
 
   app.delete(
     '/',
     {
+      config,
       schema: {
         tags,
         summary: 'Delete files or folders: ?path=a&path=b… (at most 1000); frees quota at once',
         description:
           '409 `In use by a running download` (nothing is deleted then). A finished task whose file is deleted keeps its row with `artifact_path` and `artifact_token` null; shares of deleted files end.',
         querystring: manyPathsQuery,
-        response: { 200: deleteResult, 409: errorBody, ...errors },
+        response: { 200: deleteResult, ...errors, ...errorResponses(409) },
       },
     },
-    async (request) => files().delete(actor(request), many(request.query.path)),
+    async (request) => files.delete(actor(request), many(request.query.path)),
   );
 };

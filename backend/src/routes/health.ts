@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { health } from '../contracts/stats.js';
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { aria2 } = app.deps;
   app.get(
     '/health',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Liveness and aria2 connection (public)',
@@ -12,7 +14,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async () => {
-      const state = app.deps.aria2.state;
+      const state = aria2.state;
       return { status: state.connected ? ('ok' as const) : ('degraded' as const), aria2: state };
     },
   );

@@ -1,59 +1,62 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorBody, idParams } from '../contracts/common.js';
+import { idParams } from '../contracts/common.js';
 import { createShareBody, share, sharePasswordBody, shareTokenParams } from '../contracts/shares.js';
 import { DomainError, TooManyRequestsError } from '../domain/errors.js';
-import { actor, requireUser } from '../plugins/auth.js';
-import type { SharesService } from '../services/shares.js';
+import { actor } from '../plugins/auth.js';
 import { sendDownload } from './download.js';
+import { errorResponses } from './errors.js';
 
 const tags = ['shares'];
 
 /** The caller's own links. */
 export const shareRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('onRequest', requireUser);
-  const shares = () => app.deps.services.shares;
+  const { shares } = app.deps.services;
+  const config = { access: 'user' } as const;
 
   app.post(
     '/',
     {
+      config,
       schema: {
         tags,
         summary: 'Share a file or folder by a link that works without an account',
         description:
           'Optional password, expiry (ISO 8601, in the future) and download count. `url` is `/s/<token>` (256 bits; the database keeps only its hash).',
         body: createShareBody,
-        response: { 201: share, 401: errorBody, 404: errorBody, 422: errorBody },
+        response: { 201: share, ...errorResponses(401, 404, 422) },
       },
     },
-    async (request, reply) => reply.status(201).send(await shares().create(actor(request), request.body)),
+    async (request, reply) => reply.status(201).send(await shares.create(actor(request), request.body)),
   );
 
   app.get(
     '/',
     {
+      config,
       schema: {
         tags,
         summary: "The caller's links (revoked ones are gone; expired and used-up ones stay listed)",
-        response: { 200: z.array(share), 401: errorBody },
+        response: { 200: z.array(share), ...errorResponses(401) },
       },
     },
-    async (request) => shares().list(actor(request)),
+    async (request) => shares.list(actor(request)),
   );
 
   app.delete(
     '/:id',
     {
+      config,
       schema: {
         tags,
         summary: 'Revoke a link: it answers 410 from now on',
         params: idParams,
-        response: { 204: z.undefined(), 401: errorBody, 404: errorBody, 422: errorBody },
+        response: { 204: z.undefined(), ...errorResponses(401, 404, 422) },
       },
     },
     async (request, reply) => {
-      await shares().revoke(actor(request), request.params.id);
+      await shares.revoke(actor(request), request.params.id);
       return reply.status(204).send();
     },
   );
@@ -93,7 +96,8 @@ function answerError(reply: FastifyReply, err: unknown, html: boolean) {
 
 /** `/s/<token>`: public, no session. The file with Range (a folder as zip), behind a password if set. */
 export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
-  const shares = (): SharesService => app.deps.services.shares;
+  const { shares } = app.deps.services;
+  const { cookieSecure } = app.deps.config;
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 16 * 1024 },
@@ -107,13 +111,14 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
     path: `/s/${token}`,
     httpOnly: true,
     sameSite: 'lax' as const,
-    secure: app.deps.config.cookieSecure || request.protocol === 'https',
+    secure: cookieSecure || request.protocol === 'https',
     maxAge: Math.floor(maxAgeMs / 1000),
   });
 
   app.get(
     '/:token',
     {
+      config: { access: 'share' },
       schema: {
         tags,
         summary: 'Open a shared link (public): the file with Range, a folder as zip',
@@ -122,14 +127,14 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
         security: [],
         params: shareTokenParams,
         produces: ['application/octet-stream', 'application/zip', 'text/html'],
-        response: { 404: errorBody, 410: errorBody, 416: errorBody },
+        response: errorResponses(404, 410, 416),
       },
     },
     async (request, reply) => {
       const { token } = request.params;
       try {
-        const row = await shares().find(token);
-        if (!shares().hasAccess(row, request.cookies[SHARE_COOKIE])) {
+        const row = await shares.find(token);
+        if (!shares.hasAccess(row, request.cookies[SHARE_COOKIE])) {
           return (reply as FastifyReply)
             .status(200)
             .type('text/html; charset=utf-8')
@@ -138,7 +143,7 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
         // A download is counted once per whole fetch: a HEAD or a resumed range does not use one up.
         const range = request.headers.range;
         const count = request.method === 'GET' && (!range || /^bytes=0-/.test(range.trim()));
-        return await sendDownload(request, reply, await shares().open(row, count), 'private, no-store');
+        return await sendDownload(request, reply, await shares.open(row, count), 'private, no-store');
       } catch (err) {
         return answerError(reply, err, wantsHtml(request));
       }
@@ -148,6 +153,7 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/:token',
     {
+      config: { access: 'share' },
       schema: {
         tags,
         summary: "Give a link's password (JSON or a form); grants this browser access for an hour",
@@ -157,22 +163,15 @@ export const publicShareRoutes: FastifyPluginAsyncZod = async (app) => {
         params: shareTokenParams,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: sharePasswordBody,
-        response: {
-          204: z.undefined(),
-          403: errorBody,
-          404: errorBody,
-          410: errorBody,
-          422: errorBody,
-          429: errorBody,
-        },
+        response: { 204: z.undefined(), ...errorResponses(403, 404, 410, 422, 429) },
       },
     },
     async (request, reply) => {
       const { token } = request.params;
       const form = isForm(request);
       try {
-        const row = await shares().find(token);
-        const access = await shares().unlock(row, request.body.password, request.ip);
+        const row = await shares.find(token);
+        const access = await shares.unlock(row, request.body.password, request.ip);
         reply.setCookie(SHARE_COOKIE, access.value, cookieOptions(request, token, access.maxAgeMs));
         if (form) return reply.redirect(`/s/${token}`, 303);
         return reply.status(204).send();

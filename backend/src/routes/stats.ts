@@ -1,18 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorBody } from '../contracts/common.js';
 import { machineStats, stats } from '../contracts/stats.js';
-import { actor, requireAdmin, requireUser } from '../plugins/auth.js';
+import { actor } from '../plugins/auth.js';
+import { errorResponses } from './errors.js';
 
 export const statsRoutes: FastifyPluginAsyncZod = async (app) => {
   const { stats: service } = app.deps.services;
   app.get(
     '/',
     {
-      onRequest: requireUser,
+      config: { access: 'user' },
       schema: {
         tags: ['stats'],
         summary: "The caller's space and speeds",
-        response: { 200: stats, 401: errorBody },
+        response: { 200: stats, ...errorResponses(401) },
       },
     },
     async (request) => service.forUser(actor(request).id),
@@ -20,11 +20,11 @@ export const statsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/machine',
     {
-      onRequest: requireAdmin,
+      config: { access: 'admin' },
       schema: {
         tags: ['stats'],
         summary: 'Disk and aria2 state (admin)',
-        response: { 200: machineStats, 401: errorBody, 403: errorBody },
+        response: { 200: machineStats, ...errorResponses(401, 403) },
       },
     },
     async () => service.machine(),

@@ -1,8 +1,8 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TORRENT_BODY_LIMIT } from '../app.js';
-import { errorBody, idParams, safeText } from '../contracts/common.js';
+import { TORRENT_BODY_LIMIT } from '../config/limits.js';
+import { idParams, safeText } from '../contracts/common.js';
 import {
   type AddExtras,
   batchCreateBody,
@@ -37,17 +37,12 @@ import { bulkResult } from '../services/tasks/control.js';
 /** The add's extras as multipart fields of a torrent upload. */
 const multipartExtras = torrentBody.pick({ auto_retry: true, allow_duplicate: true });
 
-import { actor, requireUser } from '../plugins/auth.js';
+import { actor } from '../plugins/auth.js';
 import { contentDisposition, sendDownload } from './download.js';
+import { errorResponses } from './errors.js';
 
-const errors = {
-  401: errorBody,
-  404: errorBody,
-  409: errorBody,
-  422: errorBody,
-  500: errorBody,
-  503: errorBody,
-};
+const config = { access: 'user' } as const;
+const errors = errorResponses(401, 404, 409, 422, 500, 503);
 const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
 
 /** `select_files` travels to aria2 as its `select-file` option, stored with the others. */
@@ -60,7 +55,6 @@ function withSelection(
 }
 
 export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('onRequest', requireUser);
   await app.register(multipart, { limits: { fileSize: TORRENT_FILE_LIMIT, files: 1, fields: 4, parts: 5 } });
   const { tasks, retry, files, autoRetry } = app.deps.services;
   const { add, control, remove, query } = tasks;
@@ -68,11 +62,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: 'Add a download by URI',
         body: createTaskBody,
-        response: { 201: task, 403: errorBody, ...errors, 409: duplicateBody },
+        response: { 201: task, ...errorResponses(403), ...errors, 409: duplicateBody },
       },
     },
     async (request, reply) => {
@@ -85,6 +80,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/batch',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: 'Add many downloads, each succeeding or failing on its own',
@@ -102,6 +98,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
     '/torrent',
     {
       bodyLimit: TORRENT_BODY_LIMIT,
+      config,
       schema: {
         tags: ['tasks'],
         summary:
@@ -109,7 +106,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
         consumes: ['application/json', 'multipart/form-data'],
         // A multipart request arrives with a null body (the parts are read in the handler).
         body: torrentBody.nullish(),
-        response: { 201: task, 403: errorBody, 413: errorBody, ...errors, 409: duplicateBody },
+        response: { 201: task, ...errorResponses(403, 413), ...errors, 409: duplicateBody },
       },
     },
     async (request, reply) => {
@@ -188,6 +185,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "List the caller's tasks",
@@ -201,6 +199,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     '/',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "Clear the caller's history (complete, error, removed)",
@@ -216,6 +215,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/retry',
     {
+      config,
       schema: {
         tags: ['retry'],
         summary:
@@ -234,6 +234,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/status',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: 'Pause, resume or stop many downloads, each succeeding or failing on its own',
@@ -250,6 +251,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/delete',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: 'Delete many tasks (stopping them), optionally with their files, each on its own',
@@ -267,10 +269,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/artifacts/:token',
     {
+      config,
       schema: {
         tags: ['files'],
         summary: 'Download a finished file (Range supported) or folder (zip)',
         params: z.object({ token: safeText().min(1).max(200) }),
+        response: errorResponses(401, 404, 422),
       },
     },
     async (request, reply) =>
@@ -280,6 +284,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id',
     {
+      config,
       schema: { tags: ['tasks'], summary: 'One task', params: idParams, response: { 200: task, ...errors } },
     },
     async (request) => query.get(actor(request), request.params.id),
@@ -288,6 +293,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/detail',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "A task with aria2's detail",
@@ -301,6 +307,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/files',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "A task's files",
@@ -314,6 +321,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put(
     '/:id/status',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: 'Pause, resume or stop a download',
@@ -328,6 +336,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put(
     '/:id/position',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "Move a waiting download in aria2's queue",
@@ -349,6 +358,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put(
     '/:id/options',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "Change a current download's options (speed limits, seeding) at once",
@@ -363,12 +373,13 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.put(
     '/:id/files',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: "Choose which of a torrent's files to download; size and quota are checked again",
         params: idParams,
         body: selectFilesBody,
-        response: { 200: z.array(taskFile), 403: errorBody, ...errors },
+        response: { 200: z.array(taskFile), ...errorResponses(403), ...errors },
       },
     },
     async (request) => control.selectFiles(actor(request), request.params.id, request.body.selected),
@@ -377,6 +388,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     '/:id',
     {
+      config,
       schema: {
         tags: ['tasks'],
         summary: 'Delete a task (stopping it), optionally with its files',
@@ -394,13 +406,14 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/:id/retry',
     {
+      config,
       schema: {
         tags: ['retry'],
         summary:
           'Replace a failed or stopped task by a new download of the same source, or of a new `uri`; a planned automatic retry happens now',
         params: idParams,
         body: retryOneBody,
-        response: { 200: task, 400: errorBody, 403: errorBody, ...errors },
+        response: { 200: task, ...errorResponses(400, 403), ...errors },
       },
     },
     async (request) => retry.retry(actor(request), request.params.id, request.body?.uri),
@@ -409,6 +422,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/:id/torrent',
     {
+      config,
       schema: {
         tags: ['retry'],
         summary: "An uploaded torrent task's stored .torrent file",
@@ -429,11 +443,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post(
     '/:id/reupload',
     {
+      config,
       schema: {
         tags: ['retry'],
         summary: 'Replace a failed or stopped torrent task by a new download of its stored .torrent file',
         params: idParams,
-        response: { 200: task, 400: errorBody, 403: errorBody, ...errors },
+        response: { 200: task, ...errorResponses(400, 403), ...errors },
       },
     },
     async (request) => retry.reupload(actor(request), request.params.id),
@@ -442,6 +457,7 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   app.delete(
     '/:id/auto-retry',
     {
+      config,
       schema: {
         tags: ['retry'],
         summary: "Cancel a task's planned automatic retry (no more automatic retries for it)",

@@ -187,6 +187,11 @@ export class AuthService {
     return { id, username, is_admin: is_admin === 1, quota };
   }
 
+  /** When the session with this id hash expires (epoch ms), or null when it is gone; no sliding. */
+  async sessionExpiresAt(idHash: string): Promise<number | null> {
+    return (await findSessionWithUser(this.ctx.db, idHash))?.expires_at ?? null;
+  }
+
   async login(
     username: string,
     password: string,

@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { TaskRow } from '../repositories/tasks.js';
 
+/** The rows the events carry, and their public view: listeners (the hub, jobs) need no repository. */
+export type { TaskRow } from '../repositories/tasks.js';
+export { toTask } from '../repositories/tasks.js';
+
 /** Which sessions ended: one (by its id hash, on logout or expiry), or a user's, all or all but one. */
 export type SessionsEnded = { idHash: string } | { userId: number; exceptIdHash: string | null };
 

@@ -11,7 +11,7 @@ import { deleteSharesUnder, rebaseShares } from '../repositories/shares.js';
 import { addUsedSpace, usedSpace } from '../repositories/space.js';
 import { getTaskByToken, listFolderTasks, updateTask } from '../repositories/tasks.js';
 import type { Actor, ServiceContext } from './context.js';
-import { isInside, type OpenedFile, pathNotFound, type Storage } from './storage.js';
+import { isInside, type OpenedFile, pathNotFound, Storage } from './storage.js';
 import { zipStream } from './zip.js';
 
 /** What a download answers: a file opened by handle, or a folder (or a selection) as a zip stream. */
@@ -147,8 +147,7 @@ export class FilesService {
     // Plain files of a folder whose own mtime has not moved are as they were: a download lands by a
     // rename, and every change the API makes adds, removes or renames an entry. What aria2 writes in
     // place (under .incomplete/, or wherever a current download writes) is never taken from the cache.
-    const cacheable =
-      !isInside(path.join(base, '.incomplete'), real) && !tasks.some((t) => isInside(t.realDir, real));
+    const cacheable = !Storage.isIncomplete(base, real) && !tasks.some((t) => isInside(t.realDir, real));
     const cached = cacheable ? this.listCache.get(real) : undefined;
     const fresh = cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs;
     const listing = fresh ? cached : readFolder(real, st, prefix);

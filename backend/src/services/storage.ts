@@ -6,6 +6,9 @@ import { parseUserPath } from '../domain/paths.js';
 
 export const pathNotFound = () => new NotFoundError('Path not found');
 
+/** The folder of running downloads inside each user's folder. */
+const INCOMPLETE = '.incomplete';
+
 /** A file opened for reading after its path was checked; the handle is what gets read. */
 export interface OpenedFile {
   handle: FileHandle;
@@ -25,7 +28,12 @@ export class Storage {
   }
 
   incompleteDir(userId: number): string {
-    return path.join(this.userDir(userId), '.incomplete');
+    return path.join(this.userDir(userId), INCOMPLETE);
+  }
+
+  /** Whether a real path inside the user's real folder `base` is (under) the running downloads' folder. */
+  static isIncomplete(base: string, real: string): boolean {
+    return isInside(path.join(base, INCOMPLETE), real);
   }
 
   /** The real path of the user's folder, created when missing (a new user has none yet). */
@@ -165,6 +173,7 @@ export class Storage {
     return freed;
   }
 
+  /** Removes a user's whole folder (a deleted account's files), running downloads' parts included. */
   async removeUserFolder(userId: number): Promise<void> {
     await fs.rm(this.userDir(userId), { recursive: true, force: true });
   }

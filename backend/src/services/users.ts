@@ -19,6 +19,7 @@ import {
   updateUser,
 } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
+import { Storage } from './storage.js';
 
 /** The API's view of a user row: never the hash; `used` is the whole used space (the counter plus partial downloads). */
 export function toUser(row: UserRow, used: number): User {
@@ -60,6 +61,8 @@ export class UsersService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly tasks: UserTasks,
+    /** The users' folders; only it knows where they are on disk. */
+    private readonly storage: Pick<Storage, 'removeUserFolder'> = new Storage(ctx.config.downloadDir),
   ) {}
 
   /**
@@ -179,7 +182,7 @@ export class UsersService {
    * by foreign key) and, with deleteFiles, their folder.
    */
   async delete(actor: Actor, id: number, deleteFiles: boolean): Promise<void> {
-    const { db, config, logger } = this.ctx;
+    const { db, logger } = this.ctx;
     if (id === actor.id) throw new ConflictError('You cannot delete your own account');
     if (!(await findUserById(db, id))) throw userNotFound();
     await this.tasks.forgetAllOf(id);
@@ -187,9 +190,8 @@ export class UsersService {
     this.ctx.events.emit('sessions_ended', { userId: id, exceptIdHash: null });
     logger.info({ userId: id, by: actor.id, deleteFiles }, 'user deleted');
     if (!deleteFiles) return;
-    const folder = path.join(config.downloadDir, String(id));
     try {
-      await fs.rm(folder, { recursive: true, force: true });
+      await this.storage.removeUserFolder(id);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
       logger.error({ userId: id, code }, 'could not remove a deleted user folder');

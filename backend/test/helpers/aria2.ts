@@ -32,7 +32,7 @@ export const OFFLINE_ARIA2_ARGS = [
   '--enable-peer-exchange=false',
 ];
 
-/** The flags DESIGN.md gives for a test daemon, besides port, secret, folder and parent pid. */
+/** The flags a test daemon runs with, besides port, secret, folder and parent pid. */
 export const TEST_DAEMON_FLAGS = [
   '--enable-rpc',
   '--rpc-listen-all=false',

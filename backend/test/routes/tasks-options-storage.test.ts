@@ -8,27 +8,24 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import * as initial from '../../src/db/migrations/001_initial.js';
 import { attachOptions } from '../../src/repositories/tasks.js';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, refusedUrl, startFileServer } from '../helpers/file-server.js';
+import { type TestController, waitFor } from '../helpers/controller.js';
+import { type FileServer, refusedUrl } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as, isFinished } from '../helpers/tasks-api.js';
 
 let c: TestController;
 let server: FileServer;
 let alice: ApiClient;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
+useController({ users: ['alice'] }, async (fx) => {
+  ({ c, server } = fx);
   // A thousand downloads that fail at once: let them all run rather than wait for slots.
   await c.context.settings.update({ max_concurrent_downloads: 1000, max_active_per_user: 0 });
-  alice = as(c, (await c.createUser('alice')).cookie);
-});
-afterAll(async () => {
-  await c?.destroy();
-  await server?.close();
+  alice = fx.api('alice');
 });
 
 /** The database file's size with the write-ahead log folded in. */

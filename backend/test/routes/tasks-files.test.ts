@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
-import { startTestController, type TestController } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import type { TestController } from '../helpers/controller.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeMultiFileTorrent } from '../helpers/torrent.js';
 
@@ -15,18 +16,15 @@ let aliceId: number;
 let bob: ApiClient;
 let outside: string;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
-  const a = await c.createUser('alice');
-  aliceId = a.id;
-  alice = as(c, a.cookie);
-  bob = as(c, (await c.createUser('bob')).cookie);
+useController({ users: ['alice', 'bob'] }, (fx) => {
+  ({ c, server } = fx);
+  aliceId = fx.users.alice!.id;
+  alice = fx.api('alice');
+  bob = fx.api('bob');
   outside = fs.mkdtempSync(path.join(os.tmpdir(), 'tasks-files-outside-'));
   fs.writeFileSync(path.join(outside, 'secret.txt'), 'TOP-SECRET-OUTSIDE-THE-USER-FOLDER');
 });
 afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
   if (outside) fs.rmSync(outside, { recursive: true, force: true });
 });
 

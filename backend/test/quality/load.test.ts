@@ -1,5 +1,5 @@
 /**
- * Issue 7, load: 50 signed-in users at once, each listing, adding and retrying over real HTTP, while 100
+ * Load: 50 signed-in users at once, each listing, adding and retrying over real HTTP, while 100
  * throttled downloads run and 200 WebSocket clients (4 per user) listen. Fixed, bounded loops; the
  * figures are printed, never asserted as timings. Asserted: no 5xx; no lost socket update (every socket
  * of a user ends with, for each of the user's tasks, a task_update equal to what GET /api/tasks/{id}

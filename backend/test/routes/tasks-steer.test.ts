@@ -1,24 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { as } from '../helpers/tasks-api.js';
 import { makeMultiFileTorrent, makeTorrent } from '../helpers/torrent.js';
 
 let c: TestController;
 let server: FileServer;
-beforeAll(async () => {
-  c = await startTestController();
-  server = await startFileServer();
-  const admin = as(c, await c.adminCookie());
-  expect((await admin.put('/api/config', { max_concurrent_downloads: 1 })).statusCode).toBe(200);
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+useController({}, async (fx) => {
+  ({ c, server } = fx);
+  expect((await fx.admin.put('/api/config', { max_concurrent_downloads: 1 })).statusCode).toBe(200);
 });
 
 it("lists the queue in aria2's real order, with each waiting task's place among the user's own", async () => {

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { type TestController, waitFor } from '../helpers/controller.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
 const MiB = 1024 * 1024;
@@ -15,17 +16,11 @@ let alice: ApiClient;
 let aliceId: number;
 let bob: ApiClient;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
-  admin = as(c, await c.adminCookie());
-  const a = await c.createUser('alice');
-  aliceId = a.id;
-  alice = as(c, a.cookie);
-  bob = as(c, (await c.createUser('bob')).cookie);
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+useController({ users: ['alice', 'bob'] }, (fx) => {
+  ({ c, server, admin } = fx);
+  aliceId = fx.users.alice!.id;
+  alice = fx.api('alice');
+  bob = fx.api('bob');
 });
 
 /** Where a running download writes: its own folder `.incomplete/<first gid>/` in the owner's folder. */

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { describe, expect, it } from 'vitest';
+import { type TestController, waitFor } from '../helpers/controller.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { makeTorrent } from '../helpers/torrent.js';
 
 const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
@@ -12,15 +13,9 @@ let server: FileServer;
 let alice: { id: number; cookie: string };
 let bob: { id: number; cookie: string };
 
-beforeAll(async () => {
-  c = await startTestController();
-  server = await startFileServer();
-  alice = await c.createUser('alice');
-  bob = await c.createUser('bob');
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+useController({ users: ['alice', 'bob'] }, (fx) => {
+  ({ c, server } = fx);
+  ({ alice, bob } = fx.users as { alice: typeof alice; bob: typeof bob });
 });
 
 type Json = Record<string, unknown> & { id: number; status: string };

@@ -8,7 +8,7 @@ import { findUserByUsername } from '../../src/repositories/users.js';
 import { AuthService } from '../../src/services/auth.js';
 import type { Actor } from '../../src/services/context.js';
 import { ADMIN_PASSWORD_FILE, UsersService } from '../../src/services/users.js';
-import { type UnitContext, unitContext } from './auth-test-context.js';
+import { type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const PASSWORD = 'user-password-1';
 

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Task } from '../../src/contracts/tasks.js';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { type TestController, waitFor } from '../helpers/controller.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
 
@@ -19,18 +20,13 @@ let alice: ApiClient;
 let aliceId: number;
 let bob: ApiClient;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
+useController({ users: ['alice', 'bob'] }, async (fx) => {
+  ({ c, server } = fx);
   await c.app.listen({ port: 0, host: '127.0.0.1' });
   port = (c.app.server.address() as AddressInfo).port;
-  const a = await c.createUser('alice');
-  aliceId = a.id;
-  alice = as(c, a.cookie);
-  bob = as(c, (await c.createUser('bob')).cookie);
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+  aliceId = fx.users.alice!.id;
+  alice = fx.api('alice');
+  bob = fx.api('bob');
 });
 
 /** A task that failed because the server answered `status` (404 by default: a lasting failure). */

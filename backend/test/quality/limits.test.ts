@@ -1,5 +1,5 @@
 /**
- * Issue 7, bad input over real sockets (what an in-process `inject` cannot show): a request body that
+ * Bad input over real sockets (what an in-process `inject` cannot show): a request body that
  * trickles in a byte at a time, protocol-level garbage (a malformed URL, a huge cookie, a request line
  * that is no HTTP), raw `..` path segments, and socket floods (many sockets, many messages, one huge
  * frame). Each is refused or bounded, and the server keeps answering everyone else meanwhile.

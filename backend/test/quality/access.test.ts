@@ -1,7 +1,8 @@
 /**
  * Access control over the whole route table. The table below must list exactly the routes the
- * controller serves (checked against Fastify's own route tree), so a new route cannot escape it:
- * every route is public, user, admin or socket; user and admin routes are 401 without a session,
+ * controller serves (as the routes declare themselves in their options), so a new route cannot escape
+ * it, and each case's access must be the one its route declares: every route is public, share, user,
+ * admin or socket; public and share routes answer without a session; user and admin routes are 401 without a session,
  * admin routes 403 for a plain user, and every user route is tried by Alice against Bob's data.
  */
 import type { AddressInfo } from 'node:net';
@@ -9,13 +10,12 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Task } from '../../src/contracts/tasks.js';
+import type { Access } from '../../src/plugins/auth.js';
 import { startTestController, type TestController, USER_PASSWORD } from '../helpers/controller.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { routeKey, servedRoutes } from '../helpers/routes.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
-
-type Access = 'public' | 'user' | 'admin' | 'socket';
 
 interface Fixture {
   c: TestController;
@@ -394,9 +394,9 @@ const ROUTES: Record<string, RouteCase> = {
       expect((await f.c.app.inject({ method: 'GET', url: f.bobShare.url })).statusCode).toBe(200);
     },
   },
-  'GET /s/:token': { access: 'public', request: (f) => ({ method: 'GET', url: f.bobShare.url }) },
+  'GET /s/:token': { access: 'share', request: (f) => ({ method: 'GET', url: f.bobShare.url }) },
   'POST /s/:token': {
-    access: 'public',
+    access: 'share',
     request: (f) => ({ method: 'POST', url: f.bobShare.url, payload: { password: 'x' } }),
   },
   'GET /ws/tasks': { access: 'socket', request: () => ({ method: 'GET', url: '/ws/tasks' }) },
@@ -434,10 +434,35 @@ describe('Access control over every route', () => {
     const tableRoutes = new Set(Object.keys(ROUTES).map(routeKey));
     const served = servedRoutes(f.c);
     expect(served.size).toBeGreaterThan(20);
-    const unclassified = [...served].filter((r) => !tableRoutes.has(r));
+    const unclassified = [...served.keys()].filter((r) => !tableRoutes.has(r));
     const stale = [...tableRoutes].filter((r) => !served.has(r));
     expect(unclassified, 'routes missing from the access table').toEqual([]);
     expect(stale, 'table entries with no route').toEqual([]);
+  });
+
+  it("each case's access is the one its route declares", () => {
+    const served = servedRoutes(f.c);
+    const declared = Object.fromEntries(Object.keys(ROUTES).map((k) => [k, served.get(routeKey(k))?.access]));
+    const expected = Object.fromEntries(Object.entries(ROUTES).map(([k, r]) => [k, r.access]));
+    expect(declared).toEqual(expected);
+  });
+
+  it("the OpenAPI document lists each guarded route's 401 (and an admin route's 403) as a {detail} answer", async () => {
+    const doc = (await f.c.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const missing: string[] = [];
+    for (const [key, route] of servedRoutes(f.c)) {
+      if (route.access !== 'user' && route.access !== 'admin') continue;
+      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const op = (doc.paths[path] ?? doc.paths[`${path}/`])?.[route.method.toLowerCase()];
+      for (const status of route.access === 'admin' ? ['401', '403'] : ['401']) {
+        // Routes that produce files list the answer under their own media types.
+        const content: Record<string, { schema?: { properties?: { detail?: { type?: string } } } }> =
+          op?.responses?.[status]?.content ?? {};
+        const typed = Object.values(content).map((c) => c.schema?.properties?.detail?.type);
+        if (typed.length === 0 || typed.some((t) => t !== 'string')) missing.push(`${key}: ${status}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   for (const [key, route] of Object.entries(ROUTES)) {
@@ -461,7 +486,7 @@ describe('Access control over every route', () => {
         expect(res.json()).toEqual({ detail: 'Admin required' });
       });
     }
-    if (route.access === 'public') {
+    if (route.access === 'public' || route.access === 'share') {
       it(`${key}: answers without a session`, async () => {
         const res = await f.c.app.inject(route.request(f));
         // 2xx: a share's password is answered 204.

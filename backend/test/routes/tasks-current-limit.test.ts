@@ -3,9 +3,10 @@
  * admin allows; an add past it is 403, a batch's URIs past it land in `failed`, and the limit holds
  * when adds race. Real controller, aria2c and a throttled local file server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestController, type TestController } from '../helpers/controller.js';
-import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { describe, expect, it } from 'vitest';
+import type { TestController } from '../helpers/controller.js';
+import type { FileServer } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
 
@@ -25,13 +26,9 @@ const slow = () => {
 const currentCount = async (user: ApiClient) =>
   (await user.get('/api/tasks?view=current')).json().total as number;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
+useController({}, async (fx) => {
+  ({ c, server } = fx);
   admin = as(c, await c.adminCookie());
-});
-afterAll(async () => {
-  await c?.destroy();
-  await server?.close();
 });
 
 describe('max_current_tasks_per_user', () => {

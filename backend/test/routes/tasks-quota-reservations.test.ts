@@ -4,9 +4,10 @@
  * used space plus those reservations: within one batch, across concurrent adds, for torrents and for
  * retries. Real controller, aria2c and a throttled local file server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { describe, expect, it } from 'vitest';
+import { type TestController, waitFor } from '../helpers/controller.js';
+import type { FileServer } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
 
@@ -26,15 +27,11 @@ const file = (size: number, fast = false) => {
 const stats = async (user: ApiClient) => (await user.get('/api/stats')).json();
 const user = async (name: string, quota = QUOTA) => as(c, (await c.createUser(name, { quota })).cookie);
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
+useController({}, async (fx) => {
+  ({ c, server } = fx);
   // The throttled downloads of every test stay active side by side; none waits in aria2's queue.
-  const put = await as(c, await c.adminCookie()).put('/api/config', { max_concurrent_downloads: 50 });
+  const put = await fx.admin.put('/api/config', { max_concurrent_downloads: 50 });
   expect(put.statusCode, put.body).toBe(200);
-});
-afterAll(async () => {
-  await c?.destroy();
-  await server?.close();
 });
 
 describe('quota reservations', () => {

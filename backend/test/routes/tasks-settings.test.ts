@@ -1,8 +1,9 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GiB } from '../../src/config/index.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
 let c: TestController;
@@ -10,17 +11,9 @@ let server: FileServer;
 let admin: ApiClient;
 let alice: ApiClient;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([
-    startTestController({ DEFAULT_QUOTA: String(5 * GiB) }),
-    startFileServer(),
-  ]);
-  admin = as(c, await c.adminCookie());
-  alice = as(c, (await c.createUser('alice')).cookie);
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+useController({ env: { DEFAULT_QUOTA: String(5 * GiB) }, users: ['alice'] }, (fx) => {
+  ({ c, server, admin } = fx);
+  alice = fx.api('alice');
 });
 
 const globalOption = async (key: string) =>

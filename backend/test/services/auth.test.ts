@@ -3,7 +3,7 @@ import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../
 import { hashSessionId } from '../../src/domain/passwords.js';
 import { AuthService, addressKey, FailureWindow, TOO_MANY_ATTEMPTS } from '../../src/services/auth.js';
 import { UsersService } from '../../src/services/users.js';
-import { type UnitContext, unitContext } from './auth-test-context.js';
+import { type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const PASSWORD = 'alice-password-1';
 const noTasks = { forgetAllOf: async () => undefined };

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Entry, FileList } from '../../src/contracts/files.js';
 import type { Task } from '../../src/contracts/tasks.js';
-import { startTestController, type TestController } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import type { TestController } from '../helpers/controller.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
 let c: TestController;
@@ -18,21 +19,17 @@ let bobId: number;
 let outside: string;
 let scratch: string;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
-  const a = await c.createUser('alice', { quota: 10 * 1024 * 1024 });
-  aliceId = a.id;
-  alice = as(c, a.cookie);
-  const b = await c.createUser('bob');
-  bobId = b.id;
-  bob = as(c, b.cookie);
+useController({ users: [{ name: 'alice', quota: 10 * 1024 * 1024 }, 'bob'] }, (fx) => {
+  ({ c, server } = fx);
+  aliceId = fx.users.alice!.id;
+  alice = fx.api('alice');
+  bobId = fx.users.bob!.id;
+  bob = fx.api('bob');
   outside = fs.mkdtempSync(path.join(os.tmpdir(), 'files-outside-'));
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'files-unzip-'));
   fs.writeFileSync(path.join(outside, 'secret.txt'), 'TOP-SECRET-OUTSIDE');
 });
 afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
   for (const d of [outside, scratch]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GiB } from '../../src/config/index.js';
 import type { Task } from '../../src/contracts/tasks.js';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { type TestController, waitFor } from '../helpers/controller.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 import { makeTorrent } from '../helpers/torrent.js';
 
@@ -16,16 +17,10 @@ let admin: ApiClient;
 let alice: ApiClient;
 let aliceId: number;
 
-beforeAll(async () => {
-  [c, server] = await Promise.all([startTestController(), startFileServer()]);
-  admin = as(c, await c.adminCookie());
-  const a = await c.createUser('alice');
-  aliceId = a.id;
-  alice = as(c, a.cookie);
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+useController({ users: ['alice'] }, (fx) => {
+  ({ c, server, admin } = fx);
+  aliceId = fx.users.alice!.id;
+  alice = fx.api('alice');
 });
 
 const userPath = (userId: number, ...parts: string[]) =>

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestController, type TestController } from '../helpers/controller.js';
-import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { expect, it } from 'vitest';
+import type { TestController } from '../helpers/controller.js';
+import type { FileServer } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { as } from '../helpers/tasks-api.js';
 
 let c: TestController;
 let server: FileServer;
-beforeAll(async () => {
-  c = await startTestController();
-  server = await startFileServer();
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
+useController({}, (fx) => {
+  ({ c, server } = fx);
 });
 
 it("moves a waiting download among the user's own, whatever other users have queued between them", async () => {

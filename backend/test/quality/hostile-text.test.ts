@@ -126,7 +126,7 @@ describe('hostile text on every route', () => {
   });
 
   it('never answers 5xx, and aria2 keeps its connection', async () => {
-    const routes = [...servedRoutes(c)].filter((r) => !SKIPPED.has(r)).sort();
+    const routes = [...servedRoutes(c).keys()].filter((r) => !SKIPPED.has(r)).sort();
     expect(routes.length).toBeGreaterThan(20);
     for (const [index, route] of routes.entries()) {
       const [method, pattern] = route.split(' ') as [InjectOptions['method'], string];
