@@ -1,22 +1,15 @@
-export const TASK_STATUSES = [
-  'queued',
-  'active',
-  'waiting',
-  'paused',
-  'complete',
-  'error',
-  'removed',
-] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+import type { TaskStatus } from './task-rules.js';
 
-export const CURRENT_STATUSES: readonly TaskStatus[] = ['queued', 'active', 'waiting', 'paused'];
-export const HISTORY_STATUSES: readonly TaskStatus[] = ['complete', 'error', 'removed'];
-
-export const isCurrent = (s: string): boolean => (CURRENT_STATUSES as readonly string[]).includes(s);
-/** Only a failed or stopped download can be retried (the retry route answers 409 otherwise). */
-export const isRetryable = (s: string): boolean => s === 'error' || s === 'removed';
-
-export const TORRENT_URI = '[torrent]';
+// The statuses and their rules live in `task-rules.ts`, which the UI shares.
+export {
+  CURRENT_STATUSES,
+  HISTORY_STATUSES,
+  isCurrent,
+  isRetryable,
+  TASK_STATUSES,
+  type TaskStatus,
+  TORRENT_URI,
+} from './task-rules.js';
 
 /**
  * aria2's own status words map one to one, but for "removed" set by someone other than the owner, and

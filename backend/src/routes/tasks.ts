@@ -29,6 +29,7 @@ import {
   torrentBody,
 } from '../contracts/tasks.js';
 import { DomainError, InvalidInputError } from '../domain/errors.js';
+import { MAX_TORRENT_BYTES } from '../domain/task-rules.js';
 
 /** The add's extras as multipart fields of a torrent upload. */
 const multipartExtras = torrentBody.pick({ auto_retry: true, allow_duplicate: true });
@@ -44,7 +45,7 @@ const errors = {
   500: errorBody,
   503: errorBody,
 };
-const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
+const TORRENT_FILE_LIMIT = MAX_TORRENT_BYTES;
 
 /** `select_files` travels to aria2 as its `select-file` option, stored with the others. */
 function withSelection(
