@@ -90,3 +90,23 @@ describe('api', () => {
     await expect(api.getStats()).rejects.toMatchObject({ status: 502, detail: 'Bad gateway' });
   });
 });
+
+describe('bulk calls', () => {
+  it('retryTasks sends more than 1000 ids in calls of 1000 and joins the results in order', async () => {
+    respond = (_url, init) =>
+      json({
+        results: (JSON.parse(String(init.body)) as { ids: number[] }).ids.map((id) => ({
+          id,
+          ok: false,
+          status: 409,
+          detail: 'Only failed or stopped tasks can be retried',
+        })),
+      });
+    const ids = Array.from({ length: 2001 }, (_, i) => i + 1);
+    const { results } = await api.retryTasks(ids);
+    expect(calls.map(([, init]) => (JSON.parse(String(init.body)) as { ids: number[] }).ids.length)).toEqual([
+      1000, 1000, 1,
+    ]);
+    expect(results.map((r) => r.id)).toEqual(ids);
+  });
+});

@@ -5,6 +5,7 @@
  * `/login?next=<current path>`.
  */
 import type { AddExtras, RetryFilter } from '@contracts';
+import { MAX_IDS_PER_CALL } from '@rules';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -273,9 +274,22 @@ export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> 
 export function retryTask(id: number): Promise<Task> {
   return request<Task>(`/api/tasks/${id}/retry`, { method: 'POST' });
 }
-/** Retries many tasks in one request; one result per distinct id, in the order given. */
-export function retryTasks(ids: number[]): Promise<{ results: RetryResult[] }> {
-  return request<{ results: RetryResult[] }>('/api/tasks/retry', { method: 'POST', body: { ids } });
+/**
+ * Sends `ids` in calls of at most `MAX_IDS_PER_CALL` (the server's limit), one after the other,
+ * and joins their results in order.
+ */
+async function inChunks<R>(ids: readonly number[], call: (chunk: number[]) => Promise<{ results: R[] }>) {
+  const results: R[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
+    results.push(...(await call(ids.slice(i, i + MAX_IDS_PER_CALL))).results);
+  }
+  return { results };
+}
+/** Retries many tasks, 1000 per request; one result per distinct id, in the order given. */
+export function retryTasks(ids: readonly number[]): Promise<{ results: RetryResult[] }> {
+  return inChunks(ids, (chunk) =>
+    request<{ results: RetryResult[] }>('/api/tasks/retry', { method: 'POST', body: { ids: chunk } }),
+  );
 }
 /** Retries the task from a new link (one that expired): checked like an add. */
 export function retryTaskWithUri(id: number, uri: string): Promise<Task> {
