@@ -263,17 +263,6 @@ export function deleteTask(id: number, deleteFiles = false): Promise<void> {
     query: { delete_files: deleteFiles ? 'true' : 'false' },
   });
 }
-/** Clears the caller's history (complete, error, removed). */
-export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> {
-  return request<{ deleted: number }>('/api/tasks', {
-    method: 'DELETE',
-    query: { delete_files: deleteFiles ? 'true' : 'false' },
-  });
-}
-/** Replaces a failed or stopped task by a new download of the same source: the new Task. */
-export function retryTask(id: number): Promise<Task> {
-  return request<Task>(`/api/tasks/${id}/retry`, { method: 'POST' });
-}
 /**
  * Sends `ids` in calls of at most `MAX_IDS_PER_CALL` (the server's limit), one after the other,
  * and joins their results in order.
@@ -284,6 +273,43 @@ async function inChunks<R>(ids: readonly number[], call: (chunk: number[]) => Pr
     results.push(...(await call(ids.slice(i, i + MAX_IDS_PER_CALL))).results);
   }
   return { results };
+}
+/**
+ * One id's answer of a bulk action: the single action's outcome for that id, `task` as it is now
+ * (absent after a delete). Declared here, next to the calls, until the shared contracts carry the
+ * bulk bodies.
+ */
+export type BulkResult =
+  | { id: number; ok: true; task?: Task }
+  | { id: number; ok: false; status: number; detail: string };
+export interface BulkResponse {
+  results: BulkResult[];
+}
+/** Pauses, resumes or stops many tasks, 1000 per request; one result per id. */
+export function setTasksStatus(ids: readonly number[], status: TaskStatusChange): Promise<BulkResponse> {
+  return inChunks(ids, (chunk) =>
+    request<BulkResponse>('/api/tasks/status', { method: 'POST', body: { ids: chunk, status } }),
+  );
+}
+/** Deletes many tasks (and their files when asked), 1000 per request; one result per id. */
+export function deleteTasks(ids: readonly number[], deleteFiles = false): Promise<BulkResponse> {
+  return inChunks(ids, (chunk) =>
+    request<BulkResponse>('/api/tasks/delete', {
+      method: 'POST',
+      body: { ids: chunk, ...(deleteFiles ? { delete_files: true } : {}) },
+    }),
+  );
+}
+/** Clears the caller's history (complete, error, removed). */
+export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> {
+  return request<{ deleted: number }>('/api/tasks', {
+    method: 'DELETE',
+    query: { delete_files: deleteFiles ? 'true' : 'false' },
+  });
+}
+/** Replaces a failed or stopped task by a new download of the same source: the new Task. */
+export function retryTask(id: number): Promise<Task> {
+  return request<Task>(`/api/tasks/${id}/retry`, { method: 'POST' });
 }
 /** Retries many tasks, 1000 per request; one result per distinct id, in the order given. */
 export function retryTasks(ids: readonly number[]): Promise<{ results: RetryResult[] }> {
@@ -364,6 +390,8 @@ export const api = {
   changeTaskOptions,
   selectTaskFiles,
   deleteTask,
+  deleteTasks,
+  setTasksStatus,
   clearHistory,
   retryTask,
   retryTasks,

@@ -4,7 +4,7 @@ import { TASK_MESSAGES } from '@rules';
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { api, errorDetail } from '../../lib/api';
+import { ApiError, api, type BulkResult, errorDetail } from '../../lib/api';
 import {
   cancelAutoRetry,
   type RetryFilter,
@@ -23,7 +23,8 @@ import {
   TASK_ACTIONS,
   type TaskActionId,
 } from './actions';
-import { removeTaskEverywhere, replaceTasksEverywhere, taskKeys, upsertTask } from './cache';
+import { type BulkOutcome, bulkOutcome } from './bulk';
+import { removeTaskEverywhere, replaceTasksEverywhere, taskKeys, upsertTask, upsertTasks } from './cache';
 import { isTorrentTask } from './list-state';
 
 /** The spec's messages, word for word. */
@@ -37,26 +38,17 @@ export const MESSAGES = {
   historyRetry: 'Task retry initiated. Check the Tasks page for progress.',
 } as const;
 
-/** Runs `fn` over items, at most `limit` at a time; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+/** One task's delete by its own route, answered like one id of the bulk route. */
+function deleteOne(id: number, deleteFiles: boolean): Promise<BulkResult> {
+  return api.deleteTask(id, deleteFiles).then(
+    () => ({ id, ok: true }),
+    (err: unknown) => ({
+      id,
+      ok: false,
+      status: err instanceof ApiError ? err.status : 0,
+      detail: errorDetail(err),
+    }),
+  );
 }
 
 export { KEPT_FILES };
@@ -320,13 +312,15 @@ export function useTaskActions() {
       running.current.add(`bulk:${change}`);
       setBulkPending(change);
       try {
-        const results = await mapLimit(targets, 6, (t) => api.setTaskStatus(t.id, change));
-        const failures: string[] = [];
-        results.forEach((r, i) => {
-          if (r.status === 'fulfilled') upsertTask(qc, r.value);
-          else failures.push(`${targets[i]!.name ?? targets[i]!.uri}: ${errorDetail(r.reason)}`);
-        });
-        const ok = targets.length - failures.length;
+        // One request per 1000 tasks; each task is answered on its own.
+        const { results } = await api.setTasksStatus(
+          targets.map((t) => t.id),
+          change,
+        );
+        const { done, failures } = bulkOutcome(targets, results);
+        const updated = done.flatMap((d) => (d.now ? [d.now] : []));
+        if (updated.length) upsertTasks(qc, updated);
+        const ok = done.length;
         if (failures.length) {
           toast.warning(`${verb.done} ${plural(ok, 'task')}, ${failures.length} failed`, {
             description: failures.slice(0, 5).join('\n'),
@@ -334,6 +328,8 @@ export function useTaskActions() {
         } else {
           toast.success(`${verb.done} ${plural(ok, 'task')}`);
         }
+      } catch (err) {
+        toast.error(`${verb.fail}: ${errorDetail(err)}`);
       } finally {
         running.current.delete(`bulk:${change}`);
         setBulkPending(null);
@@ -363,21 +359,31 @@ export function useTaskActions() {
     [begin, end],
   );
 
-  /** Deletes tasks, one request each for now; how many are gone (a 404 is gone already). */
+  /**
+   * Deletes tasks: one task by its own route, many by the bulk route (1000 per request). How many
+   * are gone; a task the server does not know (404) is gone already.
+   */
   const deleteTasks = useCallback(
     async (tasks: readonly Task[], deleteFiles: boolean): Promise<number> => {
-      const results = await mapLimit(tasks, 6, (t) => api.deleteTask(t.id, deleteFiles));
-      const failures: string[] = [];
-      results.forEach((r, i) => {
-        const t = tasks[i]!;
-        // 404: already gone, which is what was asked.
-        if (r.status === 'fulfilled' || (r.reason as { status?: number })?.status === 404) {
-          removeTaskEverywhere(qc, t.id);
-        } else {
-          failures.push(`${t.name ?? t.uri}: ${errorDetail(r.reason)}`);
-        }
-      });
-      const ok = tasks.length - failures.length;
+      let outcome: BulkOutcome;
+      try {
+        const results =
+          tasks.length === 1
+            ? [await deleteOne(tasks[0]!.id, deleteFiles)]
+            : (
+                await api.deleteTasks(
+                  tasks.map((t) => t.id),
+                  deleteFiles,
+                )
+              ).results;
+        outcome = bulkOutcome(tasks, results, { notFoundIsDone: true });
+      } catch (err) {
+        toast.error(`Could not delete: ${errorDetail(err)}`);
+        return 0;
+      }
+      for (const { task } of outcome.done) removeTaskEverywhere(qc, task.id);
+      const { failures } = outcome;
+      const ok = outcome.done.length;
       if (failures.length) {
         toast.error(`Deleted ${plural(ok, 'task')}, ${failures.length} failed`, {
           description: failures.slice(0, 5).join('\n'),
