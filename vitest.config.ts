@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The UI's alias of the rules it shares with the server (as in frontend/tsconfig.json).
+  resolve: {
+    alias: { '@rules': fileURLToPath(new URL('./backend/src/domain/task-rules.ts', import.meta.url)) },
+  },
   test: {
     include: ['backend/test/**/*.test.ts', 'frontend/**/*.test.{ts,tsx}'],
     exclude: ['**/node_modules/**', 'frontend/out/**', 'frontend/.next/**'],

@@ -90,3 +90,67 @@ describe('api', () => {
     await expect(api.getStats()).rejects.toMatchObject({ status: 502, detail: 'Bad gateway' });
   });
 });
+
+describe('bulk calls', () => {
+  it('retryTasks sends more than 1000 ids in calls of 1000 and joins the results in order', async () => {
+    respond = (_url, init) =>
+      json({
+        results: (JSON.parse(String(init.body)) as { ids: number[] }).ids.map((id) => ({
+          id,
+          ok: false,
+          status: 409,
+          detail: 'Only failed or stopped tasks can be retried',
+        })),
+      });
+    const ids = Array.from({ length: 2001 }, (_, i) => i + 1);
+    const { results } = await api.retryTasks(ids);
+    expect(calls.map(([, init]) => (JSON.parse(String(init.body)) as { ids: number[] }).ids.length)).toEqual([
+      1000, 1000, 1,
+    ]);
+    expect(results.map((r) => r.id)).toEqual(ids);
+  });
+
+  const echo = (extra: object) => (_url: string, init: RequestInit) =>
+    json({
+      results: (JSON.parse(String(init.body)) as { ids: number[] }).ids.map((id) => ({
+        id,
+        ok: true,
+        ...extra,
+      })),
+    });
+  const bodies = () => calls.map(([, init]) => JSON.parse(String(init.body)) as Record<string, unknown>);
+
+  it('setTasksStatus posts ids and the change to the bulk status route, 1000 ids per call', async () => {
+    respond = echo({ task: { id: 0, status: 'paused' } });
+    const ids = Array.from({ length: 1500 }, (_, i) => i + 1);
+    const { results } = await api.setTasksStatus(ids, 'pause');
+    expect(calls.map(([url, init]) => `${init.method} ${url}`)).toEqual([
+      'POST /api/tasks/status',
+      'POST /api/tasks/status',
+    ]);
+    expect(bodies()).toEqual([
+      { ids: ids.slice(0, 1000), status: 'pause' },
+      { ids: ids.slice(1000), status: 'pause' },
+    ]);
+    expect(results.map((r) => r.id)).toEqual(ids);
+  });
+
+  it('deleteTasks posts ids to the bulk delete route, delete_files only when asked', async () => {
+    respond = echo({});
+    await api.deleteTasks([3, 4]);
+    await api.deleteTasks([5], true);
+    expect(calls.map(([url, init]) => `${init.method} ${url}`)).toEqual([
+      'POST /api/tasks/delete',
+      'POST /api/tasks/delete',
+    ]);
+    expect(bodies()).toEqual([{ ids: [3, 4] }, { ids: [5], delete_files: true }]);
+  });
+
+  it('a refused bulk call is an ApiError with the server’s detail', async () => {
+    respond = () => json({ detail: 'ids: at most 1000' }, 422);
+    await expect(api.setTasksStatus([1], 'stop')).rejects.toMatchObject({
+      status: 422,
+      detail: 'ids: at most 1000',
+    });
+  });
+});

@@ -5,6 +5,7 @@
  * `/login?next=<current path>`.
  */
 import type { AddExtras, RetryFilter } from '@contracts';
+import { MAX_IDS_PER_CALL } from '@rules';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -262,6 +263,43 @@ export function deleteTask(id: number, deleteFiles = false): Promise<void> {
     query: { delete_files: deleteFiles ? 'true' : 'false' },
   });
 }
+/**
+ * Sends `ids` in calls of at most `MAX_IDS_PER_CALL` (the server's limit), one after the other,
+ * and joins their results in order.
+ */
+async function inChunks<R>(ids: readonly number[], call: (chunk: number[]) => Promise<{ results: R[] }>) {
+  const results: R[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
+    results.push(...(await call(ids.slice(i, i + MAX_IDS_PER_CALL))).results);
+  }
+  return { results };
+}
+/**
+ * One id's answer of a bulk action: the single action's outcome for that id, `task` as it is now
+ * (absent after a delete). Declared here, next to the calls, until the shared contracts carry the
+ * bulk bodies.
+ */
+export type BulkResult =
+  | { id: number; ok: true; task?: Task }
+  | { id: number; ok: false; status: number; detail: string };
+export interface BulkResponse {
+  results: BulkResult[];
+}
+/** Pauses, resumes or stops many tasks, 1000 per request; one result per id. */
+export function setTasksStatus(ids: readonly number[], status: TaskStatusChange): Promise<BulkResponse> {
+  return inChunks(ids, (chunk) =>
+    request<BulkResponse>('/api/tasks/status', { method: 'POST', body: { ids: chunk, status } }),
+  );
+}
+/** Deletes many tasks (and their files when asked), 1000 per request; one result per id. */
+export function deleteTasks(ids: readonly number[], deleteFiles = false): Promise<BulkResponse> {
+  return inChunks(ids, (chunk) =>
+    request<BulkResponse>('/api/tasks/delete', {
+      method: 'POST',
+      body: { ids: chunk, ...(deleteFiles ? { delete_files: true } : {}) },
+    }),
+  );
+}
 /** Clears the caller's history (complete, error, removed). */
 export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> {
   return request<{ deleted: number }>('/api/tasks', {
@@ -273,9 +311,11 @@ export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> 
 export function retryTask(id: number): Promise<Task> {
   return request<Task>(`/api/tasks/${id}/retry`, { method: 'POST' });
 }
-/** Retries many tasks in one request; one result per distinct id, in the order given. */
-export function retryTasks(ids: number[]): Promise<{ results: RetryResult[] }> {
-  return request<{ results: RetryResult[] }>('/api/tasks/retry', { method: 'POST', body: { ids } });
+/** Retries many tasks, 1000 per request; one result per distinct id, in the order given. */
+export function retryTasks(ids: readonly number[]): Promise<{ results: RetryResult[] }> {
+  return inChunks(ids, (chunk) =>
+    request<{ results: RetryResult[] }>('/api/tasks/retry', { method: 'POST', body: { ids: chunk } }),
+  );
 }
 /** Retries the task from a new link (one that expired): checked like an add. */
 export function retryTaskWithUri(id: number, uri: string): Promise<Task> {
@@ -350,6 +390,8 @@ export const api = {
   changeTaskOptions,
   selectTaskFiles,
   deleteTask,
+  deleteTasks,
+  setTasksStatus,
   clearHistory,
   retryTask,
   retryTasks,

@@ -5,6 +5,7 @@
  * them, until the shared contracts carry them (reading them is always optional, so an older server
  * simply shows no retry plan).
  */
+import { TASK_MESSAGES } from '@rules';
 import { ApiError, request } from './api';
 import type { BatchCreateResponse, Task, TaskOptions, TaskStatus } from './types';
 
@@ -47,9 +48,9 @@ export interface AddExtras {
 }
 
 /** The 409 of an add that one of the caller's current tasks already downloads. */
-export const DUPLICATE_DETAIL = 'This download is already in your list';
+export const DUPLICATE_DETAIL = TASK_MESSAGES.duplicate;
 /** The 400 of a retry of a torrent task. */
-export const TORRENT_RETRY_DETAIL = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
+export const TORRENT_RETRY_DETAIL = TASK_MESSAGES.torrentRetry;
 
 /** The task that already downloads it, when `err` is the duplicate answer of an add. */
 export function duplicateTaskId(err: unknown): number | null {

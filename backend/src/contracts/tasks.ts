@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { MAX_IDS_PER_CALL, MAX_URIS_PER_BATCH, TASK_STATUSES } from '../domain/task-rules.js';
 import { isoTime, safeText } from './common.js';
 
-export const taskStatus = z.enum(['queued', 'active', 'waiting', 'paused', 'complete', 'error', 'removed']);
+export const taskStatus = z.enum(TASK_STATUSES);
 
 export const task = z.object({
   id: z.number().int(),
@@ -139,7 +140,7 @@ export const createTaskBody = z.strictObject({
   ...addExtras,
 });
 export const batchCreateBody = z.strictObject({
-  uris: z.array(uri).min(1).max(1000),
+  uris: z.array(uri).min(1).max(MAX_URIS_PER_BATCH),
   options: taskOptions.optional(),
   ...addExtras,
 });
@@ -255,7 +256,11 @@ export type RetryFilter = z.infer<typeof retryFilter>;
 /** Either `ids` (at most 1000, each answered) or `filter` (every match, counted); one object so errors name the field. */
 export const retryBatchBody = z
   .strictObject({
-    ids: z.array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(1000).optional(),
+    ids: z
+      .array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
+      .min(1)
+      .max(MAX_IDS_PER_CALL)
+      .optional(),
     filter: retryFilter.optional().describe('every retryable task of the caller that matches; no limit'),
   })
   .refine((b) => (b.ids === undefined) !== (b.filter === undefined), {

@@ -1,3 +1,5 @@
+import { TASK_MESSAGES } from './task-rules.js';
+
 /**
  * Named failures of the controller's rules. Services throw these; one plugin maps them to HTTP.
  * Each carries the human sentence the client sees as `detail`.
@@ -37,7 +39,7 @@ export class GoneError extends DomainError {
 /** An add of what one of the caller's current tasks already downloads; the body names that task. */
 export class DuplicateError extends ConflictError {
   constructor(readonly taskId: number) {
-    super('This download is already in your list');
+    super(TASK_MESSAGES.duplicate);
   }
 }
 export class TooManyRequestsError extends DomainError {

@@ -32,6 +32,7 @@ import {
   torrentBody,
 } from '../contracts/tasks.js';
 import { DomainError, InvalidInputError } from '../domain/errors.js';
+import { MAX_TORRENT_BYTES } from '../domain/task-rules.js';
 import { bulkResult } from '../services/tasks/control.js';
 
 /** The add's extras as multipart fields of a torrent upload. */
@@ -43,7 +44,7 @@ import { errorResponses } from './errors.js';
 
 const config = { access: 'user' } as const;
 const errors = errorResponses(401, 404, 409, 422, 500, 503);
-const TORRENT_FILE_LIMIT = 16 * 1024 * 1024;
+const TORRENT_FILE_LIMIT = MAX_TORRENT_BYTES;
 
 /** `select_files` travels to aria2 as its `select-file` option, stored with the others. */
 function withSelection(

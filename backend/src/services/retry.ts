@@ -8,6 +8,7 @@ import {
 } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
 import { checkSpaceBeforeAdd, type SpaceLimits, withReserved } from '../domain/size.js';
+import { TASK_MESSAGES } from '../domain/task-rules.js';
 import { isRetryable, TORRENT_URI } from '../domain/task-status.js';
 import { nowIso } from '../domain/time.js';
 import { parseTorrent } from '../domain/torrent.js';
@@ -24,9 +25,9 @@ import { HEAD_CONCURRENCY, mapLimit, type SourceChecks, validateUri } from './ta
 import type { SpaceService } from './tasks/space.js';
 import type { HandOverTracker } from './tasks/tracker.js';
 
-const TORRENT_SENTENCE = 'Torrent tasks cannot be retried. Please re-upload the torrent file.';
-const NOT_RETRYABLE_SENTENCE = 'Only failed or stopped tasks can be retried';
-const NOT_TORRENT_SENTENCE = 'Only a torrent task can be re-uploaded';
+const TORRENT_SENTENCE = TASK_MESSAGES.torrentRetry;
+const NOT_RETRYABLE_SENTENCE = TASK_MESSAGES.notRetryable;
+const NOT_TORRENT_SENTENCE = TASK_MESSAGES.notTorrent;
 /** A retry by filter works through the matching tasks this many at a time (memory, aria2 request size). */
 export const FILTER_CHUNK = 500;
 /** How many chunks of a retry by filter are in flight at once. */

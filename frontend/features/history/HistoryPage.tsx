@@ -8,21 +8,16 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { DownloadIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { RetryIcon, TrashIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
-import { api, artifactUrl, errorDetail } from '../../lib/api';
+import { api, errorDetail } from '../../lib/api';
 import { formatBytes, formatDateTime } from '../../lib/format';
 import { useDebounced, useScrollMargin } from '../../lib/hooks';
 import { failedFilter } from '../../lib/retry-api';
 import type { Task, TaskStatus } from '../../lib/types';
-import {
-  actionLabel,
-  hasPlannedRetry,
-  isActionEnabled,
-  TASK_ACTIONS,
-  type TaskActionId,
-} from '../tasks/actions';
+import { ActionButtons } from '../tasks/ActionButtons';
+import { hasPlannedRetry, type TaskActionId } from '../tasks/actions';
 import { removeHistoryEverywhere } from '../tasks/cache';
 import { ListFilters } from '../tasks/ListFilters';
 import type { SortOrder, TaskFilter, TaskSortKey } from '../tasks/list-state';
@@ -53,9 +48,7 @@ interface HistoryRowProps {
   index: number;
   setSize: number;
   busyAction: TaskActionId | null;
-  onRetry: (task: Task) => void;
-  onCancelRetry: (task: Task) => void;
-  onDelete: (task: Task) => void;
+  onAction: (action: TaskActionId, task: Task) => void;
   rowRef: Ref<HTMLLIElement>;
   start: number;
 }
@@ -65,9 +58,7 @@ const HistoryRow = memo(function HistoryRow({
   index,
   setSize,
   busyAction,
-  onRetry,
-  onCancelRetry,
-  onDelete,
+  onAction,
   rowRef,
   start,
 }: HistoryRowProps) {
@@ -113,42 +104,7 @@ const HistoryRow = memo(function HistoryRow({
         </div>
       </dl>
       <div className="task-actions">
-        {isActionEnabled('download', task) && task.artifact_token ? (
-          <a className="btn btn-secondary btn-sm" href={artifactUrl(task.artifact_token)} download>
-            <DownloadIcon />
-            <span className="btn-label">Download</span>
-          </a>
-        ) : null}
-        {isActionEnabled('retry', task) ? (
-          <Button
-            size="sm"
-            icon={<RetryIcon />}
-            busy={busyAction === 'retry'}
-            disabled={busyAction !== null && busyAction !== 'retry'}
-            onClick={() => onRetry(task)}
-          >
-            {actionLabel(TASK_ACTIONS.retry, task)}
-          </Button>
-        ) : null}
-        {isActionEnabled('cancelRetry', task) ? (
-          <Button
-            size="sm"
-            busy={busyAction === 'cancelRetry'}
-            disabled={busyAction !== null && busyAction !== 'cancelRetry'}
-            onClick={() => onCancelRetry(task)}
-          >
-            {TASK_ACTIONS.cancelRetry.label}
-          </Button>
-        ) : null}
-        <Button
-          size="sm"
-          variant="danger"
-          icon={<TrashIcon />}
-          disabled={busyAction !== null}
-          onClick={() => onDelete(task)}
-        >
-          Delete
-        </Button>
+        <ActionButtons task={task} surface="history" busyAction={busyAction} onAction={onAction} />
       </div>
     </li>
   );
@@ -160,18 +116,14 @@ function HistoryList({
   hasMore,
   loadMore,
   pending,
-  onRetry,
-  onCancelRetry,
-  onDelete,
+  onAction,
 }: {
   items: readonly Task[];
   total: number;
   hasMore: boolean;
   loadMore: () => void;
   pending: ReadonlyMap<number, TaskActionId>;
-  onRetry: (task: Task) => void;
-  onCancelRetry: (task: Task) => void;
-  onDelete: (task: Task) => void;
+  onAction: (action: TaskActionId, task: Task) => void;
 }) {
   const listRef = useRef<HTMLUListElement>(null);
   const scrollMargin = useScrollMargin(listRef);
@@ -204,9 +156,7 @@ function HistoryList({
             index={v.index}
             setSize={total}
             busyAction={pending.get(task.id) ?? null}
-            onRetry={onRetry}
-            onCancelRetry={onCancelRetry}
-            onDelete={onDelete}
+            onAction={onAction}
             rowRef={virtualizer.measureElement}
             start={v.start - virtualizer.options.scrollMargin}
           />
@@ -234,10 +184,11 @@ export function HistoryPage() {
   const [clearOpen, setClearOpen] = useState(false);
   const [clearing, setClearing] = useState(false);
 
-  const { retry, requestDelete, cancelPlannedRetry } = actions;
-  const onRetry = useCallback((task: Task) => void retry(task, 'history'), [retry]);
-  const onCancelRetry = useCallback((task: Task) => void cancelPlannedRetry(task), [cancelPlannedRetry]);
-  const onDelete = useCallback((task: Task) => requestDelete([task]), [requestDelete]);
+  const { run } = actions;
+  const onAction = useCallback(
+    (action: TaskActionId, task: Task) => run(action, task, { surface: 'history' }),
+    [run],
+  );
 
   async function clearHistory(deleteFiles: boolean) {
     setClearing(true);
@@ -308,14 +259,12 @@ export function HistoryPage() {
             hasMore={list.hasMore}
             loadMore={list.loadMore}
             pending={actions.pending}
-            onRetry={onRetry}
-            onCancelRetry={onCancelRetry}
-            onDelete={onDelete}
+            onAction={onAction}
           />
         )}
         {list.loadingMore ? <Spinner label="Loading more" /> : null}
       </section>
-      <ConfirmDialog {...actions.deleteDialog} />
+      <ConfirmDialog {...actions.confirmDialog} />
       <RetryDialog {...actions.retryDialog} />
       <ConfirmDialog
         open={clearOpen}

@@ -1,5 +1,6 @@
 'use client';
 
+import { MAX_TORRENT_BYTES, MAX_URIS_PER_BATCH, TASK_MESSAGES } from '@rules';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
@@ -21,8 +22,8 @@ import { upsertTask, upsertTasks } from './cache';
 import { DuplicateNotice } from './DuplicateNotice';
 import { taskTitle } from './TaskRow';
 
-const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
-const BATCH_LIMIT = 1000;
+// The server's limits: a larger file is refused, a longer list is sent in chunks.
+const BATCH_LIMIT = MAX_URIS_PER_BATCH;
 
 export interface OptionsDraft {
   out: string;
@@ -159,7 +160,7 @@ export function useAddTasks() {
           continue;
         }
         if (file.size > MAX_TORRENT_BYTES) {
-          toast.error(`${file.name} is larger than 16 MiB`);
+          toast.error(`${file.name} is ${TASK_MESSAGES.torrentTooLarge}`);
           continue;
         }
         const base64 = await fileToBase64(file);

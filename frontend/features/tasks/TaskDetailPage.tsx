@@ -8,20 +8,12 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import {
-  CopyIcon,
-  DownloadIcon,
-  PauseIcon,
-  PlayIcon,
-  RetryIcon,
-  StopIcon,
-  TrashIcon,
-} from '../../components/Icons';
+import { CopyIcon } from '../../components/Icons';
 import { ProgressBar } from '../../components/ProgressBar';
 import { SpeedChart, type SpeedSample } from '../../components/SpeedChart';
 import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
-import { ApiError, api, artifactUrl, errorDetail } from '../../lib/api';
+import { ApiError, api, errorDetail } from '../../lib/api';
 import { copyText } from '../../lib/clipboard';
 import {
   formatBytes,
@@ -34,9 +26,9 @@ import {
   waitingText,
 } from '../../lib/format';
 import { magnetFor } from '../../lib/magnet';
-import { torrentUrl } from '../../lib/retry-api';
 import type { Task, TaskDetail, TaskFile } from '../../lib/types';
-import { actionLabel, detailActions, hasPlannedRetry, type TaskActionId } from './actions';
+import { ActionButtons } from './ActionButtons';
+import { hasPlannedRetry, type TaskActionId } from './actions';
 import { taskKeys } from './cache';
 import { isCurrent, isTorrentTask } from './list-state';
 import { useStats } from './queries';
@@ -46,14 +38,6 @@ import { noteReplacement, useReplacement } from './replacements';
 import { taskTitle } from './TaskRow';
 import { FileSelection, LimitsForm, PeersTable, ServersTable } from './TaskSteering';
 import { useTaskActions } from './useTaskActions';
-
-const ICONS: Partial<Record<TaskActionId, ReactNode>> = {
-  pause: <PauseIcon />,
-  resume: <PlayIcon />,
-  stop: <StopIcon />,
-  retry: <RetryIcon />,
-  delete: <TrashIcon />,
-};
 
 /** The server keeps five minutes of each running task's speed; the chart spans the same. */
 const WINDOW_SECONDS = 300;
@@ -265,19 +249,15 @@ function TaskDetailView({ id }: { id: number }) {
   const fileList = info?.files ?? files.data ?? [];
   const waiting = waitingText(task, stats.data?.active_count);
 
-  const follow = (next: Task) => noteReplacement(task.id, next.id);
-  const onAction = async (action: TaskActionId) => {
-    if (action === 'retry') {
-      const next = await actions.retry(task, 'tasks', follow);
-      if (next && next.status !== 'error') toast.success('Retry started');
-      return;
-    }
-    if (action === 'delete') {
-      actions.requestDelete([task], () => router.push('/tasks'));
-      return;
-    }
-    actions.run(action, task);
+  // A retry's new task takes this page over; a deleted task leaves it.
+  const follow = (next?: Task) => {
+    if (next) noteReplacement(task.id, next.id);
   };
+  const onAction = (action: TaskActionId) =>
+    actions.run(action, task, {
+      surface: 'detail',
+      after: action === 'delete' ? () => router.push('/tasks') : follow,
+    });
 
   return (
     <div className="detail-page">
@@ -328,39 +308,12 @@ function TaskDetailView({ id }: { id: number }) {
           </p>
         ) : null}
         <div className="detail-actions">
-          {task.artifact_token ? (
-            <a className="btn btn-primary" href={artifactUrl(task.artifact_token)} download>
-              <DownloadIcon />
-              <span className="btn-label">Download file</span>
-            </a>
-          ) : null}
-          {detailActions(task).map((a) => (
-            <Button
-              key={a.id}
-              variant={a.danger ? 'danger' : 'secondary'}
-              icon={ICONS[a.id]}
-              busy={actions.pending.get(task.id) === a.id}
-              disabled={actions.pending.has(task.id) && actions.pending.get(task.id) !== a.id}
-              onClick={() => void onAction(a.id)}
-            >
-              {actionLabel(a, task)}
-            </Button>
-          ))}
-          {(task.status === 'error' || task.status === 'removed') && !isTorrentTask(task) ? (
-            <Button
-              icon={<RetryIcon />}
-              disabled={actions.pending.has(task.id)}
-              onClick={() => actions.requestRetry(task, 'link', follow)}
-            >
-              Retry with a new link…
-            </Button>
-          ) : null}
-          {isTorrentTask(task) ? (
-            <a className="btn btn-ghost" href={torrentUrl(task.id)} download>
-              <DownloadIcon />
-              <span className="btn-label">Download .torrent</span>
-            </a>
-          ) : null}
+          <ActionButtons
+            task={task}
+            surface="detail"
+            busyAction={actions.pending.get(task.id) ?? null}
+            onAction={onAction}
+          />
           {!isTorrentTask(task) ? (
             <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(task.uri, 'Link')}>
               Copy link
@@ -485,8 +438,7 @@ function TaskDetailView({ id }: { id: number }) {
           <FilesTable files={fileList} />
         )}
       </section>
-      <ConfirmDialog {...actions.deleteDialog} />
-      <ConfirmDialog {...actions.stopDialog} />
+      <ConfirmDialog {...actions.confirmDialog} />
       <RetryDialog {...actions.retryDialog} />
     </div>
   );

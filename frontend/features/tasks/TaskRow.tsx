@@ -1,12 +1,11 @@
 'use client';
 
+import { isTorrentUri } from '@rules';
 import Link from 'next/link';
-import { type CSSProperties, memo, type ReactNode, type Ref } from 'react';
-import { Button } from '../../components/Button';
-import { DownloadIcon, GripIcon, PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { type CSSProperties, memo, type Ref } from 'react';
+import { GripIcon } from '../../components/Icons';
 import { ProgressBar } from '../../components/ProgressBar';
 import { STATUS_LABELS, StatusBadge } from '../../components/StatusBadge';
-import { artifactUrl } from '../../lib/api';
 import {
   formatBytes,
   formatDuration,
@@ -17,20 +16,13 @@ import {
   waitingText,
 } from '../../lib/format';
 import type { Task } from '../../lib/types';
-import { actionLabel, hasPlannedRetry, rowActions, type TaskActionId } from './actions';
+import { ActionButtons } from './ActionButtons';
+import { hasPlannedRetry, type TaskActionId } from './actions';
 import { RetryCountdown } from './RetryPlan';
-
-const ACTION_ICONS: Partial<Record<TaskActionId, ReactNode>> = {
-  pause: <PauseIcon />,
-  resume: <PlayIcon />,
-  retry: <RetryIcon />,
-  download: <DownloadIcon />,
-  delete: <TrashIcon />,
-};
 
 export function taskTitle(task: Task): string {
   if (task.name) return task.name;
-  if (task.uri === '[torrent]') return 'Torrent';
+  if (isTorrentUri(task.uri)) return 'Torrent';
   try {
     const url = new URL(task.uri);
     const last = url.pathname.split('/').filter(Boolean).pop();
@@ -127,13 +119,12 @@ export const TaskRow = memo(function TaskRow({
   const title = taskTitle(task);
   const progress = progressOf(task);
   const unknownSize = task.total_length <= 0 && task.status === 'active';
-  const actions = rowActions(task);
   const detailHref = `/tasks/detail?id=${task.id}`;
   const waiting = waitingText(task);
   const sub =
     task.status === 'error' && task.error
       ? null
-      : task.uri === '[torrent]'
+      : isTorrentUri(task.uri)
         ? 'Uploaded .torrent file'
         : task.uri;
   return (
@@ -218,32 +209,7 @@ export const TaskRow = memo(function TaskRow({
         </div>
       </dl>
       <div className="task-actions">
-        {actions.map((a) =>
-          a.id === 'download' && task.artifact_token ? (
-            // The browser opens the finished file itself (the session cookie suffices).
-            <a
-              key={a.id}
-              className="btn btn-secondary btn-sm"
-              href={artifactUrl(task.artifact_token)}
-              download
-            >
-              {ACTION_ICONS.download}
-              <span className="btn-label">{a.label}</span>
-            </a>
-          ) : (
-            <Button
-              key={a.id}
-              size="sm"
-              variant={a.danger ? 'danger' : 'secondary'}
-              icon={ACTION_ICONS[a.id]}
-              busy={busyAction === a.id}
-              disabled={busyAction !== null && busyAction !== a.id}
-              onClick={() => onAction(a.id, task)}
-            >
-              {actionLabel(a, task)}
-            </Button>
-          ),
-        )}
+        <ActionButtons task={task} surface="tasks" busyAction={busyAction} onAction={onAction} />
       </div>
     </li>
   );

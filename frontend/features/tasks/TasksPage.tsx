@@ -1,19 +1,19 @@
 'use client';
 
 import { useQueryClient } from '@tanstack/react-query';
-import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { PauseIcon, PlayIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { RetryIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { isTorrentFile } from '../../lib/base64';
 import { useDebounced } from '../../lib/hooks';
 import { failedFilter } from '../../lib/retry-api';
 import type { TaskOptions, TaskStatus } from '../../lib/types';
 import { AddTasks, parseUriLines, useAddTasks } from './AddTasks';
-import { BULK_ACTION_ORDER, TASK_ACTIONS, type TaskActionId } from './actions';
+import { actionVariant, BULK_ACTION_ORDER, TASK_ACTIONS } from './actions';
 import { ListFilters } from './ListFilters';
 import {
   moveTask,
@@ -57,13 +57,6 @@ export function toFilter(status: StatusChoice, q: string, sort: TaskSortKey, ord
   if (q.trim()) filter.q = q.trim();
   return filter;
 }
-
-const BULK_ICONS: Partial<Record<TaskActionId, ReactNode>> = {
-  pause: <PauseIcon />,
-  resume: <PlayIcon />,
-  retry: <RetryIcon />,
-  delete: <TrashIcon />,
-};
 
 /** Drop .torrent files (or links) anywhere on the page. */
 function usePageDrop(onFiles: (files: File[]) => void, onText: (text: string) => void) {
@@ -281,12 +274,13 @@ export function TasksPage() {
           <div className="toolbar-buttons">
             {BULK_ACTION_ORDER.map((id) => {
               const def = TASK_ACTIONS[id];
+              const Icon = def.icon;
               return (
                 <Button
                   key={id}
                   size="sm"
-                  variant={def.danger ? 'danger' : 'secondary'}
-                  icon={BULK_ICONS[id]}
+                  variant={actionVariant(def)}
+                  icon={Icon ? <Icon /> : undefined}
                   disabled={
                     selected.size === 0 || (actions.bulkPending !== null && actions.bulkPending !== id)
                   }
@@ -359,8 +353,7 @@ export function TasksPage() {
           <div className="drop-box">Drop .torrent files to add them</div>
         </div>
       ) : null}
-      <ConfirmDialog {...actions.deleteDialog} />
-      <ConfirmDialog {...actions.stopDialog} />
+      <ConfirmDialog {...actions.confirmDialog} />
       <RetryDialog {...actions.retryDialog} />
     </div>
   );

@@ -5,8 +5,20 @@
  * (view, status, q, sort, order), in the server's order, plus the server's `total`. Every function
  * returns the same object when nothing changed, so React skips the re-render (no flicker).
  */
+import {
+  CURRENT_STATUSES,
+  canRetryById,
+  HISTORY_STATUSES,
+  isCurrent,
+  isHistory,
+  isTorrentUri,
+  TORRENT_URI,
+} from '@rules';
 import { timeLeft } from '../../lib/format';
 import type { Task, TaskStatus, TaskView } from '../../lib/types';
+
+// The statuses are the rules the server applies too (`backend/src/domain/task-rules.ts`).
+export { CURRENT_STATUSES, HISTORY_STATUSES, isCurrent, isHistory, TORRENT_URI };
 
 export interface TaskListState {
   items: Task[];
@@ -25,22 +37,10 @@ export interface TaskFilter {
   order: SortOrder;
 }
 
-export const CURRENT_STATUSES: readonly TaskStatus[] = ['queued', 'active', 'waiting', 'paused'];
-export const HISTORY_STATUSES: readonly TaskStatus[] = ['complete', 'error', 'removed'];
-export const TORRENT_URI = '[torrent]';
-
 export const EMPTY_LIST: TaskListState = Object.freeze({ items: [], total: 0 }) as TaskListState;
 
-export function isCurrent(status: TaskStatus): boolean {
-  return CURRENT_STATUSES.includes(status);
-}
-
-export function isHistory(status: TaskStatus): boolean {
-  return HISTORY_STATUSES.includes(status);
-}
-
 export function isTorrentTask(task: Pick<Task, 'uri'>): boolean {
-  return task.uri === TORRENT_URI;
+  return isTorrentUri(task.uri);
 }
 
 /** Whether the server would list this task under the filter (q matches name or uri, any case). */
@@ -251,9 +251,7 @@ export function findTask(list: TaskListState | undefined, id: number): Task | un
  * (those are re-added from their stored file one by one).
  */
 export function retryableForBatch(tasks: readonly Task[], selected: ReadonlySet<number>): Task[] {
-  return tasks.filter(
-    (t) => selected.has(t.id) && (t.status === 'error' || t.status === 'removed') && !isTorrentTask(t),
-  );
+  return tasks.filter((t) => selected.has(t.id) && canRetryById(t));
 }
 
 /** Keeps only selected ids still present in the list (the same set when nothing changed). */

@@ -1,9 +1,10 @@
 'use client';
 
+import { TASK_MESSAGES } from '@rules';
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { api, errorDetail } from '../../lib/api';
+import { ApiError, api, type BulkResult, errorDetail } from '../../lib/api';
 import {
   cancelAutoRetry,
   type RetryFilter,
@@ -11,17 +12,25 @@ import {
   retryFilterMessage,
   retryTask as retryTaskFrom,
   reuploadTorrent,
-  TORRENT_RETRY_DETAIL,
 } from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
-import { bulkTargets, type TaskActionId } from './actions';
-import { removeTaskEverywhere, replaceTasksEverywhere, taskKeys, upsertTask } from './cache';
+import {
+  type ActionRunner,
+  type ActionSurface,
+  bulkTargets,
+  KEPT_FILES,
+  type RunOptions,
+  TASK_ACTIONS,
+  type TaskActionId,
+} from './actions';
+import { type BulkOutcome, bulkOutcome } from './bulk';
+import { removeTaskEverywhere, replaceTasksEverywhere, taskKeys, upsertTask, upsertTasks } from './cache';
 import { isTorrentTask } from './list-state';
 
 /** The spec's messages, word for word. */
 export const MESSAGES = {
-  torrentRetry: TORRENT_RETRY_DETAIL,
-  noRetryable: 'No retryable tasks (torrent tasks need to be re-uploaded)',
+  torrentRetry: TASK_MESSAGES.torrentRetry,
+  noRetryable: TASK_MESSAGES.noRetryable,
   failedAgain: (error: string | null) => `Retried, but it failed again: ${error ?? 'unknown error'}`,
   retryFailed: (detail: string) => `Retry failed: ${detail}`,
   retryPartial: (ok: number, failed: number) => `Retry complete: ${ok} succeeded, ${failed} failed`,
@@ -29,31 +38,20 @@ export const MESSAGES = {
   historyRetry: 'Task retry initiated. Check the Tasks page for progress.',
 } as const;
 
-/** Runs `fn` over items, at most `limit` at a time; results in input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+/** One task's delete by its own route, answered like one id of the bulk route. */
+function deleteOne(id: number, deleteFiles: boolean): Promise<BulkResult> {
+  return api.deleteTask(id, deleteFiles).then(
+    () => ({ id, ok: true }),
+    (err: unknown) => ({
+      id,
+      ok: false,
+      status: err instanceof ApiError ? err.status : 0,
+      detail: errorDetail(err),
+    }),
+  );
 }
 
-/** Where files kept after a delete are, and that they still fill the quota. */
-export const KEPT_FILES =
-  'Files you keep still count against your storage quota; find and delete them on the Files page.';
+export { KEPT_FILES };
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -71,10 +69,12 @@ export interface RetryRequest {
   after?: (task: Task) => void;
 }
 
-export interface DeleteRequest {
+/** An action waiting for its confirmation dialog, on one task or a selection. */
+export interface ConfirmRequest {
+  action: TaskActionId;
   tasks: Task[];
-  /** Called after a successful delete (e.g. leave the detail page). */
-  after?: () => void;
+  bulk: boolean;
+  options: RunOptions;
 }
 
 /**
@@ -85,12 +85,11 @@ export function useTaskActions() {
   const qc = useQueryClient();
   const [pending, setPending] = useState<ReadonlyMap<number, TaskActionId>>(new Map());
   const [bulkPending, setBulkPending] = useState<TaskActionId | null>(null);
-  const [deleteRequest, setDeleteRequest] = useState<DeleteRequest | null>(null);
-  const [deleting, setDeleting] = useState(false);
+  const [confirmRequest, setConfirmRequest] = useState<ConfirmRequest | null>(null);
+  const [confirming, setConfirming] = useState(false);
   const [retryRequest, setRetryRequest] = useState<RetryRequest | null>(null);
   const [retryError, setRetryError] = useState<string | null>(null);
   const [retryBusy, setRetryBusy] = useState(false);
-  const [stopRequest, setStopRequest] = useState<Task | null>(null);
   // Synchronous guard: a double click lands before React re-renders the disabled button.
   const running = useRef(new Set<string>());
 
@@ -113,10 +112,11 @@ export function useTaskActions() {
 
   /** The new task took the old one's place: caches, and a word when it failed at once. */
   const replaced = useCallback(
-    (oldId: number, newTask: Task, mode: 'tasks' | 'history') => {
+    (oldId: number, newTask: Task, surface: ActionSurface) => {
       replaceTasksEverywhere(qc, [{ oldId, task: newTask }]);
       if (newTask.status === 'error') toast.error(MESSAGES.failedAgain(newTask.error));
-      else if (mode === 'history') toast.success(MESSAGES.historyRetry);
+      else if (surface === 'history') toast.success(MESSAGES.historyRetry);
+      else if (surface === 'detail') toast.success('Retry started');
     },
     [qc],
   );
@@ -132,11 +132,7 @@ export function useTaskActions() {
    * A torrent task opens the dialog that re-adds its stored .torrent. Returns the new task, or null.
    */
   const retry = useCallback(
-    async (
-      task: Task,
-      mode: 'tasks' | 'history' = 'tasks',
-      after?: (t: Task) => void,
-    ): Promise<Task | null> => {
+    async (task: Task, surface: ActionSurface = 'tasks', after?: (t: Task) => void): Promise<Task | null> => {
       if (isTorrentTask(task)) {
         requestRetry(task, 'torrent', after);
         return null;
@@ -146,7 +142,7 @@ export function useTaskActions() {
         const newTask = await api.retryTask(task.id);
         // First `after` (a detail page stops asking for the old task), then the caches drop it.
         after?.(newTask);
-        replaced(task.id, newTask, mode);
+        replaced(task.id, newTask, surface);
         return newTask;
       } catch (err) {
         toast.error(MESSAGES.retryFailed(errorDetail(err)));
@@ -316,13 +312,15 @@ export function useTaskActions() {
       running.current.add(`bulk:${change}`);
       setBulkPending(change);
       try {
-        const results = await mapLimit(targets, 6, (t) => api.setTaskStatus(t.id, change));
-        const failures: string[] = [];
-        results.forEach((r, i) => {
-          if (r.status === 'fulfilled') upsertTask(qc, r.value);
-          else failures.push(`${targets[i]!.name ?? targets[i]!.uri}: ${errorDetail(r.reason)}`);
-        });
-        const ok = targets.length - failures.length;
+        // One request per 1000 tasks; each task is answered on its own.
+        const { results } = await api.setTasksStatus(
+          targets.map((t) => t.id),
+          change,
+        );
+        const { done, failures } = bulkOutcome(targets, results);
+        const updated = done.flatMap((d) => (d.now ? [d.now] : []));
+        if (updated.length) upsertTasks(qc, updated);
+        const ok = done.length;
         if (failures.length) {
           toast.warning(`${verb.done} ${plural(ok, 'task')}, ${failures.length} failed`, {
             description: failures.slice(0, 5).join('\n'),
@@ -330,6 +328,8 @@ export function useTaskActions() {
         } else {
           toast.success(`${verb.done} ${plural(ok, 'task')}`);
         }
+      } catch (err) {
+        toast.error(`${verb.fail}: ${errorDetail(err)}`);
       } finally {
         running.current.delete(`bulk:${change}`);
         setBulkPending(null);
@@ -359,134 +359,139 @@ export function useTaskActions() {
     [begin, end],
   );
 
-  const requestDelete = useCallback((tasks: readonly Task[], after?: () => void) => {
-    if (tasks.length === 0) return;
-    setDeleteRequest({ tasks: [...tasks], after });
-  }, []);
-
-  const confirmDelete = useCallback(
-    async (deleteFiles: boolean) => {
-      const request = deleteRequest;
-      if (!request || deleting) return;
-      setDeleting(true);
+  /**
+   * Deletes tasks: one task by its own route, many by the bulk route (1000 per request). How many
+   * are gone; a task the server does not know (404) is gone already.
+   */
+  const deleteTasks = useCallback(
+    async (tasks: readonly Task[], deleteFiles: boolean): Promise<number> => {
+      let outcome: BulkOutcome;
       try {
-        const results = await mapLimit(request.tasks, 6, (t) => api.deleteTask(t.id, deleteFiles));
-        const failures: string[] = [];
-        results.forEach((r, i) => {
-          const t = request.tasks[i]!;
-          // 404: already gone, which is what was asked.
-          if (r.status === 'fulfilled' || (r.reason as { status?: number })?.status === 404) {
-            removeTaskEverywhere(qc, t.id);
-          } else {
-            failures.push(`${t.name ?? t.uri}: ${errorDetail(r.reason)}`);
-          }
-        });
-        const ok = request.tasks.length - failures.length;
-        if (failures.length) {
-          toast.error(`Deleted ${plural(ok, 'task')}, ${failures.length} failed`, {
-            description: failures.slice(0, 5).join('\n'),
-          });
-        } else {
-          toast.success(
-            request.tasks.length === 1
-              ? `Deleted ${request.tasks[0]!.name ?? 'the task'}${deleteFiles ? ' and its files' : ''}`
-              : `Deleted ${plural(ok, 'task')}${deleteFiles ? ' and their files' : ''}`,
-          );
-        }
-        setDeleteRequest(null);
-        if (ok > 0) request.after?.();
-      } finally {
-        setDeleting(false);
+        const results =
+          tasks.length === 1
+            ? [await deleteOne(tasks[0]!.id, deleteFiles)]
+            : (
+                await api.deleteTasks(
+                  tasks.map((t) => t.id),
+                  deleteFiles,
+                )
+              ).results;
+        outcome = bulkOutcome(tasks, results, { notFoundIsDone: true });
+      } catch (err) {
+        toast.error(`Could not delete: ${errorDetail(err)}`);
+        return 0;
       }
+      for (const { task } of outcome.done) removeTaskEverywhere(qc, task.id);
+      const { failures } = outcome;
+      const ok = outcome.done.length;
+      if (failures.length) {
+        toast.error(`Deleted ${plural(ok, 'task')}, ${failures.length} failed`, {
+          description: failures.slice(0, 5).join('\n'),
+        });
+      } else {
+        toast.success(
+          tasks.length === 1
+            ? `Deleted ${tasks[0]!.name ?? 'the task'}${deleteFiles ? ' and its files' : ''}`
+            : `Deleted ${plural(ok, 'task')}${deleteFiles ? ' and their files' : ''}`,
+        );
+      }
+      return ok;
     },
-    [qc, deleteRequest, deleting],
+    [qc],
   );
 
-  /** Stop ends the download (it moves to the history as stopped): asked first. */
-  const confirmStop = useCallback(async () => {
-    const task = stopRequest;
-    if (!task) return;
-    await changeStatus(task, 'stop');
-    setStopRequest(null);
-  }, [stopRequest, changeStatus]);
+  const runner = useMemo<ActionRunner>(
+    () => ({
+      changeStatus,
+      changeStatusBulk,
+      retry,
+      retrySelected,
+      requestRetry,
+      cancelPlannedRetry,
+      move,
+      deleteTasks,
+    }),
+    [
+      changeStatus,
+      changeStatusBulk,
+      retry,
+      retrySelected,
+      requestRetry,
+      cancelPlannedRetry,
+      move,
+      deleteTasks,
+    ],
+  );
 
-  const cancelDelete = useCallback(() => {
-    if (!deleting) setDeleteRequest(null);
-  }, [deleting]);
-
-  /** Runs a registry action on one task (row buttons, keyboard, detail page). */
+  /**
+   * Runs a registry action on one task (row buttons, keyboard, detail page); an action with a
+   * confirmation asks first.
+   */
   const run = useCallback(
-    (action: TaskActionId, task: Task) => {
-      switch (action) {
-        case 'pause':
-        case 'resume':
-          return void changeStatus(task, action);
-        case 'stop':
-          return setStopRequest(task);
-        case 'retry':
-          return void retry(task);
-        case 'cancelRetry':
-          return void cancelPlannedRetry(task);
-        case 'delete':
-          return requestDelete([task]);
-        case 'moveTop':
-          return void move(task, 'top');
-        case 'moveBottom':
-          return void move(task, 'bottom');
+    (action: TaskActionId, task: Task, options: RunOptions = { surface: 'tasks' }) => {
+      const def = TASK_ACTIONS[action];
+      if (def.confirm) {
+        setConfirmRequest({ action, tasks: [task], bulk: false, options });
+        return;
       }
+      void def.run?.(runner, task, options);
     },
-    [changeStatus, retry, cancelPlannedRetry, requestDelete, move],
+    [runner],
   );
 
   /** Runs a toolbar action on the selected tasks. */
   const runBulk = useCallback(
     (action: TaskActionId, selectedTasks: readonly Task[]) => {
-      switch (action) {
-        case 'pause':
-        case 'resume':
-        case 'stop':
-          return void changeStatusBulk(selectedTasks, action);
-        case 'retry':
-          return void retrySelected(selectedTasks);
-        case 'delete':
-          return requestDelete(selectedTasks);
-        default:
-          return undefined;
+      const def = TASK_ACTIONS[action];
+      if (!def.runBulk) return;
+      const options: RunOptions = { surface: 'tasks' };
+      // The dialog names the tasks it acts on; its own run picks them again (and says when none).
+      if (def.confirm) {
+        if (selectedTasks.length === 0) return;
+        setConfirmRequest({ action, tasks: [...selectedTasks], bulk: true, options });
+        return;
       }
+      void def.runBulk(runner, selectedTasks, options);
     },
-    [changeStatusBulk, retrySelected, requestDelete],
+    [runner],
   );
 
-  const deleteTasks = deleteRequest?.tasks ?? [];
-  const deleteDialog = {
-    open: deleteRequest !== null,
-    title:
-      deleteTasks.length === 1
-        ? `Delete “${deleteTasks[0]!.name ?? deleteTasks[0]!.uri}”?`
-        : `Delete ${plural(deleteTasks.length, 'task')}?`,
-    message:
-      deleteTasks.length === 1
-        ? `A running download stops and the task is removed from your lists. ${KEPT_FILES}`
-        : `Running downloads stop and the tasks are removed from your lists. ${KEPT_FILES}`,
-    confirmLabel: 'Delete',
-    danger: true,
-    busy: deleting,
-    checkboxLabel: 'Also delete files',
-    onConfirm: (checked: boolean) => void confirmDelete(checked),
-    onCancel: cancelDelete,
-  };
+  const confirmAction = useCallback(
+    async (checked: boolean) => {
+      const request = confirmRequest;
+      if (!request || confirming) return;
+      const def = TASK_ACTIONS[request.action];
+      const options = { ...request.options, checked };
+      setConfirming(true);
+      try {
+        if (request.bulk) await def.runBulk?.(runner, request.tasks, options);
+        else await def.run?.(runner, request.tasks[0]!, options);
+        setConfirmRequest(null);
+      } finally {
+        setConfirming(false);
+      }
+    },
+    [confirmRequest, confirming, runner],
+  );
 
-  const stopDialog = {
-    open: stopRequest !== null,
-    title: stopRequest ? `Stop “${stopRequest.name ?? stopRequest.uri}”?` : 'Stop the download?',
-    message:
-      'Stopping ends the download: it moves to the history as stopped. Its files stay, and you can start it again later.',
-    confirmLabel: 'Stop download',
-    cancelLabel: 'Keep downloading',
-    danger: true,
-    busy: stopRequest !== null && pending.get(stopRequest.id) === 'stop',
-    onConfirm: () => void confirmStop(),
-    onCancel: () => setStopRequest(null),
+  const cancelConfirm = useCallback(() => {
+    if (!confirming) setConfirmRequest(null);
+  }, [confirming]);
+
+  const confirmation = confirmRequest ? TASK_ACTIONS[confirmRequest.action].confirm : undefined;
+  const confirmTasks = confirmRequest?.tasks ?? [];
+  /** The confirmation of the action asked for (Stop, Delete), as the registry words it. */
+  const confirmDialog = {
+    open: confirmRequest !== null && confirmation !== undefined,
+    title: confirmation?.title(confirmTasks) ?? '',
+    message: confirmation?.message(confirmTasks),
+    confirmLabel: confirmation?.confirmLabel ?? 'OK',
+    cancelLabel: confirmation?.cancelLabel,
+    danger: confirmation?.danger,
+    busy: confirming,
+    checkboxLabel: confirmation?.checkboxLabel,
+    onConfirm: (checked: boolean) => void confirmAction(checked),
+    onCancel: cancelConfirm,
   };
 
   const retryDialog = {
@@ -500,17 +505,11 @@ export function useTaskActions() {
   return {
     run,
     runBulk,
-    retry,
-    retrySelected,
     retryAllFailed,
-    requestRetry,
-    cancelPlannedRetry,
     move,
-    requestDelete,
     pending,
     bulkPending,
-    deleteDialog,
-    stopDialog,
+    confirmDialog,
     retryDialog,
   };
 }

@@ -8,6 +8,7 @@ import {
   tooManyCurrentTasks,
 } from '../../domain/errors.js';
 import { checkSpaceBeforeAdd, type SpaceLimits, withReserved } from '../../domain/size.js';
+import { MAX_TORRENT_BYTES, TASK_MESSAGES } from '../../domain/task-rules.js';
 import { TORRENT_URI } from '../../domain/task-status.js';
 import { nowIso } from '../../domain/time.js';
 import { parseTorrent } from '../../domain/torrent.js';
@@ -217,7 +218,9 @@ export class AddTasksService {
     options?: TaskOptions,
     extras?: AddExtras,
   ): Promise<Task> {
-    if (torrent.length > 16 * 1024 * 1024) throw new InvalidInputError('Invalid torrent: larger than 16 MiB');
+    if (torrent.length > MAX_TORRENT_BYTES) {
+      throw new InvalidInputError(`Invalid torrent: ${TASK_MESSAGES.torrentTooLarge}`);
+    }
     const parsed = parseTorrent(torrent);
     await this.refuseDuplicate(actor, null, parsed.infoHash, extras);
     await guardSources(

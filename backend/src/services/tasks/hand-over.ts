@@ -1,22 +1,19 @@
-import { statusFromAria2 } from '../../domain/task-status.js';
-
-/** What the daemon reported of a download just handed over (the gateway's status has these fields). */
-export interface ReportedStatus {
-  status: string;
-  totalLength: number;
-  completedLength: number;
-  errorMessage?: string;
-  errorCode?: string;
-}
-
+import { taskStatusOf } from '../../domain/task-status.js';
 import { nowIso } from '../../domain/time.js';
 import { maskUrisIn } from '../../domain/uri.js';
+import type { DaemonStatus } from '../../gateway/types.js';
 import type { TaskRow } from '../../repositories/tasks.js';
 import * as repo from '../../repositories/tasks.js';
 import type { Admission } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { handOverByNode } from '../handover.js';
 import type { HandOverTracker } from './tracker.js';
+
+/** What the daemon reported of a download just handed over. */
+export type ReportedStatus = Pick<
+  DaemonStatus,
+  'status' | 'totalLength' | 'completedLength' | 'errorMessage' | 'errorCode'
+>;
 
 /**
  * The row fields right after aria2 accepted a download: its status, never `queued`. A held row
@@ -30,7 +27,7 @@ export function statusPatch(
 ): repo.TaskPatch {
   // A download cannot finish inside the multicall that adds it; should aria2 ever say so, the row
   // stays current so the sync engine's completion (moving the file, the artifact token) runs.
-  const reported = status ? statusFromAria2(status.status, held) : 'waiting';
+  const reported = status ? taskStatusOf(status.status, held) : 'waiting';
   const s = reported === 'complete' ? 'active' : reported;
   return {
     gid,
