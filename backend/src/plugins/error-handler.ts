@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { Aria2Error } from '../aria2/errors.js';
 import { DomainError, DuplicateError, TooManyRequestsError } from '../domain/errors.js';
 import { publicMessage } from '../domain/messages.js';
+import { GatewayError, isDatabaseFailure } from '../services/failures.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -62,12 +62,15 @@ export const errorHandlerPlugin = fp(
         const status = error.statusCode === 400 ? 422 : error.statusCode;
         return reply.status(status).send({ detail: `Invalid request: ${publicMessage(error.message)}` });
       }
-      if (error instanceof Aria2Error) {
-        request.log.error({ method: error.method, reason: error.reason }, 'aria2 call failed');
+      if (error instanceof GatewayError) {
+        request.log.error(
+          { node: error.node, operation: error.operation, reason: error.reason },
+          'download daemon call failed',
+        );
         return reply.status(503).send({ detail: `aria2 is unavailable: ${publicMessage(error.reason)}` });
       }
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'SQLITE_BUSY' || code === 'SQLITE_FULL' || code?.startsWith('SQLITE_')) {
+      if (isDatabaseFailure(error)) {
         request.log.error({ code }, 'database failure');
         return reply.status(503).send({ detail: 'The database is unavailable; nothing was changed' });
       }
