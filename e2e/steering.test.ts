@@ -54,6 +54,16 @@ async function shownOrder(page: import('playwright-core').Page, n: number): Prom
   return ids;
 }
 
+/** Waits until the list shows these tasks first, in this order (the rows settle after a load). */
+async function expectShown(page: import('playwright-core').Page, want: number[]): Promise<void> {
+  await waitFor(
+    async () => JSON.stringify(await shownOrder(page, want.length)) === JSON.stringify(want),
+    5000,
+    `the list to show ${want.join(', ')}`,
+  ).catch(() => undefined);
+  expect(await shownOrder(page, want.length)).toEqual(want);
+}
+
 it('the queue: a task dragged by its handle takes its new place in aria2 at once; the task page moves to top and bottom', async () => {
   const { page, user } = await userPage('queuer');
   for (const name of ['busy', 'x1', 'x2', 'x3'])
@@ -74,7 +84,7 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
   await page.getByLabel('Show').selectOption('waiting');
   await row(page, x3.id).waitFor();
   await page.getByText('Drag a task by its handle', { exact: false }).waitFor();
-  expect(await shownOrder(page, 3)).toEqual([x1.id, x2.id, x3.id]);
+  await expectShown(page, [x1.id, x2.id, x3.id]);
 
   // x3 dragged (with the keyboard, as dnd-kit offers) above x1.
   const handle = row(page, x3.id).getByRole('button', { name: 'Reorder x3.bin' });
@@ -85,7 +95,7 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
     await page.waitForTimeout(150);
   }
   // The list shows the new order at once, and aria2 and the API have it too.
-  expect(await shownOrder(page, 3)).toEqual([x3.id, x1.id, x2.id]);
+  await expectShown(page, [x3.id, x1.id, x2.id]);
   await waitFor(
     async () => JSON.stringify(await queueByPosition(user)) === JSON.stringify([x3.id, x1.id, x2.id]),
     5000,
@@ -101,7 +111,7 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
   await page.getByLabel('Show').selectOption('waiting');
   await row(page, x3.id).waitFor();
   expect(await page.getByLabel('Sort by').inputValue()).toBe('position');
-  expect(await shownOrder(page, 3)).toEqual([x3.id, x1.id, x2.id]);
+  await expectShown(page, [x3.id, x1.id, x2.id]);
 
   // The task page moves x1 to the bottom, then x2 to the top.
   await page.goto(`/tasks/detail?id=${x1.id}`);
@@ -116,7 +126,7 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
   await page.goto('/tasks');
   await page.getByLabel('Show').selectOption('waiting');
   await row(page, x1.id).waitFor();
-  expect(await shownOrder(page, 3)).toEqual([x2.id, x3.id, x1.id]);
+  await expectShown(page, [x2.id, x3.id, x1.id]);
 });
 
 it("the task page changes a running download's download limit live", async () => {
