@@ -1,9 +1,10 @@
 /**
  * Steering downloads from the UI: the queue order (drag and drop, move to top or bottom) reaching
- * aria2, a running download's limits changed live, and a torrent's file selection changed later.
+ * aria2 and staying in the list, a running download's limits changed live, and a torrent's files
+ * chosen in the add dialog and changed later.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { makeMultiFileTorrent } from '../backend/test/helpers/torrent.js';
+import { makeMultiFileTorrent, makeTorrent } from '../backend/test/helpers/torrent.js';
 import { type Harness, patternBytes, startHarness, type TestUser, waitFor } from './harness.js';
 import { button, createTask, idAt, row, type Task, toast, waitForStatus } from './support.js';
 
@@ -53,6 +54,16 @@ async function shownOrder(page: import('playwright-core').Page, n: number): Prom
   return ids;
 }
 
+/** Waits until the list shows these tasks first, in this order (the rows settle after a load). */
+async function expectShown(page: import('playwright-core').Page, want: number[]): Promise<void> {
+  await waitFor(
+    async () => JSON.stringify(await shownOrder(page, want.length)) === JSON.stringify(want),
+    5000,
+    `the list to show ${want.join(', ')}`,
+  ).catch(() => undefined);
+  expect(await shownOrder(page, want.length)).toEqual(want);
+}
+
 it('the queue: a task dragged by its handle takes its new place in aria2 at once; the task page moves to top and bottom', async () => {
   const { page, user } = await userPage('queuer');
   for (const name of ['busy', 'x1', 'x2', 'x3'])
@@ -73,7 +84,7 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
   await page.getByLabel('Show').selectOption('waiting');
   await row(page, x3.id).waitFor();
   await page.getByText('Drag a task by its handle', { exact: false }).waitFor();
-  expect(await shownOrder(page, 3)).toEqual([x1.id, x2.id, x3.id]);
+  await expectShown(page, [x1.id, x2.id, x3.id]);
 
   // x3 dragged (with the keyboard, as dnd-kit offers) above x1.
   const handle = row(page, x3.id).getByRole('button', { name: 'Reorder x3.bin' });
@@ -83,8 +94,8 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
     await page.keyboard.press(key);
     await page.waitForTimeout(150);
   }
-  // aria2 and the API have the new order at once. (The queue view of the list still sorts by date
-  // added, so the list itself does not keep the new order yet.)
+  // The list shows the new order at once, and aria2 and the API have it too.
+  await expectShown(page, [x3.id, x1.id, x2.id]);
   await waitFor(
     async () => JSON.stringify(await queueByPosition(user)) === JSON.stringify([x3.id, x1.id, x2.id]),
     5000,
@@ -95,6 +106,12 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
   const gids = (await h.controller.aria2.tellWaiting(0, 10, ['gid'])).map((s) => s.gid);
   const mine = await Promise.all([x3, x1, x2].map((t) => h.api(user).get<Task>(`/api/tasks/${t.id}`)));
   expect(gids.filter((g) => mine.some((t) => t.gid === g))).toEqual(mine.map((t) => t.gid));
+  // After a reload the queue view lists the same order: the server's queue order, not the date added.
+  await page.reload();
+  await page.getByLabel('Show').selectOption('waiting');
+  await row(page, x3.id).waitFor();
+  expect(await page.getByLabel('Sort by').inputValue()).toBe('position');
+  await expectShown(page, [x3.id, x1.id, x2.id]);
 
   // The task page moves x1 to the bottom, then x2 to the top.
   await page.goto(`/tasks/detail?id=${x1.id}`);
@@ -105,6 +122,11 @@ it('the queue: a task dragged by its handle takes its new place in aria2 at once
   await button(page, 'Move to top').click();
   await toast(page, 'Moved to the top of the queue').waitFor();
   expect(await queueByPosition(user)).toEqual([x2.id, x3.id, x1.id]);
+  // The queue view lists that order too (and the page leaves the task before it is deleted).
+  await page.goto('/tasks');
+  await page.getByLabel('Show').selectOption('waiting');
+  await row(page, x1.id).waitFor();
+  await expectShown(page, [x2.id, x3.id, x1.id]);
 });
 
 it("the task page changes a running download's download limit live", async () => {
@@ -190,4 +212,76 @@ it("a torrent's file selection is changed later on the task page", async () => {
     true,
     true,
   ]);
+});
+
+it('the add dialog of a multi-file .torrent shows its file tree, and only the files chosen there download', async () => {
+  const { page, user } = await userPage('chooser');
+  const made = makeMultiFileTorrent({
+    name: 'bundle',
+    files: [
+      { path: 'a.bin', content: patternBytes(0, 200_000) },
+      { path: 'docs/b.txt', content: patternBytes(200_000, 260_000) },
+      { path: 'docs/c.txt', content: patternBytes(260_000, 300_000) },
+      { path: 'd.bin', content: patternBytes(300_000, 500_000) },
+    ],
+    webSeedUrl: h.files.url('/bundleseed/'),
+  });
+  for (const f of made.files) h.files.addFile(`/bundleseed/${f.seedPath}`, f.content);
+  await page.goto('/tasks');
+  await page.getByText('No downloads yet.').waitFor();
+  await page
+    .locator('input[type="file"]')
+    .setInputFiles({ name: 'bundle.torrent', mimeType: 'application/x-bittorrent', buffer: made.torrent });
+
+  const dialog = page.getByRole('dialog', { name: 'Choose files: bundle.torrent' });
+  await dialog.waitFor();
+  await dialog.getByText('4 of 4 files selected · 488 KiB').waitFor();
+  const docs = dialog.getByLabel('Download folder bundle/docs', { exact: true });
+  const fileC = dialog.getByLabel('Download bundle/docs/c.txt', { exact: true });
+  // The folder unchecks its files; one of them checked again leaves the folder mixed.
+  await docs.uncheck();
+  expect(await fileC.isChecked()).toBe(false);
+  await dialog.getByText('2 of 4 files selected · 391 KiB').waitFor();
+  await dialog.getByLabel('Download bundle/d.bin', { exact: true }).uncheck();
+  await fileC.check();
+  expect(await docs.evaluate((el) => (el as HTMLInputElement).indeterminate)).toBe(true);
+  await dialog.getByText('2 of 4 files selected · 234 KiB').waitFor();
+  // Nothing is sent before the choice is made.
+  expect(h.watch(page).requests('POST', /\/api\/tasks\/torrent$/)).toHaveLength(0);
+  await button(dialog, 'Add download').click();
+  await toast(page, 'Added bundle').waitFor();
+
+  const api = h.api(user);
+  const [t] = (await api.get<{ items: Task[] }>('/api/tasks')).items;
+  expect(t?.uri).toBe('[torrent]');
+  const files = await api.get<{ index: number; path: string; selected: boolean }[]>(
+    `/api/tasks/${t!.id}/files`,
+  );
+  expect(files.map((f) => [f.index, f.selected])).toEqual([
+    [1, true],
+    [2, false],
+    [3, true],
+    [4, false],
+  ]);
+  // aria2 has the same choice.
+  const started = await waitFor(
+    async () => (await api.get<Task>(`/api/tasks/${t!.id}`)).gid,
+    15_000,
+    'a gid',
+  );
+  const inAria2 = await h.controller.aria2.tellStatus(started, ['files']);
+  expect(inAria2.files.map((f) => f.selected)).toEqual([true, false, true, false]);
+});
+
+it('a single-file .torrent is added without a dialog', async () => {
+  const { page, user } = await userPage('single');
+  const made = makeTorrent({ name: 'one.iso', content: patternBytes(0, 40_000) });
+  await page.goto('/tasks');
+  await page.getByText('No downloads yet.').waitFor();
+  await page
+    .locator('input[type="file"]')
+    .setInputFiles({ name: 'one.torrent', mimeType: 'application/x-bittorrent', buffer: made.torrent });
+  await toast(page, 'Added one.iso').waitFor();
+  expect(await page.getByRole('dialog').count()).toBe(0);
+  expect((await h.api(user).get<{ items: Task[] }>('/api/tasks')).items).toHaveLength(1);
 });

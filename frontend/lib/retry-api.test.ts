@@ -95,6 +95,12 @@ describe('retry api', () => {
       method: 'POST',
       body: { torrent: 'ZGF0YQ==', options: { split: 1 }, auto_retry: 2 },
     });
+    await uploadTorrentWith('ZGF0YQ==', undefined, { select_files: [1, 3] });
+    expect(sent(2)).toEqual({
+      url: '/api/tasks/torrent',
+      method: 'POST',
+      body: { torrent: 'ZGF0YQ==', select_files: [1, 3] },
+    });
   });
 });
 

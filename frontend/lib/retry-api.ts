@@ -47,6 +47,12 @@ export interface AddExtras {
   allow_duplicate?: boolean;
 }
 
+/** The extra fields of a .torrent upload: an add's, and the files to download. */
+export interface TorrentExtras extends AddExtras {
+  /** aria2's 1-based indexes of the files to download; all of them when absent. */
+  select_files?: number[];
+}
+
 /** The 409 of an add that one of the caller's current tasks already downloads. */
 export const DUPLICATE_DETAIL = TASK_MESSAGES.duplicate;
 /** The 400 of a retry of a torrent task. */
@@ -107,11 +113,11 @@ export function createTasksWith(
   });
 }
 
-/** Uploads a .torrent (base64) with the add's extra fields. */
+/** Uploads a .torrent (base64) with the add's extra fields and its choice of files. */
 export function uploadTorrentWith(
   torrentBase64: string,
   options?: TaskOptions,
-  extras: AddExtras = {},
+  extras: TorrentExtras = {},
 ): Promise<Task> {
   return request<Task>('/api/tasks/torrent', {
     method: 'POST',

@@ -15,8 +15,10 @@ import {
   createTaskWith,
   DUPLICATE_DETAIL,
   duplicateTaskId,
+  type TorrentExtras,
   uploadTorrentWith,
 } from '../../lib/retry-api';
+import { readTorrentFile, type TorrentInfo } from '../../lib/torrent-file';
 import type { Task, TaskOptions } from '../../lib/types';
 import { upsertTask, upsertTasks } from './cache';
 import { DuplicateNotice } from './DuplicateNotice';
@@ -77,6 +79,15 @@ export function parseUriLines(text: string): string[] {
   }
   return out;
 }
+
+/**
+ * Asks which files of a multi-file .torrent to download: the indexes, undefined for all of them, or
+ * null when the user gave up adding it.
+ */
+export type ChooseTorrentFiles = (
+  fileName: string,
+  info: TorrentInfo,
+) => Promise<number[] | undefined | null>;
 
 /** Adding downloads: one URI, many URIs (the batch endpoint), .torrent files (base64 JSON). */
 export function useAddTasks() {
@@ -153,7 +164,7 @@ export function useAddTasks() {
   addManyRef.current = addMany;
 
   const uploadTorrents = useCallback(
-    async (files: readonly File[], options?: TaskOptions) => {
+    async (files: readonly File[], options?: TaskOptions, choose?: ChooseTorrentFiles) => {
       for (const file of files) {
         if (!isTorrentFile(file)) {
           toast.error(`${file.name} is not a .torrent file`);
@@ -163,8 +174,17 @@ export function useAddTasks() {
           toast.error(`${file.name} is ${TASK_MESSAGES.torrentTooLarge}`);
           continue;
         }
+        // A folder of files is offered to choose from; a file this cannot read goes as it is, and the
+        // server says what is wrong with it.
+        const info = choose ? await readTorrentFile(file) : null;
+        const first: TorrentExtras = {};
+        if (choose && info?.multiFile && info.files.length > 1) {
+          const picked = await choose(file.name, info);
+          if (picked === null) continue;
+          if (picked) first.select_files = picked;
+        }
         const base64 = await fileToBase64(file);
-        const add = async (extras: AddExtras) => {
+        const add = async (extras: TorrentExtras) => {
           try {
             const task = await uploadTorrentWith(base64, options, extras);
             upsertTask(qc, task);
@@ -172,12 +192,15 @@ export function useAddTasks() {
           } catch (err) {
             if (duplicateTaskId(err) !== null && !extras.allow_duplicate) {
               toast.warning(`${file.name}: ${DUPLICATE_DETAIL}`, {
-                action: { label: 'Add anyway', onClick: () => void add({ allow_duplicate: true }) },
+                action: {
+                  label: 'Add anyway',
+                  onClick: () => void add({ ...extras, allow_duplicate: true }),
+                },
               });
             } else toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
           }
         };
-        await add({});
+        await add(first);
       }
     },
     [qc],

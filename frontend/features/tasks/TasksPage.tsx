@@ -12,11 +12,10 @@ import { isTorrentFile } from '../../lib/base64';
 import { useDebounced } from '../../lib/hooks';
 import { failedFilter } from '../../lib/retry-api';
 import type { TaskOptions, TaskStatus } from '../../lib/types';
-import { AddTasks, parseUriLines, useAddTasks } from './AddTasks';
+import { AddTasks, type ChooseTorrentFiles, parseUriLines, useAddTasks } from './AddTasks';
 import { actionVariant, BULK_ACTION_ORDER, TASK_ACTIONS } from './actions';
 import { ListFilters } from './ListFilters';
 import {
-  moveTask,
   pruneSelection,
   type SortOrder,
   type TaskFilter,
@@ -27,6 +26,7 @@ import { useTaskList } from './queries';
 import { RetryDialog } from './RetryDialog';
 import { TaskList } from './TaskList';
 import { TasksHeader } from './TasksHeader';
+import { type TorrentChoice, TorrentFilesDialog } from './TorrentFilesDialog';
 import { useTaskActions } from './useTaskActions';
 
 type StatusChoice = 'all' | 'current' | TaskStatus;
@@ -43,6 +43,7 @@ const STATUS_CHOICES: readonly { value: StatusChoice; label: string }[] = [
 ];
 
 const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
+  { value: 'position', label: 'Queue order' },
   { value: 'created_at', label: 'Added' },
   { value: 'name', label: 'Name' },
   { value: 'size', label: 'Size' },
@@ -165,21 +166,39 @@ export function TasksPage() {
 
   const selectedTasks = useMemo(() => list.items.filter((t) => selected.has(t.id)), [list.items, selected]);
 
+  // The queue is reordered where it is shown whole and in its own order.
   const sortable =
-    status === 'waiting' && sort === 'created_at' && order === 'asc' && !q && !list.isPlaceholder;
+    status === 'waiting' && sort === 'position' && order === 'asc' && !q && !list.isPlaceholder;
   const onReorder = useCallback(
     async (activeId: number, overId: number) => {
-      const key = list.queryKey;
-      const before = qc.getQueryData<TaskListState>(key);
-      if (!before) return;
-      const to = before.items.findIndex((t) => t.id === overId);
-      const task = before.items.find((t) => t.id === activeId);
-      if (!task || to < 0) return;
-      qc.setQueryData<TaskListState>(key, moveTask(before, activeId, overId));
-      const ok = await actions.move(task, to);
-      if (!ok) qc.setQueryData(key, before);
+      const items = qc.getQueryData<TaskListState>(list.queryKey)?.items ?? [];
+      const task = items.find((t) => t.id === activeId);
+      const over = items.find((t) => t.id === overId);
+      // The place is the one the task dropped on holds (places count the user's waiting tasks).
+      const to = over?.position ?? items.indexOf(over!);
+      if (!task || !over || to < 0) return;
+      await actions.move(task, to);
     },
     [qc, list.queryKey, actions],
+  );
+
+  // The file choice of a multi-file .torrent: one dialog at a time, answered through its promise.
+  const [torrentChoice, setTorrentChoice] = useState<
+    (TorrentChoice & { answer: (picked: number[] | undefined | null) => void }) | null
+  >(null);
+  const chooseFiles = useCallback<ChooseTorrentFiles>(
+    (fileName, info) =>
+      new Promise((resolve) =>
+        setTorrentChoice({
+          fileName,
+          info,
+          answer: (picked) => {
+            setTorrentChoice(null);
+            resolve(picked);
+          },
+        }),
+      ),
+    [],
   );
 
   const uploadFiles = useCallback(
@@ -188,9 +207,9 @@ export function TasksPage() {
       if (torrents.length < files.length) {
         toast.error('Only .torrent files can be dropped here.');
       }
-      if (torrents.length) await uploadTorrents(torrents, options);
+      if (torrents.length) await uploadTorrents(torrents, options, chooseFiles);
     },
-    [uploadTorrents],
+    [uploadTorrents, chooseFiles],
   );
   const dropping = usePageDrop(
     (files) => void uploadFiles(files),
@@ -203,9 +222,13 @@ export function TasksPage() {
 
   const onStatusChange = (value: StatusChoice) => {
     setStatus(value);
+    // The queue shows aria2's order; a view without a queue in it starts from the newest again.
     if (value === 'waiting') {
-      setSort('created_at');
+      setSort('position');
       setOrder('asc');
+    } else if (sort === 'position' && value !== 'current') {
+      setSort('created_at');
+      setOrder('desc');
     }
   };
 
@@ -355,6 +378,11 @@ export function TasksPage() {
       ) : null}
       <ConfirmDialog {...actions.confirmDialog} />
       <RetryDialog {...actions.retryDialog} />
+      <TorrentFilesDialog
+        choice={torrentChoice}
+        onSubmit={(picked) => torrentChoice?.answer(picked)}
+        onCancel={() => torrentChoice?.answer(null)}
+      />
     </div>
   );
 }

@@ -12,6 +12,7 @@ import {
   isHistory,
   matchesFilter,
   mergeTask,
+  moveInQueue,
   removeTasks,
   replaceTasks,
   type TaskFilter,
@@ -158,6 +159,23 @@ export function replaceTasksEverywhere(
   });
   for (const { oldId } of replacements) {
     qc.removeQueries({ queryKey: taskKeys.detail(oldId), exact: true });
+  }
+}
+
+/**
+ * A waiting task took place `to` in the queue (from `from`): every list and detail shows the new
+ * places at once, before the server's updates of each task arrive.
+ */
+export function moveInQueueEverywhere(qc: QueryClient, id: number, from: number, to: number): void {
+  updateLists(qc, (list, filter) => moveInQueue(list, id, from, to, filter));
+  for (const query of qc.getQueryCache().findAll({ queryKey: taskKeys.details() })) {
+    const detail = query.state.data as TaskDetail | undefined;
+    if (!detail) continue;
+    const [moved] = moveInQueue({ items: [detail], total: 1 }, id, from, to, {
+      sort: 'created_at',
+      order: 'asc',
+    }).items;
+    if (moved && moved !== detail) qc.setQueryData(query.queryKey, moved);
   }
 }
 

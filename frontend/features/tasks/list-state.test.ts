@@ -6,7 +6,7 @@ import {
   compareTasks,
   matchesFilter,
   mergeTask,
-  moveTask,
+  moveInQueue,
   pruneSelection,
   removeTasks,
   replaceTask,
@@ -229,12 +229,55 @@ describe('appendPage', () => {
   });
 });
 
-describe('moveTask (queue reordering)', () => {
-  it('moves a task to another task’s place', () => {
-    const l = list([task({ id: 1 }), task({ id: 2 }), task({ id: 3 })]);
-    expect(ids(moveTask(l, 3, 1))).toEqual([3, 1, 2]);
-    expect(ids(moveTask(l, 1, 3))).toEqual([2, 3, 1]);
-    expect(moveTask(l, 1, 1)).toBe(l);
+describe('the queue order (sort=position)', () => {
+  const QUEUE: TaskFilter = { view: 'all', status: 'waiting', sort: 'position', order: 'asc' };
+  const waiting = (id: number, position: number) => task({ id, status: 'waiting', position });
+
+  it('sorts as the server does: running, then waiting by place, then the others', () => {
+    const items = [
+      task({ id: 1, status: 'paused' }),
+      waiting(2, 1),
+      task({ id: 3, status: 'active' }),
+      waiting(4, 0),
+      task({ id: 5, status: 'queued' }),
+      waiting(6, 2),
+      task({ id: 7, status: 'complete' }),
+    ];
+    const sorted = [...items].sort((a, b) => compareTasks(a, b, 'position', 'asc')).map((t) => t.id);
+    // The place, not the id or the date added, orders the waiting ones.
+    expect(sorted).toEqual([3, 5, 4, 2, 6, 1, 7]);
+    expect([...items].sort((a, b) => compareTasks(a, b, 'position', 'desc')).map((t) => t.id)).toEqual(
+      [...sorted].reverse(),
+    );
+  });
+
+  it("the server's updates of the places reorder a list in queue order, in whatever order they come", () => {
+    const l = list([waiting(1, 0), waiting(2, 1), waiting(3, 2)]);
+    const updates = [waiting(3, 0), waiting(1, 1), waiting(2, 2)];
+    for (const burst of [updates, [...updates].reverse(), [updates[1]!, updates[0]!, updates[2]!]]) {
+      expect(ids(burst.reduce((acc, t) => mergeTask(acc, t, QUEUE), l))).toEqual([3, 1, 2]);
+    }
+  });
+
+  it('a move shifts the places between and sorts the list again', () => {
+    const l = list([waiting(1, 0), waiting(2, 1), waiting(3, 2), task({ id: 9, status: 'paused' })]);
+    const up = moveInQueue(l, 3, 2, 0, QUEUE);
+    expect(ids(up)).toEqual([3, 1, 2, 9]);
+    expect(up.items.map((t) => t.position)).toEqual([0, 1, 2, null]);
+    const down = moveInQueue(up, 3, 0, 2, QUEUE);
+    expect(ids(down)).toEqual([1, 2, 3, 9]);
+    expect(down.items.map((t) => t.position)).toEqual([0, 1, 2, null]);
+    expect(moveInQueue(l, 2, 1, 1, QUEUE)).toBe(l);
+    // The server's updates of each task, arriving after, change nothing.
+    expect(mergeTask(up, waiting(1, 1), QUEUE)).toBe(up);
+  });
+
+  it('keeps the order of a list sorted otherwise, and works on a part of the queue', () => {
+    const byDate: TaskFilter = { ...QUEUE, sort: 'created_at' };
+    const l = list([waiting(1, 0), waiting(3, 4)]);
+    const next = moveInQueue(l, 3, 4, 0, byDate);
+    expect(ids(next)).toEqual([1, 3]);
+    expect(next.items.map((t) => t.position)).toEqual([1, 0]);
   });
 });
 

@@ -25,8 +25,19 @@ export interface TaskListState {
   total: number;
 }
 
-/** The server's sort keys, plus `eta` (time left), which the UI sorts itself. */
-export type TaskSortKey = 'created_at' | 'updated_at' | 'name' | 'size' | 'speed' | 'progress' | 'eta';
+/**
+ * The server's sort keys, plus `eta` (time left), which the UI sorts itself. `position` is aria2's
+ * queue order: running tasks, then the waiting ones by their place in the queue, then the others.
+ */
+export type TaskSortKey =
+  | 'created_at'
+  | 'updated_at'
+  | 'name'
+  | 'size'
+  | 'speed'
+  | 'progress'
+  | 'position'
+  | 'eta';
 export type SortOrder = 'asc' | 'desc';
 
 export interface TaskFilter {
@@ -57,7 +68,21 @@ export function matchesFilter(task: Task, filter: TaskFilter): boolean {
   return true;
 }
 
-function sortValue(task: Task, sort: TaskSortKey): number | string {
+/** The server's groups of the queue order (its `sort=position`). */
+function queueGroup(status: TaskStatus): number {
+  switch (status) {
+    case 'active':
+      return 0;
+    case 'queued':
+      return 1;
+    case 'waiting':
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+function sortValue(task: Task, sort: Exclude<TaskSortKey, 'position'>): number | string {
   switch (sort) {
     case 'created_at':
       return task.created_at;
@@ -78,11 +103,17 @@ function sortValue(task: Task, sort: TaskSortKey): number | string {
 
 /** The list order: the sort key in the given order, ties broken by id in the same order. */
 export function compareTasks(a: Task, b: Task, sort: TaskSortKey, order: SortOrder): number {
-  const va = sortValue(a, sort);
-  const vb = sortValue(b, sort);
   let cmp = 0;
-  if (va < vb) cmp = -1;
-  else if (va > vb) cmp = 1;
+  if (sort === 'position') {
+    // As the server orders it: by group, then by place (no place first, as SQLite puts NULL), then id.
+    cmp = queueGroup(a.status) - queueGroup(b.status);
+    if (cmp === 0) cmp = (a.position ?? -1) - (b.position ?? -1);
+  } else {
+    const va = sortValue(a, sort);
+    const vb = sortValue(b, sort);
+    if (va < vb) cmp = -1;
+    else if (va > vb) cmp = 1;
+  }
   if (cmp === 0) cmp = a.id - b.id;
   return order === 'asc' ? cmp : -cmp;
 }
@@ -230,15 +261,34 @@ export function sortTasks(items: readonly Task[], filter: Pick<TaskFilter, 'sort
   return items.slice().sort((a, b) => compareTasks(a, b, filter.sort, filter.order));
 }
 
-/** Moves a task to another task's place (queue reordering by drag and drop). */
-export function moveTask(list: TaskListState, activeId: number, overId: number): TaskListState {
-  const from = list.items.findIndex((t) => t.id === activeId);
-  const to = list.items.findIndex((t) => t.id === overId);
-  if (from < 0 || to < 0 || from === to) return list;
-  const items = list.items.slice();
-  const [moved] = items.splice(from, 1);
-  items.splice(to, 0, moved!);
-  return { items, total: list.total };
+/**
+ * A waiting task moved in the queue from place `from` to place `to` (places among the owner's
+ * waiting tasks, as the server counts them): the places of the tasks between shift by one, as they
+ * do on the server, and a list in queue order is sorted again. This holds for any list, even one
+ * that shows only some of the waiting tasks (a search), since only places change.
+ */
+export function moveInQueue(
+  list: TaskListState,
+  id: number,
+  from: number,
+  to: number,
+  filter: Pick<TaskFilter, 'sort' | 'order'>,
+): TaskListState {
+  if (from === to) return list;
+  let changed = false;
+  const items = list.items.map((t) => {
+    let position = t.position;
+    if (t.id === id) position = to;
+    else if (t.status === 'waiting' && position !== null) {
+      if (from < to && position > from && position <= to) position -= 1;
+      else if (to < from && position >= to && position < from) position += 1;
+    }
+    if (position === t.position) return t;
+    changed = true;
+    return { ...t, position };
+  });
+  if (!changed) return list;
+  return { items: filter.sort === 'position' ? sortTasks(items, filter) : items, total: list.total };
 }
 
 /** Finds a task in a list. */

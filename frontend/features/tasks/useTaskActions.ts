@@ -24,7 +24,15 @@ import {
   type TaskActionId,
 } from './actions';
 import { type BulkOutcome, bulkOutcome } from './bulk';
-import { removeTaskEverywhere, replaceTasksEverywhere, taskKeys, upsertTask, upsertTasks } from './cache';
+import {
+  findCachedTask,
+  moveInQueueEverywhere,
+  removeTaskEverywhere,
+  replaceTasksEverywhere,
+  taskKeys,
+  upsertTask,
+  upsertTasks,
+} from './cache';
 import { isTorrentTask } from './list-state';
 
 /** The spec's messages, word for word. */
@@ -342,21 +350,33 @@ export function useTaskActions() {
     async (task: Task, where: 'top' | 'bottom' | number) => {
       const action: TaskActionId = where === 'bottom' ? 'moveBottom' : 'moveTop';
       if (!begin(action, task.id)) return false;
+      const from = findCachedTask(qc, task.id)?.position ?? task.position;
+      // A drag shows its new place at once; top and bottom once the server says where it landed.
+      const optimistic = typeof where === 'number' && from !== null;
+      if (optimistic) moveInQueueEverywhere(qc, task.id, from, where);
       try {
-        if (where === 'top') await api.changeTaskPosition(task.id, 0, 'POS_SET');
-        else if (where === 'bottom') await api.changeTaskPosition(task.id, 0, 'POS_END');
-        else await api.changeTaskPosition(task.id, where, 'POS_SET');
+        const { position } =
+          where === 'top'
+            ? await api.changeTaskPosition(task.id, 0, 'POS_SET')
+            : where === 'bottom'
+              ? await api.changeTaskPosition(task.id, 0, 'POS_END')
+              : await api.changeTaskPosition(task.id, where, 'POS_SET');
+        // The server's updates of each moved task may have come first; the place it answered holds.
+        const now = findCachedTask(qc, task.id)?.position ?? null;
+        if (now !== null) moveInQueueEverywhere(qc, task.id, now, position);
+        else void qc.invalidateQueries({ queryKey: taskKeys.lists() });
         if (typeof where === 'string')
           toast.success(where === 'top' ? 'Moved to the top of the queue' : 'Moved to the end of the queue');
         return true;
       } catch (err) {
+        if (optimistic) void qc.invalidateQueries({ queryKey: taskKeys.lists() });
         toast.error(`Could not move the task: ${errorDetail(err)}`);
         return false;
       } finally {
         end(action, task.id);
       }
     },
-    [begin, end],
+    [qc, begin, end],
   );
 
   /**
