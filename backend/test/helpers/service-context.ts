@@ -6,9 +6,12 @@ import { Aria2Gateway } from '../../src/aria2/gateway.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type Db, openDatabase } from '../../src/db/index.js';
 import { NodeRegistry } from '../../src/gateway/registry.js';
-import type { Logger, ServiceContext } from '../../src/services/context.js';
+import type { Actor, Logger, ServiceContext } from '../../src/services/context.js';
 import { ControllerEvents } from '../../src/services/events.js';
 import { SettingsService } from '../../src/services/settings.js';
+import { UsersService } from '../../src/services/users.js';
+import { startTestAria2, type TestAria2, type TestAria2Options } from './aria2.js';
+import { waitFor } from './wait.js';
 
 /** Every log call, serialised, so a test can prove no secret was logged. */
 export class CapturingLogger implements Logger {
@@ -38,30 +41,82 @@ export interface UnitContext {
   db: Db;
   dir: string;
   logger: CapturingLogger;
+  /** The real aria2c the `local` node's gateway is connected to, when one was asked for. */
+  aria2: TestAria2 | null;
+  /** Every task event the services emitted, in order (`ctx.events` is recorded from the start). */
+  events: { updates: TaskEventRow[]; removed: { ownerId: number; taskId: number; replacedBy?: number }[] };
+  /** Creates a user in the database and returns it as the Actor services take. */
+  user(username: string, options?: { quota?: number; is_admin?: boolean }): Promise<Actor>;
   close(): Promise<void>;
 }
 
+type TaskEventRow = Parameters<ControllerEvents['taskUpdate']>[0];
+
+export interface UnitContextOptions {
+  /** A real aria2c for the `local` node (see helpers/aria2.ts), started and connected before the tests. */
+  aria2?: boolean | TestAria2Options;
+}
+
 /**
- * A real ServiceContext over a real SQLite file in a temporary folder. aria2 is a client that is
- * never started: the account services do not call it.
+ * A real ServiceContext over a real SQLite file in a temporary folder, built as the controller builds
+ * it. Without `aria2`, the daemon is a client that is never started (the account services do not call
+ * it); with it, a real aria2c on a loopback port, connected. Services are then built on `ctx` directly:
+ *
+ *   const u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true' }, { aria2: true });
+ *   const tasks = new TasksService(u.ctx);
+ *   const alice = await u.user('alice', { quota: 1000 });
  */
-export async function unitContext(env: Record<string, string> = {}): Promise<UnitContext> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-auth-'));
+export async function unitContext(
+  env: Record<string, string> = {},
+  options: UnitContextOptions = {},
+): Promise<UnitContext> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-unit-'));
   const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  fs.mkdirSync(config.downloadDir, { recursive: true });
   const db = await openDatabase(config.databaseFile);
-  const aria2 = new Aria2Client({ url: 'ws://127.0.0.1:9/jsonrpc', secret: null });
+  let daemon: TestAria2 | null = null;
+  if (options.aria2) {
+    try {
+      daemon = await startTestAria2(options.aria2 === true ? {} : options.aria2);
+    } catch (err) {
+      await db.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  const aria2 = daemon
+    ? new Aria2Client({ url: daemon.url, secret: daemon.secret })
+    : new Aria2Client({ url: 'ws://127.0.0.1:9/jsonrpc', secret: null });
   const nodes = new NodeRegistry([new Aria2Gateway('local', aria2)]);
   const settings = new SettingsService(db, nodes.local);
   await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
-  const ctx: ServiceContext = { config, db, nodes, events: new ControllerEvents(), settings, logger };
+  const events = new ControllerEvents();
+  const recorded: UnitContext['events'] = { updates: [], removed: [] };
+  events.on('task_update', (row) => recorded.updates.push(row));
+  events.on('task_removed', (ownerId, taskId, replacedBy) =>
+    recorded.removed.push({ ownerId, taskId, ...(replacedBy === undefined ? {} : { replacedBy }) }),
+  );
+  const ctx: ServiceContext = { config, db, nodes, events, settings, logger };
+  if (daemon) {
+    void nodes.local.start();
+    await waitFor(() => nodes.local.connected, 10_000, 'the test aria2c to connect');
+  }
+  const accounts = new UsersService(ctx, { forgetAllOf: async () => undefined });
   return {
     ctx,
     db,
     dir,
     logger,
+    aria2: daemon,
+    events: recorded,
+    async user(username, opts = {}) {
+      const created = await accounts.create({ username, password: 'user-password-1', ...opts });
+      return { id: created.id, username, is_admin: created.is_admin, quota: created.quota };
+    },
     async close() {
       await aria2.close();
+      await daemon?.stop();
       await db.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
     },

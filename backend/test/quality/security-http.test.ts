@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN_PASSWORD, startTestController, type TestController } from '../helpers/controller.js';
+import { ADMIN_PASSWORD, type TestController } from '../helpers/controller.js';
+import { useController } from '../helpers/fixture.js';
 
 const login = {
   method: 'POST' as const,
@@ -51,19 +52,18 @@ function upgradeStatus(url: string, origin: string): Promise<number> {
 describe('Origin check and security headers', () => {
   let c: TestController;
 
-  beforeAll(async () => {
-    c = await startTestController({ ALLOWED_ORIGINS: 'https://ui.example.org, http://localhost:3000' });
-  });
-  afterAll(async () => {
-    await c?.destroy();
+  useController({ env: { ALLOWED_ORIGINS: 'https://ui.example.org, http://localhost:3000' } }, (fx) => {
+    c = fx.c;
   });
 
   it('a state-changing request from a foreign Origin is 403 Origin not allowed and changes nothing', async () => {
+    // The fixture's admin session is there already: the refused login adds none.
+    const sessions = (await c.db.selectFrom('sessions').selectAll().execute()).length;
     const res = await c.app.inject({ ...login, headers: { origin: 'https://evil.example' } });
     expect(res.statusCode).toBe(403);
     expect(res.json()).toEqual({ detail: 'Origin not allowed' });
     expect(res.headers['set-cookie']).toBeUndefined();
-    expect(await c.db.selectFrom('sessions').selectAll().execute()).toHaveLength(0);
+    expect(await c.db.selectFrom('sessions').selectAll().execute()).toHaveLength(sessions);
 
     const admin = await c.adminCookie();
     const created = await c.app.inject({
@@ -156,11 +156,8 @@ describe('Origin check and security headers', () => {
 
 describe('Behind a trusted HTTPS proxy', () => {
   let c: TestController;
-  beforeAll(async () => {
-    c = await startTestController({ TRUST_PROXY: 'true' });
-  });
-  afterAll(async () => {
-    await c?.destroy();
+  useController({ env: { TRUST_PROXY: 'true' } }, (fx) => {
+    c = fx.c;
   });
 
   it('the own origin is the forwarded https origin, and HSTS is sent', async () => {

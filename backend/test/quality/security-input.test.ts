@@ -7,14 +7,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Aria2Client } from '../../src/aria2/client.js';
 import { Aria2Error } from '../../src/aria2/errors.js';
 import { MISPLACED_ERROR } from '../../src/jobs/sync.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
-import { type ApiClient, as } from '../helpers/tasks-api.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
+import type { ApiClient } from '../helpers/tasks-api.js';
 
 const INJECTED_OUT = 'start.mjs\n dir=scripts\n allow-overwrite=true';
 
@@ -25,15 +26,10 @@ describe('request strings that could become aria2 options', () => {
   let admin: ApiClient;
   const disconnects: string[] = [];
 
-  beforeAll(async () => {
-    [c, server] = await Promise.all([startTestController(), startFileServer()]);
-    alice = as(c, (await c.createUser('alice')).cookie);
-    admin = as(c, await c.adminCookie());
+  useController({ users: ['alice'] }, (fx) => {
+    ({ c, server, admin } = fx);
+    alice = fx.api('alice');
     c.aria2.on('disconnected', (reason) => disconnects.push(reason));
-  });
-  afterAll(async () => {
-    await c?.destroy();
-    await server?.close();
   });
 
   const countTasks = async () =>

@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { inlineScriptHashes } from '../../src/plugins/static-ui.js';
-import { startTestController, type TestController } from '../helpers/controller.js';
+import type { TestController } from '../helpers/controller.js';
+import { useController } from '../helpers/fixture.js';
 
 const UI_DIR = path.resolve(import.meta.dirname, '../../../frontend/out');
 
@@ -18,14 +19,11 @@ describe('a live socket and its session', () => {
   let c: TestController;
   let port: number;
 
-  beforeAll(async () => {
-    // Sessions of about 2.6 s, so one expires during the test (too short to slide).
-    c = await startTestController({ SESSION_TTL_DAYS: '0.00003' });
+  // Sessions of about 2.6 s, so one expires during the test (too short to slide).
+  useController({ env: { SESSION_TTL_DAYS: '0.00003' } }, async (fx) => {
+    c = fx.c;
     await c.app.listen({ port: 0, host: '127.0.0.1' });
     port = (c.app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await c?.destroy();
   });
 
   it('closes with 4401 when its session expires, with no request on it', async () => {
@@ -47,12 +45,11 @@ describe('a live socket and its session', () => {
 describe('the Content-Security-Policy of the UI', () => {
   let c: TestController;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     expect(fs.existsSync(path.join(UI_DIR, 'index.html')), 'the UI is built (npm run build:ui)').toBe(true);
-    c = await startTestController({}, { uiDir: UI_DIR });
   });
-  afterAll(async () => {
-    await c?.destroy();
+  useController({ controller: { uiDir: UI_DIR } }, (fx) => {
+    c = fx.c;
   });
 
   const scriptSrc = (csp: string) =>

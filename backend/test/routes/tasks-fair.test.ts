@@ -3,10 +3,11 @@
  * running, free slots go round-robin to the users who wait, and a waiting task says why. Real aria2c,
  * a real SQLite file and slow (throttled) downloads from the local file server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
-import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
+import { type FileServer, patternBytes } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
 let c: TestController;
@@ -16,18 +17,12 @@ let run = 0;
 /** The users of the running test: their downloads are stopped after it, so slots are free for the next. */
 let users: ApiClient[] = [];
 
-beforeAll(async () => {
-  c = await startTestController();
-  server = await startFileServer();
-  admin = as(c, await c.adminCookie());
+useController({}, (fx) => {
+  ({ c, server, admin } = fx);
 });
 afterEach(async () => {
   for (const u of users) await stopAll(u);
   users = [];
-});
-afterAll(async () => {
-  await server?.close();
-  await c?.destroy();
 });
 
 /** A download that stays active for minutes. */
