@@ -30,6 +30,7 @@ import type { SettingsService } from './services/settings.js';
 import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
 import type { TasksService } from './services/tasks.js';
+import type { TokensService } from './services/tokens.js';
 import type { UsersService } from './services/users.js';
 
 export interface AppServices {
@@ -42,6 +43,7 @@ export interface AppServices {
   shares: SharesService;
   stats: StatsService;
   settings: SettingsService;
+  tokens: TokensService;
 }
 
 export interface AppDeps {
