@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health.js';
 import { publicShareRoutes, shareRoutes } from './routes/shares.js';
 import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import type { AuthService } from './services/auth.js';
 import type { AutoRetryService } from './services/auto-retry.js';
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicShareRoutes, { prefix: '/s' });
   await app.register(statsRoutes, { prefix: '/api/stats' });
   await app.register(configRoutes, { prefix: '/api/config' });
+  await app.register(tokenRoutes, { prefix: '/api/tokens' });
   await app.register(socketRoutes);
   await app.register(staticUiPlugin, { root: deps.uiDir ?? null });
   return app;
