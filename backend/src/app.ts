@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health.js';
 import { publicShareRoutes, shareRoutes } from './routes/shares.js';
 import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 import type { AuthService } from './services/auth.js';
 import type { AutoRetryService } from './services/auto-retry.js';
@@ -30,6 +31,7 @@ import type { SettingsService } from './services/settings.js';
 import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
 import type { TasksService } from './services/tasks.js';
+import type { TokensService } from './services/tokens.js';
 import type { UsersService } from './services/users.js';
 
 export interface AppServices {
@@ -42,6 +44,7 @@ export interface AppServices {
   shares: SharesService;
   stats: StatsService;
   settings: SettingsService;
+  tokens: TokensService;
 }
 
 export interface AppDeps {
@@ -115,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicShareRoutes, { prefix: '/s' });
   await app.register(statsRoutes, { prefix: '/api/stats' });
   await app.register(configRoutes, { prefix: '/api/config' });
+  await app.register(tokenRoutes, { prefix: '/api/tokens' });
   await app.register(socketRoutes);
   await app.register(staticUiPlugin, { root: deps.uiDir ?? null });
   return app;

@@ -26,6 +26,7 @@ import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
 import { TasksService } from './services/tasks.js';
+import { TokensService } from './services/tokens.js';
 import { UsersService } from './services/users.js';
 
 export interface ControllerOptions {
@@ -156,6 +157,7 @@ export async function startController(config: Config, options: ControllerOptions
   const files = new FilesService(context, tasks.storage);
   const shares = new SharesService(context, tasks.storage, files);
   const stats = new StatsService(context, tasks);
+  const tokens = new TokensService(context);
   await users.ensureFirstAdmin();
 
   const hub = new SocketHub(context, stats, auth);
@@ -164,7 +166,7 @@ export async function startController(config: Config, options: ControllerOptions
     config,
     aria2,
     hub,
-    services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings },
+    services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings, tokens },
     uiDir: options.uiDir ?? null,
     logger: options.logger ? { level: config.logLevel } : false,
   });

@@ -7,27 +7,53 @@ export const SESSION_COOKIE = 'aria2_session';
 
 /**
  * Who may call a route, declared in its own options (`config: { access }`): anyone (`public`), a
- * share link's holder (`share`: no session, the link's token decides), a signed-in user, an admin, or
- * the task socket (it authenticates itself on upgrade).
+ * share link's holder (`share`: no session, the link's token decides), a user by session or API
+ * token (`user`), an admin likewise, a user by session only (`session`: managing API tokens, so a
+ * token cannot mint or revoke tokens), or the task socket (it authenticates itself on upgrade).
  */
-export type Access = 'public' | 'share' | 'user' | 'admin' | 'socket';
+export type Access = 'public' | 'share' | 'user' | 'admin' | 'session' | 'socket';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in user, set by requireUser; null before it or without a session. */
     user: Actor | null;
+    /** The API token the user was authenticated by; null for a session (or no user). */
+    tokenId: number | null;
   }
   interface FastifyContextConfig {
     access?: Access;
   }
 }
 
+/**
+ * The secret of an `Authorization: Bearer <token>` header ('' for a malformed one); undefined without
+ * a Bearer header (another scheme, e.g. a reverse proxy's Basic, is not ours to judge).
+ */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined || !/^Bearer(\s|$)/i.test(header)) return undefined;
+  return /^Bearer +([\x21-\x7e]+) *$/i.exec(header)?.[1] ?? '';
+}
+
 /** Resolves the session cookie to its user (sliding the expiry) or throws 401. */
-export async function requireUser(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+export async function requireSession(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const sessionId = request.cookies[SESSION_COOKIE];
   const user = sessionId ? await request.server.deps.services.auth.authenticate(sessionId) : null;
   if (!user) throw new NotAuthenticatedError();
   request.user = user;
+}
+
+/**
+ * An API token when the request carries one (a wrong or revoked one is 401 whatever cookie comes
+ * with it), the session cookie otherwise.
+ */
+export async function requireUser(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const secret = bearerToken(request);
+  if (secret === undefined) return requireSession(request, reply);
+  const found = secret ? await request.server.deps.services.tokens.authenticate(secret) : null;
+  if (!found) throw new NotAuthenticatedError();
+  request.user = found.actor;
+  request.tokenId = found.tokenId;
 }
 
 /** requireUser, then 403 unless an admin. */
@@ -46,10 +72,12 @@ export function actor(request: FastifyRequest): Actor {
 export const authPlugin = fp(
   async (app: FastifyInstance) => {
     app.decorateRequest('user', null);
+    app.decorateRequest('tokenId', null);
     app.addHook('onRequest', async (request, reply) => {
       const access = request.routeOptions.config.access;
       if (access === 'user') await requireUser(request, reply);
       else if (access === 'admin') await requireAdmin(request, reply);
+      else if (access === 'session') await requireSession(request, reply);
     });
   },
   { name: 'auth' },

@@ -14,9 +14,13 @@ export const openApiPlugin = fp(
           version: '1.0.0',
         },
         components: {
-          securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'aria2_session' } },
+          securitySchemes: {
+            session: { type: 'apiKey', in: 'cookie', name: 'aria2_session' },
+            token: { type: 'http', scheme: 'bearer', description: 'An API token (`/api/tokens`)' },
+          },
         },
-        security: [{ session: [] }],
+        // Either one: a session cookie, or an API token where the route takes one.
+        security: [{ session: [] }, { token: [] }],
       },
       transform: jsonSchemaTransform,
     });

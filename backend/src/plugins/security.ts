@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ForbiddenError } from '../domain/errors.js';
-import { SESSION_COOKIE } from './auth.js';
+import { bearerToken, SESSION_COOKIE } from './auth.js';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** A Host header we are willing to echo into the CSP (no spaces, semicolons or quotes). */
@@ -78,7 +78,9 @@ function setsSessionCookie(reply: FastifyReply): boolean {
 /**
  * CSRF defence and response headers:
  * - an unsafe method, or a WebSocket upgrade, that carries an Origin must come from this controller's
- *   own origin or one of ALLOWED_ORIGINS (403 otherwise); requests without Origin (scripts) pass;
+ *   own origin or one of ALLOWED_ORIGINS (403 otherwise); requests without Origin (scripts) pass, and
+ *   so do those that carry an API token and no session cookie (a browser extension's): nothing a
+ *   browser sends on its own authenticates them, so a foreign page cannot forge one;
  * - security headers on every response;
  * - the session cookie's Max-Age slides with the session on every authenticated response.
  */
@@ -104,6 +106,7 @@ export const securityPlugin = fp(
       if (origin === undefined) return;
       const isUpgrade = request.method === 'GET' && request.headers.upgrade?.toLowerCase() === 'websocket';
       if (!UNSAFE_METHODS.has(request.method) && !isUpgrade) return;
+      if (bearerToken(request) && request.cookies[SESSION_COOKIE] === undefined) return;
       const given = normalizeOrigin(origin);
       const own = normalizeOrigin(`${request.protocol}://${request.host}`);
       if (given !== null && (given === own || allowed.has(given))) return;
@@ -121,7 +124,13 @@ export const securityPlugin = fp(
 
     app.addHook('onSend', async (request, reply, payload) => {
       const sessionId = request.cookies?.[SESSION_COOKIE];
-      if (request.user && sessionId && reply.statusCode < 400 && !setsSessionCookie(reply)) {
+      if (
+        request.user &&
+        request.tokenId === null &&
+        sessionId &&
+        reply.statusCode < 400 &&
+        !setsSessionCookie(reply)
+      ) {
         setSessionCookie(request, reply, sessionId);
       }
       return payload;

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { SocketMessage } from '../contracts/socket.js';
 import type { AuthService } from '../services/auth.js';
 import type { ServiceContext } from '../services/context.js';
-import { type SessionsEnded, type TaskRow, toTask } from '../services/events.js';
+import { type SessionsEnded, type TaskRow, type TokenRevoked, toTask } from '../services/events.js';
 import type { StatsService } from '../services/stats.js';
 
 /** Above this many unsent bytes a socket is slow: its messages are coalesced instead of queued. */
@@ -12,10 +12,15 @@ const DEAD_BYTES = 16 * 1024 * 1024;
 const FLUSH_MS = 100;
 const STATS_INTERVAL_MS = 1000;
 
+/** What a socket was opened with: a session (by its id hash) or an API token (by its id). */
+export type SocketAuth = { sessionIdHash: string } | { tokenId: number };
+
 interface Client {
   socket: WebSocket;
-  /** The session the socket was opened with: when it ends, the socket closes (4401). */
-  sessionIdHash: string;
+  /** The session the socket was opened with: when it ends, the socket closes (4401). Null for a token. */
+  sessionIdHash: string | null;
+  /** The API token the socket was opened with: when it is revoked, the socket closes (4401). */
+  tokenId: number | null;
   /** Latest message per key (a task id or "stats") waiting for a slow socket: bounded by the user's tasks. */
   pending: Map<string, string>;
   flushTimer: NodeJS.Timeout | null;
@@ -51,11 +56,19 @@ export class SocketHub {
     const rooms = 'userId' in ended ? [this.rooms.get(ended.userId)] : [...this.rooms.values()];
     for (const room of rooms) {
       for (const client of room ?? []) {
+        if (client.sessionIdHash === null) continue;
         const hit =
           'userId' in ended
             ? client.sessionIdHash !== ended.exceptIdHash
             : client.sessionIdHash === ended.idHash;
         if (hit) client.socket.close(4401, 'Not authenticated');
+      }
+    }
+  };
+  private readonly onTokenRevoked = ({ userId, tokenId }: TokenRevoked) => {
+    for (const client of this.rooms.get(userId) ?? []) {
+      if (client.tokenId !== null && (tokenId === null || client.tokenId === tokenId)) {
+        client.socket.close(4401, 'Not authenticated');
       }
     }
   };
@@ -68,6 +81,7 @@ export class SocketHub {
     ctx.events.on('task_update', this.onUpdate);
     ctx.events.on('task_removed', this.onRemoved);
     ctx.events.on('sessions_ended', this.onSessionsEnded);
+    ctx.events.on('token_revoked', this.onTokenRevoked);
   }
 
   /** Sockets per user, for health and tests. */
@@ -78,8 +92,15 @@ export class SocketHub {
     return n;
   }
 
-  add(userId: number, socket: WebSocket, sessionIdHash: string): void {
-    const client: Client = { socket, sessionIdHash, pending: new Map(), flushTimer: null, expiryTimer: null };
+  add(userId: number, socket: WebSocket, auth: SocketAuth): void {
+    const client: Client = {
+      socket,
+      sessionIdHash: 'sessionIdHash' in auth ? auth.sessionIdHash : null,
+      tokenId: 'tokenId' in auth ? auth.tokenId : null,
+      pending: new Map(),
+      flushTimer: null,
+      expiryTimer: null,
+    };
     let room = this.rooms.get(userId);
     if (!room) {
       room = new Set();
@@ -98,7 +119,8 @@ export class SocketHub {
       if (++received > 100) socket.close(1008, 'too many messages');
     });
     this.scheduleStats(userId, 0);
-    void this.watchSession(client);
+    // A token does not expire; its revocation closes the socket (onTokenRevoked).
+    if (client.sessionIdHash !== null) void this.watchSession(client);
   }
 
   /**
@@ -111,7 +133,7 @@ export class SocketHub {
     if (socket.readyState !== socket.OPEN && socket.readyState !== socket.CONNECTING) return;
     let expiresAt: number | null;
     try {
-      expiresAt = await this.sessions.sessionExpiresAt(client.sessionIdHash);
+      expiresAt = await this.sessions.sessionExpiresAt(client.sessionIdHash!);
     } catch (err) {
       // The database is busy or away: look again shortly rather than guess either way.
       this.ctx.logger.warn({ err: (err as Error).message }, 'could not look up the session of a socket');
@@ -185,6 +207,7 @@ export class SocketHub {
     this.ctx.events.off('task_update', this.onUpdate);
     this.ctx.events.off('task_removed', this.onRemoved);
     this.ctx.events.off('sessions_ended', this.onSessionsEnded);
+    this.ctx.events.off('token_revoked', this.onTokenRevoked);
     for (const t of this.statsTimers.values()) clearTimeout(t);
     this.statsTimers.clear();
     for (const room of this.rooms.values())

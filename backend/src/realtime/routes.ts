@@ -1,29 +1,47 @@
 import type { FastifyInstance } from 'fastify';
 import { hashSessionId } from '../domain/passwords.js';
-import { SESSION_COOKIE } from '../plugins/auth.js';
+import { bearerToken, SESSION_COOKIE } from '../plugins/auth.js';
+import type { Actor } from '../services/context.js';
+import type { SocketAuth } from './hub.js';
 
 export const MAX_SOCKETS_PER_USER = 100;
 
-/** `/ws/tasks`: authenticated by the session cookie; without one the socket closes with 4401. */
+/**
+ * `/ws/tasks`: authenticated by an `Authorization: Bearer` API token (scripts) or else the session
+ * cookie; without either, or with a wrong one, the socket closes with 4401.
+ */
 export async function socketRoutes(app: FastifyInstance): Promise<void> {
   const { hub } = app.deps;
-  const { auth } = app.deps.services;
+  const { auth, tokens } = app.deps.services;
+  const authenticate = async (
+    secret: string | undefined,
+    sessionId: string | undefined,
+  ): Promise<{ user: Actor; with: SocketAuth } | null> => {
+    if (secret !== undefined) {
+      const found = secret ? await tokens.authenticate(secret) : null;
+      return found && { user: found.actor, with: { tokenId: found.tokenId } };
+    }
+    const user = sessionId ? await auth.authenticate(sessionId) : null;
+    return user && { user, with: { sessionIdHash: hashSessionId(sessionId!) } };
+  };
   app.get(
     '/ws/tasks',
     { websocket: true, config: { access: 'socket' }, schema: { hide: true } },
     async (socket, request) => {
-      const sessionId = request.cookies[SESSION_COOKIE];
-      const user = sessionId ? await auth.authenticate(sessionId).catch(() => null) : null;
-      if (!user) {
+      const found = await authenticate(bearerToken(request), request.cookies[SESSION_COOKIE]).catch(
+        () => null,
+      );
+      if (!found) {
         socket.close(4401, 'Not authenticated');
         return;
       }
       // One user cannot hold the server's sockets: past the cap, new sockets are refused.
+      const { user } = found;
       if (hub.count(user.id) >= MAX_SOCKETS_PER_USER) {
         socket.close(1008, 'Too many live connections');
         return;
       }
-      hub.add(user.id, socket, hashSessionId(sessionId!));
+      hub.add(user.id, socket, found.with);
     },
   );
 }

@@ -2,8 +2,9 @@
  * Access control over the whole route table. The table below must list exactly the routes the
  * controller serves (as the routes declare themselves in their options), so a new route cannot escape
  * it, and each case's access must be the one its route declares: every route is public, share, user,
- * admin or socket; public and share routes answer without a session; user and admin routes are 401 without a session,
- * admin routes 403 for a plain user, and every user route is tried by Alice against Bob's data.
+ * admin, session or socket; public and share routes answer without a session; user, admin and session
+ * routes are 401 without a session or with a forged token (session routes even with a real token),
+ * admin routes 403 for a plain user, and every user and session route is tried by Alice against Bob's data.
  */
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -27,6 +28,8 @@ interface Fixture {
   bobContent: Buffer;
   /** A share of Bob's finished file. */
   bobShare: { id: number; url: string };
+  /** An API token of Bob's. */
+  bobToken: { id: number; token: string };
 }
 
 interface RouteCase {
@@ -399,6 +402,44 @@ const ROUTES: Record<string, RouteCase> = {
     access: 'share',
     request: (f) => ({ method: 'POST', url: f.bobShare.url, payload: { password: 'x' } }),
   },
+  'GET /api/tokens': {
+    access: 'session',
+    request: () => ({ method: 'GET', url: '/api/tokens' }),
+    asAlice(res) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual([]);
+    },
+  },
+  'POST /api/tokens': {
+    access: 'session',
+    request: () => ({ method: 'POST', url: '/api/tokens', payload: { name: 'alice script' } }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(201);
+      const token = res.json().token as string;
+      const me = await f.c.app.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+      expect(me.json()).toMatchObject({ id: f.alice.id });
+      expect(
+        await f.c.app.inject({
+          method: 'DELETE',
+          url: `/api/tokens/${res.json().id}`,
+          headers: { cookie: f.alice.cookie! },
+        }),
+      ).toMatchObject({ statusCode: 204 });
+    },
+  },
+  'DELETE /api/tokens/:id': {
+    access: 'session',
+    request: (f) => ({ method: 'DELETE', url: `/api/tokens/${f.bobToken.id}` }),
+    async asAlice(res, f) {
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ detail: 'Token not found' });
+      const me = await f.c.app.inject({
+        url: '/api/auth/me',
+        headers: { authorization: `Bearer ${f.bobToken.token}` },
+      });
+      expect(me.json()).toMatchObject({ id: f.bob.id });
+    },
+  },
   'GET /ws/tasks': { access: 'socket', request: () => ({ method: 'GET', url: '/ws/tasks' }) },
 };
 
@@ -419,6 +460,7 @@ describe('Access control over every route', () => {
     const added = await f.bob.add(f.server.url('/bob.bin'));
     f.bobTask = await f.bob.waitTask(added.id, (t) => t.status === 'complete' && t.artifact_token !== null);
     f.bobShare = (await f.bob.post('/api/shares', { path: f.bobTask.artifact_path })).json();
+    f.bobToken = (await f.bob.post('/api/tokens', { name: 'bob script' })).json();
     // Bob's password is changed to one the change-password case can check stays his.
     await f.c.users.update({ id: 0, username: 'test', is_admin: true, quota: 0 }, bob.id, {
       password: 'bob-only-password',
@@ -466,14 +508,18 @@ describe('Access control over every route', () => {
   });
 
   for (const [key, route] of Object.entries(ROUTES)) {
-    if (route.access === 'user' || route.access === 'admin') {
-      it(`${key}: 401 without a session or with a forged one`, async () => {
-        for (const cookie of [undefined, `aria2_session=${'Q'.repeat(43)}`]) {
+    if (route.access === 'user' || route.access === 'admin' || route.access === 'session') {
+      it(`${key}: 401 without a session or with a forged one or a forged token`, async () => {
+        const forged = [
+          {},
+          { cookie: `aria2_session=${'Q'.repeat(43)}` },
+          { authorization: `Bearer a2c_${'Q'.repeat(43)}` },
+        ];
+        // A session route takes no token at all, not even a valid one.
+        if (route.access === 'session') forged.push({ authorization: `Bearer ${f.bobToken.token}` });
+        for (const headers of forged) {
           const opts = route.request(f);
-          const res = await f.c.app.inject({
-            ...opts,
-            headers: { ...opts.headers, ...(cookie ? { cookie } : {}) },
-          });
+          const res = await f.c.app.inject({ ...opts, headers: { ...opts.headers, ...headers } });
           expect(res.statusCode).toBe(401);
           expect(res.json()).toEqual({ detail: 'Not authenticated' });
         }
@@ -498,7 +544,7 @@ describe('Access control over every route', () => {
 
   describe("Alice against Bob's data, route by route", () => {
     for (const [key, route] of Object.entries(ROUTES)) {
-      if (route.access !== 'user') continue;
+      if (route.access !== 'user' && route.access !== 'session') continue;
       it(key, async () => {
         expect(route.asAlice, `${key} needs a cross-user check`).toBeDefined();
         // A fresh session per case: the logout case ends its own.

@@ -531,6 +531,21 @@ const ROUTES: Record<string, RouteCase> = {
       url: () => `/s/${'A'.repeat(43)}`,
     },
   },
+  'POST /api/tokens': {
+    access: 'session',
+    harmless: () => ({ method: 'POST', url: '/api/tokens', payload: { name: '' } }),
+    body: {
+      fields: { name: { kind: 'string', min: 1, max: 100 } },
+      required: ['name'],
+      valid: () => ({ name: 'fuzz' }),
+      url: () => '/api/tokens',
+    },
+  },
+  'GET /api/tokens': { access: 'session', harmless: () => ({ method: 'GET', url: '/api/tokens' }) },
+  'DELETE /api/tokens/:id': {
+    access: 'session',
+    harmless: () => ({ method: 'DELETE', url: '/api/tokens/999999' }),
+  },
   'GET /ws/tasks': { access: 'socket', harmless: () => ({ method: 'GET', url: '/ws/tasks' }) },
 };
 
@@ -545,6 +560,7 @@ const NOT_FUZZED = new Set([
   'GET /api/files/archive: query',
   'GET /api/files/content: query',
   'DELETE /api/shares/:id: param',
+  'DELETE /api/tokens/:id: param',
   'GET /s/:token: param',
   'POST /s/:token: param',
   'POST /api/tasks/:id/retry: body',
@@ -566,12 +582,14 @@ const statusCounts = new Map<number, number>();
 /** Everything a request could change, as comparable text per part. */
 async function snapshot(): Promise<Record<string, string>> {
   const { db, aria2, config } = f.c;
-  const [tasks, users, sessions, settings] = await Promise.all([
+  const [tasks, users, sessions, settings, tokens] = await Promise.all([
     db.selectFrom('tasks').selectAll().orderBy('id').execute(),
     db.selectFrom('users').selectAll().orderBy('id').execute(),
     // expires_at slides forward on use (at most once a minute): not a change made by the request.
     db.selectFrom('sessions').select(['id_hash', 'user_id', 'created_at']).orderBy('id_hash').execute(),
     db.selectFrom('settings').selectAll().orderBy('key').execute(),
+    // last_used_at moves on use (at most once a minute): not a change made by the request.
+    db.selectFrom('api_tokens').select(['id', 'user_id', 'name', 'token_hash']).orderBy('id').execute(),
   ]);
   const keys = ['gid', 'status'];
   const lists = await aria2.multicall([
@@ -598,6 +616,7 @@ async function snapshot(): Promise<Record<string, string>> {
     users: JSON.stringify(users),
     sessions: JSON.stringify(sessions),
     settings: JSON.stringify(settings),
+    tokens: JSON.stringify(tokens),
     aria2: JSON.stringify(lists.map((l) => (l.ok ? l.value : 'unavailable'))),
     files: files.sort().join('\n'),
   };
@@ -660,7 +679,7 @@ function checkAnswer(res: LightMyRequestResponse, what: string): void {
 
 function cookieFor(access: Access): string | undefined {
   if (access === 'admin') return f.admin;
-  if (access === 'user') return f.alice.cookie;
+  if (access === 'user' || access === 'session') return f.alice.cookie;
   return undefined;
 }
 

@@ -9,6 +9,7 @@ import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
 import { formatDateTime, formatQuota } from '../../lib/format';
 import { useStats } from '../tasks/queries';
+import { TokensSection } from '../tokens/TokensSection';
 import { useMe } from './useMe';
 
 /** The first problem with a password change, or null. */
@@ -128,6 +129,7 @@ export function ProfilePage() {
           </div>
         </form>
       </section>
+      <TokensSection />
     </div>
   );
 }
