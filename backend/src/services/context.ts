@@ -1,8 +1,7 @@
-import type { Aria2Options } from '../aria2/client.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import type { EgressGuard } from '../egress/guard.js';
 import type { NodeRegistry } from '../gateway/registry.js';
+import type { DaemonOptions } from '../gateway/types.js';
 import type { ControllerEvents } from './events.js';
 import type { SettingsService } from './settings.js';
 
@@ -23,10 +22,8 @@ export interface ServiceContext {
   events: ControllerEvents;
   settings: SettingsService;
   logger: Logger;
-  /** The network guard's resolver and connector; without it, the system's, reading `settings`. */
-  egress?: EgressGuard;
   /** Added to every download handed to aria2 (the egress proxy for an external aria2 on loopback). */
-  downloadOptions?: Aria2Options;
+  downloadOptions?: DaemonOptions;
 }
 
 /** The user a request acts for; services take it first. */

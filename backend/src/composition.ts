@@ -15,6 +15,7 @@ import { LOCAL_NODE } from './gateway/types.js';
 import { AutoRetryJob } from './jobs/auto-retry.js';
 import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
+import { Admission } from './services/admission.js';
 import { AuthService } from './services/auth.js';
 import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
@@ -24,8 +25,19 @@ import { ignored } from './services/ignored.js';
 import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
+import { SpeedHistory } from './services/speed-history.js';
 import { StatsService } from './services/stats.js';
-import { TasksService } from './services/tasks.js';
+import { Storage } from './services/storage.js';
+import { SyncService } from './services/sync.js';
+import { AddTasksService } from './services/tasks/add.js';
+import { ControlTasksService } from './services/tasks/control.js';
+import { DeleteTasksService } from './services/tasks/delete.js';
+import { HandOverService } from './services/tasks/hand-over.js';
+import { TaskQueryService } from './services/tasks/query.js';
+import { SourceChecks } from './services/tasks/sources.js';
+import { SpaceService } from './services/tasks/space.js';
+import { HandOverTracker } from './services/tasks/tracker.js';
+import type { TaskServices } from './services/tasks.js';
 import { UsersService } from './services/users.js';
 
 export interface ControllerOptions {
@@ -41,7 +53,10 @@ export interface ControllerOptions {
   faults?: { retry?: RetryFaults };
 }
 
-/** Everything a running controller is made of; main.ts and the integration tests both start one. */
+/**
+ * Everything a running controller is made of; main.ts and the integration tests both start one. This
+ * module is the composition root: the one place that builds the parts and hands each its collaborators.
+ */
 export interface Controller {
   config: Config;
   db: Db;
@@ -55,7 +70,13 @@ export interface Controller {
   hub: SocketHub;
   /** The loopback proxy aria2's HTTP, HTTPS and FTP connections go through. */
   egressProxy: EgressProxy;
-  tasks: TasksService;
+  tasks: TaskServices;
+  /** The users' folders. */
+  storage: Storage;
+  /** Task ids being handed to aria2 (or taken out of it) right now. */
+  handingOver: HandOverTracker;
+  /** Lets held downloads start, fairly between users. */
+  admission: Admission;
   retry: RetryService;
   autoRetry: AutoRetryService;
   /** The scheduler of planned automatic retries. */
@@ -144,25 +165,41 @@ export async function startController(config: Config, options: ControllerOptions
     events,
     settings,
     logger,
-    egress: guard,
     downloadOptions,
   };
 
-  const tasks = new TasksService(context);
-  const retry = new RetryService(context, tasks, options.faults?.retry);
+  // The collaborators the task services, the retry, the sync engine and the stats share.
+  const storage = new Storage(config.downloadDir);
+  const handingOver = new HandOverTracker();
+  const admission = new Admission(context, handingOver);
+  const sources = new SourceChecks(guard);
+  const limits = new SpaceService(context, storage);
+  const speeds = new SpeedHistory();
+  const handOver = new HandOverService(context, handingOver, admission);
+  const query = new TaskQueryService(context, speeds);
+  const tasks: TaskServices = {
+    add: new AddTasksService(context, { storage, sources, space: limits, handOver }),
+    control: new ControlTasksService(context, query, limits, admission),
+    remove: new DeleteTasksService(context, { storage, handingOver, admission }),
+    query,
+  };
+  const retry = new RetryService(context, { handingOver, admission, sources, limits }, options.faults?.retry);
   const autoRetry = new AutoRetryService(context, tasks, retry);
-  const users = new UsersService(context, tasks);
+  const users = new UsersService(context, tasks.remove);
   const auth = new AuthService(context);
-  const files = new FilesService(context, tasks.storage);
-  const shares = new SharesService(context, tasks.storage, files);
-  const stats = new StatsService(context, tasks);
+  const files = new FilesService(context, storage);
+  const shares = new SharesService(context, storage, files);
+  const stats = new StatsService(context, limits, storage);
   await users.ensureFirstAdmin();
 
   const hub = new SocketHub(context, stats, auth);
-  const sync = new SyncEngine(context, tasks);
+  const sync = new SyncEngine(
+    context,
+    new SyncService(context, { handingOver, admission, handOver, storage, speeds }),
+    admission,
+  );
   const app = await buildApp({
     config,
-    aria2,
     hub,
     services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings },
     uiDir: options.uiDir ?? null,
@@ -197,6 +234,9 @@ export async function startController(config: Config, options: ControllerOptions
     hub,
     egressProxy,
     tasks,
+    storage,
+    handingOver,
+    admission,
     retry,
     autoRetry,
     autoRetryJob,
