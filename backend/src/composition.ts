@@ -96,12 +96,16 @@ export async function startController(config: Config, options: ControllerOptions
   // The settings are loaded before aria2 starts: downloads it restores from its session connect at
   // once, through the guard, which reads the live setting.
   let nodesRef: NodeRegistry | null = null;
-  const settings = new SettingsService(db, {
-    changeGlobalOptions: (options) =>
-      nodesRef
-        ? nodesRef.local.changeGlobalOptions(options)
-        : Promise.reject(new Error('aria2 is not started yet')),
-  });
+  const settings = new SettingsService(
+    db,
+    {
+      changeGlobalOptions: (options) =>
+        nodesRef
+          ? nodesRef.local.changeGlobalOptions(options)
+          : Promise.reject(new Error('aria2 is not started yet')),
+    },
+    logger,
+  );
   await settings.load(config.settingsSeed);
   const guard = new EgressGuard({
     allowPrivate: () => settings.get().allow_private_network,

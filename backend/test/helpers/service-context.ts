@@ -51,9 +51,9 @@ export async function unitContext(env: Record<string, string> = {}): Promise<Uni
   const db = await openDatabase(config.databaseFile);
   const aria2 = new Aria2Client({ url: 'ws://127.0.0.1:9/jsonrpc', secret: null });
   const nodes = new NodeRegistry([new Aria2Gateway('local', aria2)]);
-  const settings = new SettingsService(db, nodes.local);
-  await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
+  const settings = new SettingsService(db, nodes.local, logger);
+  await settings.load(config.settingsSeed);
   const ctx: ServiceContext = { config, db, nodes, events: new ControllerEvents(), settings, logger };
   return {
     ctx,
