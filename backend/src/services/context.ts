@@ -3,17 +3,12 @@ import type { Db } from '../db/index.js';
 import type { NodeRegistry } from '../gateway/registry.js';
 import type { DaemonOptions } from '../gateway/types.js';
 import type { ControllerEvents } from './events.js';
+import type { Logger } from './logger.js';
 import type { SettingsService } from './settings.js';
 
-/** Logging as services use it (pino's shape, so Fastify's logger fits). */
-export interface Logger {
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-  debug(obj: object | string, msg?: string): void;
-}
+export type { Logger } from './logger.js';
 
-/** What every service may use. Built once by the controller; tests build it with real parts too. */
+/** What every service may use. Built once by the composition root; tests build it with real parts too. */
 export interface ServiceContext {
   config: Config;
   db: Db;

@@ -2,8 +2,8 @@ import { DEFAULT_SETTINGS, type Settings, type SettingsSeed } from '../config/in
 import type { Db } from '../db/index.js';
 import type { DownloadGateway } from '../gateway/types.js';
 import { readAllSettings, writeSettings } from '../repositories/settings.js';
-import type { Logger } from './context.js';
 import { ignored } from './ignored.js';
+import type { Logger } from './logger.js';
 
 /**
  * The admin settings of /api/config, held in memory (read on every add) and stored in the database.
