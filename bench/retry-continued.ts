@@ -18,7 +18,7 @@ import { openDatabase } from '../backend/src/db/index.js';
 import { hashPassword } from '../backend/src/domain/passwords.js';
 import type { NewTaskRow } from '../backend/src/repositories/tasks.js';
 import { FILTER_CHUNK } from '../backend/src/services/retry.js';
-import { HEAD_CONCURRENCY, mapLimit } from '../backend/src/services/tasks.js';
+import { HEAD_CONCURRENCY, mapLimit } from '../backend/src/services/tasks/sources.js';
 import { startTestAria2 } from '../backend/test/helpers/aria2.js';
 import { type FileServer, startFileServer } from '../backend/test/helpers/file-server.js';
 import { ADMIN_PASSWORD, json, nowMs, request, say, startControllerProcess, tempDataDir } from './harness.js';

@@ -3,7 +3,6 @@ import cookie from '@fastify/cookie';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Aria2Client } from './aria2/client.js';
 import type { Config } from './config/index.js';
 import { JSON_BODY_LIMIT, REQUEST_TIMEOUT_MS } from './config/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -30,14 +29,14 @@ import type { RetryService } from './services/retry.js';
 import type { SettingsService } from './services/settings.js';
 import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
-import type { TasksService } from './services/tasks.js';
+import type { TaskServices } from './services/tasks.js';
 import type { TokensService } from './services/tokens.js';
 import type { UsersService } from './services/users.js';
 
 export interface AppServices {
   auth: AuthService;
   users: UsersService;
-  tasks: TasksService;
+  tasks: TaskServices;
   retry: RetryService;
   autoRetry: AutoRetryService;
   files: FilesService;
@@ -49,7 +48,6 @@ export interface AppServices {
 
 export interface AppDeps {
   config: Config;
-  aria2: Aria2Client;
   services: AppServices;
   hub: SocketHub;
   /** Folder of the built UI (frontend/out); absent in API-only tests. */

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { Aria2NotInstalledError } from './aria2/daemon.js';
+import { type Controller, startController } from './composition.js';
 import { type Config, ConfigError, loadConfig } from './config/index.js';
-import { type Controller, startController } from './controller.js';
 
 /** The only file that reads process.env, listens and handles signals. */
 async function main(): Promise<void> {

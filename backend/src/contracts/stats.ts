@@ -21,6 +21,7 @@ export const machineStats = z.object({
   aria2: aria2State,
 });
 export const health = z.object({ status: z.enum(['ok', 'degraded']), aria2: aria2State });
+export type HealthBody = z.infer<typeof health>;
 
 export const settings = z.object({
   max_task_size: z.number().int().min(0),

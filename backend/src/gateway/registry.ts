@@ -1,4 +1,4 @@
-import { type DownloadGateway, GatewayError, LOCAL_NODE, type NodeName } from './types.js';
+import { type DaemonHealth, type DownloadGateway, GatewayError, LOCAL_NODE, type NodeName } from './types.js';
 
 /**
  * The download daemons the controller drives, by node name. Services and jobs ask it for the gateway of
@@ -34,5 +34,10 @@ export class NodeRegistry {
 
   list(): DownloadGateway[] {
     return [...this.nodes.values()];
+  }
+
+  /** The health of every node, each named. */
+  health(): (DaemonHealth & { node: NodeName })[] {
+    return this.list().map((g) => ({ node: g.node, ...g.health() }));
   }
 }

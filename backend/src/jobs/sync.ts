@@ -1,7 +1,7 @@
 import type { DownloadEvent } from '../gateway/types.js';
+import type { Admission } from '../services/admission.js';
 import type { ServiceContext } from '../services/context.js';
-import { SyncService, type TaskRow } from '../services/sync.js';
-import type { TasksService } from '../services/tasks.js';
+import type { SyncService, TaskRow } from '../services/sync.js';
 
 export { MISPLACED_ERROR } from '../services/sync.js';
 
@@ -23,7 +23,6 @@ export class SyncEngine {
   private readonly dirty = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   private stopped = true;
-  private readonly passes: SyncService;
   private readonly onConnected = () => this.enqueue(() => this.passes.reconcile());
   private readonly onDownload = (e: DownloadEvent) => this.markDirty(e.gid);
   private readonly onTaskUpdate = (row: TaskRow) => {
@@ -35,10 +34,10 @@ export class SyncEngine {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
-  ) {
-    this.passes = new SyncService(ctx, tasks);
-  }
+    private readonly passes: SyncService,
+    /** Runs while the engine runs: it follows the same events. */
+    private readonly admission: Pick<Admission, 'start' | 'stop'>,
+  ) {}
 
   private get gateway() {
     return this.ctx.nodes.local;
@@ -49,7 +48,7 @@ export class SyncEngine {
     this.gateway.on('connected', this.onConnected);
     this.gateway.on('download', this.onDownload);
     this.ctx.events.on('task_update', this.onTaskUpdate);
-    this.tasks.admission.start();
+    this.admission.start();
     if (this.gateway.connected) this.onConnected();
   }
 
@@ -63,7 +62,7 @@ export class SyncEngine {
     this.pollTimer = null;
     this.notifyTimer = null;
     await this.running;
-    await this.tasks.admission.stop();
+    await this.admission.stop();
   }
 
   /** Schedules a targeted pass for a gid (notifications arriving together share one pass). */

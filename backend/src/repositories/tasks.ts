@@ -109,11 +109,6 @@ export function getTaskByToken(db: Runner, ownerId: number, token: string): Prom
     .executeTakeFirst();
 }
 
-/** Any owner's task by id: for the sync engine and start-up repairs only, never for a request. */
-export function getTaskAnyOwner(db: Runner, id: number): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 /** Rows by id whoever owns them: for hand-overs and the admission only, never for a request. */
 export function getTasksAnyOwner(db: Runner, ids: readonly number[]): Promise<TaskRow[]> {
   if (ids.length === 0) return Promise.resolve([]);

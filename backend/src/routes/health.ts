@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { health } from '../contracts/stats.js';
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { aria2 } = app.deps;
+  const { stats } = app.deps.services;
   app.get(
     '/health',
     {
@@ -13,9 +13,6 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: health },
       },
     },
-    async () => {
-      const state = aria2.state;
-      return { status: state.connected ? ('ok' as const) : ('degraded' as const), aria2: state };
-    },
+    async () => stats.health(),
   );
 };

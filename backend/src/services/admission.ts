@@ -180,7 +180,7 @@ export class Admission {
         if (updated) changed.push(updated);
         else {
           // The owner paused (or stopped) it while it was being let in: their word stands.
-          const now = await repo.getTaskAnyOwner(this.ctx.db, r.id);
+          const now = await repo.getTask(this.ctx.db, r.owner_id, r.id);
           if (now?.status === 'paused' && now.gid) repause.push(now.gid);
         }
       }

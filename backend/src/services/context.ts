@@ -1,20 +1,14 @@
-import type { Aria2Options } from '../aria2/client.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import type { EgressGuard } from '../egress/guard.js';
 import type { NodeRegistry } from '../gateway/registry.js';
+import type { DaemonOptions } from '../gateway/types.js';
 import type { ControllerEvents } from './events.js';
+import type { Logger } from './logger.js';
 import type { SettingsService } from './settings.js';
 
-/** Logging as services use it (pino's shape, so Fastify's logger fits). */
-export interface Logger {
-  info(obj: object | string, msg?: string): void;
-  warn(obj: object | string, msg?: string): void;
-  error(obj: object | string, msg?: string): void;
-  debug(obj: object | string, msg?: string): void;
-}
+export type { Logger } from './logger.js';
 
-/** What every service may use. Built once by the controller; tests build it with real parts too. */
+/** What every service may use. Built once by the composition root; tests build it with real parts too. */
 export interface ServiceContext {
   config: Config;
   db: Db;
@@ -23,10 +17,8 @@ export interface ServiceContext {
   events: ControllerEvents;
   settings: SettingsService;
   logger: Logger;
-  /** The network guard's resolver and connector; without it, the system's, reading `settings`. */
-  egress?: EgressGuard;
   /** Added to every download handed to aria2 (the egress proxy for an external aria2 on loopback). */
-  downloadOptions?: Aria2Options;
+  downloadOptions?: DaemonOptions;
 }
 
 /** The user a request acts for; services take it first. */

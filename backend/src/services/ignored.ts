@@ -1,4 +1,4 @@
-import type { Logger } from './context.js';
+import type { Logger } from './logger.js';
 
 /**
  * A catch handler for a daemon call whose failure changes nothing (the download may be gone already, the

@@ -2,6 +2,8 @@ import { DEFAULT_SETTINGS, type Settings, type SettingsSeed } from '../config/in
 import type { Db } from '../db/index.js';
 import type { DownloadGateway } from '../gateway/types.js';
 import { readAllSettings, writeSettings } from '../repositories/settings.js';
+import { ignored } from './ignored.js';
+import type { Logger } from './logger.js';
 
 /**
  * The admin settings of /api/config, held in memory (read on every add) and stored in the database.
@@ -15,6 +17,7 @@ export class SettingsService {
     private readonly db: Db,
     /** Only the daemon's global options; the daemon may start after the settings are loaded. */
     private readonly daemon: Pick<DownloadGateway, 'changeGlobalOptions'>,
+    private readonly logger: Logger,
   ) {}
 
   async load(seed: Readonly<SettingsSeed>): Promise<void> {
@@ -42,9 +45,8 @@ export class SettingsService {
       patch.seed_ratio !== undefined ||
       patch.seed_time_min !== undefined
     ) {
-      await this.applyToAria2().catch(() => {
-        // Applied again on the next connection to aria2.
-      });
+      // Applied again on the next connection to aria2.
+      await this.applyToAria2().catch(ignored(this.logger, 'could not apply the global limits to aria2'));
     }
     // Whoever follows a setting (the fair admission) has applied the change when the PUT answers.
     await Promise.all([...this.listeners].map((l) => l(patch).catch(() => undefined)));

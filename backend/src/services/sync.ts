@@ -8,15 +8,31 @@ import * as spaceRepo from '../repositories/space.js';
 import * as syncRepo from '../repositories/sync.js';
 import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
+import type { Admission } from './admission.js';
 import type { ServiceContext } from './context.js';
 import { newGid } from './handover.js';
+import { recordQueuePositions } from './queue-order.js';
+import type { SpeedHistory } from './speed-history.js';
 import { Storage } from './storage.js';
-import type { TasksService } from './tasks.js';
+import { forgetDownloads } from './tasks/forget.js';
+import type { HandOverService } from './tasks/hand-over.js';
 
 export { MISPLACED_ERROR } from '../domain/sync.js';
 export type { TaskRow } from '../repositories/tasks.js';
 
 type Pair = { row: TaskRow; status: DaemonStatus };
+
+/** What the sync passes work with besides the context, shared with the task services. */
+export interface SyncDeps {
+  /** Rows being handed over (or taken out) right now: the passes leave them alone. */
+  handingOver: ReadonlySet<number>;
+  admission: Pick<Admission, 'holdRestored' | 'admit' | 'soon'>;
+  /** Lost downloads go back to the daemon the way new ones do. */
+  handOver: Pick<HandOverService, 'handOverRows'>;
+  storage: Pick<Storage, 'userDir' | 'removeEntries' | 'moveFinished'>;
+  /** The task page's speed chart, fed by every pass. */
+  speeds: Pick<SpeedHistory, 'record' | 'drop'>;
+}
 
 /**
  * The sync engine's data work: keeps the task rows in step with the daemon. `jobs/sync.ts` decides when
@@ -37,12 +53,26 @@ export class SyncService {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly tasks: TasksService,
+    private readonly deps: SyncDeps,
   ) {}
 
   /** Every task runs on the local node for now; each node will get its own passes. */
   get gateway(): DownloadGateway {
     return this.ctx.nodes.local;
+  }
+
+  /** Stops (unless known stopped) and forgets downloads in the daemon; they may be gone already. */
+  private forget(gids: readonly string[], options?: { stopped?: boolean }): Promise<void> {
+    return forgetDownloads(this.gateway, gids, options);
+  }
+
+  private emit(rows: readonly TaskRow[]): void {
+    for (const r of rows) this.ctx.events.taskUpdate(r);
+  }
+
+  /** Records the daemon's queue order on the rows and tells their owners. */
+  private async recordPositions(waitingGids: readonly string[]): Promise<void> {
+    this.emit(await recordQueuePositions(this.ctx.db, waitingGids));
   }
 
   /** Returns the gids to look at again shortly. */
@@ -57,7 +87,7 @@ export class SyncService {
     const waitingOrder = snap.waiting?.map((s) => s.gid) ?? null;
     this.sessionId = snap.sessionId;
     const byGid = new Map(all.map((s) => [s.gid, s]));
-    const rows = (await repo.listCurrentTasks(this.ctx.db)).filter((r) => !this.tasks.handingOver.has(r.id));
+    const rows = (await repo.listCurrentTasks(this.ctx.db)).filter((r) => !this.deps.handingOver.has(r.id));
     const owned = await repo.listOwnedGids(this.ctx.db);
 
     const updates: Pair[] = [];
@@ -74,7 +104,7 @@ export class SyncService {
       else lost.push(row);
     }
     const kept = await this.removeMisplaced(updates);
-    await this.tasks.admission.holdRestored(kept);
+    await this.deps.admission.holdRestored(kept);
     const again = await this.apply(kept);
 
     // A current task the daemon no longer knows is handed over again from its stored source.
@@ -92,12 +122,12 @@ export class SyncService {
         { count: revived.length },
         'stopping downloads of finished tasks that aria2 restarted',
       );
-      await this.tasks.forgetInAria2(revived.map((s) => s.gid));
+      await this.forget(revived.map((s) => s.gid));
     }
 
     // Downloads no task owns (a crash between a hand-over and its row, a deleted row) are removed,
     // unless a hand-over is running right now.
-    if (this.tasks.handingOver.size === 0) {
+    if (this.deps.handingOver.size === 0) {
       const ownedNow = await repo.listOwnedGids(this.ctx.db);
       const orphans = all.filter(
         (s) =>
@@ -107,12 +137,12 @@ export class SyncService {
       );
       if (orphans.length > 0) {
         this.ctx.logger.info({ count: orphans.length }, 'removing downloads no task owns');
-        await this.tasks.forgetInAria2(orphans.map((s) => s.gid));
+        await this.forget(orphans.map((s) => s.gid));
       }
     }
     // Slots may have been freed or taken while the controller was away from the daemon.
-    await this.tasks.admission.admit();
-    if (waitingOrder) await this.tasks.recordPositions(waitingOrder);
+    await this.deps.admission.admit();
+    if (waitingOrder) await this.recordPositions(waitingOrder);
     await this.updateBusy();
     return again;
   }
@@ -125,16 +155,16 @@ export class SyncService {
   private async removeMisplaced(updates: Pair[]): Promise<Pair[]> {
     const now = nowIso();
     const misplaced = updates
-      .map((u) => ({ ...u, d: diff(u.row, u.status, now, this.tasks.storage.userDir(u.row.owner_id)) }))
+      .map((u) => ({ ...u, d: diff(u.row, u.status, now, this.deps.storage.userDir(u.row.owner_id)) }))
       .filter((u) => u.d.misplaced);
     if (misplaced.length === 0) return updates;
     this.ctx.logger.warn({ count: misplaced.length }, 'removing downloads aria2 writes outside their folder');
-    await this.tasks.forgetInAria2(misplaced.map((m) => m.status.gid));
+    await this.forget(misplaced.map((m) => m.status.gid));
     const stored = await syncRepo.writeSyncPatches(
       this.ctx.db,
       misplaced.map((m) => ({ row: m.row, patch: m.d.patch })),
     );
-    for (const r of stored) this.tasks.emitUpdate(r);
+    this.emit(stored);
     const gone = new Set(misplaced.map((m) => m.row.id));
     return updates.filter((u) => !gone.has(u.row.id));
   }
@@ -156,8 +186,8 @@ export class SyncService {
       })),
     );
     this.ctx.logger.info({ count: fresh.length }, 'handing lost downloads to aria2 again');
-    const stored = await this.tasks.handOverRows(fresh);
-    for (const r of stored) this.tasks.emitUpdate(r);
+    const stored = await this.deps.handOver.handOverRows(fresh);
+    this.emit(stored);
   }
 
   /**
@@ -185,7 +215,7 @@ export class SyncService {
   /** The progress pass: the daemon's active list plus a targeted look at rows that left it. */
   async poll(): Promise<string[]> {
     const rows = (await syncRepo.listRunningRows(this.ctx.db)).filter(
-      (r) => r.gid && !this.tasks.handingOver.has(r.id),
+      (r) => r.gid && !this.deps.handingOver.has(r.id),
     );
     if (rows.length === 0) {
       this.busy = false;
@@ -204,7 +234,7 @@ export class SyncService {
     // However the slot came free (a user deleted, a download removed in the daemon itself), held
     // downloads get their turn.
     if (snap.active) {
-      if (active.size < this.activeCount) this.tasks.admission.soon();
+      if (active.size < this.activeCount) this.deps.admission.soon();
       this.activeCount = active.size;
     }
     const updates: Pair[] = [];
@@ -222,7 +252,7 @@ export class SyncService {
       );
       again.push(...(await this.applyLookedUp(others, told)));
     }
-    if (snap.waiting) await this.tasks.recordPositions(waitingOrder);
+    if (snap.waiting) await this.recordPositions(waitingOrder);
     await this.updateBusy();
     return again;
   }
@@ -236,13 +266,13 @@ export class SyncService {
     // (the poll only looks at the daemon's active list, and no further notification comes).
     const again: string[] = [];
     for (const r of rows) {
-      if (!this.tasks.handingOver.has(r.id)) continue;
+      if (!this.deps.handingOver.has(r.id)) continue;
       for (const gid of [r.gid, r.origin_gid]) if (gid && gids.includes(gid)) again.push(gid);
     }
     const current = rows.filter(
       (r) =>
         r.gid &&
-        !this.tasks.handingOver.has(r.id) &&
+        !this.deps.handingOver.has(r.id) &&
         ['queued', 'active', 'waiting', 'paused'].includes(r.status),
     );
     if (current.length === 0) return again;
@@ -278,8 +308,8 @@ export class SyncService {
       let usedDelta = 0;
       if (d.follow) followUps.push(d.follow);
       if (d.status === 'active')
-        this.tasks.speeds.record(row.id, status.downloadSpeed, status.uploadSpeed, now);
-      else if (d.status) this.tasks.speeds.drop(row.id);
+        this.deps.speeds.record(row.id, status.downloadSpeed, status.uploadSpeed, now);
+      else if (d.status) this.deps.speeds.drop(row.id);
       if (d.recheckSize !== null) {
         const sizeKnown = status.totalLength > 0;
         const size = d.recheckSize;
@@ -321,14 +351,14 @@ export class SyncService {
       if (Object.keys(patch).length > 0) patches.push({ row, patch, usedDelta });
     }
 
-    if (cancel.length > 0) await this.tasks.forgetInAria2(cancel);
+    if (cancel.length > 0) await this.forget(cancel);
     if (patches.length > 0) {
       const stored = await syncRepo.writeSyncPatches(this.ctx.db, patches);
-      for (const r of stored) this.tasks.emitUpdate(r);
+      this.emit(stored);
     }
     // The daemon saves failed downloads in its session and runs them again at its next start; the row
     // keeps the failure, so the daemon forgets it (a retry is a new download).
-    if (failed.length > 0) await this.tasks.forgetInAria2(failed, { stopped: true });
+    if (failed.length > 0) await this.forget(failed, { stopped: true });
     if (followUps.length > 0) return this.refresh(followUps);
     return [];
   }
@@ -343,7 +373,7 @@ export class SyncService {
       return [];
     });
     const entries = Storage.topEntries(row.dir, got?.ok ? got.value : [], null);
-    if (entries.length > 0) await this.tasks.storage.removeEntries(row.dir, entries);
+    if (entries.length > 0) await this.deps.storage.removeEntries(row.dir, entries);
   }
 
   /** Moves a finished download into the user's folder and gives it its artifact token. */
@@ -352,7 +382,7 @@ export class SyncService {
     let artifact: string | null = null;
     try {
       if (entries.length === 1) {
-        artifact = await this.tasks.storage.moveFinished(row.owner_id, row.dir, entries[0]!);
+        artifact = await this.deps.storage.moveFinished(row.owner_id, row.dir, entries[0]!);
       }
     } catch (err) {
       this.ctx.logger.warn(
@@ -363,7 +393,7 @@ export class SyncService {
     // Left where it is: the artifact path is still relative to the user's folder (the task folder is
     // `.incomplete/<gid>/`, not `.incomplete/`).
     if (!artifact && entries.length === 1) {
-      artifact = path.relative(this.tasks.storage.userDir(row.owner_id), path.join(row.dir, entries[0]!));
+      artifact = path.relative(this.deps.storage.userDir(row.owner_id), path.join(row.dir, entries[0]!));
     }
     if (artifact && row.origin_gid) await this.removeOriginFiles(row);
     return {

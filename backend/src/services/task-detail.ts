@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TaskFile } from '../contracts/tasks.js';
 import { maskUri } from '../domain/uri.js';
-import type { DaemonStatus } from '../gateway/types.js';
+import type { DaemonPeer, DaemonServer, DaemonStatus } from '../gateway/types.js';
 
 /**
  * A file path aria2 reports, as the API shows it: relative to the task folder. aria2's `[METADATA]`
@@ -139,14 +139,15 @@ export interface Peer {
   seeder: boolean;
 }
 
-export function peersOf(raw: readonly Record<string, string>[], numPieces: number): Peer[] {
-  return raw.map((p) => ({
-    address: p.ip?.includes(':') ? `[${p.ip}]:${p.port}` : `${p.ip}:${p.port}`,
+/** The daemon's peers of a download as the task page shows them. */
+export function peersOf(peers: readonly DaemonPeer[], numPieces: number): Peer[] {
+  return peers.map((p) => ({
+    address: p.ip.includes(':') ? `[${p.ip}]:${p.port}` : `${p.ip}:${p.port}`,
     client: peerClient(p.peerId),
-    download_speed: Number(p.downloadSpeed ?? 0) || 0,
-    upload_speed: Number(p.uploadSpeed ?? 0) || 0,
-    progress: p.seeder === 'true' ? 1 : bitfieldProgress(p.bitfield, numPieces),
-    seeder: p.seeder === 'true',
+    download_speed: p.downloadSpeed,
+    upload_speed: p.uploadSpeed,
+    progress: p.seeder ? 1 : bitfieldProgress(p.bitfield, numPieces),
+    seeder: p.seeder,
   }));
 }
 
@@ -157,13 +158,12 @@ export interface Server {
   download_speed: number;
 }
 
-export function serversOf(raw: readonly { index: string; servers: Record<string, string>[] }[]): Server[] {
-  return raw.flatMap((f) =>
-    (f.servers ?? []).map((s) => ({
-      file_index: Number(f.index) || 0,
-      uri: maskUri(s.uri ?? ''),
-      current_uri: maskUri(s.currentUri ?? s.uri ?? ''),
-      download_speed: Number(s.downloadSpeed ?? 0) || 0,
-    })),
-  );
+/** The daemon's server connections of a download as the task page shows them (credentials masked). */
+export function serversOf(servers: readonly DaemonServer[]): Server[] {
+  return servers.map((s) => ({
+    file_index: s.fileIndex,
+    uri: maskUri(s.uri),
+    current_uri: maskUri(s.currentUri),
+    download_speed: s.downloadSpeed,
+  }));
 }

@@ -1,5 +1,4 @@
-import { EgressGuard } from '../egress/guard.js';
-import type { TaskRow } from '../repositories/tasks.js';
+import type { EgressGuard } from '../egress/guard.js';
 import { Admission } from './admission.js';
 import type { ServiceContext } from './context.js';
 import { SpeedHistory } from './speed-history.js';
@@ -7,7 +6,6 @@ import { Storage } from './storage.js';
 import { AddTasksService } from './tasks/add.js';
 import { ControlTasksService } from './tasks/control.js';
 import { DeleteTasksService } from './tasks/delete.js';
-import { forgetDownloads } from './tasks/forget.js';
 import { HandOverService } from './tasks/hand-over.js';
 import { TaskQueryService } from './tasks/query.js';
 import { SourceChecks } from './tasks/sources.js';
@@ -18,80 +16,53 @@ export { DUPLICATE_SENTENCE } from './tasks/add.js';
 export { HEAD_CONCURRENCY, mapLimit, validateUri } from './tasks/sources.js';
 
 /**
- * The task services and the collaborators they share, built once: adding (`add`), controlling
- * (`control`), deleting (`remove`) and reading (`query`) a user's tasks, the space limits (`limits`),
- * the hand-over (`handOver`) and the tracker of tasks being handed over (`handingOver`). Every
- * use-case takes the acting user first; ownership lives in the repository queries, so a foreign task
- * is simply not found. The few methods below are for the background jobs and the other services.
+ * The task use-cases the routes call: adding (`add`), controlling (`control`), deleting (`remove`) and
+ * reading (`query`) a user's tasks. Every use-case takes the acting user first; ownership lives in the
+ * repository queries, so a foreign task is simply not found. Other services and jobs are given the
+ * collaborators they need themselves (below), never through this bundle.
  */
-export class TasksService {
-  readonly storage: Storage;
-  /** Task ids being handed to aria2 (or taken out of it) right now; the sync engine leaves them alone. */
-  readonly handingOver = new HandOverTracker();
-  /** The network checks every add, retry and size check goes through. */
-  readonly sources: SourceChecks;
-  /** Lets held downloads start, fairly between users (services/admission.ts). */
-  readonly admission: Admission;
-  /** The last few minutes of each running task's speed, for the task page's chart. */
-  readonly speeds = new SpeedHistory();
-  readonly limits: SpaceService;
-  readonly handOver: HandOverService;
-  readonly query: TaskQueryService;
+export interface TaskServices {
   readonly add: AddTasksService;
   readonly control: ControlTasksService;
   readonly remove: DeleteTasksService;
+  readonly query: TaskQueryService;
+}
 
-  constructor(private readonly ctx: ServiceContext) {
-    this.storage = new Storage(ctx.config.downloadDir);
-    this.sources = new SourceChecks(
-      ctx.egress ?? new EgressGuard({ allowPrivate: () => ctx.settings.get().allow_private_network }),
-    );
-    this.admission = new Admission(ctx, this.handingOver);
-    this.limits = new SpaceService(ctx, this.storage);
-    this.handOver = new HandOverService(ctx, this.handingOver, this.admission);
-    this.query = new TaskQueryService(ctx, this.speeds);
-    this.add = new AddTasksService(ctx, {
-      storage: this.storage,
-      sources: this.sources,
-      space: this.limits,
-      handOver: this.handOver,
-    });
-    this.control = new ControlTasksService(ctx, this.query, this.limits, this.admission);
-    this.remove = new DeleteTasksService(ctx, {
-      storage: this.storage,
-      handingOver: this.handingOver,
-      admission: this.admission,
-    });
-  }
+/** What the task services share with the retry, the sync engine and the stats. */
+export interface TaskCollaborators {
+  readonly storage: Storage;
+  readonly handingOver: HandOverTracker;
+  readonly admission: Admission;
+  readonly sources: SourceChecks;
+  readonly limits: SpaceService;
+  readonly speeds: SpeedHistory;
+  readonly handOver: HandOverService;
+}
 
-  /** The network guard (the sync engine checks restored downloads with it). */
-  get guard(): EgressGuard {
-    return this.sources.guard;
-  }
-
-  emitUpdate(row: TaskRow): void {
-    this.ctx.events.taskUpdate(row);
-  }
-
-  recordPositions(waitingGids: readonly string[]): Promise<void> {
-    return this.control.recordPositions(waitingGids);
-  }
-
-  handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
-    return this.handOver.handOverRows(rows);
-  }
-
-  forgetInAria2(gids: readonly (string | null)[], options?: { stopped?: boolean }): Promise<void> {
-    // The sync engine's downloads are the local node's.
-    return forgetDownloads(this.ctx.nodes.local, gids, options);
-  }
-
-  /** Stops and forgets all of a user's downloads in aria2 (before the user is deleted). */
-  forgetAllOf(userId: number): Promise<void> {
-    return this.remove.forgetAllOf(userId);
-  }
-
-  space(userId: number): Promise<{ used: number; quota: number; available: number }> {
-    return this.limits.space(userId);
-  }
+/**
+ * Builds the task services and their shared collaborators, once: the composition root calls it, and
+ * service tests build the same graph on their own context.
+ */
+export function buildTaskServices(ctx: ServiceContext, guard: EgressGuard): TaskServices & TaskCollaborators {
+  const storage = new Storage(ctx.config.downloadDir);
+  const handingOver = new HandOverTracker();
+  const admission = new Admission(ctx, handingOver);
+  const sources = new SourceChecks(guard);
+  const limits = new SpaceService(ctx, storage);
+  const speeds = new SpeedHistory();
+  const handOver = new HandOverService(ctx, handingOver, admission);
+  const query = new TaskQueryService(ctx, speeds);
+  return {
+    add: new AddTasksService(ctx, { storage, sources, space: limits, handOver }),
+    control: new ControlTasksService(ctx, query, limits, admission),
+    remove: new DeleteTasksService(ctx, { storage, handingOver, admission }),
+    query,
+    storage,
+    handingOver,
+    admission,
+    sources,
+    limits,
+    speeds,
+    handOver,
+  };
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type Controller, type ControllerOptions, startController } from '../../src/composition.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
-import { type Controller, type ControllerOptions, startController } from '../../src/controller.js';
 import { waitFor } from './wait.js';
 
 export { waitFor } from './wait.js';

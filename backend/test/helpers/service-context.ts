@@ -5,10 +5,12 @@ import { Aria2Client } from '../../src/aria2/client.js';
 import { Aria2Gateway } from '../../src/aria2/gateway.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type Db, openDatabase } from '../../src/db/index.js';
+import { EgressGuard } from '../../src/egress/guard.js';
 import { NodeRegistry } from '../../src/gateway/registry.js';
 import type { Actor, Logger, ServiceContext } from '../../src/services/context.js';
 import { ControllerEvents } from '../../src/services/events.js';
 import { SettingsService } from '../../src/services/settings.js';
+import { buildTaskServices, type TaskCollaborators, type TaskServices } from '../../src/services/tasks.js';
 import { UsersService } from '../../src/services/users.js';
 import { startTestAria2, type TestAria2, type TestAria2Options } from './aria2.js';
 import { waitFor } from './wait.js';
@@ -47,6 +49,8 @@ export interface UnitContext {
   events: { updates: TaskEventRow[]; removed: { ownerId: number; taskId: number; replacedBy?: number }[] };
   /** Creates a user in the database and returns it as the Actor services take. */
   user(username: string, options?: { quota?: number; is_admin?: boolean }): Promise<Actor>;
+  /** The task services and their collaborators, wired as the composition root wires them. */
+  taskServices(): TaskServices & TaskCollaborators;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,7 @@ export interface UnitContextOptions {
  * it); with it, a real aria2c on a loopback port, connected. Services are then built on `ctx` directly:
  *
  *   const u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true' }, { aria2: true });
- *   const tasks = new TasksService(u.ctx);
+ *   const tasks = u.taskServices();
  *   const alice = await u.user('alice', { quota: 1000 });
  */
 export async function unitContext(
@@ -88,8 +92,6 @@ export async function unitContext(
     ? new Aria2Client({ url: daemon.url, secret: daemon.secret })
     : new Aria2Client({ url: 'ws://127.0.0.1:9/jsonrpc', secret: null });
   const nodes = new NodeRegistry([new Aria2Gateway('local', aria2)]);
-  const settings = new SettingsService(db, nodes.local);
-  await settings.load(config.settingsSeed);
   const logger = new CapturingLogger();
   const events = new ControllerEvents();
   const recorded: UnitContext['events'] = { updates: [], removed: [] };
@@ -97,6 +99,8 @@ export async function unitContext(
   events.on('task_removed', (ownerId, taskId, replacedBy) =>
     recorded.removed.push({ ownerId, taskId, ...(replacedBy === undefined ? {} : { replacedBy }) }),
   );
+  const settings = new SettingsService(db, nodes.local, logger);
+  await settings.load(config.settingsSeed);
   const ctx: ServiceContext = { config, db, nodes, events, settings, logger };
   if (daemon) {
     void nodes.local.start();
@@ -113,6 +117,10 @@ export async function unitContext(
     async user(username, opts = {}) {
       const created = await accounts.create({ username, password: 'user-password-1', ...opts });
       return { id: created.id, username, is_admin: created.is_admin, quota: created.quota };
+    },
+    taskServices() {
+      const guard = new EgressGuard({ allowPrivate: () => settings.get().allow_private_network });
+      return buildTaskServices(ctx, guard);
     },
     async close() {
       await aria2.close();

@@ -12,6 +12,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { Aria2Client } from '../../src/aria2/client.js';
 import { Aria2Error } from '../../src/aria2/errors.js';
 import { MISPLACED_ERROR } from '../../src/jobs/sync.js';
+import { forgetDownloads } from '../../src/services/tasks/forget.js';
 import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, patternBytes } from '../helpers/file-server.js';
 import { useController } from '../helpers/fixture.js';
@@ -132,7 +133,7 @@ describe('request strings that could become aria2 options', () => {
     await c.db.insertInto('option_sets').values({ hash: 'stale-options', options: stale }).execute();
     await c.db.updateTable('tasks').set({ option_set: 'stale-options' }).where('id', '=', t.id).execute();
     const row = await c.db.selectFrom('tasks').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
-    await c.tasks.forgetInAria2([row.gid]);
+    await forgetDownloads(c.nodes.local, [row.gid]);
     await c.sync.reconcileNow();
     const options = await waitFor(
       () => c.aria2.call<Record<string, string>>('aria2.getOption', [row.gid]).catch(() => null),

@@ -217,7 +217,7 @@ describe('Symlinks and other users', () => {
   });
 
   it('a path swapped for a link after its check is caught at open: the open handle is checked', async () => {
-    const storage = c.tasks.storage;
+    const storage = c.storage;
     // As if the check had passed and the name then became a link out of the folder…
     await expect(storage.openInside(aliceId, home(aliceId, 'evil-link.txt'))).rejects.toThrow(
       'Path not found',

@@ -451,7 +451,7 @@ describe('The sync engine and a slow hand-over', () => {
   it('a download that starts and finishes while its hand-over is still being recorded still completes', async () => {
     // Fault injection: the hand-over's bookkeeping ends 500 ms late (a busy disk or database), so
     // aria2's start and complete notifications arrive while the row is still being handed over.
-    const handing = c.tasks.handingOver;
+    const handing = c.handingOver;
     const realDelete = handing.delete.bind(handing);
     handing.delete = (id: number) => {
       setTimeout(() => realDelete(id), 500);

@@ -183,7 +183,7 @@ describe('fair admission', () => {
     expect((await ann.task(mine[0]!.id)).status).toBe('paused');
     // Her room frees up: the paused one is not let in behind her back.
     expect((await ann.put(`/api/tasks/${mine[1]!.id}/status`, { status: 'stop' })).statusCode).toBe(200);
-    await c.tasks.admission.admit();
+    await c.admission.admit();
     await expectStates(ann, [['paused', null], ACTIVE], 'the paused one still paused');
     const again = await ann.put(`/api/tasks/${mine[0]!.id}/status`, { status: 'resume' });
     expect(again.statusCode).toBe(200);

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTask } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
-import { TasksService } from '../../src/services/tasks.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
@@ -14,7 +13,7 @@ import { type UnitContext, unitContext } from '../helpers/service-context.js';
 describe('Admission on a real SQLite file and aria2c', () => {
   let u: UnitContext;
   let server: FileServer;
-  let tasks: TasksService;
+  let tasks: ReturnType<UnitContext['taskServices']>;
   let alice: Actor;
   let bob: Actor;
   let files = 0;
@@ -23,7 +22,7 @@ describe('Admission on a real SQLite file and aria2c', () => {
     server = await startFileServer();
     u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true', MIN_FREE_DISK: '0' }, { aria2: true });
     await u.ctx.settings.update({ max_concurrent_downloads: 2, max_active_per_user: 1 });
-    tasks = new TasksService(u.ctx);
+    tasks = u.taskServices();
     alice = await u.user('alice');
     bob = await u.user('bob');
   });

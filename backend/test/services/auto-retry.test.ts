@@ -10,7 +10,6 @@ import { AutoRetryService } from '../../src/services/auto-retry.js';
 import type { Actor } from '../../src/services/context.js';
 import { RetryService } from '../../src/services/retry.js';
 import { SyncService } from '../../src/services/sync.js';
-import { TasksService } from '../../src/services/tasks.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
@@ -27,7 +26,7 @@ async function failure(p: Promise<unknown>): Promise<Error & { status: number; d
 describe('AutoRetryService on a real SQLite file and aria2c', () => {
   let u: UnitContext;
   let server: FileServer;
-  let tasks: TasksService;
+  let tasks: ReturnType<UnitContext['taskServices']>;
   let sync: SyncService;
   let auto: AutoRetryService;
   let alice: Actor;
@@ -37,7 +36,7 @@ describe('AutoRetryService on a real SQLite file and aria2c', () => {
   beforeAll(async () => {
     server = await startFileServer();
     u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true', MIN_FREE_DISK: '0' }, { aria2: true });
-    tasks = new TasksService(u.ctx);
+    tasks = u.taskServices();
     sync = new SyncService(u.ctx, tasks);
     auto = new AutoRetryService(u.ctx, tasks, new RetryService(u.ctx, tasks));
     alice = await u.user('alice');

@@ -9,7 +9,6 @@ import { getTask } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
 import { RetryService } from '../../src/services/retry.js';
 import { SyncService } from '../../src/services/sync.js';
-import { TasksService } from '../../src/services/tasks.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
@@ -26,7 +25,7 @@ async function failure(p: Promise<unknown>): Promise<Error & { status: number; d
 describe('RetryService on a real SQLite file and aria2c', () => {
   let u: UnitContext;
   let server: FileServer;
-  let tasks: TasksService;
+  let tasks: ReturnType<UnitContext['taskServices']>;
   let retry: RetryService;
   let sync: SyncService;
   let alice: Actor;
@@ -35,7 +34,7 @@ describe('RetryService on a real SQLite file and aria2c', () => {
   beforeAll(async () => {
     server = await startFileServer();
     u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true', MIN_FREE_DISK: '0' }, { aria2: true });
-    tasks = new TasksService(u.ctx);
+    tasks = u.taskServices();
     retry = new RetryService(u.ctx, tasks);
     sync = new SyncService(u.ctx, tasks);
     alice = await u.user('alice');

@@ -10,20 +10,19 @@ import { addUsedSpace } from '../../src/repositories/space.js';
 import { insertTask } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
 import { StatsService } from '../../src/services/stats.js';
-import { TasksService } from '../../src/services/tasks.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
 
 describe('StatsService', () => {
   let u: UnitContext;
-  let tasks: TasksService;
+  let tasks: ReturnType<UnitContext['taskServices']>;
   let stats: StatsService;
   let alice: Actor;
   let bob: Actor;
 
   beforeEach(async () => {
     u = await unitContext({ MIN_FREE_DISK: '0' });
-    tasks = new TasksService(u.ctx);
-    stats = new StatsService(u.ctx, tasks);
+    tasks = u.taskServices();
+    stats = new StatsService(u.ctx, tasks.limits, tasks.storage);
     alice = await u.user('alice', { quota: 100_000 });
     bob = await u.user('bob', { quota: 0 });
   });

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTask } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
 import { SyncService } from '../../src/services/sync.js';
-import { TasksService } from '../../src/services/tasks.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
@@ -18,14 +17,14 @@ import { type UnitContext, unitContext } from '../helpers/service-context.js';
 describe('sync passes on a real SQLite file and aria2c', () => {
   let u: UnitContext;
   let server: FileServer;
-  let tasks: TasksService;
+  let tasks: ReturnType<UnitContext['taskServices']>;
   let sync: SyncService;
   let alice: Actor;
 
   beforeAll(async () => {
     server = await startFileServer();
     u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true', MIN_FREE_DISK: '0' }, { aria2: true });
-    tasks = new TasksService(u.ctx);
+    tasks = u.taskServices();
     sync = new SyncService(u.ctx, tasks);
     alice = await u.user('alice');
   });
@@ -57,7 +56,7 @@ describe('sync passes on a real SQLite file and aria2c', () => {
     expect(row.artifact_path).toBe('sync-done.bin');
     expect(row.artifact_token).toEqual(expect.any(String));
     expect(fs.statSync(path.join(tasks.storage.userDir(alice.id), 'sync-done.bin')).size).toBe(5000);
-    expect((await tasks.space(alice.id)).used).toBe(5000);
+    expect((await tasks.limits.space(alice.id)).used).toBe(5000);
     expect(u.events.updates.slice(before).map((r) => [r.id, r.status])).toContainEqual([task.id, 'complete']);
   });
 

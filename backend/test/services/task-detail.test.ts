@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStatus } from '../../src/aria2/types.js';
 import { SPEED_HISTORY_SAMPLES, SpeedHistory } from '../../src/services/speed-history.js';
-import { filesOf, peerClient, peersOf, shownPath } from '../../src/services/task-detail.js';
+import { filesOf, peerClient, peersOf, serversOf, shownPath } from '../../src/services/task-detail.js';
 
 const DIR = '/srv/data/downloads/7/.incomplete/abc';
 
@@ -68,12 +68,12 @@ describe('peers', () => {
       [
         {
           ip: '::1',
-          port: '6881',
+          port: 6881,
           peerId: '-TR3000-x',
-          downloadSpeed: '10',
-          uploadSpeed: '5',
+          downloadSpeed: 10,
+          uploadSpeed: 5,
           bitfield: 'f0',
-          seeder: 'false',
+          seeder: false,
         },
       ],
       8,
@@ -86,6 +86,28 @@ describe('peers', () => {
       progress: 0.5,
       seeder: false,
     });
+  });
+});
+
+describe('servers', () => {
+  it('gives the file, speed and both URIs of each connection, with credentials masked', () => {
+    const servers = serversOf([
+      {
+        fileIndex: 2,
+        uri: 'http://user:secret@127.0.0.1:8080/a.bin',
+        currentUri: 'http://127.0.0.1:8081/a.bin?x=1',
+        downloadSpeed: 42,
+      },
+    ]);
+    expect(servers).toEqual([
+      {
+        file_index: 2,
+        uri: 'http://***:***@127.0.0.1:8080/a.bin',
+        current_uri: 'http://127.0.0.1:8081/a.bin?x=1',
+        download_speed: 42,
+      },
+    ]);
+    expect(JSON.stringify(servers)).not.toContain('secret');
   });
 });
 

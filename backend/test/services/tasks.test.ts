@@ -11,7 +11,6 @@ import { listTasksQuery } from '../../src/contracts/tasks.js';
 import { ForbiddenError, NotFoundError } from '../../src/domain/errors.js';
 import { getTask } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
-import { TasksService } from '../../src/services/tasks.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
@@ -32,7 +31,7 @@ async function failure(p: Promise<unknown>): Promise<Error & { status: number; d
 describe('task services on a real SQLite file and aria2c', () => {
   let u: UnitContext;
   let server: FileServer;
-  let tasks: TasksService;
+  let tasks: ReturnType<UnitContext['taskServices']>;
   let alice: Actor;
   let bob: Actor;
   let files = 0;
@@ -40,7 +39,7 @@ describe('task services on a real SQLite file and aria2c', () => {
   beforeAll(async () => {
     server = await startFileServer();
     u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true', MIN_FREE_DISK: '0' }, { aria2: true });
-    tasks = new TasksService(u.ctx);
+    tasks = u.taskServices();
     alice = await u.user('alice', { quota: 10 * 1024 * 1024 });
     bob = await u.user('bob');
   });
@@ -73,12 +72,12 @@ describe('task services on a real SQLite file and aria2c', () => {
     expect(mine.length).toBeGreaterThan(0);
     expect(mine.every((r) => r.owner_id === alice.id)).toBe(true);
     // What is reserved is not left.
-    expect(await tasks.space(alice.id)).toMatchObject({ quota: alice.quota });
-    expect((await tasks.space(alice.id)).available).toBeLessThanOrEqual(alice.quota - SLOW.size);
+    expect(await tasks.limits.space(alice.id)).toMatchObject({ quota: alice.quota });
+    expect((await tasks.limits.space(alice.id)).available).toBeLessThanOrEqual(alice.quota - SLOW.size);
   });
 
   it('refuses an add that no longer fits beside the reservations, and inserts no row', async () => {
-    const left = (await tasks.space(alice.id)).available;
+    const left = (await tasks.limits.space(alice.id)).available;
     const before = (await tasks.query.list(alice, ALL)).total;
     const err = await failure(tasks.add.create(alice, slowUrl(left + 1)));
     expect(err).toBeInstanceOf(ForbiddenError);
@@ -87,7 +86,7 @@ describe('task services on a real SQLite file and aria2c', () => {
   });
 
   it('a batch reserves in order: the URI past what is left fails alone, the ones before go in', async () => {
-    const left = (await tasks.space(alice.id)).available;
+    const left = (await tasks.limits.space(alice.id)).available;
     const first = Math.floor(left / 2);
     const result = await tasks.add.createBatch(alice, [slowUrl(first), slowUrl(left - first + 1)]);
     expect(result.created).toHaveLength(1);

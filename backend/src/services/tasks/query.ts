@@ -1,42 +1,12 @@
 import type { ListTasksQuery, Task, TaskFile } from '../../contracts/tasks.js';
 import { NotFoundError, taskNotFound } from '../../domain/errors.js';
 import { isCurrent, TORRENT_URI } from '../../domain/task-status.js';
-import { maskUri } from '../../domain/uri.js';
-import type { DaemonPeer, DaemonServer, DaemonStatus } from '../../gateway/types.js';
+import type { DaemonStatus } from '../../gateway/types.js';
 import type { TaskRow } from '../../repositories/tasks.js';
 import * as repo from '../../repositories/tasks.js';
 import type { Actor, ServiceContext } from '../context.js';
 import type { SpeedHistory } from '../speed-history.js';
-import {
-  bitfieldProgress,
-  filesOf,
-  filesOnDisk,
-  type Peer,
-  peerClient,
-  type Server,
-} from '../task-detail.js';
-
-/** A peer as the task page shows it. */
-function peerView(p: DaemonPeer, numPieces: number): Peer {
-  return {
-    address: p.ip.includes(':') ? `[${p.ip}]:${p.port}` : `${p.ip}:${p.port}`,
-    client: peerClient(p.peerId),
-    download_speed: p.downloadSpeed,
-    upload_speed: p.uploadSpeed,
-    progress: p.seeder ? 1 : bitfieldProgress(p.bitfield, numPieces),
-    seeder: p.seeder,
-  };
-}
-
-/** A server connection as the task page shows it (credentials masked). */
-function serverView(s: DaemonServer): Server {
-  return {
-    file_index: s.fileIndex,
-    uri: maskUri(s.uri),
-    current_uri: maskUri(s.currentUri),
-    download_speed: s.downloadSpeed,
-  };
-}
+import { filesOf, filesOnDisk, peersOf, serversOf } from '../task-detail.js';
 
 /** Reading a user's tasks: the list, one task, its detail from the daemon, its files, its stored torrent. */
 export class TaskQueryService {
@@ -95,8 +65,8 @@ export class TaskQueryService {
     const p = peers[0];
     const s = servers[0];
     return {
-      peers: p?.ok ? p.value.map((x) => peerView(x, status.numPieces)) : [],
-      servers: s?.ok ? s.value.map(serverView) : [],
+      peers: p?.ok ? peersOf(p.value, status.numPieces) : [],
+      servers: s?.ok ? serversOf(s.value) : [],
     };
   }
 

@@ -15,6 +15,7 @@ import { LOCAL_NODE } from './gateway/types.js';
 import { AutoRetryJob } from './jobs/auto-retry.js';
 import { SyncEngine } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
+import type { Admission } from './services/admission.js';
 import { AuthService } from './services/auth.js';
 import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
@@ -25,7 +26,10 @@ import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
-import { TasksService } from './services/tasks.js';
+import type { Storage } from './services/storage.js';
+import { SyncService } from './services/sync.js';
+import type { HandOverTracker } from './services/tasks/tracker.js';
+import { buildTaskServices, type TaskServices } from './services/tasks.js';
 import { TokensService } from './services/tokens.js';
 import { UsersService } from './services/users.js';
 
@@ -42,7 +46,10 @@ export interface ControllerOptions {
   faults?: { retry?: RetryFaults };
 }
 
-/** Everything a running controller is made of; main.ts and the integration tests both start one. */
+/**
+ * Everything a running controller is made of; main.ts and the integration tests both start one. This
+ * module is the composition root: the one place that builds the parts and hands each its collaborators.
+ */
 export interface Controller {
   config: Config;
   db: Db;
@@ -56,7 +63,13 @@ export interface Controller {
   hub: SocketHub;
   /** The loopback proxy aria2's HTTP, HTTPS and FTP connections go through. */
   egressProxy: EgressProxy;
-  tasks: TasksService;
+  tasks: TaskServices;
+  /** The users' folders. */
+  storage: Storage;
+  /** Task ids being handed to aria2 (or taken out of it) right now. */
+  handingOver: HandOverTracker;
+  /** Lets held downloads start, fairly between users. */
+  admission: Admission;
   retry: RetryService;
   autoRetry: AutoRetryService;
   /** The scheduler of planned automatic retries. */
@@ -76,12 +89,16 @@ export async function startController(config: Config, options: ControllerOptions
   // The settings are loaded before aria2 starts: downloads it restores from its session connect at
   // once, through the guard, which reads the live setting.
   let nodesRef: NodeRegistry | null = null;
-  const settings = new SettingsService(db, {
-    changeGlobalOptions: (options) =>
-      nodesRef
-        ? nodesRef.local.changeGlobalOptions(options)
-        : Promise.reject(new Error('aria2 is not started yet')),
-  });
+  const settings = new SettingsService(
+    db,
+    {
+      changeGlobalOptions: (options) =>
+        nodesRef
+          ? nodesRef.local.changeGlobalOptions(options)
+          : Promise.reject(new Error('aria2 is not started yet')),
+    },
+    logger,
+  );
   await settings.load(config.settingsSeed);
   const guard = new EgressGuard({
     allowPrivate: () => settings.get().allow_private_network,
@@ -145,26 +162,30 @@ export async function startController(config: Config, options: ControllerOptions
     events,
     settings,
     logger,
-    egress: guard,
     downloadOptions,
   };
 
-  const tasks = new TasksService(context);
-  const retry = new RetryService(context, tasks, options.faults?.retry);
+  // The task services and the collaborators they share with the retry, the sync engine and the stats.
+  const tasks = buildTaskServices(context, guard);
+  const { storage, handingOver, admission, sources, limits, speeds, handOver } = tasks;
+  const retry = new RetryService(context, { handingOver, admission, sources, limits }, options.faults?.retry);
   const autoRetry = new AutoRetryService(context, tasks, retry);
-  const users = new UsersService(context, tasks);
+  const users = new UsersService(context, tasks.remove);
   const auth = new AuthService(context);
-  const files = new FilesService(context, tasks.storage);
-  const shares = new SharesService(context, tasks.storage, files);
-  const stats = new StatsService(context, tasks);
+  const files = new FilesService(context, storage);
+  const shares = new SharesService(context, storage, files);
+  const stats = new StatsService(context, limits, storage);
   const tokens = new TokensService(context);
   await users.ensureFirstAdmin();
 
   const hub = new SocketHub(context, stats, auth);
-  const sync = new SyncEngine(context, tasks);
+  const sync = new SyncEngine(
+    context,
+    new SyncService(context, { handingOver, admission, handOver, storage, speeds }),
+    admission,
+  );
   const app = await buildApp({
     config,
-    aria2,
     hub,
     services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings, tokens },
     uiDir: options.uiDir ?? null,
@@ -199,6 +220,9 @@ export async function startController(config: Config, options: ControllerOptions
     hub,
     egressProxy,
     tasks,
+    storage,
+    handingOver,
+    admission,
     retry,
     autoRetry,
     autoRetryJob,
