@@ -421,7 +421,7 @@ export class RetryService {
         forgetRowDownloads(
           this.ctx.nodes,
           done.map(({ old }) => old),
-          { stopped: true },
+          { stopped: true, logger: this.ctx.logger },
         ),
         done.length > 0 ? this.tasks.admission.admit() : undefined,
       ]);

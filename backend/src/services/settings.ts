@@ -49,7 +49,9 @@ export class SettingsService {
       await this.applyToAria2().catch(ignored(this.logger, 'could not apply the global limits to aria2'));
     }
     // Whoever follows a setting (the fair admission) has applied the change when the PUT answers.
-    await Promise.all([...this.listeners].map((l) => l(patch).catch(() => undefined)));
+    await Promise.all(
+      [...this.listeners].map((l) => l(patch).catch(ignored(this.logger, 'a settings listener failed'))),
+    );
     return { ...next };
   }
 

@@ -63,7 +63,7 @@ export class SyncService {
 
   /** Stops (unless known stopped) and forgets downloads in the daemon; they may be gone already. */
   private forget(gids: readonly string[], options?: { stopped?: boolean }): Promise<void> {
-    return forgetDownloads(this.gateway, gids, options);
+    return forgetDownloads(this.gateway, gids, { ...options, logger: this.ctx.logger });
   }
 
   private emit(rows: readonly TaskRow[]): void {

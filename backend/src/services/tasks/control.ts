@@ -15,6 +15,7 @@ import * as repo from '../../repositories/tasks.js';
 import type { Admission } from '../admission.js';
 import type { Actor, ServiceContext } from '../context.js';
 import { aria2OptionsFor, storedOptions } from '../handover.js';
+import { ignored } from '../ignored.js';
 import { recordQueuePositions } from '../queue-order.js';
 import { byNode, eachItem, refusalError, refusedAsConflict, unavailableError } from './daemon.js';
 import type { TaskQueryService } from './query.js';
@@ -32,7 +33,7 @@ const unavailable = () => new DependencyError('aria2 is unavailable; try again s
  */
 export class ControlTasksService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'events'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'events' | 'logger'>,
     private readonly query: TaskQueryService,
     private readonly space: SpaceService,
     private readonly admission: Admission,
@@ -114,7 +115,9 @@ export class ControlTasksService {
       this.ctx.nodes,
       rows.filter((r) => this.needsDaemon(r, 'stop')),
     )) {
-      await gateway.stop(list.map((r) => r.gid!)).catch(() => undefined);
+      await gateway
+        .stop(list.map((r) => r.gid!))
+        .catch(ignored(this.ctx.logger, 'a download to stop was gone or the daemon did not answer'));
     }
     for (const r of rows)
       patches.set(r.id, {

@@ -14,7 +14,7 @@ import type { HandOverTracker } from './tracker.js';
 /** Deleting tasks: one or many, a user's whole history, and all of a user's downloads in aria2. */
 export class DeleteTasksService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'events'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'events' | 'logger'>,
     private readonly deps: {
       storage: Storage;
       handingOver: HandOverTracker;
@@ -66,7 +66,7 @@ export class DeleteTasksService {
     deleteFiles: boolean,
     filesByTask: Map<number, { path: string }[]>,
   ): Promise<void> {
-    await forgetRowDownloads(this.ctx.nodes, rows);
+    await forgetRowDownloads(this.ctx.nodes, rows, { logger: this.ctx.logger });
     const deltas = new Map<number, number>();
     for (const row of rows) {
       let delta = 0;
@@ -133,7 +133,7 @@ export class DeleteTasksService {
   /** Stops and forgets all of a user's downloads in aria2 (before the user is deleted). */
   async forgetAllOf(userId: number): Promise<void> {
     const rows = await repo.listTasksByOwner(this.ctx.db, userId);
-    await forgetRowDownloads(this.ctx.nodes, rows);
+    await forgetRowDownloads(this.ctx.nodes, rows, { logger: this.ctx.logger });
     // Their slots come free without a task event: the users who wait get them.
     this.deps.admission.soon();
   }

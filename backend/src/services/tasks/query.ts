@@ -5,13 +5,14 @@ import type { DaemonStatus } from '../../gateway/types.js';
 import type { TaskRow } from '../../repositories/tasks.js';
 import * as repo from '../../repositories/tasks.js';
 import type { Actor, ServiceContext } from '../context.js';
+import { ignored } from '../ignored.js';
 import type { SpeedHistory } from '../speed-history.js';
 import { filesOf, filesOnDisk, peersOf, serversOf } from '../task-detail.js';
 
 /** Reading a user's tasks: the list, one task, its detail from the daemon, its files, its stored torrent. */
 export class TaskQueryService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'logger'>,
     /** The last few minutes of each running task's speed (the sync engine records them). */
     private readonly speeds: SpeedHistory,
   ) {}
@@ -48,7 +49,10 @@ export class TaskQueryService {
     if (!row.gid) return null;
     const gateway = this.ctx.nodes.forTask(row);
     if (!gateway.connected) return null;
-    return gateway.status(row.gid, 'detail').catch(() => null);
+    const status = await gateway
+      .status(row.gid, 'detail')
+      .catch(ignored(this.ctx.logger, 'the daemon did not tell a download it was asked about'));
+    return status ?? null;
   }
 
   filesOf(row: TaskRow, status: DaemonStatus): TaskFile[] {
