@@ -22,13 +22,16 @@ import { publicShareRoutes, shareRoutes } from './routes/shares.js';
 import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { userRoutes } from './routes/users.js';
+import { type Authenticate, rpcRoutes } from './rpc/transport.js';
 import type { AuthService } from './services/auth.js';
 import type { AutoRetryService } from './services/auto-retry.js';
+import type { ControllerEvents } from './services/events.js';
 import type { FilesService } from './services/files.js';
 import type { RetryService } from './services/retry.js';
 import type { SettingsService } from './services/settings.js';
 import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
+import type { TaskViewsService } from './services/task-views.js';
 import type { TasksService } from './services/tasks.js';
 import type { UsersService } from './services/users.js';
 
@@ -42,6 +45,7 @@ export interface AppServices {
   shares: SharesService;
   stats: StatsService;
   settings: SettingsService;
+  views: TaskViewsService;
 }
 
 export interface AppDeps {
@@ -49,6 +53,10 @@ export interface AppDeps {
   aria2: Aria2Client;
   services: AppServices;
   hub: SocketHub;
+  /** What the RPC's notifications follow. */
+  events: ControllerEvents;
+  /** The RPC's secret check: an API token's owner, or null. */
+  rpcAuthenticate: Authenticate;
   /** Folder of the built UI (frontend/out); absent in API-only tests. */
   uiDir?: string | null;
   logger?: FastifyServerOptions['logger'];
@@ -116,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(statsRoutes, { prefix: '/api/stats' });
   await app.register(configRoutes, { prefix: '/api/config' });
   await app.register(socketRoutes);
+  await app.register(rpcRoutes, { authenticate: deps.rpcAuthenticate, events: deps.events });
   await app.register(staticUiPlugin, { root: deps.uiDir ?? null });
   return app;
 }

@@ -25,6 +25,7 @@ import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
+import { TaskViewsService } from './services/task-views.js';
 import { TasksService } from './services/tasks.js';
 import { UsersService } from './services/users.js';
 
@@ -164,7 +165,21 @@ export async function startController(config: Config, options: ControllerOptions
     config,
     aria2,
     hub,
-    services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings },
+    events,
+    // API tokens authenticate the RPC.
+    rpcAuthenticate: async () => null,
+    services: {
+      auth,
+      users,
+      tasks,
+      retry,
+      autoRetry,
+      files,
+      shares,
+      stats,
+      settings,
+      views: new TaskViewsService(context, tasks.storage),
+    },
     uiDir: options.uiDir ?? null,
     logger: options.logger ? { level: config.logLevel } : false,
   });

@@ -8,9 +8,10 @@ export const SESSION_COOKIE = 'aria2_session';
 /**
  * Who may call a route, declared in its own options (`config: { access }`): anyone (`public`), a
  * share link's holder (`share`: no session, the link's token decides), a signed-in user, an admin, or
- * the task socket (it authenticates itself on upgrade).
+ * the task socket (it authenticates itself on upgrade), or the aria2-compatible RPC (`rpc`: no session,
+ * the API token given as the secret of each call decides).
  */
-export type Access = 'public' | 'share' | 'user' | 'admin' | 'socket';
+export type Access = 'public' | 'share' | 'user' | 'admin' | 'socket' | 'rpc';
 
 declare module 'fastify' {
   interface FastifyRequest {

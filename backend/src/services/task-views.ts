@@ -1,0 +1,74 @@
+import type { TaskOptions } from '../contracts/tasks.js';
+import { isCurrent, type TaskStatus } from '../domain/task-status.js';
+import type { DaemonStatus, StatusFields } from '../gateway/types.js';
+import * as repo from '../repositories/tasks.js';
+import type { Actor, ServiceContext } from './context.js';
+import { storedOptions } from './handover.js';
+import type { Storage } from './storage.js';
+import { byNode, eachItem } from './tasks/daemon.js';
+
+/** A task row as the daemon-shaped views need it: the Task's columns, its folder and node. */
+export type ViewRow = Awaited<ReturnType<typeof repo.listRowsByStatus>>[number];
+
+/**
+ * Read-only views of a user's tasks together with the daemon's status of each, read in one batch per
+ * node (the aria2-compatible RPC lists whole pages of them at once, about once a second per client).
+ */
+export class TaskViewsService {
+  constructor(
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes'>,
+    private readonly storage: Storage,
+  ) {}
+
+  /** The user's folder on disk: paths shown to the user are relative to it. */
+  userDir(userId: number): string {
+    return this.storage.userDir(userId);
+  }
+
+  /** One of the user's tasks by its gid, or undefined (another user's gid is simply not found). */
+  byGid(actor: Actor, gid: string): Promise<ViewRow | undefined> {
+    return repo.getTaskByGid(this.ctx.db, actor.id, gid);
+  }
+
+  page(actor: Actor, statuses: readonly TaskStatus[], offset: number, limit: number): Promise<ViewRow[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return repo.listRowsByStatus(this.ctx.db, actor.id, statuses, { offset, limit, newestFirst: false });
+  }
+
+  counts(actor: Actor): Promise<Partial<Record<TaskStatus, number>>> {
+    return repo.countByStatus(this.ctx.db, actor.id);
+  }
+
+  async options(row: ViewRow): Promise<TaskOptions> {
+    const [withOptions] = await repo.attachOptions(this.ctx.db, [row]);
+    return storedOptions(withOptions!.options);
+  }
+
+  /**
+   * The daemon's status of each current row (null for a row it has no download of, cannot answer
+   * about, or a finished one: its figures are the row's own), one batch per node.
+   */
+  async statuses(rows: readonly ViewRow[], fields: StatusFields): Promise<(DaemonStatus | null)[]> {
+    const out: (DaemonStatus | null)[] = rows.map(() => null);
+    const asked = rows
+      .map((row, i) => ({ row, i, node: row.node }))
+      .filter(({ row }) => row.gid && row.status !== 'queued' && isCurrent(row.status));
+    for (const [gateway, list] of byNode(this.ctx.nodes, asked)) {
+      if (!gateway.connected) continue;
+      const told = await eachItem(
+        gateway,
+        () =>
+          gateway.statuses(
+            list.map((a) => a.row.gid!),
+            fields,
+          ),
+        list.length,
+      );
+      list.forEach((a, k) => {
+        const t = told[k]!;
+        if (t.ok) out[a.i] = t.value;
+      });
+    }
+    return out;
+  }
+}
