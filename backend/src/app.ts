@@ -22,7 +22,7 @@ import { publicShareRoutes, shareRoutes } from './routes/shares.js';
 import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { userRoutes } from './routes/users.js';
-import { type Authenticate, rpcRoutes } from './rpc/transport.js';
+import { rpcRoutes } from './rpc/transport.js';
 import type { AuthService } from './services/auth.js';
 import type { AutoRetryService } from './services/auto-retry.js';
 import type { ControllerEvents } from './services/events.js';
@@ -33,6 +33,7 @@ import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
 import type { TaskViewsService } from './services/task-views.js';
 import type { TasksService } from './services/tasks.js';
+import type { TokensService } from './services/tokens.js';
 import type { UsersService } from './services/users.js';
 
 export interface AppServices {
@@ -45,6 +46,7 @@ export interface AppServices {
   shares: SharesService;
   stats: StatsService;
   settings: SettingsService;
+  tokens: TokensService;
   views: TaskViewsService;
 }
 
@@ -55,8 +57,6 @@ export interface AppDeps {
   hub: SocketHub;
   /** What the RPC's notifications follow. */
   events: ControllerEvents;
-  /** The RPC's secret check: an API token's owner, or null. */
-  rpcAuthenticate: Authenticate;
   /** Folder of the built UI (frontend/out); absent in API-only tests. */
   uiDir?: string | null;
   logger?: FastifyServerOptions['logger'];
@@ -124,7 +124,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(statsRoutes, { prefix: '/api/stats' });
   await app.register(configRoutes, { prefix: '/api/config' });
   await app.register(socketRoutes);
-  await app.register(rpcRoutes, { authenticate: deps.rpcAuthenticate, events: deps.events });
+  await app.register(rpcRoutes, {
+    authenticate: (secret) => deps.services.tokens.authenticate(secret),
+    events: deps.events,
+  });
   await app.register(staticUiPlugin, { root: deps.uiDir ?? null });
   return app;
 }

@@ -27,6 +27,7 @@ import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
 import { TaskViewsService } from './services/task-views.js';
 import { TasksService } from './services/tasks.js';
+import { TokensService } from './services/tokens.js';
 import { UsersService } from './services/users.js';
 
 export interface ControllerOptions {
@@ -157,6 +158,7 @@ export async function startController(config: Config, options: ControllerOptions
   const files = new FilesService(context, tasks.storage);
   const shares = new SharesService(context, tasks.storage, files);
   const stats = new StatsService(context, tasks);
+  const tokens = new TokensService(context);
   await users.ensureFirstAdmin();
 
   const hub = new SocketHub(context, stats, auth);
@@ -166,8 +168,6 @@ export async function startController(config: Config, options: ControllerOptions
     aria2,
     hub,
     events,
-    // API tokens authenticate the RPC.
-    rpcAuthenticate: async () => null,
     services: {
       auth,
       users,
@@ -178,6 +178,7 @@ export async function startController(config: Config, options: ControllerOptions
       shares,
       stats,
       settings,
+      tokens,
       views: new TaskViewsService(context, tasks.storage),
     },
     uiDir: options.uiDir ?? null,

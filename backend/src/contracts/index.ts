@@ -4,4 +4,5 @@ export * from './shares.js';
 export * from './socket.js';
 export * from './stats.js';
 export * from './tasks.js';
+export * from './tokens.js';
 export * from './users.js';

@@ -9,6 +9,7 @@ import * as shares from './migrations/004_shares.js';
 import * as autoRetry from './migrations/005_auto_retry.js';
 import * as taskQueue from './migrations/006_task_queue.js';
 import * as taskNode from './migrations/007_task_node.js';
+import * as apiTokens from './migrations/008_api_tokens.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '005_auto_retry': autoRetry,
   '006_task_queue': taskQueue,
   '007_task_node': taskNode,
+  '008_api_tokens': apiTokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -103,6 +103,17 @@ export interface SharesTable {
   created_at: string;
 }
 
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 (hex) of the secret; the secret is shown once, at creation, and never stored. */
+  token_hash: string;
+  created_at: string;
+  /** Written at most once a minute per token, so a polling client costs no write per call. */
+  last_used_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -110,4 +121,5 @@ export interface Database {
   settings: SettingsTable;
   option_sets: OptionSetsTable;
   shares: SharesTable;
+  api_tokens: ApiTokensTable;
 }

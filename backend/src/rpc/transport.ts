@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import { TORRENT_BODY_LIMIT } from '../config/limits.js';
 import { MAX_IDS_PER_CALL } from '../domain/task-rules.js';
 import type { Actor } from '../services/context.js';
-import type { ControllerEvents, TaskRow } from '../services/events.js';
+import type { ControllerEvents, TaskRow, TokenRevoked } from '../services/events.js';
 import { METHODS, OPEN_METHODS, RpcError, RpcMethods } from './methods.js';
 
 /** Who a secret belongs to: the token's owner and the token's id; null for a wrong secret. */
@@ -59,6 +59,12 @@ export class RpcServer {
   private readonly lastStatus = new Map<number, string>();
   private readonly onUpdate = (row: TaskRow) => this.notify(row);
   private readonly onRemoved = (_owner: number, id: number) => this.lastStatus.delete(id);
+  private readonly onTokenRevoked = ({ userId, tokenId }: TokenRevoked) => {
+    for (const [socket, b] of this.sockets) {
+      const hit = tokenId === null ? b.bound?.actor.id === userId : b.bound?.tokenId === tokenId;
+      if (hit) socket.close(4401, UNAUTHORIZED);
+    }
+  };
 
   constructor(
     private readonly methods: RpcMethods,
@@ -67,19 +73,15 @@ export class RpcServer {
     this.delayMs = options.unauthorizedDelayMs ?? 1000;
     options.events.on('task_update', this.onUpdate);
     options.events.on('task_removed', this.onRemoved);
+    options.events.on('token_revoked', this.onTokenRevoked);
   }
 
   close(): void {
     this.options.events.off('task_update', this.onUpdate);
     this.options.events.off('task_removed', this.onRemoved);
+    this.options.events.off('token_revoked', this.onTokenRevoked);
     for (const socket of this.sockets.keys()) socket.close(1001, 'server shutting down');
     this.sockets.clear();
-  }
-
-  /** Closes the sockets a revoked token opened: their access ends at once. */
-  closeToken(tokenId: number): void {
-    for (const [socket, b] of this.sockets)
-      if (b.bound?.tokenId === tokenId) socket.close(4401, UNAUTHORIZED);
   }
 
   /** The answer to one request body (a call or a batch), and its HTTP status. */

@@ -8,12 +8,20 @@ export { toTask } from '../repositories/tasks.js';
 /** Which sessions ended: one (by its id hash, on logout or expiry), or a user's, all or all but one. */
 export type SessionsEnded = { idHash: string } | { userId: number; exceptIdHash: string | null };
 
-/** What the live hub hears from the services: always the owner's task rows, and ended sessions. */
+/** A revoked API token (`tokenId`), or all of a user's (null: the user was deleted). */
+export interface TokenRevoked {
+  userId: number;
+  tokenId: number | null;
+}
+
+/** What the live hub hears from the services: always the owner's task rows, ended sessions and revoked tokens. */
 export interface ControllerEventMap {
   task_update: [row: TaskRow];
   /** `replacedBy`: the new task's id when a retry replaced it. */
   task_removed: [ownerId: number, taskId: number, replacedBy?: number];
   sessions_ended: [ended: SessionsEnded];
+  /** Sockets opened with the token close at once. */
+  token_revoked: [revoked: TokenRevoked];
 }
 
 export class ControllerEvents extends EventEmitter<ControllerEventMap> {

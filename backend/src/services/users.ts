@@ -188,6 +188,7 @@ export class UsersService {
     await this.tasks.forgetAllOf(id);
     if (!(await deleteUser(db, id))) throw userNotFound();
     this.ctx.events.emit('sessions_ended', { userId: id, exceptIdHash: null });
+    this.ctx.events.emit('token_revoked', { userId: id, tokenId: null });
     logger.info({ userId: id, by: actor.id, deleteFiles }, 'user deleted');
     if (!deleteFiles) return;
     try {
