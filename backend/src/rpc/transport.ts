@@ -43,7 +43,8 @@ function httpStatus(code: number | null): number {
   if (code === null) return 200;
   if (code === 1 || code === -32600) return 400;
   if (code === -32601) return 404;
-  return 500;
+  // aria2 answers a parse error 500; bad input is a 4xx here, as everywhere in the controller.
+  return 400;
 }
 
 /**
@@ -90,7 +91,7 @@ export class RpcServer {
     try {
       message = JSON.parse(text);
     } catch {
-      return { status: 500, body: errorOf(null, -32700, 'Parse error.') };
+      return { status: httpStatus(-32700), body: errorOf(null, -32700, 'Parse error.') };
     }
     const auth = new Map<string, Promise<{ actor: Actor; tokenId: number } | null>>();
     if (Array.isArray(message)) {
@@ -297,7 +298,14 @@ export async function rpcRoutes(app: FastifyInstance, options: RpcOptions): Prom
     },
   );
 
-  app.get('/jsonrpc', { websocket: true, config, schema: { hide: true } }, (socket) =>
-    server.addSocket(socket),
-  );
+  app.route({
+    method: 'GET',
+    url: '/jsonrpc',
+    config,
+    schema: { hide: true },
+    // aria2's GET form (JSONP) is not served: a plain GET is told what is.
+    handler: async (_request, r) =>
+      r.status(400).send({ detail: 'The RPC takes a POST of JSON-RPC or a WebSocket upgrade' }),
+    wsHandler: (socket) => server.addSocket(socket),
+  });
 }

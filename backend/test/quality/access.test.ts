@@ -2,8 +2,9 @@
  * Access control over the whole route table. The table below must list exactly the routes the
  * controller serves (as the routes declare themselves in their options), so a new route cannot escape
  * it, and each case's access must be the one its route declares: every route is public, share, user,
- * admin or socket; public and share routes answer without a session; user and admin routes are 401 without a session,
- * admin routes 403 for a plain user, and every user route is tried by Alice against Bob's data.
+ * admin, socket or rpc (the token in each call decides); public and share routes answer without a
+ * session; user and admin routes are 401 without a session, admin routes 403 for a plain user, and
+ * every user route is tried by Alice against Bob's data; the RPC refuses a call without a token.
  */
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -400,6 +401,15 @@ const ROUTES: Record<string, RouteCase> = {
     request: (f) => ({ method: 'POST', url: f.bobShare.url, payload: { password: 'x' } }),
   },
   'GET /ws/tasks': { access: 'socket', request: () => ({ method: 'GET', url: '/ws/tasks' }) },
+  'POST /jsonrpc': {
+    access: 'rpc',
+    request: () => ({
+      method: 'POST',
+      url: '/jsonrpc',
+      payload: { jsonrpc: '2.0', id: 1, method: 'aria2.tellStopped', params: [0, 1000] },
+    }),
+  },
+  'GET /jsonrpc': { access: 'rpc', request: () => ({ method: 'GET', url: '/jsonrpc' }) },
 };
 
 describe('Access control over every route', () => {
@@ -484,6 +494,14 @@ describe('Access control over every route', () => {
         const res = await f.alice.request(route.request(f));
         expect(res.statusCode).toBe(403);
         expect(res.json()).toEqual({ detail: 'Admin required' });
+      });
+    }
+    if (route.access === 'rpc' && key.startsWith('POST')) {
+      it(`${key}: Unauthorized without a token, a session cookie counting for nothing`, async () => {
+        const res = await f.bob.request(route.request(f));
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toEqual({ id: 1, jsonrpc: '2.0', error: { code: 1, message: 'Unauthorized' } });
+        expect(res.body).not.toContain(f.bobTask.gid ?? 'no gid');
       });
     }
     if (route.access === 'public' || route.access === 'share') {

@@ -247,7 +247,7 @@ describe('errors in aria2’s shape', () => {
 
   it('parse errors, invalid requests and unknown methods get JSON-RPC codes; a batch is answered call by call', async () => {
     expect(await post('{not json')).toEqual({
-      status: 500,
+      status: 400,
       json: { id: null, jsonrpc: '2.0', error: { code: -32700, message: 'Parse error.' } },
     });
     expect(await post('"x"')).toMatchObject({ status: 400, json: { error: { code: -32600 } } });
