@@ -298,6 +298,26 @@ export async function rpcRoutes(app: FastifyInstance, options: RpcOptions): Prom
     },
   );
 
+  // A browser client on another origin (AriaNg) asks first: any origin may call, as aria2 allows with
+  // --rpc-allow-origin-all; the token in each call is the credential.
+  app.options(
+    '/jsonrpc',
+    { config, schema: { tags: ['rpc'], summary: "The RPC's CORS preflight: any origin may call it" } },
+    async (request: FastifyRequest, r: FastifyReply) => {
+      const asked = request.headers['access-control-request-headers'];
+      return r
+        .status(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'POST, GET, OPTIONS')
+        .header(
+          'access-control-allow-headers',
+          typeof asked === 'string' ? asked.slice(0, 1024) : 'content-type',
+        )
+        .header('access-control-max-age', '1728000')
+        .send();
+    },
+  );
+
   app.route({
     method: 'GET',
     url: '/jsonrpc',

@@ -410,6 +410,7 @@ const ROUTES: Record<string, RouteCase> = {
     }),
   },
   'GET /jsonrpc': { access: 'rpc', request: () => ({ method: 'GET', url: '/jsonrpc' }) },
+  'OPTIONS /jsonrpc': { access: 'rpc', request: () => ({ method: 'OPTIONS', url: '/jsonrpc' }) },
 };
 
 describe('Access control over every route', () => {

@@ -67,7 +67,7 @@ interface Fixture {
 }
 
 interface Req {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'OPTIONS';
   url: string;
   /** An object is sent as JSON; a string or Buffer as is (with `content-type` from headers). */
   payload?: unknown;
@@ -542,6 +542,7 @@ const ROUTES: Record<string, RouteCase> = {
     }),
   },
   'GET /jsonrpc': { access: 'rpc', harmless: () => ({ method: 'GET', url: '/jsonrpc' }) },
+  'OPTIONS /jsonrpc': { access: 'rpc', harmless: () => ({ method: 'OPTIONS', url: '/jsonrpc' }) },
 };
 
 /**
@@ -1675,7 +1676,7 @@ describe('bad input over every route', () => {
           route.access === 'socket' ||
           key.startsWith('GET') ||
           key === 'POST /api/tasks/torrent' ||
-          key === 'POST /jsonrpc'
+          route.access === 'rpc'
         )
           continue;
         const req: Req = {

@@ -267,6 +267,32 @@ describe('errors in aria2’s shape', () => {
     expect(two).toMatchObject({ id: 2, error: { code: 1, message: 'Invalid GID zz' } });
   });
 
+  it('lets a browser client on another origin call it: the preflight and the answer allow any origin', async () => {
+    const pre = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://ariang.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-headers')).toBe('content-type');
+    const res = await fetch(`http://127.0.0.1:${port}/jsonrpc`, {
+      method: 'POST',
+      headers: { origin: 'http://ariang.example', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'aria2.getGlobalStat',
+        params: [`token:${tokens.alice}`],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   it('refuses options outside the whitelist and a dir outside /downloads, adding nothing', async () => {
     const alice = client('alice');
     const before = (await fx.api('alice').get('/api/tasks?view=all')).json().total;
