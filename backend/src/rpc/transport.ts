@@ -22,6 +22,9 @@ export const MAX_CALLS = MAX_IDS_PER_CALL;
 /** A socket's requests are answered one after another; past this many waiting it is cut off. */
 const MAX_QUEUED_MESSAGES = 100;
 const UNAUTHORIZED = 'Unauthorized';
+/** How long a checked secret is trusted without the database (a revocation ends it at once). */
+const KNOWN_MS = 5_000;
+const MAX_KNOWN = 10_000;
 
 type Json = unknown;
 interface Binding {
@@ -60,7 +63,15 @@ export class RpcServer {
   private readonly lastStatus = new Map<number, string>();
   private readonly onUpdate = (row: TaskRow) => this.notify(row);
   private readonly onRemoved = (_owner: number, id: number) => this.lastStatus.delete(id);
+  /**
+   * Secrets checked in the last seconds: a client polling once a second costs no database read per
+   * call. A revocation (or the user's deletion) drops them at once.
+   */
+  private readonly known = new Map<string, { at: number; who: { actor: Actor; tokenId: number } }>();
   private readonly onTokenRevoked = ({ userId, tokenId }: TokenRevoked) => {
+    for (const [secret, k] of this.known) {
+      if (tokenId === null ? k.who.actor.id === userId : k.who.tokenId === tokenId) this.known.delete(secret);
+    }
     for (const [socket, b] of this.sockets) {
       const hit = tokenId === null ? b.bound?.actor.id === userId : b.bound?.tokenId === tokenId;
       if (hit) socket.close(4401, UNAUTHORIZED);
@@ -118,12 +129,7 @@ export class RpcServer {
     if (typeof first !== 'string' || !first.startsWith('token:')) return null;
     const secret = first.slice('token:'.length);
     if (secret.length === 0 || secret.length > 512) return null;
-    let found = auth.get(secret);
-    if (!found) {
-      found = this.options.authenticate(secret).catch(() => null);
-      auth.set(secret, found);
-    }
-    const who = await found;
+    const who = await this.check(secret, auth);
     if (!who) return null;
     if (binding.socket) {
       // A socket is one user's: it hears that user's notifications, so it takes no other user's calls.
@@ -131,6 +137,27 @@ export class RpcServer {
       binding.bound ??= who;
     }
     return who.actor;
+  }
+
+  /** The token's owner: remembered for a few seconds, else asked once per request body. */
+  private async check(
+    secret: string,
+    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+  ): Promise<{ actor: Actor; tokenId: number } | null> {
+    const now = Date.now();
+    const k = this.known.get(secret);
+    if (k && now - k.at < KNOWN_MS) return k.who;
+    let found = auth.get(secret);
+    if (!found) {
+      found = this.options.authenticate(secret).catch(() => null);
+      auth.set(secret, found);
+    }
+    const who = await found;
+    if (who) {
+      if (this.known.size >= MAX_KNOWN) this.known.clear();
+      this.known.set(secret, { at: now, who });
+    }
+    return who;
   }
 
   private async single(
@@ -239,8 +266,10 @@ export class RpcServer {
     this.lastStatus.set(row.id, row.status);
     if (before === row.status || !row.gid) return;
     const names: string[] = [];
-    if (row.status === 'active' && before !== undefined && before !== 'active')
-      names.push('aria2.onDownloadStart');
+    // A task first heard of while active started now if it has no bytes yet (not one running since
+    // before the controller started).
+    const started = before === undefined ? row.completed_length === 0 : before !== 'active';
+    if (row.status === 'active' && started) names.push('aria2.onDownloadStart');
     else if (row.status === 'paused') names.push('aria2.onDownloadPause');
     else if (row.status === 'removed') names.push('aria2.onDownloadStop');
     else if (row.status === 'error') names.push('aria2.onDownloadError');

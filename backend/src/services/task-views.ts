@@ -7,6 +7,11 @@ import { storedOptions } from './handover.js';
 import type { Storage } from './storage.js';
 import { byNode, eachItem } from './tasks/daemon.js';
 
+/** How long a status read of the daemon is reused: under the once-a-second poll of aria2's clients. */
+const RECENT_MS = 900;
+/** Past this many remembered statuses the stale ones are dropped. */
+const MAX_RECENT = 10_000;
+
 /** A task row as the daemon-shaped views need it: the Task's columns, its folder and node. */
 export type ViewRow = Awaited<ReturnType<typeof repo.listRowsByStatus>>[number];
 
@@ -15,6 +20,12 @@ export type ViewRow = Awaited<ReturnType<typeof repo.listRowsByStatus>>[number];
  * node (the aria2-compatible RPC lists whole pages of them at once, about once a second per client).
  */
 export class TaskViewsService {
+  /**
+   * Statuses read in the last moment, by node, gid and fields: several clients polling once a second
+   * share one read of the daemon instead of one each (as fresh as the sync engine's own pass).
+   */
+  private readonly recent = new Map<string, { at: number; status: DaemonStatus }>();
+
   constructor(
     private readonly ctx: Pick<ServiceContext, 'db' | 'nodes'>,
     private readonly storage: Storage,
@@ -53,7 +64,15 @@ export class TaskViewsService {
     const asked = rows
       .map((row, i) => ({ row, i, node: row.node }))
       .filter(({ row }) => row.gid && row.status !== 'queued' && isCurrent(row.status));
-    for (const [gateway, list] of byNode(this.ctx.nodes, asked)) {
+    const now = Date.now();
+    if (this.recent.size > MAX_RECENT) this.prune(now);
+    const key = (a: { row: ViewRow }) => `${a.row.node}:${a.row.gid}:${fields}`;
+    const missing = asked.filter((a) => {
+      const hit = this.recent.get(key(a));
+      if (hit && now - hit.at < RECENT_MS) out[a.i] = hit.status;
+      return !(hit && now - hit.at < RECENT_MS);
+    });
+    for (const [gateway, list] of byNode(this.ctx.nodes, missing)) {
       if (!gateway.connected) continue;
       const told = await eachItem(
         gateway,
@@ -66,9 +85,16 @@ export class TaskViewsService {
       );
       list.forEach((a, k) => {
         const t = told[k]!;
-        if (t.ok) out[a.i] = t.value;
+        if (t.ok) {
+          out[a.i] = t.value;
+          this.recent.set(key(a), { at: now, status: t.value });
+        }
       });
     }
     return out;
+  }
+
+  private prune(now: number): void {
+    for (const [k, v] of this.recent) if (now - v.at >= RECENT_MS) this.recent.delete(k);
   }
 }

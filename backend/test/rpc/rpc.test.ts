@@ -403,6 +403,19 @@ describe('/jsonrpc over WebSocket', () => {
     expect(heard.alice!.map((h) => h.gid)).not.toContain(bobs);
   });
 
+  it('notifies the start, pause and stop of a download', async () => {
+    const gid = await alice.call<string>('addUri', [server.url('/slow.bin')], {
+      'max-download-limit': '16K',
+    });
+    const heardOf = (method: string) => () => heard.alice!.some((h) => h.gid === gid && h.method === method);
+    await waitFor(heardOf('aria2.onDownloadStart'), 20_000, 'onDownloadStart');
+    await alice.call('pause', gid);
+    await waitFor(heardOf('aria2.onDownloadPause'), 20_000, 'onDownloadPause');
+    await alice.call('remove', gid);
+    await waitFor(heardOf('aria2.onDownloadStop'), 20_000, 'onDownloadStop');
+    expect(heard.bob!.map((h) => h.gid)).not.toContain(gid);
+  });
+
   it("a socket bound to one user refuses another user's token", async () => {
     const raw = new WebSocket(`ws://127.0.0.1:${port}/jsonrpc`);
     await new Promise((resolve, reject) => {
