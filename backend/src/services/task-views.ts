@@ -9,6 +9,8 @@ import { byNode, eachItem } from './tasks/daemon.js';
 
 /** How long a status read of the daemon is reused: under the once-a-second poll of aria2's clients. */
 const RECENT_MS = 900;
+/** From this many downloads of one node on, their statuses come from the daemon's whole lists. */
+const WHOLE_LIST_FROM = 20;
 /** Past this many remembered statuses the stale ones are dropped. */
 const MAX_RECENT = 10_000;
 
@@ -72,8 +74,22 @@ export class TaskViewsService {
       if (hit && now - hit.at < RECENT_MS) out[a.i] = hit.status;
       return !(hit && now - hit.at < RECENT_MS);
     });
-    for (const [gateway, list] of byNode(this.ctx.nodes, missing)) {
+    for (const [gateway, all] of byNode(this.ctx.nodes, missing)) {
       if (!gateway.connected) continue;
+      let list = all;
+      if (list.length >= WHOLE_LIST_FROM) {
+        // Many at once (a client's whole list): the daemon's own lists in one round trip cost less
+        // than a status look-up per download.
+        const snap = await gateway.snapshot({ active: fields, waiting: fields }).catch(() => null);
+        const byGid = new Map([...(snap?.active ?? []), ...(snap?.waiting ?? [])].map((st) => [st.gid, st]));
+        list = list.filter((a) => {
+          const st = byGid.get(a.row.gid!);
+          if (!st) return true;
+          out[a.i] = st;
+          this.recent.set(key(a), { at: now, status: st });
+          return false;
+        });
+      }
       const told = await eachItem(
         gateway,
         () =>
