@@ -13,6 +13,7 @@ import { benchFiles } from './files.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchRetryBatch } from './retry-batch.js';
 import { benchRetryContinued } from './retry-continued.js';
+import { benchRpc } from './rpc.js';
 import { benchTasks10k } from './tasks-10k.js';
 import { benchThroughput } from './throughput.js';
 
@@ -25,6 +26,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['retry-batch', () => benchRetryBatch()],
   ['files-list-archive', () => benchFiles()],
   ['retry-one-filter-10k', () => benchRetryContinued()],
+  ['rpc-clients', () => benchRpc()],
 ];
 
 const filter = process.argv[2];

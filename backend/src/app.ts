@@ -22,13 +22,16 @@ import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { rpcRoutes } from './rpc/transport.js';
 import type { AuthService } from './services/auth.js';
 import type { AutoRetryService } from './services/auto-retry.js';
+import type { ControllerEvents } from './services/events.js';
 import type { FilesService } from './services/files.js';
 import type { RetryService } from './services/retry.js';
 import type { SettingsService } from './services/settings.js';
 import type { SharesService } from './services/shares.js';
 import type { StatsService } from './services/stats.js';
+import type { TaskViewsService } from './services/task-views.js';
 import type { TaskServices } from './services/tasks.js';
 import type { TokensService } from './services/tokens.js';
 import type { UsersService } from './services/users.js';
@@ -44,12 +47,15 @@ export interface AppServices {
   stats: StatsService;
   settings: SettingsService;
   tokens: TokensService;
+  views: TaskViewsService;
 }
 
 export interface AppDeps {
   config: Config;
   services: AppServices;
   hub: SocketHub;
+  /** What the RPC's notifications follow. */
+  events: ControllerEvents;
   /** Folder of the built UI (frontend/out); absent in API-only tests. */
   uiDir?: string | null;
   logger?: FastifyServerOptions['logger'];
@@ -118,6 +124,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(configRoutes, { prefix: '/api/config' });
   await app.register(tokenRoutes, { prefix: '/api/tokens' });
   await app.register(socketRoutes);
+  await app.register(rpcRoutes, {
+    authenticate: (secret) => deps.services.tokens.authenticate(secret),
+    events: deps.events,
+  });
   await app.register(staticUiPlugin, { root: deps.uiDir ?? null });
   return app;
 }

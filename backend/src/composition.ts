@@ -28,6 +28,7 @@ import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
 import type { Storage } from './services/storage.js';
 import { SyncService } from './services/sync.js';
+import { TaskViewsService } from './services/task-views.js';
 import type { HandOverTracker } from './services/tasks/tracker.js';
 import { buildTaskServices, type TaskServices } from './services/tasks.js';
 import { TokensService } from './services/tokens.js';
@@ -187,7 +188,20 @@ export async function startController(config: Config, options: ControllerOptions
   const app = await buildApp({
     config,
     hub,
-    services: { auth, users, tasks, retry, autoRetry, files, shares, stats, settings, tokens },
+    events,
+    services: {
+      auth,
+      users,
+      tasks,
+      retry,
+      autoRetry,
+      files,
+      shares,
+      stats,
+      settings,
+      tokens,
+      views: new TaskViewsService(context, storage),
+    },
     uiDir: options.uiDir ?? null,
     logger: options.logger ? { level: config.logLevel } : false,
   });

@@ -9,9 +9,10 @@ export const SESSION_COOKIE = 'aria2_session';
  * Who may call a route, declared in its own options (`config: { access }`): anyone (`public`), a
  * share link's holder (`share`: no session, the link's token decides), a user by session or API
  * token (`user`), an admin likewise, a user by session only (`session`: managing API tokens, so a
- * token cannot mint or revoke tokens), or the task socket (it authenticates itself on upgrade).
+ * token cannot mint or revoke tokens), the task socket (it authenticates itself on upgrade), or the
+ * aria2-compatible RPC (`rpc`: no session, the API token given as the secret of each call decides).
  */
-export type Access = 'public' | 'share' | 'user' | 'admin' | 'session' | 'socket';
+export type Access = 'public' | 'share' | 'user' | 'admin' | 'session' | 'socket' | 'rpc';
 
 declare module 'fastify' {
   interface FastifyRequest {

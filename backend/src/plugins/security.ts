@@ -104,6 +104,8 @@ export const securityPlugin = fp(
 
       const origin = request.headers.origin;
       if (origin === undefined) return;
+      // The RPC takes no cookie (each call carries its token): aria2 clients on other origins may call it.
+      if (request.routeOptions.config.access === 'rpc') return;
       const isUpgrade = request.method === 'GET' && request.headers.upgrade?.toLowerCase() === 'websocket';
       if (!UNSAFE_METHODS.has(request.method) && !isUpgrade) return;
       if (bearerToken(request) && request.cookies[SESSION_COOKIE] === undefined) return;

@@ -699,3 +699,55 @@ export function repairInterruptedRetries(db: Db): Promise<number> {
     return orphans.length;
   });
 }
+
+/** One of the owner's tasks by its download's gid (or the metadata download's it started as). */
+export function getTaskByGid(db: Runner, ownerId: number, gid: string): Promise<TaskRow | undefined> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .where((eb) => eb.or([eb('gid', '=', gid), eb('origin_gid', '=', gid)]))
+    .where('replaced_by', 'is', null)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+}
+
+/** How many of the owner's tasks are in each status. */
+export async function countByStatus(
+  db: Runner,
+  ownerId: number,
+): Promise<Partial<Record<TaskStatus, number>>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+    .where('owner_id', '=', ownerId)
+    .where('replaced_by', 'is', null)
+    .groupBy('status')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/**
+ * A page of the owner's tasks in the given statuses, without the torrent file: running ones newest
+ * first, waiting ones in the daemon's queue order, finished ones oldest first (as aria2 lists them).
+ */
+export function listRowsByStatus(
+  db: Runner,
+  ownerId: number,
+  statuses: readonly TaskStatus[],
+  page: { offset: number; limit: number; newestFirst: boolean },
+): Promise<(TaskView & Pick<TaskRow, 'dir' | 'node' | 'error_code' | 'option_set'>)[]> {
+  const direction = page.newestFirst ? sql`DESC` : sql`ASC`;
+  return db
+    .selectFrom('tasks')
+    .select([...TASK_COLUMNS, 'dir', 'node', 'error_code', 'option_set'])
+    .where('owner_id', '=', ownerId)
+    .where('status', 'in', statuses)
+    .where('replaced_by', 'is', null)
+    .orderBy(
+      sql`CASE status WHEN 'queued' THEN 1 WHEN 'waiting' THEN 0 ELSE 2 END, queue_position ${direction}, COALESCE(finished_at, created_at) ${direction}, id ${direction}`,
+    )
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+}

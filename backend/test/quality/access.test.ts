@@ -2,9 +2,10 @@
  * Access control over the whole route table. The table below must list exactly the routes the
  * controller serves (as the routes declare themselves in their options), so a new route cannot escape
  * it, and each case's access must be the one its route declares: every route is public, share, user,
- * admin, session or socket; public and share routes answer without a session; user, admin and session
- * routes are 401 without a session or with a forged token (session routes even with a real token),
- * admin routes 403 for a plain user, and every user and session route is tried by Alice against Bob's data.
+ * admin, session, socket or rpc (the token in each call decides); public and share routes answer
+ * without a session; user, admin and session routes are 401 without a session or with a forged token
+ * (session routes even with a real token), admin routes 403 for a plain user, every user and session
+ * route is tried by Alice against Bob's data, and the RPC refuses a call without a token.
  */
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -441,6 +442,16 @@ const ROUTES: Record<string, RouteCase> = {
     },
   },
   'GET /ws/tasks': { access: 'socket', request: () => ({ method: 'GET', url: '/ws/tasks' }) },
+  'POST /jsonrpc': {
+    access: 'rpc',
+    request: () => ({
+      method: 'POST',
+      url: '/jsonrpc',
+      payload: { jsonrpc: '2.0', id: 1, method: 'aria2.tellStopped', params: [0, 1000] },
+    }),
+  },
+  'GET /jsonrpc': { access: 'rpc', request: () => ({ method: 'GET', url: '/jsonrpc' }) },
+  'OPTIONS /jsonrpc': { access: 'rpc', request: () => ({ method: 'OPTIONS', url: '/jsonrpc' }) },
 };
 
 describe('Access control over every route', () => {
@@ -530,6 +541,14 @@ describe('Access control over every route', () => {
         const res = await f.alice.request(route.request(f));
         expect(res.statusCode).toBe(403);
         expect(res.json()).toEqual({ detail: 'Admin required' });
+      });
+    }
+    if (route.access === 'rpc' && key.startsWith('POST')) {
+      it(`${key}: Unauthorized without a token, a session cookie counting for nothing`, async () => {
+        const res = await f.bob.request(route.request(f));
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toEqual({ id: 1, jsonrpc: '2.0', error: { code: 1, message: 'Unauthorized' } });
+        expect(res.body).not.toContain(f.bobTask.gid ?? 'no gid');
       });
     }
     if (route.access === 'public' || route.access === 'share') {

@@ -1,0 +1,420 @@
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
+import { DomainError } from '../domain/errors.js';
+import { HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
+import type { StatusFields } from '../gateway/types.js';
+import type { Actor, Logger } from '../services/context.js';
+import type { SettingsService } from '../services/settings.js';
+import type { StatsService } from '../services/stats.js';
+import { filesOf } from '../services/task-detail.js';
+import type { TaskViewsService, ViewRow } from '../services/task-views.js';
+import type { TaskServices } from '../services/tasks.js';
+import { type Aria2Struct, aria2Files, aria2Status, pick, type TaskView, VIRTUAL_ROOT } from './status.js';
+
+/** An error in aria2's shape: `{code, message}` (1 for every failure of a method, as aria2 answers). */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+/** The services the RPC calls: the same ones the REST routes call. */
+export interface RpcServices {
+  tasks: TaskServices;
+  stats: StatsService;
+  settings: SettingsService;
+  views: TaskViewsService;
+}
+
+/** The methods a client may call, as aria2 1.36 names them. */
+export const METHODS = [
+  'aria2.addUri',
+  'aria2.addTorrent',
+  'aria2.addMetalink',
+  'aria2.remove',
+  'aria2.forceRemove',
+  'aria2.pause',
+  'aria2.pauseAll',
+  'aria2.forcePause',
+  'aria2.forcePauseAll',
+  'aria2.unpause',
+  'aria2.unpauseAll',
+  'aria2.tellStatus',
+  'aria2.getUris',
+  'aria2.getFiles',
+  'aria2.getPeers',
+  'aria2.getServers',
+  'aria2.tellActive',
+  'aria2.tellWaiting',
+  'aria2.tellStopped',
+  'aria2.changePosition',
+  'aria2.changeUri',
+  'aria2.getOption',
+  'aria2.changeOption',
+  'aria2.getGlobalOption',
+  'aria2.changeGlobalOption',
+  'aria2.getGlobalStat',
+  'aria2.purgeDownloadResult',
+  'aria2.removeDownloadResult',
+  'aria2.getVersion',
+  'aria2.getSessionInfo',
+  'aria2.shutdown',
+  'aria2.forceShutdown',
+  'aria2.saveSession',
+  'system.multicall',
+  'system.listMethods',
+  'system.listNotifications',
+] as const;
+
+export const NOTIFICATIONS = [
+  'aria2.onDownloadStart',
+  'aria2.onDownloadPause',
+  'aria2.onDownloadStop',
+  'aria2.onDownloadComplete',
+  'aria2.onDownloadError',
+  'aria2.onBtDownloadComplete',
+] as const;
+
+/** The methods aria2 answers without the secret. */
+export const OPEN_METHODS = new Set(['system.listMethods', 'system.listNotifications']);
+
+/** The most statuses one list call answers (the REST list's page limit). */
+export const MAX_LIST = 1000;
+const WAITING: readonly TaskStatus[] = ['queued', 'waiting', 'paused'];
+const GID = /^[0-9a-fA-F]{16}$/;
+/** The version told to clients when the daemon is away: the aria2 release whose methods these are. */
+const ARIA2_VERSION = '1.36.0';
+
+const invalid = (message: string) => new RpcError(1, message);
+const gidNotFound = (gid: string) => invalid(`GID ${gid} is not found`);
+
+function stringParam(params: readonly unknown[], i: number, name: string): string {
+  const v = params[i];
+  if (typeof v !== 'string') throw invalid(`Invalid ${name}: must be a string`);
+  return v;
+}
+
+function intParam(params: readonly unknown[], i: number, name: string, fallback?: number): number {
+  const v = params[i] ?? fallback;
+  const n = typeof v === 'string' && /^-?\d{1,9}$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || Math.abs(n) > 1_000_000_000)
+    throw invalid(`Invalid ${name}: must be a whole number`);
+  return n;
+}
+
+function keysParam(params: readonly unknown[], i: number): string[] | undefined {
+  const v = params[i];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length > 100 || !v.every((k) => typeof k === 'string' && k.length <= 64))
+    throw invalid('Invalid keys: must be a list of key names');
+  return v;
+}
+
+/** The status fields a list needs for the keys asked: files and torrent info cost more. */
+function fieldsFor(keys: readonly string[] | undefined): StatusFields {
+  if (!keys || keys.length === 0) return 'detail';
+  if (keys.includes('bitfield') || keys.includes('numPieces') || keys.includes('pieceLength'))
+    return 'detail';
+  return keys.some((k) => k === 'files' || k === 'bittorrent' || k === 'dir') ? 'sync' : 'progress';
+}
+
+/**
+ * aria2's options of an add or change, as the task options the REST API takes (the same whitelist);
+ * `dir` must name the virtual root. Anything else is refused, naming the option.
+ */
+export function taskOptionsOf(raw: unknown, { forAdd }: { forAdd: boolean }): TaskOptions | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('Invalid options: must be an object');
+  const given: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  if ('dir' in given) {
+    const dir = given.dir;
+    if (typeof dir !== 'string') throw invalid('Invalid options.dir: must be a string');
+    const normal = path.posix.normalize(dir).replace(/\/+$/, '');
+    if (!forAdd || (normal !== VIRTUAL_ROOT && !normal.startsWith(`${VIRTUAL_ROOT}/`)))
+      throw invalid(`Invalid options.dir: must be ${VIRTUAL_ROOT}`);
+    if (normal !== VIRTUAL_ROOT)
+      throw invalid(`Invalid options.dir: downloads go to ${VIRTUAL_ROOT} itself (no subfolders)`);
+    delete given.dir;
+  }
+  if (typeof given.header === 'string') given.header = [given.header];
+  const shape = forAdd ? taskOptions.shape : { ...taskOptions.shape, out: undefined };
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(shape, key) || (shape as Record<string, unknown>)[key] === undefined)
+      throw invalid(`Invalid options.${key}: this option cannot be set`);
+  }
+  const parsed = taskOptions.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue?.path.map((k) => `.${String(k)}`).join('') ?? '';
+    throw invalid(`Invalid options${at}: ${issue?.message ?? 'is invalid'}`);
+  }
+  return Object.keys(parsed.data).length > 0 ? parsed.data : undefined;
+}
+
+/** "1.2.3.4:6881" or "[::1]:6881" as aria2's ip and port. */
+function splitAddress(address: string): { ip: string; port: string } {
+  const m = /^\[(.*)\]:(\d+)$/.exec(address) ?? /^(.*):(\d+)$/.exec(address);
+  return m ? { ip: m[1]!, port: m[2]! } : { ip: address, port: '0' };
+}
+
+/**
+ * aria2's methods for one user, on the controller's services: every gid is looked up among the user's
+ * own tasks (another user's is not found), lists and totals are the user's, and the daemon-wide
+ * methods (shutdown, saveSession, changeGlobalOption) change nothing.
+ */
+export class RpcMethods {
+  /** Stable for this process and user, as aria2's changes on every start. */
+  private readonly sessionSalt = randomBytes(16).toString('hex');
+
+  constructor(
+    private readonly s: RpcServices,
+    private readonly logger: Logger,
+  ) {}
+
+  /** One method call as `actor` (the secret already checked and taken off `params`). */
+  async call(actor: Actor, method: string, params: readonly unknown[]): Promise<unknown> {
+    try {
+      return await this.run(actor, method, params);
+    } catch (err) {
+      throw this.asRpcError(err);
+    }
+  }
+
+  private asRpcError(err: unknown): RpcError {
+    if (err instanceof RpcError) return err;
+    if (err instanceof DomainError) return new RpcError(1, err.detail);
+    this.logger.error({ err: (err as Error)?.message }, 'an RPC method failed');
+    return new RpcError(1, 'Internal error');
+  }
+
+  private async row(actor: Actor, params: readonly unknown[]): Promise<ViewRow> {
+    const gid = stringParam(params, 0, 'GID');
+    if (!GID.test(gid)) throw invalid(`Invalid GID ${gid.slice(0, 32)}`);
+    const row = await this.s.views.byGid(actor, gid.toLowerCase());
+    if (!row) throw gidNotFound(gid);
+    return row;
+  }
+
+  private async views(actor: Actor, rows: readonly ViewRow[], fields: StatusFields): Promise<TaskView[]> {
+    const statuses = await this.s.views.statuses(rows, fields);
+    const userDir = this.s.views.userDir(actor.id);
+    return rows.map((row, i) => ({ row, status: statuses[i] ?? null, userDir }));
+  }
+
+  private structOf(view: TaskView, keys?: readonly string[]): Aria2Struct {
+    const files = view.status ? filesOf(view.row.dir, view.status) : null;
+    return pick(aria2Status(view, files), keys);
+  }
+
+  /** A page as aria2 pages: a negative offset counts from the end and lists backwards. */
+  private async list(actor: Actor, statuses: readonly TaskStatus[], params: readonly unknown[]) {
+    const offset = intParam(params, 0, 'offset');
+    const num = Math.min(MAX_LIST, Math.max(0, intParam(params, 1, 'num')));
+    const keys = keysParam(params, 2);
+    let rows: ViewRow[];
+    if (offset >= 0) rows = await this.s.views.page(actor, statuses, offset, num);
+    else {
+      const counts = await this.s.views.counts(actor);
+      const total = statuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      const last = total + offset;
+      if (last < 0) return [];
+      const first = Math.max(0, last - num + 1);
+      rows = (await this.s.views.page(actor, statuses, first, last - first + 1)).reverse();
+    }
+    return (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
+  }
+
+  private async setStatusOfAll(actor: Actor, from: readonly TaskStatus[], action: 'pause' | 'resume') {
+    const rows = await this.s.views.page(actor, from, 0, MAX_LIST);
+    if (rows.length > 0)
+      await this.s.tasks.control.changeStatusMany(
+        actor,
+        rows.map((r) => r.id),
+        action,
+      );
+    return 'OK';
+  }
+
+  private async run(actor: Actor, method: string, params: readonly unknown[]): Promise<unknown> {
+    const { tasks, views } = this.s;
+    switch (method) {
+      case 'aria2.addUri': {
+        const uris = params[0];
+        if (!Array.isArray(uris) || uris.length === 0 || uris.length > 100 || typeof uris[0] !== 'string')
+          throw invalid('Invalid uris: must be a list of URIs');
+        // aria2 takes several URIs as mirrors of one file; the controller downloads from the first.
+        const task = await tasks.add.create(actor, uris[0], taskOptionsOf(params[1], { forAdd: true }));
+        return task.gid;
+      }
+      case 'aria2.addTorrent': {
+        const b64 = stringParam(params, 0, 'torrent');
+        if (!/^[A-Za-z0-9+/=\s]+$/.test(b64)) throw invalid('Invalid torrent: not base64');
+        const options = taskOptionsOf(params[2], { forAdd: true });
+        const task = await tasks.add.createTorrent(actor, Buffer.from(b64, 'base64'), options);
+        return task.gid;
+      }
+      case 'aria2.addMetalink':
+        throw invalid('Metalink downloads are not supported');
+      case 'aria2.remove':
+      case 'aria2.forceRemove': {
+        const row = await this.row(actor, params);
+        await tasks.control.changeStatus(actor, row.id, 'stop');
+        return row.gid;
+      }
+      case 'aria2.pause':
+      case 'aria2.forcePause': {
+        const row = await this.row(actor, params);
+        await tasks.control.changeStatus(actor, row.id, 'pause');
+        return row.gid;
+      }
+      case 'aria2.unpause': {
+        const row = await this.row(actor, params);
+        await tasks.control.changeStatus(actor, row.id, 'resume');
+        return row.gid;
+      }
+      case 'aria2.pauseAll':
+      case 'aria2.forcePauseAll':
+        return this.setStatusOfAll(actor, ['active', 'waiting'], 'pause');
+      case 'aria2.unpauseAll':
+        return this.setStatusOfAll(actor, ['paused'], 'resume');
+      case 'aria2.tellStatus': {
+        const row = await this.row(actor, params);
+        const keys = keysParam(params, 1);
+        const [view] = await this.views(actor, [row], fieldsFor(keys));
+        return this.structOf(view!, keys);
+      }
+      case 'aria2.getFiles': {
+        const [view] = await this.views(actor, [await this.row(actor, params)], 'sync');
+        return aria2Files(view!, view!.status ? filesOf(view!.row.dir, view!.status) : null);
+      }
+      case 'aria2.getUris': {
+        const [view] = await this.views(actor, [await this.row(actor, params)], 'sync');
+        const files = aria2Files(view!, view!.status ? filesOf(view!.row.dir, view!.status) : null);
+        return (files[0]?.uris as unknown[]) ?? [];
+      }
+      case 'aria2.getPeers': {
+        const row = await this.row(actor, params);
+        const detail = (await tasks.query.detail(actor, row.id)).detail;
+        return (detail?.peers ?? []).map((p) => ({
+          peerId: '',
+          ...splitAddress(p.address),
+          bitfield: '',
+          amChoking: 'true',
+          peerChoking: 'true',
+          downloadSpeed: String(p.download_speed),
+          uploadSpeed: String(p.upload_speed),
+          seeder: String(p.seeder),
+        }));
+      }
+      case 'aria2.getServers': {
+        const row = await this.row(actor, params);
+        const detail = (await tasks.query.detail(actor, row.id)).detail;
+        const byFile = new Map<number, Aria2Struct[]>();
+        for (const s of detail?.servers ?? []) {
+          byFile.set(s.file_index, [
+            ...(byFile.get(s.file_index) ?? []),
+            { uri: s.uri, currentUri: s.current_uri, downloadSpeed: String(s.download_speed) },
+          ]);
+        }
+        return [...byFile].map(([index, servers]) => ({ index: String(index), servers }));
+      }
+      case 'aria2.tellActive': {
+        const keys = keysParam(params, 0);
+        const rows = await views.page(actor, ['active'], 0, MAX_LIST);
+        return (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
+      }
+      case 'aria2.tellWaiting':
+        return this.list(actor, WAITING, params);
+      case 'aria2.tellStopped':
+        return this.list(actor, HISTORY_STATUSES, params);
+      case 'aria2.changePosition': {
+        const row = await this.row(actor, params);
+        const pos = intParam(params, 1, 'pos');
+        const how = params[2];
+        if (how !== 'POS_SET' && how !== 'POS_CUR' && how !== 'POS_END')
+          throw invalid('Invalid how: must be POS_SET, POS_CUR or POS_END');
+        return tasks.control.changePosition(actor, row.id, pos, how);
+      }
+      case 'aria2.changeUri':
+        throw invalid("A download's URIs cannot be changed; retry it with a new URI instead");
+      case 'aria2.changeOption': {
+        const row = await this.row(actor, params);
+        const options = taskOptionsOf(params[1], { forAdd: false });
+        if (options) await tasks.control.changeOptions(actor, row.id, options);
+        return 'OK';
+      }
+      case 'aria2.getOption': {
+        const row = await this.row(actor, params);
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(await views.options(row))) {
+          if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String) : String(v);
+        }
+        const [view] = await this.views(actor, [row], 'state');
+        out.dir = aria2Status(view!, null).dir as string;
+        return out;
+      }
+      case 'aria2.getGlobalOption': {
+        const s = this.s.settings.get();
+        return {
+          dir: VIRTUAL_ROOT,
+          'max-concurrent-downloads': String(s.max_concurrent_downloads),
+          'max-overall-download-limit': String(s.max_overall_download_limit),
+          'max-overall-upload-limit': '0',
+          'seed-ratio': String(s.seed_ratio),
+          'seed-time': String(s.seed_time_min),
+          continue: 'true',
+        };
+      }
+      case 'aria2.changeGlobalOption':
+        // The daemon is shared by every user: nothing of it is changed for one.
+        return 'OK';
+      case 'aria2.getGlobalStat': {
+        const [counts, stats] = await Promise.all([views.counts(actor), this.s.stats.forUser(actor.id)]);
+        const n = (list: readonly TaskStatus[]) => list.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+        const stopped = n(HISTORY_STATUSES);
+        return {
+          downloadSpeed: String(stats.download_speed),
+          uploadSpeed: String(stats.upload_speed),
+          numActive: String(counts.active ?? 0),
+          numWaiting: String(n(WAITING)),
+          numStopped: String(Math.min(stopped, MAX_LIST)),
+          numStoppedTotal: String(stopped),
+        };
+      }
+      case 'aria2.purgeDownloadResult':
+        await tasks.remove.clearHistory(actor, false);
+        return 'OK';
+      case 'aria2.removeDownloadResult': {
+        const row = await this.row(actor, params);
+        if (!(HISTORY_STATUSES as readonly string[]).includes(row.status))
+          throw invalid(`Could not remove download result of GID#${row.gid}`);
+        await tasks.remove.delete(actor, row.id, false);
+        return 'OK';
+      }
+      case 'aria2.getVersion': {
+        const version = (await this.s.stats.machine()).aria2.version ?? ARIA2_VERSION;
+        return { version, enabledFeatures: ['BitTorrent', 'GZip', 'HTTPS', 'Message Digest'] };
+      }
+      case 'aria2.getSessionInfo':
+        return {
+          sessionId: createHash('sha1').update(`${this.sessionSalt}:${actor.id}`).digest('hex'),
+        };
+      case 'aria2.saveSession':
+      case 'aria2.shutdown':
+      case 'aria2.forceShutdown':
+        // The daemon is the controller's, shared by every user: the call is answered and ignored.
+        return 'OK';
+      case 'system.listMethods':
+        return [...METHODS];
+      case 'system.listNotifications':
+        return [...NOTIFICATIONS];
+      default:
+        throw new RpcError(-32601, 'Method not found.');
+    }
+  }
+}

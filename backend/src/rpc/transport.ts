@@ -1,0 +1,360 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { TORRENT_BODY_LIMIT } from '../config/limits.js';
+import { MAX_IDS_PER_CALL } from '../domain/task-rules.js';
+import type { Actor } from '../services/context.js';
+import type { ControllerEvents, TaskRow, TokenRevoked } from '../services/events.js';
+import { METHODS, OPEN_METHODS, RpcError, RpcMethods } from './methods.js';
+
+/** Who a secret belongs to: the token's owner and the token's id; null for a wrong secret. */
+export type Authenticate = (secret: string) => Promise<{ actor: Actor; tokenId: number } | null>;
+
+export interface RpcOptions {
+  authenticate: Authenticate;
+  events: ControllerEvents;
+  /** How long a wrong secret waits for its answer (aria2 waits a second); only tests shorten it. */
+  unauthorizedDelayMs?: number;
+}
+
+/** The most calls one batch or one system.multicall carries (the REST API's bulk limit). */
+export const MAX_CALLS = MAX_IDS_PER_CALL;
+/** A socket's requests are answered one after another; past this many waiting it is cut off. */
+const MAX_QUEUED_MESSAGES = 100;
+const UNAUTHORIZED = 'Unauthorized';
+/** How long a checked secret is trusted without the database (a revocation ends it at once). */
+const KNOWN_MS = 5_000;
+const MAX_KNOWN = 10_000;
+
+type Json = unknown;
+interface Binding {
+  /** The user (and token) a socket's first authenticated call bound it to; null over HTTP. */
+  bound: { actor: Actor; tokenId: number } | null;
+  /** Set when the answer carries an Unauthorized: it is sent after the deliberate delay. */
+  unauthorized: boolean;
+  socket?: boolean;
+}
+
+const errorOf = (id: Json, code: number, message: string) => ({
+  id,
+  jsonrpc: '2.0',
+  error: { code, message },
+});
+
+/** aria2's HTTP status of a single call's answer (a batch is always 200). */
+function httpStatus(code: number | null): number {
+  if (code === null) return 200;
+  if (code === 1 || code === -32600) return 400;
+  if (code === -32601) return 404;
+  // aria2 answers a parse error 500; bad input is a 4xx here, as everywhere in the controller.
+  return 400;
+}
+
+/**
+ * JSON-RPC 2.0 as aria2 speaks it, over HTTP POST and WebSocket at `/jsonrpc`: single and batch
+ * requests, the secret (`token:<API token>`) first in every call's params, `system.multicall` with a
+ * secret in each call, aria2's error shape and its delay on a wrong secret, and the notifications of
+ * the user's own downloads on the sockets.
+ */
+export class RpcServer {
+  private readonly delayMs: number;
+  private readonly sockets = new Map<WebSocket, Binding>();
+  /** The last status seen of each task, so a notification is sent once per change of status. */
+  private readonly lastStatus = new Map<number, string>();
+  private readonly onUpdate = (row: TaskRow) => this.notify(row);
+  private readonly onRemoved = (_owner: number, id: number) => this.lastStatus.delete(id);
+  /**
+   * Secrets checked in the last seconds: a client polling once a second costs no database read per
+   * call. A revocation (or the user's deletion) drops them at once.
+   */
+  private readonly known = new Map<string, { at: number; who: { actor: Actor; tokenId: number } }>();
+  private readonly onTokenRevoked = ({ userId, tokenId }: TokenRevoked) => {
+    for (const [secret, k] of this.known) {
+      if (tokenId === null ? k.who.actor.id === userId : k.who.tokenId === tokenId) this.known.delete(secret);
+    }
+    for (const [socket, b] of this.sockets) {
+      const hit = tokenId === null ? b.bound?.actor.id === userId : b.bound?.tokenId === tokenId;
+      if (hit) socket.close(4401, UNAUTHORIZED);
+    }
+  };
+
+  constructor(
+    private readonly methods: RpcMethods,
+    private readonly options: RpcOptions,
+  ) {
+    this.delayMs = options.unauthorizedDelayMs ?? 1000;
+    options.events.on('task_update', this.onUpdate);
+    options.events.on('task_removed', this.onRemoved);
+    options.events.on('token_revoked', this.onTokenRevoked);
+  }
+
+  close(): void {
+    this.options.events.off('task_update', this.onUpdate);
+    this.options.events.off('task_removed', this.onRemoved);
+    this.options.events.off('token_revoked', this.onTokenRevoked);
+    for (const socket of this.sockets.keys()) socket.close(1001, 'server shutting down');
+    this.sockets.clear();
+  }
+
+  /** The answer to one request body (a call or a batch), and its HTTP status. */
+  async answer(text: string, binding: Binding): Promise<{ status: number; body: Json }> {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return { status: httpStatus(-32700), body: errorOf(null, -32700, 'Parse error.') };
+    }
+    const auth = new Map<string, Promise<{ actor: Actor; tokenId: number } | null>>();
+    if (Array.isArray(message)) {
+      if (message.length === 0 || message.length > MAX_CALLS)
+        return {
+          status: 400,
+          body: errorOf(null, -32600, `Invalid Request: a batch holds 1 to ${MAX_CALLS} calls.`),
+        };
+      const answers: Json[] = [];
+      for (const call of message) answers.push((await this.single(call, binding, auth)).body);
+      return { status: 200, body: answers };
+    }
+    const { body, code } = await this.single(message, binding, auth);
+    return { status: httpStatus(code), body };
+  }
+
+  /** Checks the secret that leads `params`; the user it names, or null. */
+  private async actorOf(
+    params: unknown[],
+    binding: Binding,
+    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+  ): Promise<Actor | null> {
+    const first = params[0];
+    if (typeof first !== 'string' || !first.startsWith('token:')) return null;
+    const secret = first.slice('token:'.length);
+    if (secret.length === 0 || secret.length > 512) return null;
+    const who = await this.check(secret, auth);
+    if (!who) return null;
+    if (binding.socket) {
+      // A socket is one user's: it hears that user's notifications, so it takes no other user's calls.
+      if (binding.bound && binding.bound.actor.id !== who.actor.id) return null;
+      binding.bound ??= who;
+    }
+    return who.actor;
+  }
+
+  /** The token's owner: remembered for a few seconds, else asked once per request body. */
+  private async check(
+    secret: string,
+    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+  ): Promise<{ actor: Actor; tokenId: number } | null> {
+    const now = Date.now();
+    const k = this.known.get(secret);
+    if (k && now - k.at < KNOWN_MS) return k.who;
+    let found = auth.get(secret);
+    if (!found) {
+      found = this.options.authenticate(secret).catch(() => null);
+      auth.set(secret, found);
+    }
+    const who = await found;
+    if (who) {
+      if (this.known.size >= MAX_KNOWN) this.known.clear();
+      this.known.set(secret, { at: now, who });
+    }
+    return who;
+  }
+
+  private async single(
+    call: unknown,
+    binding: Binding,
+    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+  ): Promise<{ body: Json; code: number | null }> {
+    if (typeof call !== 'object' || call === null || Array.isArray(call))
+      return { body: errorOf(null, -32600, 'Invalid Request.'), code: -32600 };
+    const { method, params: rawParams, id } = call as { method?: unknown; params?: unknown; id?: unknown };
+    const callId = (id ?? null) as Json;
+    if (typeof method !== 'string' || id === undefined)
+      return { body: errorOf(callId, -32600, 'Invalid Request.'), code: -32600 };
+    if (rawParams !== undefined && !Array.isArray(rawParams))
+      return { body: errorOf(callId, -32602, 'Invalid params.'), code: -32602 };
+    const params = (rawParams ?? []) as unknown[];
+    try {
+      const result = await this.invoke(method, params, binding, auth);
+      return { body: { id: callId, jsonrpc: '2.0', result }, code: null };
+    } catch (err) {
+      const e = err instanceof RpcError ? err : new RpcError(1, 'Internal error');
+      if (e.message === UNAUTHORIZED && e.code === 1) binding.unauthorized = true;
+      return { body: errorOf(callId, e.code, e.message), code: e.code };
+    }
+  }
+
+  private async invoke(
+    method: string,
+    params: unknown[],
+    binding: Binding,
+    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+  ): Promise<unknown> {
+    if (!(METHODS as readonly string[]).includes(method)) throw new RpcError(-32601, 'Method not found.');
+    if (OPEN_METHODS.has(method)) {
+      const rest = typeof params[0] === 'string' && params[0].startsWith('token:') ? params.slice(1) : params;
+      return this.methods.call({ id: 0, username: '', is_admin: false, quota: 0 }, method, rest);
+    }
+    if (method === 'system.multicall') return this.multicall(params, binding, auth);
+    const actor = await this.actorOf(params, binding, auth);
+    if (!actor) throw new RpcError(1, UNAUTHORIZED);
+    return this.methods.call(actor, method, params.slice(1));
+  }
+
+  /** Each call on its own, with its own secret: `[result]` or `{code, message}` per call. */
+  private async multicall(
+    params: unknown[],
+    binding: Binding,
+    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+  ): Promise<unknown[]> {
+    const calls = params[0];
+    if (!Array.isArray(calls))
+      throw new RpcError(1, 'Invalid params: system.multicall takes a list of calls');
+    if (calls.length > MAX_CALLS)
+      throw new RpcError(1, `Invalid params: system.multicall takes at most ${MAX_CALLS} calls`);
+    const out: unknown[] = [];
+    for (const c of calls) {
+      const { methodName, params: p } = (c ?? {}) as { methodName?: unknown; params?: unknown };
+      try {
+        if (typeof methodName !== 'string') throw new RpcError(1, 'Missing methodName.');
+        if (p !== undefined && !Array.isArray(p)) throw new RpcError(1, 'Missing params.');
+        if (methodName === 'system.multicall') throw new RpcError(1, 'Recursive system.multicall forbidden.');
+        out.push([await this.invoke(methodName, (p ?? []) as unknown[], binding, auth)]);
+      } catch (err) {
+        const e = err instanceof RpcError ? err : new RpcError(1, 'Internal error');
+        if (e.message === UNAUTHORIZED) binding.unauthorized = true;
+        out.push({ code: e.code, message: e.message });
+      }
+    }
+    return out;
+  }
+
+  /** Waits aria2's deliberate delay when the answer carries an Unauthorized. */
+  async delayIfUnauthorized(binding: Binding): Promise<void> {
+    if (binding.unauthorized) await sleep(this.delayMs);
+    binding.unauthorized = false;
+  }
+
+  addSocket(socket: WebSocket): void {
+    const binding: Binding = { bound: null, unauthorized: false, socket: true };
+    this.sockets.set(socket, binding);
+    socket.on('close', () => this.sockets.delete(socket));
+    let chain = Promise.resolve();
+    let queued = 0;
+    socket.on('message', (data, isBinary) => {
+      if (++queued > MAX_QUEUED_MESSAGES) {
+        socket.close(1008, 'too many requests waiting');
+        return;
+      }
+      const text = isBinary ? '' : String(data);
+      // One after another, as aria2 answers a socket: a slow call holds back the ones behind it.
+      chain = chain.then(async () => {
+        try {
+          const { body } = await this.answer(text, binding);
+          await this.delayIfUnauthorized(binding);
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(body));
+        } finally {
+          queued--;
+        }
+      });
+    });
+  }
+
+  /** The aria2 notification of a task's new status, to its owner's sockets. */
+  private notify(row: TaskRow): void {
+    const before = this.lastStatus.get(row.id);
+    this.lastStatus.set(row.id, row.status);
+    if (before === row.status || !row.gid) return;
+    const names: string[] = [];
+    // A task first heard of while active started now if it has no bytes yet (not one running since
+    // before the controller started).
+    const started = before === undefined ? row.completed_length === 0 : before !== 'active';
+    if (row.status === 'active' && started) names.push('aria2.onDownloadStart');
+    else if (row.status === 'paused') names.push('aria2.onDownloadPause');
+    else if (row.status === 'removed') names.push('aria2.onDownloadStop');
+    else if (row.status === 'error') names.push('aria2.onDownloadError');
+    else if (row.status === 'complete') {
+      if (row.info_hash) names.push('aria2.onBtDownloadComplete');
+      names.push('aria2.onDownloadComplete');
+    }
+    if (names.length === 0) return;
+    for (const [socket, b] of this.sockets) {
+      if (b.bound?.actor.id !== row.owner_id || socket.readyState !== socket.OPEN) continue;
+      for (const method of names)
+        socket.send(JSON.stringify({ jsonrpc: '2.0', method, params: [{ gid: row.gid }] }));
+    }
+  }
+}
+
+/** Sends an HTTP answer after the delay a wrong secret earns. */
+async function reply(server: RpcServer, r: FastifyReply, binding: Binding, status: number, body: Json) {
+  await server.delayIfUnauthorized(binding);
+  return r
+    .status(status)
+    .header('content-type', 'application/json-rpc')
+    .header('access-control-allow-origin', '*')
+    .send(JSON.stringify(body));
+}
+
+/** `POST /jsonrpc` and the `/jsonrpc` WebSocket, authenticated by the secret in each call. */
+export async function rpcRoutes(app: FastifyInstance, options: RpcOptions): Promise<void> {
+  const { tasks, stats, settings, views } = app.deps.services;
+  const server = new RpcServer(new RpcMethods({ tasks, stats, settings, views }, app.log), options);
+  app.addHook('onClose', async () => server.close());
+  // aria2's clients send their JSON under any content type (or none); the body is read as text here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: TORRENT_BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+  const config = { access: 'rpc' } as const;
+
+  app.post(
+    '/jsonrpc',
+    {
+      config,
+      bodyLimit: TORRENT_BODY_LIMIT,
+      schema: {
+        tags: ['rpc'],
+        summary:
+          "aria2's JSON-RPC 2.0 for aria2 clients: the secret is `token:<API token>`, first in each call's params (docs/api.md)",
+      },
+    },
+    async (request: FastifyRequest, r: FastifyReply) => {
+      const binding: Binding = { bound: null, unauthorized: false };
+      const text = typeof request.body === 'string' ? request.body : '';
+      const { status, body } = await server.answer(text, binding);
+      return reply(server, r, binding, status, body);
+    },
+  );
+
+  // A browser client on another origin (AriaNg) asks first: any origin may call, as aria2 allows with
+  // --rpc-allow-origin-all; the token in each call is the credential.
+  app.options(
+    '/jsonrpc',
+    { config, schema: { tags: ['rpc'], summary: "The RPC's CORS preflight: any origin may call it" } },
+    async (request: FastifyRequest, r: FastifyReply) => {
+      const asked = request.headers['access-control-request-headers'];
+      return r
+        .status(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'POST, GET, OPTIONS')
+        .header(
+          'access-control-allow-headers',
+          typeof asked === 'string' ? asked.slice(0, 1024) : 'content-type',
+        )
+        .header('access-control-max-age', '1728000')
+        .send();
+    },
+  );
+
+  app.route({
+    method: 'GET',
+    url: '/jsonrpc',
+    config,
+    schema: { hide: true },
+    // aria2's GET form (JSONP) is not served: a plain GET is told what is.
+    handler: async (_request, r) =>
+      r.status(400).send({ detail: 'The RPC takes a POST of JSON-RPC or a WebSocket upgrade' }),
+    wsHandler: (socket) => server.addSocket(socket),
+  });
+}
