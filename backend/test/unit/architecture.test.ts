@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Background work, the socket hub and the fastify plugins reach data through services only. */
-const NO_DATA_ACCESS = ['jobs', 'realtime', 'plugins'];
+const NO_DATA_ACCESS = ['jobs', 'realtime', 'plugins', 'rpc'];
 const DATA_FOLDERS = ['repositories', 'db'];
 /** Kysely's query starters: writing one of these is writing SQL. */
 const QUERY_BUILDERS = new Set([
