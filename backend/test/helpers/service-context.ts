@@ -130,3 +130,13 @@ export async function unitContext(
     },
   };
 }
+
+/** What a service call threw (a DomainError carries `status` and `detail`); fails when it did not throw. */
+export async function failure(p: Promise<unknown>): Promise<Error & { status: number; detail: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { status: number; detail: string };
+  }
+  throw new Error('expected a failure');
+}

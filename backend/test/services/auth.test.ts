@@ -3,21 +3,12 @@ import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../
 import { hashSessionId } from '../../src/domain/passwords.js';
 import { AuthService, addressKey, FailureWindow, TOO_MANY_ATTEMPTS } from '../../src/services/auth.js';
 import { UsersService } from '../../src/services/users.js';
-import { type UnitContext, unitContext } from '../helpers/service-context.js';
+import { failure, type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const PASSWORD = 'alice-password-1';
 const noTasks = { forgetAllOf: async () => undefined };
 
 /** Rejection of a promise, for asserting on the error's class and fields. */
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
-}
-
 describe('addressKey', () => {
   it('keeps IPv4 as it is and unwraps IPv4-mapped IPv6', () => {
     expect(addressKey('192.0.2.7')).toBe('192.0.2.7');

@@ -12,16 +12,7 @@ import { RetryService } from '../../src/services/retry.js';
 import { SyncService } from '../../src/services/sync.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
-import { type UnitContext, unitContext } from '../helpers/service-context.js';
-
-async function failure(p: Promise<unknown>): Promise<Error & { status: number; detail: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { status: number; detail: string };
-  }
-  throw new Error('expected a failure');
-}
+import { failure, type UnitContext, unitContext } from '../helpers/service-context.js';
 
 describe('AutoRetryService on a real SQLite file and aria2c', () => {
   let u: UnitContext;

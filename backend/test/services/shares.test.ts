@@ -11,16 +11,7 @@ import type { Actor } from '../../src/services/context.js';
 import { FilesService } from '../../src/services/files.js';
 import { LINK_EXPIRED, SharesService, WRONG_PASSWORD } from '../../src/services/shares.js';
 import { Storage } from '../../src/services/storage.js';
-import { type UnitContext, unitContext } from '../helpers/service-context.js';
-
-async function failure(p: Promise<unknown>): Promise<Error & { status: number; detail: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { status: number; detail: string };
-  }
-  throw new Error('expected a failure');
-}
+import { failure, type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const tokenOf = (url: string) => url.replace(/^\/s\//, '');
 

@@ -13,20 +13,11 @@ import { getTask } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
 import { waitFor } from '../helpers/aria2.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
-import { type UnitContext, unitContext } from '../helpers/service-context.js';
+import { failure, type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const ALL = listTasksQuery.parse({});
 const SLOW = { size: 4 * 1024 * 1024 };
 const THROTTLE = { throttle: 32 * 1024 };
-
-async function failure(p: Promise<unknown>): Promise<Error & { status: number; detail: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { status: number; detail: string };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('task services on a real SQLite file and aria2c', () => {
   let u: UnitContext;

@@ -8,18 +8,9 @@ import { findUserByUsername } from '../../src/repositories/users.js';
 import { AuthService } from '../../src/services/auth.js';
 import type { Actor } from '../../src/services/context.js';
 import { ADMIN_PASSWORD_FILE, UsersService } from '../../src/services/users.js';
-import { type UnitContext, unitContext } from '../helpers/service-context.js';
+import { failure, type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const PASSWORD = 'user-password-1';
-
-async function failure(p: Promise<unknown>): Promise<{ status: number; detail: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { status: number; detail: string };
-  }
-  throw new Error('expected a failure');
-}
 
 /** Records calls to forgetAllOf and whether the user's row still existed at that moment. */
 function recordingTasks(u: () => UnitContext) {
