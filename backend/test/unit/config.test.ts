@@ -78,7 +78,10 @@ describe('loadConfig', () => {
       kind: 'sqlite',
       file: path.resolve('rel/c.db'),
     });
-    for (const url of ['postgres://u:p@127.0.0.1:5432/aria', 'postgresql://u@db.internal/aria?sslmode=require']) {
+    for (const url of [
+      'postgres://u:p@127.0.0.1:5432/aria',
+      'postgresql://u@db.internal/aria?sslmode=require',
+    ]) {
       expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
     }
     expect(Object.isFrozen(loadConfig({}).database)).toBe(true);
