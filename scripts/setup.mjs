@@ -39,6 +39,18 @@ export function ensureAria2() {
   if (!has('aria2c')) aptInstall(['aria2'], 'aria2 (the aria2c download daemon)');
 }
 
+/**
+ * PostgreSQL's server programs, for the tests' throwaway cluster (the integration suite runs on both
+ * databases). Debian puts them in /usr/lib/postgresql/<version>/bin.
+ */
+export function ensurePostgres() {
+  const base = '/usr/lib/postgresql';
+  const installed =
+    fs.existsSync(base) &&
+    fs.readdirSync(base).some((v) => fs.existsSync(path.join(base, v, 'bin', 'initdb')));
+  if (!installed) aptInstall(['postgresql-15'], 'PostgreSQL 15 (for the tests on PostgreSQL)');
+}
+
 export function ensureChromium() {
   if (!fs.existsSync('/usr/bin/chromium')) aptInstall(['chromium'], 'Chromium (for the browser tests)');
 }

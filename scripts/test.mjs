@@ -1,14 +1,23 @@
 // `npm test`: the same set-up as `npm start` (plus Chromium), then every test: typecheck, lint, unit and
-// integration (Vitest), and the browser tests. Ends with one line "N passed, N failed".
+// integration (Vitest), the integration tests again on PostgreSQL, and the browser tests. Ends with one
+// line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureAria2, ensureChromium, ensureDependencies, ensureUiBuilt, root } from './setup.mjs';
+import {
+  ensureAria2,
+  ensureChromium,
+  ensureDependencies,
+  ensurePostgres,
+  ensureUiBuilt,
+  root,
+} from './setup.mjs';
 
 try {
   ensureAria2();
   ensureChromium();
+  ensurePostgres();
   ensureDependencies();
   ensureUiBuilt();
 } catch (err) {
@@ -20,25 +29,24 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 let passed = 0;
 let failed = 0;
 
-function step(name, command, args) {
+function step(name, command, args, env = {}) {
   process.stdout.write(`\n=== ${name} ===\n`);
   const r = spawnSync(command, args, {
     stdio: 'inherit',
     cwd: root,
-    env: { ...process.env, FORCE_COLOR: '0' },
+    env: { ...process.env, FORCE_COLOR: '0', ...env },
   });
   return r.status === 0;
 }
 
-function vitest(name, args) {
+function vitest(name, args, env = {}) {
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vitest-report-')), 'report.json');
-  const ok = step(name, bin('vitest'), [
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-    ...args,
-  ]);
+  const ok = step(
+    name,
+    bin('vitest'),
+    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    env,
+  );
   if (fs.existsSync(report)) {
     const r = JSON.parse(fs.readFileSync(report, 'utf8'));
     passed += r.numPassedTests;
@@ -97,6 +105,21 @@ for (const [name, check] of checks) {
 }
 auditDependencies();
 vitest('unit and integration tests', []);
+// The integration tests again, with every fixture on a fresh PostgreSQL database of a throwaway cluster
+// (backend/test/helpers/postgres.ts): the files that open a database through a fixture. Unit, browser
+// and backend/test/scale/ tests are not repeated (the last always run on PostgreSQL).
+const FIXTURES = /\b(startTestController|unitContext|useController)\b/;
+const onPostgresFiles = ['aria2', 'egress', 'jobs', 'quality', 'routes', 'rpc', 'services'].flatMap((d) => {
+  const dir = path.join(root, 'backend', 'test', d);
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts') && FIXTURES.test(fs.readFileSync(path.join(dir, f), 'utf8')))
+    .map((f) => `backend/test/${d}/${f}`);
+});
+const onPostgres = Date.now();
+vitest('integration tests on PostgreSQL', onPostgresFiles, { TEST_DATABASE: 'postgres' });
+process.stdout.write(`(on PostgreSQL in ${Math.round((Date.now() - onPostgres) / 1000)} s)\n`);
 if (fs.existsSync(path.join(root, 'e2e', 'vitest.config.ts'))) {
   vitest('browser tests', ['--config', 'e2e/vitest.config.ts']);
 }
