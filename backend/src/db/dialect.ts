@@ -159,6 +159,15 @@ export function rowList(
   };
 }
 
+/**
+ * A SELECT that locks the rows it reads until the transaction ends (PostgreSQL's FOR UPDATE), so a
+ * check and the write that follows are one step across connections. SQLite runs one transaction at a
+ * time and has no row locks: the query is left as it is.
+ */
+export function forUpdate<Q extends { forUpdate(): Q }>(db: AnyDb, query: Q): Q {
+  return dialectOf(db) === 'postgres' ? query.forUpdate() : query;
+}
+
 // ---- errors -----------------------------------------------------------------------------------------
 
 /** The database's error code of a failed statement, if it is one. */

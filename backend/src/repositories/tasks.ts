@@ -302,7 +302,8 @@ export async function listTasks(
   const { total } = await query
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .executeTakeFirstOrThrow();
-  const direction = f.order === 'asc' ? sql`ASC` : sql`DESC`;
+  // NULLs (no name, no queue place) sort first when ascending on both databases, as SQLite puts them.
+  const direction = f.order === 'asc' ? sql`ASC NULLS FIRST` : sql`DESC NULLS LAST`;
   // aria2's queue order: running tasks first (newest first), then the waiting ones in their places,
   // then paused ones; `order` turns the whole list round.
   const sortBy =
@@ -750,7 +751,7 @@ export function listRowsByStatus(
   statuses: readonly TaskStatus[],
   page: { offset: number; limit: number; newestFirst: boolean },
 ): Promise<(TaskView & Pick<TaskRow, 'dir' | 'node' | 'error_code' | 'option_set'>)[]> {
-  const direction = page.newestFirst ? sql`DESC` : sql`ASC`;
+  const direction = page.newestFirst ? sql`DESC NULLS LAST` : sql`ASC NULLS FIRST`;
   return db
     .selectFrom('tasks')
     .select([...TASK_COLUMNS, 'dir', 'node', 'error_code', 'option_set'])

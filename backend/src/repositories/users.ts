@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import { forUpdate } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import type { UsersTable } from '../db/schema.js';
 
@@ -25,6 +26,14 @@ export async function findUserById(db: Db, id: number): Promise<UserRow | undefi
 /** Case-insensitive: the column compares without regard to case, so "Alice" and "alice" are one name. */
 export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+/**
+ * Locks the user's row until the transaction `trx` ends: a check of what the user has (space, current
+ * tasks, tokens) and the insert that follows cannot interleave with another's, on any instance.
+ */
+export async function lockUser(trx: Db, id: number): Promise<void> {
+  await forUpdate(trx, trx.selectFrom('users').select('id').where('id', '=', id)).execute();
 }
 
 export async function insertUser(db: Db, user: NewUserRow): Promise<UserRow> {

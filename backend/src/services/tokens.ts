@@ -11,6 +11,7 @@ import {
   type TokenRow,
   touch,
 } from '../repositories/tokens.js';
+import { lockUser } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
 
 /** Tokens one user may hold: enough for every client and script, not a table anyone can fill. */
@@ -69,6 +70,7 @@ export class TokensService {
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     // Counted and inserted in one transaction, so parallel creates cannot pass the cap.
     const row = await this.ctx.db.transaction().execute(async (trx) => {
+      await lockUser(trx, actor.id);
       if ((await countTokens(trx, actor.id)) >= MAX_TOKENS_PER_USER) throw tooManyTokens();
       return insertToken(trx, {
         user_id: actor.id,

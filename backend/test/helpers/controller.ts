@@ -64,7 +64,7 @@ export async function startTestController(
     ALLOW_PRIVATE_NETWORK: 'true',
     MIN_FREE_DISK: '0',
     LOG_LEVEL: 'silent',
-    ...(await testDatabaseEnv(env)),
+    ...(await testDatabaseEnv(env, dir)),
     ...env,
   });
   const controller = await startController(config, {

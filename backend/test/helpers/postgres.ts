@@ -101,6 +101,9 @@ export async function startTestCluster(): Promise<TestCluster> {
     '-c full_page_writes=off',
     '-c max_connections=400',
     '-c shared_buffers=64MB',
+    // Slow statements and lock waits land in server.log (kept with TEST_POSTGRES_KEEP=1).
+    '-c log_min_duration_statement=1000',
+    '-c log_lock_waits=on',
   ].join(' ');
   run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   let stopped = false;
@@ -112,7 +115,9 @@ export async function startTestCluster(): Promise<TestCluster> {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+        if (process.env.TEST_POSTGRES_KEEP === '1')
+          process.stdout.write(`PostgreSQL test cluster kept: ${dir}\n`);
+        else fs.rmSync(dir, { recursive: true, force: true });
       }
     },
   };
@@ -152,19 +157,38 @@ export function postgresAdminUrl(): string {
 
 let counter = 0;
 
-/** A new, empty database on the test cluster, for one test or controller; its URL. */
+/**
+ * A new, empty database on the test cluster, for one test or controller; its URL. It belongs to a
+ * role of its own that is not a superuser, as a real deployment's would.
+ */
 export async function freshDatabaseUrl(): Promise<string> {
   const admin = new URL(postgresAdminUrl());
   const name = `t_${process.pid}_${Date.now().toString(36)}_${++counter}_${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
   const client = new pg.Client({ connectionString: admin.href });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE "${name}"`);
+    await client.query(`CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`);
+    await client.query(`CREATE DATABASE "${name}" OWNER "${name}"`);
   } finally {
     await client.end();
   }
-  admin.pathname = `/${name}`;
-  return admin.href;
+  const url = new URL(admin.href);
+  url.username = name;
+  url.password = password;
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+/** Runs `statement` on the test cluster as its superuser (e.g. to cut a database's connections). */
+export async function asClusterAdmin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl() });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Whether this run's fixtures use PostgreSQL (`TEST_DATABASE=postgres`) instead of an SQLite file. */
@@ -173,12 +197,19 @@ export function testsUsePostgres(): boolean {
 }
 
 /**
- * DATABASE_URL for a test's controller or service context: with TEST_DATABASE=postgres a fresh database on the test
- * cluster, unless `env` names one itself; otherwise nothing (the SQLite file under DATA_DIR).
+ * DATABASE_URL for a test's controller or service context: with TEST_DATABASE=postgres a fresh
+ * database on the test cluster, unless `env` names one itself; otherwise nothing (the SQLite file under
+ * DATA_DIR). Given its data folder, a controller started again on that folder gets its database again,
+ * as it finds its SQLite file there (the URL is kept in the folder).
  */
 export async function testDatabaseEnv(
   env: Record<string, string | undefined>,
+  dataDir?: string,
 ): Promise<Record<string, string>> {
   if (env.DATABASE_URL !== undefined || !testsUsePostgres()) return {};
-  return { DATABASE_URL: await freshDatabaseUrl() };
+  const kept = dataDir ? path.join(dataDir, 'test-database-url') : null;
+  if (kept && fs.existsSync(kept)) return { DATABASE_URL: fs.readFileSync(kept, 'utf8') };
+  const url = await freshDatabaseUrl();
+  if (kept) fs.writeFileSync(kept, url, { mode: 0o600 });
+  return { DATABASE_URL: url };
 }

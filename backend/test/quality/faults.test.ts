@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { sqliteFile, startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
+import { asClusterAdmin } from '../helpers/postgres.js';
 
 let server: FileServer;
 beforeAll(async () => {
@@ -82,9 +83,42 @@ describe('an aria2 that answers its handshake and then nothing', () => {
   });
 });
 
+/**
+ * PostgreSQL's counterpart of a locked SQLite file: the controller's connections are cut and no new
+ * one is let in (the database's connection limit set to 0) while a write is tried.
+ */
+async function unreachablePostgres(c: TestController): Promise<void> {
+  const name = new URL((c.config.database as { url: string }).url).pathname.slice(1);
+  try {
+    const cookie = await c.adminCookie();
+    server.addFile('/locked.bin', Buffer.alloc(100));
+    await asClusterAdmin(`ALTER DATABASE "${name}" CONNECTION LIMIT 0`);
+    await asClusterAdmin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+    const r = await c.app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers: { cookie },
+      payload: { uri: server.url('/locked.bin') },
+    });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toEqual({ detail: 'The database is unavailable; nothing was changed' });
+    await asClusterAdmin(`ALTER DATABASE "${name}" CONNECTION LIMIT -1`);
+    const list = await c.app.inject({ method: 'GET', url: '/api/tasks', headers: { cookie } });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().total).toBe(0);
+  } finally {
+    await asClusterAdmin(`ALTER DATABASE "${name}" CONNECTION LIMIT -1`);
+    await c.destroy();
+  }
+}
+
 describe('a locked database', () => {
   it('fails a write with a clear 503 and changes nothing', async () => {
     const c = await startTestController();
+    if (c.config.database.kind === 'postgres') {
+      await unreachablePostgres(c);
+      return;
+    }
     const blocker = new SQLite(sqliteFile(c.config));
     try {
       const cookie = await c.adminCookie();

@@ -1,20 +1,22 @@
 /**
  * Stored task options are bounded per task, and a batch's shared options are stored once (an option
  * set the rows reference, removed with its last row), yet every download and retry still gets them.
- * Real controller, SQLite file, aria2c and local HTTP servers.
+ * Real controller, database (SQLite or PostgreSQL), aria2c and local HTTP servers.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/index.js';
+import { type DatabaseTarget, openDatabase } from '../../src/db/index.js';
 import * as initial from '../../src/db/migrations/001_initial.js';
 import { attachOptions } from '../../src/repositories/tasks.js';
 import { sqliteFile, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, refusedUrl } from '../helpers/file-server.js';
 import { useController } from '../helpers/fixture.js';
+import { freshDatabaseUrl, testsUsePostgres } from '../helpers/postgres.js';
 import { type ApiClient, as, isFinished } from '../helpers/tasks-api.js';
 
 let c: TestController;
@@ -28,8 +30,17 @@ useController({ users: ['alice'] }, async (fx) => {
   alice = fx.api('alice');
 });
 
-/** The database file's size with the write-ahead log folded in. */
+/**
+ * What the database stores: on SQLite the file's size with the write-ahead log folded in; on
+ * PostgreSQL (which compresses long values) the text of every task and option-set row.
+ */
 async function databaseBytes(): Promise<number> {
+  if (c.config.database.kind === 'postgres') {
+    const { rows } = await sql<{ n: number }>`SELECT
+      (SELECT COALESCE(SUM(octet_length(t::text)), 0) FROM tasks t) +
+      (SELECT COALESCE(SUM(octet_length(o::text)), 0) FROM option_sets o) AS n`.execute(c.db);
+    return Number(rows[0]!.n);
+  }
   await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(c.db);
   return fs.statSync(sqliteFile(c.config)).size;
 }
@@ -109,32 +120,36 @@ describe('the option-set migration', () => {
   it('moves the options of existing rows into shared sets and keeps them', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'option-sets-migration-'));
     const file = path.join(dir, 'controller.db');
+    // The same database the suite runs on: an SQLite file, or a fresh PostgreSQL database.
+    const target: DatabaseTarget = testsUsePostgres()
+      ? { kind: 'postgres', url: await freshDatabaseUrl() }
+      : { kind: 'sqlite', file };
     try {
-      const sqlite = new SQLite(file);
-      const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const old = new Kysely<unknown>({
+        dialect:
+          target.kind === 'sqlite'
+            ? new SqliteDialect({ database: new SQLite(target.file) })
+            : new PostgresDialect({ pool: new pg.Pool({ connectionString: target.url }) }),
+      });
       await new Migrator({
         db: old,
         provider: { getMigrations: async () => ({ '001_initial': initial }) },
       }).migrateToLatest();
-      sqlite
-        .prepare(
-          "INSERT INTO users (username, password_hash, created_at) VALUES ('u', 'x', '2026-01-01T00:00:00Z')",
-        )
-        .run();
+      await sql`INSERT INTO users (username, password_hash, created_at)
+        VALUES ('u', 'x', '2026-01-01T00:00:00Z')`.execute(old);
       const opts = JSON.stringify({ header: ['X-Old: 1'] });
-      const insert = sqlite.prepare(
-        `INSERT INTO tasks (owner_id, uri, display_uri, status, created_at, updated_at, dir, options)
-         VALUES (1, ?, ?, 'error', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '/tmp/x', ?)`,
-      );
       for (const [i, o] of [
         [1, opts],
         [2, opts],
         [3, '{}'],
-      ] as const)
-        insert.run(`http://127.0.0.1/${i}`, `http://127.0.0.1/${i}`, o);
+      ] as const) {
+        await sql`INSERT INTO tasks (owner_id, uri, display_uri, status, created_at, updated_at, dir, options)
+          VALUES (1, ${`http://127.0.0.1/${i}`}, ${`http://127.0.0.1/${i}`}, 'error', '2026-01-01T00:00:00Z',
+            '2026-01-01T00:00:00Z', '/tmp/x', ${o})`.execute(old);
+      }
       await old.destroy();
 
-      const db = await openDatabase(file);
+      const db = await openDatabase(target);
       try {
         const rows = await db.selectFrom('tasks').selectAll().orderBy('id').execute();
         expect(rows.map((r) => (r as Record<string, unknown>).options)).toEqual([

@@ -1,6 +1,7 @@
 import { availableSpace, type SpaceLimits } from '../../domain/size.js';
 import { usedSpace } from '../../repositories/space.js';
 import type { Runner } from '../../repositories/tasks.js';
+import { lockUser } from '../../repositories/users.js';
 import type { ServiceContext } from '../context.js';
 import type { Storage } from '../storage.js';
 
@@ -27,9 +28,10 @@ export class SpaceService {
   /**
    * `limits` with the user's quota, used space and reservations read again in `trx`, the transaction
    * that inserts the new rows: what a concurrent add reserved meanwhile counts, and nothing can
-   * reserve between this check and the insert.
+   * reserve between this check and the insert (the user's row stays locked until it ends).
    */
   async spaceLimitsIn(trx: Runner, userId: number, limits: SpaceLimits): Promise<SpaceLimits> {
+    await lockUser(trx, userId);
     const space = await usedSpace(trx, userId);
     return {
       ...limits,
