@@ -156,6 +156,23 @@ describe('several aria2 daemons (ARIA2_NODES)', () => {
     }
   });
 
+  it('download slots are per daemon: max_concurrent_downloads applies on each node', async () => {
+    expect((await admin.put('/api/config', { max_concurrent_downloads: 1 })).statusCode).toBe(200);
+    server.addFile('/nodes/slot-a.bin', { size: 4 * 1024 * 1024 }, { throttle: 64 * 1024 });
+    server.addFile('/nodes/slot-b.bin', { size: 4 * 1024 * 1024 }, { throttle: 64 * 1024 });
+    const ta = await alice.add(server.url('/nodes/slot-a.bin'));
+    const tb = await bob.add(server.url('/nodes/slot-b.bin'));
+    await alice.waitTask(ta.id, (t) => t.status === 'active', "alice's download to take node a's slot");
+    await bob.waitTask(tb.id, (t) => t.status === 'active', "bob's download to take node b's slot");
+    for (const [client, id] of [
+      [alice, ta.id],
+      [bob, tb.id],
+    ] as const) {
+      expect((await client.del(`/api/tasks/${id}?delete_files=true`)).statusCode).toBe(204);
+    }
+    expect((await admin.put('/api/config', { max_concurrent_downloads: 5 })).statusCode).toBe(200);
+  });
+
   it("a node that is away degrades only its users: the other user's adds and lists keep working", async () => {
     server.addFile('/nodes/slow.bin', { size: 4 * 1024 * 1024 }, { throttle: 64 * 1024 });
     const running = await bob.add(server.url('/nodes/slow.bin'));
