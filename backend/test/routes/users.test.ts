@@ -48,6 +48,7 @@ describe('Users endpoints (admin)', () => {
       quota: 3 * GiB,
       used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      node: 'local',
     });
     await expect(c.login('alice', USER_PASSWORD)).resolves.toMatch(/^aria2_session=/);
 
@@ -107,6 +108,7 @@ describe('Users endpoints (admin)', () => {
         'created_at',
         'id',
         'is_admin',
+        'node',
         'quota',
         'used_space',
         'username',

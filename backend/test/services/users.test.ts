@@ -50,6 +50,7 @@ describe('UsersService', () => {
       quota: 5 * GiB,
       used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      node: 'local',
     });
     const row = (await findUserByUsername(u.db, 'alice'))!;
     expect(row.password_hash).toMatch(/^\$argon2id\$/);

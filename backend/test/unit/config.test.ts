@@ -102,6 +102,7 @@ describe('loadConfig', () => {
       database: { kind: 'sqlite', file: path.join(dataDir, 'controller.db') },
       aria2RpcUrl: null,
       aria2RpcSecret: null,
+      nodes: null,
       allowedOrigins: [],
       cookieSecure: false,
       trustProxy: false,
@@ -165,6 +166,7 @@ describe('loadConfig', () => {
       database: { kind: 'postgres', url: 'postgres://aria:db-pass@10.0.0.9:5432/aria' },
       aria2RpcUrl: 'http://127.0.0.1:6800/jsonrpc',
       aria2RpcSecret: 's3cret',
+      nodes: null,
       allowedOrigins: ['https://a.example', 'http://b.example:8080'],
       cookieSecure: true,
       trustProxy: true,
@@ -212,5 +214,78 @@ describe('loadConfig', () => {
     }).toThrow(TypeError);
     expect(c.port).toBe(8000);
     expect(c.settingsSeed.max_task_size).toBe(10);
+  });
+});
+
+describe('ARIA2_NODES', () => {
+  const node = (over: Record<string, unknown> = {}) => ({
+    id: 'a',
+    rpc_url: 'http://10.0.0.5:6800/jsonrpc',
+    secret: 'node-secret-1',
+    dir: '/srv/aria2',
+    ...over,
+  });
+  const load = (nodes: unknown) =>
+    loadConfig({ ARIA2_NODES: typeof nodes === 'string' ? nodes : JSON.stringify(nodes) });
+  const error = (nodes: unknown, env: Record<string, string> = {}) => {
+    try {
+      loadConfig({ ARIA2_NODES: typeof nodes === 'string' ? nodes : JSON.stringify(nodes), ...env });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error('loadConfig did not throw');
+  };
+
+  it('reads each node; mount defaults to dir, paths are normalised, frozen', () => {
+    const c = load([
+      node(),
+      node({ id: 'b-2', rpc_url: 'wss://h:443/jsonrpc', dir: '/x/../srv/b/', mount: '/mnt/b' }),
+    ]);
+    expect(c.nodes).toEqual([
+      {
+        id: 'a',
+        rpcUrl: 'http://10.0.0.5:6800/jsonrpc',
+        secret: 'node-secret-1',
+        dir: '/srv/aria2',
+        mount: '/srv/aria2',
+      },
+      { id: 'b-2', rpcUrl: 'wss://h:443/jsonrpc', secret: 'node-secret-1', dir: '/srv/b', mount: '/mnt/b' },
+    ]);
+    expect(Object.isFrozen(c.nodes)).toBe(true);
+    expect(Object.isFrozen(c.nodes![0])).toBe(true);
+    expect(loadConfig({}).nodes).toBeNull();
+  });
+
+  it('refuses bad ids, two nodes with one id, bad URLs and relative folders, naming the node and field', () => {
+    expect(error([node({ id: 'A_1' })])).toMatch(/^Invalid ARIA2_NODES: node 1 id: /);
+    expect(error([node({ id: 'x'.repeat(33) })])).toMatch(/node 1 id/);
+    expect(error([node(), node()])).toMatch(/same id/);
+    expect(error([node(), node({ id: 'b', rpc_url: 'ftp://h/jsonrpc' })])).toMatch(/node 2 rpc_url: /);
+    expect(error([node({ dir: 'srv/aria2' })])).toMatch(/node 1 dir: must be an absolute path/);
+    expect(error([node({ mount: './mnt' })])).toMatch(/node 1 mount: must be an absolute path/);
+    expect(error([node({ dir: undefined })])).toMatch(/node 1 dir/);
+    expect(error([node({ extra: 1 })])).toMatch(/node 1/);
+    expect(error([])).toMatch(/at least one node/);
+    expect(error({ id: 'a' })).toMatch(/^Invalid ARIA2_NODES/);
+  });
+
+  it('never echoes a secret, not even from text that is not JSON', () => {
+    for (const bad of [
+      [node({ secret: 42 })],
+      [node({ id: 'BAD', secret: 'node-secret-1' })],
+      '[{"id":"a","secret":"node-secret-1",',
+    ]) {
+      const message = error(bad);
+      expect(message).toMatch(/^Invalid ARIA2_NODES/);
+      expect(message).not.toContain('node-secret-1');
+      expect(message).not.toContain('10.0.0.5');
+    }
+  });
+
+  it('cannot be set together with ARIA2_RPC_URL', () => {
+    expect(error([node()], { ARIA2_RPC_URL: 'http://127.0.0.1:6800/jsonrpc' })).toMatch(
+      /either ARIA2_NODES or ARIA2_RPC_URL/,
+    );
   });
 });

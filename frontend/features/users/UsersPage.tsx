@@ -7,7 +7,7 @@ import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
-import { Checkbox, TextField } from '../../components/Field';
+import { Checkbox, SelectField, TextField } from '../../components/Field';
 import { PlusIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
@@ -24,6 +24,8 @@ interface Draft {
   isAdmin: boolean;
   /** GB (1024³); empty = the default quota (new users) or unchanged. */
   quotaGb: string;
+  /** The node a new user lives on; empty = the node with the most free space. */
+  node: string;
 }
 
 /** Checks a draft; the first problem as a sentence, or null. */
@@ -40,14 +42,22 @@ export function validateUserDraft(draft: Draft, creating: boolean): string | nul
   return null;
 }
 
+/** The download daemons' ids (one unless ARIA2_NODES names several). */
+function useNodeIds(): string[] {
+  const health = useQuery({ queryKey: ['health'], queryFn: api.health });
+  return health.data?.nodes.map((n) => n.id) ?? [];
+}
+
 function UserDialog({ user, open, onClose }: { user: User | null; open: boolean; onClose: () => void }) {
   const qc = useQueryClient();
   const creating = user === null;
+  const nodeIds = useNodeIds();
   const [draft, setDraft] = useState<Draft>(() => ({
     username: user?.username ?? '',
     password: '',
     isAdmin: user?.is_admin ?? false,
     quotaGb: user ? String(bytesToGb(user.quota)) : '',
+    node: '',
   }));
   const [initialQuota] = useState(draft.quotaGb);
   const [error, setError] = useState<string | null>(null);
@@ -61,6 +71,7 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
           is_admin: draft.isAdmin,
         };
         if (quota !== undefined) body.quota = quota;
+        if (draft.node) body.node = draft.node;
         return api.createUser(body);
       }
       const body: UpdateUserBody = {};
@@ -132,6 +143,18 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
           value={draft.quotaGb}
           onChange={(e) => setDraft({ ...draft, quotaGb: e.currentTarget.value })}
         />
+        {creating && nodeIds.length > 1 ? (
+          <SelectField
+            label="Node"
+            hint="The download server the user lives on, fixed from then on."
+            value={draft.node}
+            options={[
+              { value: '', label: 'The one with the most free space' },
+              ...nodeIds.map((id) => ({ value: id, label: id })),
+            ]}
+            onChange={(e) => setDraft({ ...draft, node: e.currentTarget.value })}
+          />
+        ) : null}
         <Checkbox
           label="Administrator"
           checked={draft.isAdmin}
@@ -157,6 +180,7 @@ export function usedText(user: User): string {
 export function UsersPage() {
   const qc = useQueryClient();
   const me = useMe();
+  const severalNodes = useNodeIds().length > 1;
   const users = useQuery({ queryKey: usersKey, queryFn: api.listUsers });
   const [editing, setEditing] = useState<User | null | undefined>(undefined);
   const [deleting, setDeleting] = useState<User | null>(null);
@@ -200,6 +224,7 @@ export function UsersPage() {
                   <th scope="col" className="num">
                     Quota
                   </th>
+                  {severalNodes ? <th scope="col">Node</th> : null}
                   <th scope="col">Created</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
@@ -216,6 +241,7 @@ export function UsersPage() {
                     <td>{u.is_admin ? <span className="badge badge-admin">Admin</span> : 'User'}</td>
                     <td className="num">{usedText(u)}</td>
                     <td className="num">{formatQuota(u.quota)}</td>
+                    {severalNodes ? <td data-testid="user-node">{u.node}</td> : null}
                     <td>{formatDateTime(u.created_at)}</td>
                     <td className="row-actions">
                       <Button size="sm" onClick={() => setEditing(u)}>
