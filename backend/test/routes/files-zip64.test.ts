@@ -40,17 +40,14 @@ function fetchTail(url: string): Promise<{ status: number; type: string; total: 
     http
       .get(url, { headers: { cookie } }, (res) => {
         let total = 0;
-        let chunks: Buffer[] = [];
+        const chunks: Buffer[] = [];
         let kept = 0;
         res.on('data', (chunk: Buffer) => {
           total += chunk.length;
           chunks.push(chunk);
           kept += chunk.length;
-          if (kept > 2 * TAIL_KEEP) {
-            const joined = Buffer.concat(chunks).subarray(-TAIL_KEEP);
-            chunks = [Buffer.from(joined)];
-            kept = joined.length;
-          }
+          // Whole chunks are dropped from the front while the rest still holds TAIL_KEEP bytes.
+          while (chunks.length > 1 && kept - chunks[0]!.length >= TAIL_KEEP) kept -= chunks.shift()!.length;
         });
         res.on('end', () =>
           resolve({
