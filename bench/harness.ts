@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { openDatabase } from '../backend/src/db/index.js';
+import { type DatabaseTarget, openDatabase } from '../backend/src/db/index.js';
 import { hashPassword } from '../backend/src/domain/passwords.js';
 import type { NewTaskRow } from '../backend/src/repositories/tasks.js';
 import { spawnController } from '../backend/test/helpers/process.js';
@@ -239,12 +239,16 @@ export async function startControllerProcess(
 
 /**
  * Writes the admin user (id 1, so the controller creates no other) and `count` finished tasks of
- * theirs straight into `<dataDir>/controller.db`, through the project's own migrations. About four in
+ * theirs straight into `<dataDir>/controller.db` (or `target`), through the project's own migrations. About four in
  * five are complete (with an artifact), the rest failed; creation times one minute apart.
  */
-export async function seedDatabase(dataDir: string, count: number): Promise<void> {
+export async function seedDatabase(
+  dataDir: string,
+  count: number,
+  target: DatabaseTarget = { kind: 'sqlite', file: path.join(dataDir, 'controller.db') },
+): Promise<void> {
   const downloads = path.join(dataDir, 'downloads');
-  const db = await openDatabase(path.join(dataDir, 'controller.db'));
+  const db = await openDatabase(target);
   try {
     const start = Date.parse('2025-06-01T00:00:00Z');
     const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
@@ -276,7 +280,6 @@ export async function seedDatabase(dataDir: string, count: number): Promise<void
         finished_at: iso(finished),
         artifact_path: failed ? null : name,
         artifact_token: failed ? null : randomBytes(24).toString('base64url'),
-        options: '{}',
         dir: path.join(downloads, '1', '.incomplete', gid),
         counted_bytes: failed ? 0 : size,
       });

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { Aria2Client } from '../backend/src/aria2/client.js';
-import { openDatabase } from '../backend/src/db/index.js';
+import { type DatabaseTarget, openDatabase } from '../backend/src/db/index.js';
 import { hashPassword } from '../backend/src/domain/passwords.js';
 import type { NewTaskRow } from '../backend/src/repositories/tasks.js';
 import { FILTER_CHUNK } from '../backend/src/services/retry.js';
@@ -28,9 +28,13 @@ const ONE_RETRIES = 60;
 const ONE_WARMUP = 10;
 const FILTER_COUNT = 10_000;
 
-/** The admin (id 1) and `uris.length` failed tasks of theirs in `<dataDir>/controller.db`. */
-async function seedFailed(dataDir: string, uris: string[]): Promise<void> {
-  const db = await openDatabase(path.join(dataDir, 'controller.db'));
+/** The admin (id 1) and `uris.length` failed tasks of theirs in `<dataDir>/controller.db` (or `target`). */
+async function seedFailed(
+  dataDir: string,
+  uris: string[],
+  target: DatabaseTarget = { kind: 'sqlite', file: path.join(dataDir, 'controller.db') },
+): Promise<void> {
+  const db = await openDatabase(target);
   try {
     const iso = `${new Date().toISOString().slice(0, 19)}Z`;
     const rows: NewTaskRow[] = uris.map((uri) => {
@@ -46,7 +50,6 @@ async function seedFailed(dataDir: string, uris: string[]): Promise<void> {
         created_at: iso,
         updated_at: iso,
         finished_at: iso,
-        options: '{}',
         dir: path.join(dataDir, 'downloads', '1', '.incomplete', gid),
         held_for: null,
         // Planned for never: a figure of the retry itself, not of the scheduler.
@@ -88,7 +91,12 @@ function head(uri: string): Promise<void> {
   });
 }
 
-export async function benchRetryOne(server: FileServer, runs: number): Promise<number[]> {
+/** `postgres`: a fresh PostgreSQL database URL for each run instead of the SQLite file. */
+export async function benchRetryOne(
+  server: FileServer,
+  runs: number,
+  postgres?: () => Promise<string>,
+): Promise<number[]> {
   const out: number[] = [];
   for (let run = 0; run < runs; run++) {
     const uris = Array.from({ length: ONE_RETRIES + ONE_WARMUP }, (_, i) => {
@@ -96,8 +104,9 @@ export async function benchRetryOne(server: FileServer, runs: number): Promise<n
       return server.url(`/one${run}/f${i}.bin`);
     });
     const dataDir = tempDataDir();
-    await seedFailed(dataDir, uris);
-    const c = await startControllerProcess({ dataDir });
+    const url = postgres ? await postgres() : null;
+    await seedFailed(dataDir, uris, url ? { kind: 'postgres', url } : undefined);
+    const c = await startControllerProcess({ dataDir, env: url ? { DATABASE_URL: url } : {} });
     try {
       const cookie = await c.login();
       const { items } = await json<{ items: { id: number }[] }>(

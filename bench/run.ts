@@ -11,6 +11,7 @@ import { benchActiveCpu } from './active-cpu.js';
 import { benchEventLatency } from './event-latency.js';
 import { benchFiles } from './files.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
+import { benchPostgres } from './pg.js';
 import { benchRetryBatch } from './retry-batch.js';
 import { benchRetryContinued } from './retry-continued.js';
 import { benchRpc } from './rpc.js';
@@ -27,6 +28,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['files-list-archive', () => benchFiles()],
   ['retry-one-filter-10k', () => benchRetryContinued()],
   ['rpc-clients', () => benchRpc()],
+  ['pg-list-retry', () => benchPostgres()],
 ];
 
 const filter = process.argv[2];
