@@ -50,6 +50,7 @@ describe('Auth endpoints', () => {
       is_admin: true,
       quota: expect.any(Number),
       used_space: 0,
+      node: 'local',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     const cookie = sessionCookieOf(res)!;
@@ -105,6 +106,7 @@ describe('Auth endpoints', () => {
       'created_at',
       'id',
       'is_admin',
+      'node',
       'quota',
       'used_space',
       'username',

@@ -80,6 +80,17 @@ describe('GET /api/stats/machine (admin)', () => {
       disk_used: expect.any(Number),
       disk_free: expect.any(Number),
       aria2: { connected: true, version: c.aria2.version },
+      nodes: [
+        {
+          id: 'local',
+          connected: true,
+          version: c.aria2.version,
+          disk_total: m.disk_total,
+          disk_used: m.disk_used,
+          disk_free: m.disk_free,
+          users: expect.any(Number),
+        },
+      ],
     });
     expect(m.aria2.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(m.disk_total).toBeGreaterThan(0);

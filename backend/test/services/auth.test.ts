@@ -92,6 +92,7 @@ describe('AuthService', () => {
       'created_at',
       'id',
       'is_admin',
+      'node',
       'quota',
       'used_space',
       'username',
