@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
 import { DomainError } from '../domain/errors.js';
 import { HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
@@ -9,6 +8,7 @@ import type { SettingsService } from '../services/settings.js';
 import type { StatsService } from '../services/stats.js';
 import { filesOf } from '../services/task-detail.js';
 import type { TaskViewsService, ViewRow } from '../services/task-views.js';
+import type { Subfolder } from '../services/tasks/add.js';
 import type { TaskServices } from '../services/tasks.js';
 import { type Aria2Struct, aria2Files, aria2Status, pick, type TaskView, VIRTUAL_ROOT } from './status.js';
 
@@ -124,21 +124,35 @@ function fieldsFor(keys: readonly string[] | undefined): StatusFields {
 }
 
 /**
- * aria2's options of an add or change, as the task options the REST API takes (the same whitelist);
- * `dir` must name the virtual root. Anything else is refused, naming the option.
+ * The subfolder of the user's folder that an add's `dir` names: `/downloads` itself is the folder ('');
+ * `/downloads/<path>` that path, checked again by the storage (symlinks, existing files). Any other
+ * folder (a server path, `..`, a control character) is refused.
  */
-export function taskOptionsOf(raw: unknown, { forAdd }: { forAdd: boolean }): TaskOptions | undefined {
-  if (raw === undefined || raw === null) return undefined;
+function subfolderOf(dir: unknown): Subfolder {
+  if (typeof dir !== 'string') throw invalid('Invalid options.dir: must be a string');
+  const trimmed = dir.replace(/\/+$/, '');
+  if (trimmed === VIRTUAL_ROOT) return { path: '', field: 'options.dir' };
+  if (!trimmed.startsWith(`${VIRTUAL_ROOT}/`))
+    throw invalid(`Invalid options.dir: must be ${VIRTUAL_ROOT} or a folder inside it`);
+  // The rest is checked as any path inside the user's folder (no `..`, `.` or empty names).
+  return { path: trimmed.slice(VIRTUAL_ROOT.length + 1), field: 'options.dir' };
+}
+
+/**
+ * aria2's options of an add or change, as the task options the REST API takes (the same whitelist),
+ * and for an add the subfolder its `dir` names. Anything else is refused, naming the option.
+ */
+export function taskOptionsOf(
+  raw: unknown,
+  { forAdd }: { forAdd: boolean },
+): { options: TaskOptions | undefined; subfolder: Subfolder | undefined } {
+  if (raw === undefined || raw === null) return { options: undefined, subfolder: undefined };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('Invalid options: must be an object');
   const given: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  let subfolder: Subfolder | undefined;
   if ('dir' in given) {
-    const dir = given.dir;
-    if (typeof dir !== 'string') throw invalid('Invalid options.dir: must be a string');
-    const normal = path.posix.normalize(dir).replace(/\/+$/, '');
-    if (!forAdd || (normal !== VIRTUAL_ROOT && !normal.startsWith(`${VIRTUAL_ROOT}/`)))
-      throw invalid(`Invalid options.dir: must be ${VIRTUAL_ROOT}`);
-    if (normal !== VIRTUAL_ROOT)
-      throw invalid(`Invalid options.dir: downloads go to ${VIRTUAL_ROOT} itself (no subfolders)`);
+    if (!forAdd) throw invalid("Invalid options.dir: a download's folder cannot be changed");
+    subfolder = subfolderOf(given.dir);
     delete given.dir;
   }
   if (typeof given.header === 'string') given.header = [given.header];
@@ -153,7 +167,7 @@ export function taskOptionsOf(raw: unknown, { forAdd }: { forAdd: boolean }): Ta
     const at = issue?.path.map((k) => `.${String(k)}`).join('') ?? '';
     throw invalid(`Invalid options${at}: ${issue?.message ?? 'is invalid'}`);
   }
-  return Object.keys(parsed.data).length > 0 ? parsed.data : undefined;
+  return { options: Object.keys(parsed.data).length > 0 ? parsed.data : undefined, subfolder };
 }
 
 /** "1.2.3.4:6881" or "[::1]:6881" as aria2's ip and port. */
@@ -248,14 +262,16 @@ export class RpcMethods {
         if (!Array.isArray(uris) || uris.length === 0 || uris.length > 100 || typeof uris[0] !== 'string')
           throw invalid('Invalid uris: must be a list of URIs');
         // aria2 takes several URIs as mirrors of one file; the controller downloads from the first.
-        const task = await tasks.add.create(actor, uris[0], taskOptionsOf(params[1], { forAdd: true }));
+        const { options, subfolder } = taskOptionsOf(params[1], { forAdd: true });
+        const task = await tasks.add.create(actor, uris[0], options, undefined, subfolder);
         return task.gid;
       }
       case 'aria2.addTorrent': {
         const b64 = stringParam(params, 0, 'torrent');
         if (!/^[A-Za-z0-9+/=\s]+$/.test(b64)) throw invalid('Invalid torrent: not base64');
-        const options = taskOptionsOf(params[2], { forAdd: true });
-        const task = await tasks.add.createTorrent(actor, Buffer.from(b64, 'base64'), options);
+        const { options, subfolder } = taskOptionsOf(params[2], { forAdd: true });
+        const torrent = Buffer.from(b64, 'base64');
+        const task = await tasks.add.createTorrent(actor, torrent, options, undefined, subfolder);
         return task.gid;
       }
       case 'aria2.addMetalink':
@@ -344,7 +360,7 @@ export class RpcMethods {
         throw invalid("A download's URIs cannot be changed; retry it with a new URI instead");
       case 'aria2.changeOption': {
         const row = await this.row(actor, params);
-        const options = taskOptionsOf(params[1], { forAdd: false });
+        const { options } = taskOptionsOf(params[1], { forAdd: false });
         if (options) await tasks.control.changeOptions(actor, row.id, options);
         return 'OK';
       }
