@@ -115,13 +115,48 @@ function keysParam(params: readonly unknown[], i: number): string[] | undefined 
   return v;
 }
 
-/** The status fields a list needs for the keys asked: files and torrent info cost more. */
-function fieldsFor(keys: readonly string[] | undefined): StatusFields {
+/**
+ * The keys a task's row answers by itself: the sync engine refreshes its lengths and speeds once a
+ * second while it runs, as often as aria2's clients poll. (`connections`, `numSeeders` and
+ * `uploadLength` are in no once-a-second read of the daemon either: they read 0 unless a detail read
+ * is made for other keys.)
+ */
+const ROW_KEYS = new Set([
+  'gid',
+  'status',
+  'totalLength',
+  'completedLength',
+  'downloadSpeed',
+  'uploadSpeed',
+  'errorCode',
+  'errorMessage',
+  'infoHash',
+  'seeder',
+  'dir',
+  'connections',
+  'numSeeders',
+  'uploadLength',
+  'verifiedLength',
+  'verifyIntegrityPending',
+  'following',
+  'followedBy',
+  'belongsTo',
+]);
+
+/**
+ * The status fields of the daemon the keys asked need: none when the rows answer them all (AriaNg's
+ * lists), more for files and torrent info, everything for the pieces.
+ */
+function fieldsFor(keys: readonly string[] | undefined): StatusFields | null {
   if (!keys || keys.length === 0) return 'detail';
+  if (keys.every((k) => ROW_KEYS.has(k))) return null;
   if (keys.includes('bitfield') || keys.includes('numPieces') || keys.includes('pieceLength'))
     return 'detail';
-  return keys.some((k) => k === 'files' || k === 'bittorrent' || k === 'dir') ? 'sync' : 'progress';
+  return keys.some((k) => k === 'files' || k === 'bittorrent') ? 'sync' : 'progress';
 }
+
+/** How long a user's getGlobalStat is shared by their clients (they poll it about once a second). */
+const GLOBAL_STAT_MS = 1000;
 
 /**
  * The subfolder of the user's folder that an add's `dir` names: `/downloads` itself is the folder ('');
@@ -184,6 +219,7 @@ function splitAddress(address: string): { ip: string; port: string } {
 export class RpcMethods {
   /** Stable for this process and user, as aria2's changes on every start. */
   private readonly sessionSalt = randomBytes(16).toString('hex');
+  private readonly globalStats = new Map<number, { at: number; stat: Promise<Aria2Struct> }>();
 
   constructor(
     private readonly s: RpcServices,
@@ -214,15 +250,51 @@ export class RpcMethods {
     return row;
   }
 
-  private async views(actor: Actor, rows: readonly ViewRow[], fields: StatusFields): Promise<TaskView[]> {
-    const statuses = await this.s.views.statuses(rows, fields);
+  /** The rows with the daemon's status of each for `fields`; with null, the rows alone. */
+  private async views(
+    actor: Actor,
+    rows: readonly ViewRow[],
+    fields: StatusFields | null,
+  ): Promise<TaskView[]> {
+    const statuses = fields === null ? [] : await this.s.views.statuses(rows, fields);
     const userDir = this.s.views.userDir(actor.id);
     return rows.map((row, i) => ({ row, status: statuses[i] ?? null, userDir }));
   }
 
+  /** A task's status object with only the keys asked; its files are worked out only when asked for. */
   private structOf(view: TaskView, keys?: readonly string[]): Aria2Struct {
-    const files = view.status ? filesOf(view.row.dir, view.status) : null;
-    return pick(aria2Status(view, files), keys);
+    const withFiles = !keys || keys.length === 0 || keys.includes('files');
+    const files = withFiles && view.status ? filesOf(view.row.dir, view.status) : null;
+    return pick(aria2Status(view, files, keys), keys);
+  }
+
+  /** The user's totals, shared by their clients for a second (one computation, however many poll). */
+  private globalStat(actor: Actor): Promise<Aria2Struct> {
+    const now = Date.now();
+    const hit = this.globalStats.get(actor.id);
+    if (hit && now - hit.at < GLOBAL_STAT_MS) return hit.stat;
+    const stat = this.computeGlobalStat(actor);
+    this.globalStats.set(actor.id, { at: now, stat });
+    stat.catch(() => this.globalStats.delete(actor.id));
+    if (this.globalStats.size > 10_000) {
+      for (const [id, g] of this.globalStats) if (now - g.at >= GLOBAL_STAT_MS) this.globalStats.delete(id);
+    }
+    return stat;
+  }
+
+  private async computeGlobalStat(actor: Actor): Promise<Aria2Struct> {
+    const { views } = this.s;
+    const [counts, speeds] = await Promise.all([views.counts(actor), views.speeds(actor)]);
+    const n = (list: readonly TaskStatus[]) => list.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+    const stopped = n(HISTORY_STATUSES);
+    return {
+      downloadSpeed: String(speeds.download_speed),
+      uploadSpeed: String(speeds.upload_speed),
+      numActive: String(counts.active ?? 0),
+      numWaiting: String(n(WAITING)),
+      numStopped: String(Math.min(stopped, MAX_LIST)),
+      numStoppedTotal: String(stopped),
+    };
   }
 
   /** A page as aria2 pages: a negative offset counts from the end and lists backwards. */
@@ -371,7 +443,7 @@ export class RpcMethods {
           if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String) : String(v);
         }
         const [view] = await this.views(actor, [row], 'state');
-        out.dir = aria2Status(view!, null).dir as string;
+        out.dir = aria2Status(view!, null, ['dir']).dir as string;
         return out;
       }
       case 'aria2.getGlobalOption': {
@@ -389,19 +461,8 @@ export class RpcMethods {
       case 'aria2.changeGlobalOption':
         // The daemon is shared by every user: nothing of it is changed for one.
         return 'OK';
-      case 'aria2.getGlobalStat': {
-        const [counts, stats] = await Promise.all([views.counts(actor), this.s.stats.forUser(actor.id)]);
-        const n = (list: readonly TaskStatus[]) => list.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
-        const stopped = n(HISTORY_STATUSES);
-        return {
-          downloadSpeed: String(stats.download_speed),
-          uploadSpeed: String(stats.upload_speed),
-          numActive: String(counts.active ?? 0),
-          numWaiting: String(n(WAITING)),
-          numStopped: String(Math.min(stopped, MAX_LIST)),
-          numStoppedTotal: String(stopped),
-        };
-      }
+      case 'aria2.getGlobalStat':
+        return { ...(await this.globalStat(actor)) };
       case 'aria2.purgeDownloadResult':
         await tasks.remove.clearHistory(actor, false);
         return 'OK';
