@@ -117,6 +117,7 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
           times.push(await timeMs(call));
         }
         ours = median(times);
+        say(`controller's tellActive times (ms): ${times.map((t) => t.toFixed(1)).join(' ')}`);
       } finally {
         await c.stop();
       }
