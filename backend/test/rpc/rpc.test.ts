@@ -3,7 +3,7 @@
  * HTTP and WebSocket: every method as one user's, two users' tokens kept apart (gids, lists and
  * notifications), aria2's error shape, the quota on an add, and no server path in any answer.
  */
-import { mkdir, mkdtemp, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -342,6 +342,7 @@ describe('errors in aria2’s shape', () => {
     expect(await readdir(outside)).toEqual([]);
     await unlink(path.join(aliceDir, 'escape'));
     await unlink(path.join(aliceDir, 'plain.txt'));
+    await rm(outside, { recursive: true, force: true });
   });
 
   it("honours a dir inside /downloads: the download lands in that subfolder of the user's folder", async () => {
@@ -375,6 +376,22 @@ describe('errors in aria2’s shape', () => {
     const tdone = await waitStatus(alice, tgid, (s) => s.status === 'complete', 'the torrent to complete');
     expect(tdone.files![0]!.path).toBe('/downloads/movies/sub-t.txt');
     expect(await readFile(path.join(aliceDir, 'movies', 'sub-t.txt'))).toEqual(content);
+  });
+
+  it('a subfolder that became a symlink out while the download ran is not followed: it lands in the folder itself', async () => {
+    const alice = client('alice');
+    server.addFile('/later.bin', patternBytes(0, 96 * 1024), { throttle: 32 * 1024 });
+    const gid = await alice.call<string>('addUri', [server.url('/later.bin')], { dir: '/downloads/later' });
+    await waitStatus(alice, gid, (s) => s.status === 'active', 'the download to run');
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'rpc-later-'));
+    const aliceDir = path.join(dataDir, 'downloads', String(fx.users.alice!.id));
+    await symlink(outside, path.join(aliceDir, 'later'));
+    const done = await waitStatus(alice, gid, (s) => s.status === 'complete', 'the download to complete');
+    expect(done.files![0]!.path).toBe('/downloads/later.bin');
+    expect(await readdir(outside)).toEqual([]);
+    expect((await readFile(path.join(aliceDir, 'later.bin'))).length).toBe(96 * 1024);
+    await unlink(path.join(aliceDir, 'later'));
+    await rm(outside, { recursive: true, force: true });
   });
 
   it("an add over the user's quota is refused with the quota's sentence", async () => {
