@@ -98,7 +98,7 @@ async function rpc(origin: string, urlPath: string, method: string, params: unkn
   return body.result;
 }
 
-export async function benchRpc(runs = 3): Promise<Figure[]> {
+export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): Promise<Figure[]> {
   const server = await startFileServer();
   const ratioRuns: number[] = [];
   const cpuRuns: number[] = [];
@@ -117,6 +117,7 @@ export async function benchRpc(runs = 3): Promise<Figure[]> {
           times.push(await timeMs(call));
         }
         ours = median(times);
+        say(`controller's tellActive times (ms): ${times.map((t) => t.toFixed(1)).join(' ')}`);
       } finally {
         await c.stop();
       }
@@ -161,6 +162,12 @@ export async function benchRpc(runs = 3): Promise<Figure[]> {
         }
       };
       try {
+        // What the controller spends on the ten downloads alone (sync, egress proxy), for reading the figure.
+        await sleep(3000);
+        const alone = await cpuOverWindow(ten.c.pid, WINDOW_MS / 2);
+        say(
+          `run ${run + 1}: the same controller without clients, CPU ${alone.toFixed(2)} % over ${WINDOW_MS / 2000} s`,
+        );
         const clients = Array.from({ length: 5 }, () => poll());
         await sleep(3000);
         const cpu = await cpuOverWindow(ten.c.pid, WINDOW_MS);

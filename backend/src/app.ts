@@ -22,7 +22,7 @@ import { statsRoutes } from './routes/stats.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
-import { rpcRoutes } from './rpc/transport.js';
+import { MAX_MESSAGE_BYTES, rpcRoutes } from './rpc/transport.js';
 import type { AuthService } from './services/auth.js';
 import type { AutoRetryService } from './services/auto-retry.js';
 import type { ControllerEvents } from './services/events.js';
@@ -111,7 +111,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(securityPlugin);
   await app.register(openApiPlugin);
   await app.register(authPlugin);
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // The RPC's sockets take an addTorrent as big as the REST add's (rpc/transport.ts); the live
+  // socket keeps its own smaller cap (realtime/hub.ts).
+  await app.register(websocket, { options: { maxPayload: MAX_MESSAGE_BYTES } });
 
   await app.register(healthRoutes, { prefix: '/api' });
   await app.register(authRoutes, { prefix: '/api/auth' });

@@ -10,6 +10,11 @@ const SLOW_BYTES = 256 * 1024;
 /** A socket that cannot take even this much is dropped (its client reconnects and re-fetches). */
 const DEAD_BYTES = 16 * 1024 * 1024;
 const FLUSH_MS = 100;
+/**
+ * Clients send the live socket nothing it reads: a message past this closes it (the WebSocket server's
+ * own cap is the RPC's, which takes whole torrents).
+ */
+const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 const STATS_INTERVAL_MS = 1000;
 
 /** What a socket was opened with: a session (by its id hash) or an API token (by its id). */
@@ -115,8 +120,9 @@ export class SocketHub {
     });
     // Messages from clients are not part of the contract; a flood of them is cut off.
     let received = 0;
-    socket.on('message', () => {
+    socket.on('message', (data) => {
       if (++received > 100) socket.close(1008, 'too many messages');
+      else if (messageBytes(data) > MAX_CLIENT_MESSAGE_BYTES) socket.close(1009, 'message too big');
     });
     this.scheduleStats(userId, 0);
     // A token does not expire; its revocation closes the socket (onTokenRevoked).
@@ -217,4 +223,8 @@ export class SocketHub {
       }
     this.rooms.clear();
   }
+}
+
+function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): number {
+  return Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
 }

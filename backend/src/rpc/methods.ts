@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
 import { DomainError } from '../domain/errors.js';
 import { HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
@@ -9,6 +8,7 @@ import type { SettingsService } from '../services/settings.js';
 import type { StatsService } from '../services/stats.js';
 import { filesOf } from '../services/task-detail.js';
 import type { TaskViewsService, ViewRow } from '../services/task-views.js';
+import type { Subfolder } from '../services/tasks/add.js';
 import type { TaskServices } from '../services/tasks.js';
 import { type Aria2Struct, aria2Files, aria2Status, pick, type TaskView, VIRTUAL_ROOT } from './status.js';
 
@@ -115,30 +115,79 @@ function keysParam(params: readonly unknown[], i: number): string[] | undefined 
   return v;
 }
 
-/** The status fields a list needs for the keys asked: files and torrent info cost more. */
-function fieldsFor(keys: readonly string[] | undefined): StatusFields {
+/**
+ * The keys a task's row answers by itself: the sync engine refreshes its lengths and speeds once a
+ * second while it runs, as often as aria2's clients poll. (`connections`, `numSeeders` and
+ * `uploadLength` are in no once-a-second read of the daemon either: they read 0 unless a detail read
+ * is made for other keys.)
+ */
+const ROW_KEYS = new Set([
+  'gid',
+  'status',
+  'totalLength',
+  'completedLength',
+  'downloadSpeed',
+  'uploadSpeed',
+  'errorCode',
+  'errorMessage',
+  'infoHash',
+  'seeder',
+  'dir',
+  'connections',
+  'numSeeders',
+  'uploadLength',
+  'verifiedLength',
+  'verifyIntegrityPending',
+  'following',
+  'followedBy',
+  'belongsTo',
+]);
+
+/**
+ * The status fields of the daemon the keys asked need: none when the rows answer them all (AriaNg's
+ * lists), more for files and torrent info, everything for the pieces.
+ */
+function fieldsFor(keys: readonly string[] | undefined): StatusFields | null {
   if (!keys || keys.length === 0) return 'detail';
+  if (keys.every((k) => ROW_KEYS.has(k))) return null;
   if (keys.includes('bitfield') || keys.includes('numPieces') || keys.includes('pieceLength'))
     return 'detail';
-  return keys.some((k) => k === 'files' || k === 'bittorrent' || k === 'dir') ? 'sync' : 'progress';
+  return keys.some((k) => k === 'files' || k === 'bittorrent') ? 'sync' : 'progress';
+}
+
+/** How long a user's getGlobalStat is shared by their clients (they poll it about once a second). */
+const GLOBAL_STAT_MS = 1000;
+
+/**
+ * The subfolder of the user's folder that an add's `dir` names: `/downloads` itself is the folder ('');
+ * `/downloads/<path>` that path, checked again by the storage (symlinks, existing files). Any other
+ * folder (a server path, `..`, a control character) is refused.
+ */
+function subfolderOf(dir: unknown): Subfolder {
+  if (typeof dir !== 'string') throw invalid('Invalid options.dir: must be a string');
+  const trimmed = dir.replace(/\/+$/, '');
+  if (trimmed === VIRTUAL_ROOT) return { path: '', field: 'options.dir' };
+  if (!trimmed.startsWith(`${VIRTUAL_ROOT}/`))
+    throw invalid(`Invalid options.dir: must be ${VIRTUAL_ROOT} or a folder inside it`);
+  // The rest is checked as any path inside the user's folder (no `..`, `.` or empty names).
+  return { path: trimmed.slice(VIRTUAL_ROOT.length + 1), field: 'options.dir' };
 }
 
 /**
- * aria2's options of an add or change, as the task options the REST API takes (the same whitelist);
- * `dir` must name the virtual root. Anything else is refused, naming the option.
+ * aria2's options of an add or change, as the task options the REST API takes (the same whitelist),
+ * and for an add the subfolder its `dir` names. Anything else is refused, naming the option.
  */
-export function taskOptionsOf(raw: unknown, { forAdd }: { forAdd: boolean }): TaskOptions | undefined {
-  if (raw === undefined || raw === null) return undefined;
+export function taskOptionsOf(
+  raw: unknown,
+  { forAdd }: { forAdd: boolean },
+): { options: TaskOptions | undefined; subfolder: Subfolder | undefined } {
+  if (raw === undefined || raw === null) return { options: undefined, subfolder: undefined };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid('Invalid options: must be an object');
   const given: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  let subfolder: Subfolder | undefined;
   if ('dir' in given) {
-    const dir = given.dir;
-    if (typeof dir !== 'string') throw invalid('Invalid options.dir: must be a string');
-    const normal = path.posix.normalize(dir).replace(/\/+$/, '');
-    if (!forAdd || (normal !== VIRTUAL_ROOT && !normal.startsWith(`${VIRTUAL_ROOT}/`)))
-      throw invalid(`Invalid options.dir: must be ${VIRTUAL_ROOT}`);
-    if (normal !== VIRTUAL_ROOT)
-      throw invalid(`Invalid options.dir: downloads go to ${VIRTUAL_ROOT} itself (no subfolders)`);
+    if (!forAdd) throw invalid("Invalid options.dir: a download's folder cannot be changed");
+    subfolder = subfolderOf(given.dir);
     delete given.dir;
   }
   if (typeof given.header === 'string') given.header = [given.header];
@@ -153,7 +202,7 @@ export function taskOptionsOf(raw: unknown, { forAdd }: { forAdd: boolean }): Ta
     const at = issue?.path.map((k) => `.${String(k)}`).join('') ?? '';
     throw invalid(`Invalid options${at}: ${issue?.message ?? 'is invalid'}`);
   }
-  return Object.keys(parsed.data).length > 0 ? parsed.data : undefined;
+  return { options: Object.keys(parsed.data).length > 0 ? parsed.data : undefined, subfolder };
 }
 
 /** "1.2.3.4:6881" or "[::1]:6881" as aria2's ip and port. */
@@ -170,6 +219,7 @@ function splitAddress(address: string): { ip: string; port: string } {
 export class RpcMethods {
   /** Stable for this process and user, as aria2's changes on every start. */
   private readonly sessionSalt = randomBytes(16).toString('hex');
+  private readonly globalStats = new Map<number, { at: number; stat: Promise<Aria2Struct> }>();
 
   constructor(
     private readonly s: RpcServices,
@@ -200,15 +250,51 @@ export class RpcMethods {
     return row;
   }
 
-  private async views(actor: Actor, rows: readonly ViewRow[], fields: StatusFields): Promise<TaskView[]> {
-    const statuses = await this.s.views.statuses(rows, fields);
+  /** The rows with the daemon's status of each for `fields`; with null, the rows alone. */
+  private async views(
+    actor: Actor,
+    rows: readonly ViewRow[],
+    fields: StatusFields | null,
+  ): Promise<TaskView[]> {
+    const statuses = fields === null ? [] : await this.s.views.statuses(rows, fields);
     const userDir = await this.s.views.userDir(actor.id);
     return rows.map((row, i) => ({ row, status: statuses[i] ?? null, userDir }));
   }
 
+  /** A task's status object with only the keys asked; its files are worked out only when asked for. */
   private structOf(view: TaskView, keys?: readonly string[]): Aria2Struct {
-    const files = view.status ? filesOf(view.row.dir, view.status) : null;
-    return pick(aria2Status(view, files), keys);
+    const withFiles = !keys || keys.length === 0 || keys.includes('files');
+    const files = withFiles && view.status ? filesOf(view.row.dir, view.status) : null;
+    return pick(aria2Status(view, files, keys), keys);
+  }
+
+  /** The user's totals, shared by their clients for a second (one computation, however many poll). */
+  private globalStat(actor: Actor): Promise<Aria2Struct> {
+    const now = Date.now();
+    const hit = this.globalStats.get(actor.id);
+    if (hit && now - hit.at < GLOBAL_STAT_MS) return hit.stat;
+    const stat = this.computeGlobalStat(actor);
+    this.globalStats.set(actor.id, { at: now, stat });
+    stat.catch(() => this.globalStats.delete(actor.id));
+    if (this.globalStats.size > 10_000) {
+      for (const [id, g] of this.globalStats) if (now - g.at >= GLOBAL_STAT_MS) this.globalStats.delete(id);
+    }
+    return stat;
+  }
+
+  private async computeGlobalStat(actor: Actor): Promise<Aria2Struct> {
+    const { views } = this.s;
+    const [counts, speeds] = await Promise.all([views.counts(actor), views.speeds(actor)]);
+    const n = (list: readonly TaskStatus[]) => list.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+    const stopped = n(HISTORY_STATUSES);
+    return {
+      downloadSpeed: String(speeds.download_speed),
+      uploadSpeed: String(speeds.upload_speed),
+      numActive: String(counts.active ?? 0),
+      numWaiting: String(n(WAITING)),
+      numStopped: String(Math.min(stopped, MAX_LIST)),
+      numStoppedTotal: String(stopped),
+    };
   }
 
   /** A page as aria2 pages: a negative offset counts from the end and lists backwards. */
@@ -248,14 +334,16 @@ export class RpcMethods {
         if (!Array.isArray(uris) || uris.length === 0 || uris.length > 100 || typeof uris[0] !== 'string')
           throw invalid('Invalid uris: must be a list of URIs');
         // aria2 takes several URIs as mirrors of one file; the controller downloads from the first.
-        const task = await tasks.add.create(actor, uris[0], taskOptionsOf(params[1], { forAdd: true }));
+        const { options, subfolder } = taskOptionsOf(params[1], { forAdd: true });
+        const task = await tasks.add.create(actor, uris[0], options, undefined, subfolder);
         return task.gid;
       }
       case 'aria2.addTorrent': {
         const b64 = stringParam(params, 0, 'torrent');
         if (!/^[A-Za-z0-9+/=\s]+$/.test(b64)) throw invalid('Invalid torrent: not base64');
-        const options = taskOptionsOf(params[2], { forAdd: true });
-        const task = await tasks.add.createTorrent(actor, Buffer.from(b64, 'base64'), options);
+        const { options, subfolder } = taskOptionsOf(params[2], { forAdd: true });
+        const torrent = Buffer.from(b64, 'base64');
+        const task = await tasks.add.createTorrent(actor, torrent, options, undefined, subfolder);
         return task.gid;
       }
       case 'aria2.addMetalink':
@@ -344,7 +432,7 @@ export class RpcMethods {
         throw invalid("A download's URIs cannot be changed; retry it with a new URI instead");
       case 'aria2.changeOption': {
         const row = await this.row(actor, params);
-        const options = taskOptionsOf(params[1], { forAdd: false });
+        const { options } = taskOptionsOf(params[1], { forAdd: false });
         if (options) await tasks.control.changeOptions(actor, row.id, options);
         return 'OK';
       }
@@ -355,7 +443,7 @@ export class RpcMethods {
           if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String) : String(v);
         }
         const [view] = await this.views(actor, [row], 'state');
-        out.dir = aria2Status(view!, null).dir as string;
+        out.dir = aria2Status(view!, null, ['dir']).dir as string;
         return out;
       }
       case 'aria2.getGlobalOption': {
@@ -373,19 +461,8 @@ export class RpcMethods {
       case 'aria2.changeGlobalOption':
         // The daemon is shared by every user: nothing of it is changed for one.
         return 'OK';
-      case 'aria2.getGlobalStat': {
-        const [counts, stats] = await Promise.all([views.counts(actor), this.s.stats.forUser(actor.id)]);
-        const n = (list: readonly TaskStatus[]) => list.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
-        const stopped = n(HISTORY_STATUSES);
-        return {
-          downloadSpeed: String(stats.download_speed),
-          uploadSpeed: String(stats.upload_speed),
-          numActive: String(counts.active ?? 0),
-          numWaiting: String(n(WAITING)),
-          numStopped: String(Math.min(stopped, MAX_LIST)),
-          numStoppedTotal: String(stopped),
-        };
-      }
+      case 'aria2.getGlobalStat':
+        return { ...(await this.globalStat(actor)) };
       case 'aria2.purgeDownloadResult':
         await tasks.remove.clearHistory(actor, false);
         return 'OK';

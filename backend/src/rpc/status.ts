@@ -96,8 +96,16 @@ export function aria2Files(view: TaskView, files: readonly TaskFile[] | null): A
   ];
 }
 
-/** aria2's status object of a task (tellStatus, tellActive and the other lists). */
-export function aria2Status(view: TaskView, files: readonly TaskFile[] | null): Aria2Struct {
+/**
+ * aria2's status object of a task (tellStatus, tellActive and the other lists). With `keys`, the paths
+ * (`dir`, `files`) are worked out only when asked for: a client polling a long list asks for neither.
+ */
+export function aria2Status(
+  view: TaskView,
+  files: readonly TaskFile[] | null,
+  keys?: readonly string[],
+): Aria2Struct {
+  const all = !keys || keys.length === 0;
   const { row, status } = view;
   const live = status !== null && (status.totalLength > 0 || status.completedLength > 0);
   const out: Aria2Struct = {
@@ -111,9 +119,9 @@ export function aria2Status(view: TaskView, files: readonly TaskFile[] | null): 
     connections: str(status?.connections),
     numPieces: str(status?.numPieces),
     pieceLength: str(status?.pieceLength),
-    dir: shownDir(view),
-    files: aria2Files(view, files),
   };
+  if (all || keys.includes('dir')) out.dir = shownDir(view);
+  if (all || keys.includes('files')) out.files = aria2Files(view, files);
   if (status?.bitfield) out.bitfield = status.bitfield;
   const infoHash = status?.infoHash ?? row.info_hash;
   if (infoHash) {

@@ -10,29 +10,69 @@ import { METHODS, OPEN_METHODS, RpcError, RpcMethods } from './methods.js';
 /** Who a secret belongs to: the token's owner and the token's id; null for a wrong secret. */
 export type Authenticate = (secret: string) => Promise<{ actor: Actor; tokenId: number } | null>;
 
+/** The bounds of the RPC; only tests shorten them. */
+export interface RpcLimits {
+  /** How long a wrong secret waits for its answer (aria2 waits a second). */
+  unauthorizedDelayMs: number;
+  /** The longest one method call may take before it is answered with an error. */
+  callTimeoutMs: number;
+  /** How long a new socket has to send its first authenticated call before it is closed. */
+  firstCallMs: number;
+  /** Sockets from one address that have not yet sent an authenticated call. */
+  unboundPerAddress: number;
+}
+
+export const RPC_LIMITS: RpcLimits = {
+  unauthorizedDelayMs: 1000,
+  callTimeoutMs: 30_000,
+  firstCallMs: 10_000,
+  unboundPerAddress: 8,
+};
+
 export interface RpcOptions {
   authenticate: Authenticate;
   events: ControllerEvents;
-  /** How long a wrong secret waits for its answer (aria2 waits a second); only tests shorten it. */
-  unauthorizedDelayMs?: number;
+  limits?: Partial<RpcLimits>;
 }
 
 /** The most calls one batch or one system.multicall carries (the REST API's bulk limit). */
 export const MAX_CALLS = MAX_IDS_PER_CALL;
+/**
+ * The largest message a socket takes: the REST add's body limit, room for a 16 MiB .torrent in base64
+ * (a bigger one is closed with 1009 by the WebSocket server, registered with this limit in app.ts).
+ */
+export const MAX_MESSAGE_BYTES = TORRENT_BODY_LIMIT;
 /** A socket's requests are answered one after another; past this many waiting it is cut off. */
 const MAX_QUEUED_MESSAGES = 100;
+/** Nor may the waiting ones hold more than this many bytes. */
+const MAX_QUEUED_BYTES = 2 * MAX_MESSAGE_BYTES;
 const UNAUTHORIZED = 'Unauthorized';
-/** How long a checked secret is trusted without the database (a revocation ends it at once). */
-const KNOWN_MS = 5_000;
-const MAX_KNOWN = 10_000;
+/** Close codes: a revoked token's socket (as the live socket's), and one that broke a bound. */
+const CLOSE_REVOKED = 4401;
+const CLOSE_POLICY = 1008;
+/** Revocations remembered for the token checks still under way when they happened. */
+const REVOCATIONS_KEPT = 1000;
 
 type Json = unknown;
+type Who = { actor: Actor; tokenId: number };
+/** A token check under way, and the count of revocations when it started. */
+type Check = { since: number; who: Promise<Who | null> };
+
 interface Binding {
   /** The user (and token) a socket's first authenticated call bound it to; null over HTTP. */
-  bound: { actor: Actor; tokenId: number } | null;
+  bound: Who | null;
   /** Set when the answer carries an Unauthorized: it is sent after the deliberate delay. */
   unauthorized: boolean;
   socket?: boolean;
+  /** Called once, when a socket's first authenticated call binds it. */
+  onBound?: () => void;
+  /** Set when a call's token was revoked while it was being checked: the socket closes as a bound one would. */
+  revoked?: boolean;
+}
+
+/** Whether a revocation ends what `who` authenticated with (its token, or every token of its user). */
+function hits(r: TokenRevoked, who: Who): boolean {
+  return r.tokenId === null ? who.actor.id === r.userId : who.tokenId === r.tokenId;
 }
 
 const errorOf = (id: Json, code: number, message: string) => ({
@@ -57,32 +97,32 @@ function httpStatus(code: number | null): number {
  * the user's own downloads on the sockets.
  */
 export class RpcServer {
-  private readonly delayMs: number;
+  private readonly limits: RpcLimits;
   private readonly sockets = new Map<WebSocket, Binding>();
+  /** Sockets not yet bound to a user, by address. */
+  private readonly unbound = new Map<string, number>();
   /** The last status seen of each task, so a notification is sent once per change of status. */
   private readonly lastStatus = new Map<number, string>();
   private readonly onUpdate = (row: TaskRow) => this.notify(row);
   private readonly onRemoved = (_owner: number, id: number) => this.lastStatus.delete(id);
   /**
-   * Secrets checked in the last seconds: a client polling once a second costs no database read per
-   * call. A revocation (or the user's deletion) drops them at once.
+   * The latest revocations, numbered: a token check that was under way when one happened does not let
+   * its token (or user) through, nor bind a socket the revocation could not yet see.
    */
-  private readonly known = new Map<string, { at: number; who: { actor: Actor; tokenId: number } }>();
-  private readonly onTokenRevoked = ({ userId, tokenId }: TokenRevoked) => {
-    for (const [secret, k] of this.known) {
-      if (tokenId === null ? k.who.actor.id === userId : k.who.tokenId === tokenId) this.known.delete(secret);
-    }
-    for (const [socket, b] of this.sockets) {
-      const hit = tokenId === null ? b.bound?.actor.id === userId : b.bound?.tokenId === tokenId;
-      if (hit) socket.close(4401, UNAUTHORIZED);
-    }
+  private revoked = 0;
+  private readonly revocations: (TokenRevoked & { seq: number })[] = [];
+  private readonly onTokenRevoked = (r: TokenRevoked) => {
+    this.revocations.push({ ...r, seq: ++this.revoked });
+    if (this.revocations.length > REVOCATIONS_KEPT) this.revocations.shift();
+    for (const [socket, b] of this.sockets)
+      if (b.bound && hits(r, b.bound)) socket.close(CLOSE_REVOKED, UNAUTHORIZED);
   };
 
   constructor(
     private readonly methods: RpcMethods,
     private readonly options: RpcOptions,
   ) {
-    this.delayMs = options.unauthorizedDelayMs ?? 1000;
+    this.limits = { ...RPC_LIMITS, ...options.limits };
     options.events.on('task_update', this.onUpdate);
     options.events.on('task_removed', this.onRemoved);
     options.events.on('token_revoked', this.onTokenRevoked);
@@ -94,6 +134,7 @@ export class RpcServer {
     this.options.events.off('token_revoked', this.onTokenRevoked);
     for (const socket of this.sockets.keys()) socket.close(1001, 'server shutting down');
     this.sockets.clear();
+    this.unbound.clear();
   }
 
   /** The answer to one request body (a call or a batch), and its HTTP status. */
@@ -104,7 +145,7 @@ export class RpcServer {
     } catch {
       return { status: httpStatus(-32700), body: errorOf(null, -32700, 'Parse error.') };
     }
-    const auth = new Map<string, Promise<{ actor: Actor; tokenId: number } | null>>();
+    const auth = new Map<string, Check>();
     if (Array.isArray(message)) {
       if (message.length === 0 || message.length > MAX_CALLS)
         return {
@@ -123,47 +164,50 @@ export class RpcServer {
   private async actorOf(
     params: unknown[],
     binding: Binding,
-    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+    auth: Map<string, Check>,
   ): Promise<Actor | null> {
     const first = params[0];
     if (typeof first !== 'string' || !first.startsWith('token:')) return null;
     const secret = first.slice('token:'.length);
     if (secret.length === 0 || secret.length > 512) return null;
     const who = await this.check(secret, auth);
-    if (!who) return null;
+    if (who === 'revoked') binding.revoked = true;
+    if (!who || who === 'revoked') return null;
     if (binding.socket) {
       // A socket is one user's: it hears that user's notifications, so it takes no other user's calls.
       if (binding.bound && binding.bound.actor.id !== who.actor.id) return null;
-      binding.bound ??= who;
+      // Bound right after the check, with no wait between: a later revocation finds it.
+      if (!binding.bound) {
+        binding.bound = who;
+        binding.onBound?.();
+      }
     }
     return who.actor;
   }
 
-  /** The token's owner: remembered for a few seconds, else asked once per request body. */
-  private async check(
-    secret: string,
-    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
-  ): Promise<{ actor: Actor; tokenId: number } | null> {
-    const now = Date.now();
-    const k = this.known.get(secret);
-    if (k && now - k.at < KNOWN_MS) return k.who;
+  /**
+   * The token's owner, asked of the database once per request body (a revoked token or a deleted
+   * user's is refused by the next request): null when a revocation came while it was being checked.
+   */
+  private async check(secret: string, auth: Map<string, Check>): Promise<Who | 'revoked' | null> {
     let found = auth.get(secret);
     if (!found) {
-      found = this.options.authenticate(secret).catch(() => null);
+      found = { since: this.revoked, who: this.options.authenticate(secret).catch(() => null) };
       auth.set(secret, found);
     }
-    const who = await found;
-    if (who) {
-      if (this.known.size >= MAX_KNOWN) this.known.clear();
-      this.known.set(secret, { at: now, who });
-    }
+    const who = await found.who;
+    if (!who || this.revoked === found.since) return who;
+    const oldest = this.revocations[0]?.seq ?? this.revoked + 1;
+    // Revocations dropped from the list since the check began: it cannot tell, so it refuses.
+    if (oldest > found.since + 1) return 'revoked';
+    for (const r of this.revocations) if (r.seq > found.since && hits(r, who)) return 'revoked';
     return who;
   }
 
   private async single(
     call: unknown,
     binding: Binding,
-    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+    auth: Map<string, Check>,
   ): Promise<{ body: Json; code: number | null }> {
     if (typeof call !== 'object' || call === null || Array.isArray(call))
       return { body: errorOf(null, -32600, 'Invalid Request.'), code: -32600 };
@@ -188,7 +232,7 @@ export class RpcServer {
     method: string,
     params: unknown[],
     binding: Binding,
-    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
+    auth: Map<string, Check>,
   ): Promise<unknown> {
     if (!(METHODS as readonly string[]).includes(method)) throw new RpcError(-32601, 'Method not found.');
     if (OPEN_METHODS.has(method)) {
@@ -198,15 +242,32 @@ export class RpcServer {
     if (method === 'system.multicall') return this.multicall(params, binding, auth);
     const actor = await this.actorOf(params, binding, auth);
     if (!actor) throw new RpcError(1, UNAUTHORIZED);
-    return this.methods.call(actor, method, params.slice(1));
+    return this.bounded(this.methods.call(actor, method, params.slice(1)));
+  }
+
+  /**
+   * A call's answer, or aria2's error shape once it has taken too long: the socket goes on with the
+   * next request. The call itself is not undone (an add may still land; a repeat is a duplicate).
+   */
+  private async bounded<T>(call: Promise<T>): Promise<T> {
+    const ms = this.limits.callTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RpcError(1, `The call took longer than ${ms / 1000} s; it may still take effect`)),
+        ms,
+      );
+    });
+    try {
+      return await Promise.race([call, late]);
+    } finally {
+      clearTimeout(timer);
+      call.catch(() => undefined);
+    }
   }
 
   /** Each call on its own, with its own secret: `[result]` or `{code, message}` per call. */
-  private async multicall(
-    params: unknown[],
-    binding: Binding,
-    auth: Map<string, Promise<{ actor: Actor; tokenId: number } | null>>,
-  ): Promise<unknown[]> {
+  private async multicall(params: unknown[], binding: Binding, auth: Map<string, Check>): Promise<unknown[]> {
     const calls = params[0];
     if (!Array.isArray(calls))
       throw new RpcError(1, 'Invalid params: system.multicall takes a list of calls');
@@ -231,19 +292,47 @@ export class RpcServer {
 
   /** Waits aria2's deliberate delay when the answer carries an Unauthorized. */
   async delayIfUnauthorized(binding: Binding): Promise<void> {
-    if (binding.unauthorized) await sleep(this.delayMs);
+    if (binding.unauthorized) await sleep(this.limits.unauthorizedDelayMs);
     binding.unauthorized = false;
   }
 
-  addSocket(socket: WebSocket): void {
-    const binding: Binding = { bound: null, unauthorized: false, socket: true };
+  /**
+   * A new socket from `address`: it counts among that address's unbound sockets (over the cap it is
+   * closed at once) until its first authenticated call, which must come within `firstCallMs`.
+   */
+  addSocket(socket: WebSocket, address: string): void {
+    const count = this.unbound.get(address) ?? 0;
+    if (count >= this.limits.unboundPerAddress) {
+      socket.close(CLOSE_POLICY, 'too many connections without a valid call');
+      return;
+    }
+    this.unbound.set(address, count + 1);
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      clearTimeout(deadline);
+      const left = (this.unbound.get(address) ?? 1) - 1;
+      if (left > 0) this.unbound.set(address, left);
+      else this.unbound.delete(address);
+    };
+    const deadline = setTimeout(() => {
+      if (!binding.bound) socket.close(CLOSE_POLICY, 'no valid call in time');
+    }, this.limits.firstCallMs);
+    const binding: Binding = { bound: null, unauthorized: false, socket: true, onBound: uncount };
     this.sockets.set(socket, binding);
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      uncount();
+      this.sockets.delete(socket);
+    });
     let chain = Promise.resolve();
     let queued = 0;
+    let queuedBytes = 0;
     socket.on('message', (data, isBinary) => {
-      if (++queued > MAX_QUEUED_MESSAGES) {
-        socket.close(1008, 'too many requests waiting');
+      const size = messageBytes(data);
+      queuedBytes += size;
+      if (++queued > MAX_QUEUED_MESSAGES || queuedBytes > MAX_QUEUED_BYTES) {
+        socket.close(CLOSE_POLICY, 'too many requests waiting');
         return;
       }
       const text = isBinary ? '' : String(data);
@@ -251,10 +340,18 @@ export class RpcServer {
       chain = chain.then(async () => {
         try {
           const { body } = await this.answer(text, binding);
+          if (binding.revoked) {
+            // Its token was revoked during the check: answered at once, then closed as if it had been bound.
+            binding.unauthorized = false;
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(body));
+            socket.close(CLOSE_REVOKED, UNAUTHORIZED);
+            return;
+          }
           await this.delayIfUnauthorized(binding);
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(body));
         } finally {
           queued--;
+          queuedBytes -= size;
         }
       });
     });
@@ -284,6 +381,11 @@ export class RpcServer {
         socket.send(JSON.stringify({ jsonrpc: '2.0', method, params: [{ gid: row.gid }] }));
     }
   }
+}
+
+function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
 }
 
 /** Sends an HTTP answer after the delay a wrong secret earns. */
@@ -355,6 +457,6 @@ export async function rpcRoutes(app: FastifyInstance, options: RpcOptions): Prom
     // aria2's GET form (JSONP) is not served: a plain GET is told what is.
     handler: async (_request, r) =>
       r.status(400).send({ detail: 'The RPC takes a POST of JSON-RPC or a WebSocket upgrade' }),
-    wsHandler: (socket) => server.addSocket(socket),
+    wsHandler: (socket, request) => server.addSocket(socket, request.ip),
   });
 }

@@ -3,7 +3,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
-import { NotFoundError } from '../domain/errors.js';
+import { InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { parseUserPath } from '../domain/paths.js';
 import { type NodeFolders, type NodeRegistry, toMountPath } from '../gateway/registry.js';
 import type { NodeName } from '../gateway/types.js';
@@ -13,6 +13,13 @@ export const pathNotFound = () => new NotFoundError('Path not found');
 
 /** The folder of running downloads inside each user's folder. */
 const INCOMPLETE = '.incomplete';
+/**
+ * Under `.incomplete/`, the running folders of downloads bound for a subfolder: `to/<subfolder>/<gid>`.
+ * A gid is 16 hex digits, so `to` never meets a download's own folder.
+ */
+const BOUND_FOR = 'to';
+/** A subfolder's path at most (its downloads' running folders and files must still fit PATH_MAX). */
+const MAX_SUBFOLDER_BYTES = 1024;
 
 /** A file opened for reading after its path was checked; the handle is what gets read. */
 export interface OpenedFile {
@@ -74,6 +81,53 @@ export class Storage {
   /** The user's folder as the controller opens it. */
   async userDir(userId: number): Promise<string> {
     return path.join(this.folders(await this.nodeOf(userId)).mount, String(userId));
+  }
+
+  /**
+   * The folder a new download runs in: its own under `.incomplete/`, and for one bound for a subfolder
+   * of the user's folder (segments from checkSubfolder), under `.incomplete/to/<subfolder>/`, where the
+   * finished download's move reads it back (destinationOf).
+   */
+  taskDir(node: NodeName, userId: number, gid: string, subfolder: readonly string[] = []): string {
+    const incomplete = this.daemonIncompleteDir(node, userId);
+    if (subfolder.length === 0) return path.join(incomplete, gid);
+    return path.join(incomplete, BOUND_FOR, ...subfolder, gid);
+  }
+
+  /**
+   * The subfolder (segments, [] for the user's folder itself) a download running in `daemonDir` (a row's
+   * folder, as its node's daemon names it) is bound for.
+   */
+  destinationOf(node: NodeName, userId: number, daemonDir: string): string[] {
+    const rel = path.relative(this.daemonIncompleteDir(node, userId), path.dirname(daemonDir));
+    const parts = rel.split(path.sep);
+    if (parts[0] !== BOUND_FOR || parts.length < 2) return [];
+    return parts.slice(1);
+  }
+
+  /**
+   * Checks a subfolder of the user's folder that a download is to land in (`relative` as the API takes
+   * paths; it need not exist yet): not under `.incomplete/`, and what exists of it is a folder that,
+   * symlinks resolved, stays inside the user's folder. Returns its segments; a 422 naming `field`.
+   */
+  async checkSubfolder(userId: number, relative: string, field: string): Promise<string[]> {
+    const segments = parseUserPath(field, relative);
+    const bad = (why: string) => new InvalidInputError(`Invalid ${field}: ${why}`);
+    if (segments.length === 0) return segments;
+    if (Buffer.byteLength(relative, 'utf8') > MAX_SUBFOLDER_BYTES) throw bad('it is longer than 1 KiB');
+    if (segments[0] === INCOMPLETE) throw bad('running downloads have that folder to themselves');
+    const base = await this.realUserDir(userId);
+    let at = base;
+    for (const segment of segments) {
+      const next = path.join(at, segment);
+      const st = await fs.lstat(next).catch(() => null);
+      if (!st) break;
+      const real = await fs.realpath(next).catch(() => null);
+      if (!real || !isInside(base, real)) throw bad('it leads outside your folder');
+      if (!(await isDirectory(real))) throw bad(`${segment} is a file, not a folder`);
+      at = real;
+    }
+    return segments;
   }
 
   /** Whether a real path inside the user's real folder `base` is (under) the running downloads' folder. */
@@ -160,19 +214,25 @@ export class Storage {
   }
 
   /**
-   * Moves a finished download from `.incomplete/` (the row's folder, as the daemon named it) into the
-   * user's folder, adding `_N` on a name clash. Returns the artifact path relative to the user's folder.
+   * Moves a finished download from `.incomplete/` into the user's folder (or the subfolder it is bound
+   * for, created when missing), adding `_N` on a name clash. A subfolder that now leads outside the
+   * user's folder (a symlink put there since the add) is not followed: the download lands in the folder
+   * itself. Returns the artifact path relative to the user's folder.
    */
   async moveFinished(row: { node: NodeName; owner_id: number; dir: string }, entry: string): Promise<string> {
     const dir = this.toMount(row.node, row.dir);
     const from = path.join(dir, entry);
     const userDir = path.join(this.folders(row.node).mount, String(row.owner_id));
     await fs.mkdir(userDir, { recursive: true });
+    const into = await this.destinationFolder(
+      row.owner_id,
+      this.destinationOf(row.node, row.owner_id, row.dir),
+    );
     const ext = (await isDirectory(from)) ? '' : path.extname(entry);
     const stem = ext ? entry.slice(0, -ext.length) : entry;
     for (let n = 0; n < 10_000; n++) {
       const name = n === 0 ? entry : `${stem}_${n}${ext}`;
-      const to = path.join(userDir, name);
+      const to = path.join(userDir, ...into, name);
       try {
         // link + unlink would be atomic for files only; a no-clobber check then rename is enough here
         // because one controller owns the folder.
@@ -180,15 +240,41 @@ export class Storage {
       } catch {
         await fs.rename(from, to);
         await this.removeIfEmpty(dir);
-        return name;
+        return [...into, name].join('/');
       }
     }
     throw new Error('no free name for the finished download');
   }
 
-  /** Removes a task's own folder under `.incomplete/` once nothing is left in it. */
+  /** The subfolder a finished download moves into, created; [] when it would lead outside the folder. */
+  private async destinationFolder(userId: number, segments: readonly string[]): Promise<readonly string[]> {
+    if (segments.length === 0) return segments;
+    const base = await this.realUserDir(userId);
+    const target = path.join(base, ...segments);
+    const made = await fs.mkdir(target, { recursive: true }).then(
+      () => true,
+      () => false,
+    );
+    const real = made ? await fs.realpath(target).catch(() => null) : null;
+    if (!real || !isInside(base, real)) return [];
+    return real === base ? [] : path.relative(base, real).split(path.sep);
+  }
+
+  /**
+   * Removes a task's own folder under `.incomplete/` once nothing is left in it, and the emptied
+   * folders above it under `.incomplete/to/` (those of a download bound for a subfolder).
+   */
   async removeIfEmpty(dir: string): Promise<void> {
-    await fs.rmdir(dir).catch(() => undefined);
+    let at = dir;
+    while (
+      await fs.rmdir(at).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      at = path.dirname(at);
+      if (!isBoundFor(at)) return;
+    }
   }
 
   /**
@@ -245,6 +331,14 @@ export class Storage {
 /** True when `real` is `base` or lies under it (both real, absolute paths). */
 export function isInside(base: string, real: string): boolean {
   return real === base || real.startsWith(base + path.sep);
+}
+
+/** True when `p` is `.incomplete/to` of some user's folder, or lies under it. */
+function isBoundFor(p: string): boolean {
+  const parts = p.split(path.sep);
+  for (let i = parts.length - 2; i >= 0; i--)
+    if (parts[i] === INCOMPLETE && parts[i + 1] === BOUND_FOR) return true;
+  return false;
 }
 
 export function isPlainName(name: string): boolean {

@@ -52,6 +52,11 @@ export class TaskViewsService {
     return repo.countByStatus(this.ctx.db, actor.id);
   }
 
+  /** The user's download and upload speeds: the sums over their running tasks' rows. */
+  speeds(actor: Actor): Promise<{ download_speed: number; upload_speed: number }> {
+    return repo.speedTotals(this.ctx.db, actor.id);
+  }
+
   async options(row: ViewRow): Promise<TaskOptions> {
     const [withOptions] = await repo.attachOptions(this.ctx.db, [row]);
     return storedOptions(withOptions!.options);

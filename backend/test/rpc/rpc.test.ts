@@ -3,7 +3,10 @@
  * HTTP and WebSocket: every method as one user's, two users' tokens kept apart (gids, lists and
  * notifications), aria2's error shape, the quota on an add, and no server path in any answer.
  */
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import Aria2 from 'aria2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -299,15 +302,96 @@ describe('errors in aria2’s shape', () => {
     await expect(
       alice.call('addUri', [server.url('/small.bin')], { 'all-proxy': 'http://x' }),
     ).rejects.toMatchObject({ code: 1, message: 'Invalid options.all-proxy: this option cannot be set' });
-    await expect(alice.call('addUri', [server.url('/small.bin')], { dir: '/etc' })).rejects.toMatchObject({
-      code: 1,
-      message: 'Invalid options.dir: must be /downloads',
-    });
     await expect(alice.call('addUri', [server.url('/small.bin')], { out: '../x' })).rejects.toMatchObject({
       code: 1,
       message: expect.stringMatching(/^Invalid options\.out: /),
     });
+    // A symlink inside Alice's folder that leads out of it.
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'rpc-outside-'));
+    const aliceDir = path.join(dataDir, 'downloads', String(fx.users.alice!.id));
+    await mkdir(aliceDir, { recursive: true });
+    await symlink(outside, path.join(aliceDir, 'escape'));
+    await writeFile(path.join(aliceDir, 'plain.txt'), 'a file');
+    const refused: [string, string][] = [
+      ['/etc', 'Invalid options.dir: must be /downloads or a folder inside it'],
+      [dataDir, 'Invalid options.dir: must be /downloads or a folder inside it'],
+      ['/downloadsx', 'Invalid options.dir: must be /downloads or a folder inside it'],
+      ['/downloads/../etc', 'Invalid options.dir: it cannot contain . or .. segments'],
+      ['/downloads/a/../../b', 'Invalid options.dir: it cannot contain . or .. segments'],
+      ['/downloads/a\u0001b', 'Invalid options.dir: it contains a control character'],
+      ['/downloads/escape', 'Invalid options.dir: it leads outside your folder'],
+      ['/downloads/escape/deeper', 'Invalid options.dir: it leads outside your folder'],
+      ['/downloads/plain.txt/x', 'Invalid options.dir: plain.txt is a file, not a folder'],
+      ['/downloads/.incomplete/x', 'Invalid options.dir: running downloads have that folder to themselves'],
+    ];
+    for (const [dir, message] of refused) {
+      await expect(alice.call('addUri', [server.url('/small.bin')], { dir }), dir).rejects.toMatchObject({
+        code: 1,
+        message,
+      });
+    }
+    const t = makeTorrent({ name: 't.txt', content: Buffer.from('t'), webSeedUrl: server.url('/small.bin') });
+    await expect(alice.call('addTorrent', t.base64, [], { dir: '/downloads/escape' })).rejects.toMatchObject({
+      code: 1,
+      message: 'Invalid options.dir: it leads outside your folder',
+    });
+    await expect(alice.call('addMetalink', 'bWV0YQ==', { dir: '/downloads/a' })).rejects.toMatchObject({
+      code: 1,
+    });
     expect((await fx.api('alice').get('/api/tasks?view=all')).json().total).toBe(before);
+    expect(await readdir(outside)).toEqual([]);
+    await unlink(path.join(aliceDir, 'escape'));
+    await unlink(path.join(aliceDir, 'plain.txt'));
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  it("honours a dir inside /downloads: the download lands in that subfolder of the user's folder", async () => {
+    const alice = client('alice');
+    server.addFile('/sub.bin', patternBytes(7, 3007));
+    const used = (await fx.api('alice').get('/api/files?path=')).json().used_space as number;
+    const gid = await alice.call<string>('addUri', [server.url('/sub.bin')], {
+      dir: '/downloads/movies/2024/',
+    });
+    const done = await waitStatus(alice, gid, (s) => s.status === 'complete', 'the download to complete');
+    expect(done.dir).toBe('/downloads/movies/2024');
+    expect(done.files![0]!.path).toBe('/downloads/movies/2024/sub.bin');
+    const listed = (await fx.api('alice').get('/api/files?path=movies/2024')).json();
+    expect(listed.entries).toEqual([
+      expect.objectContaining({ name: 'sub.bin', path: 'movies/2024/sub.bin', size: 3000 }),
+    ]);
+    expect(listed.used_space).toBe(used + 3000);
+    const task = (await fx.api('alice').get('/api/tasks?view=all'))
+      .json()
+      .items.find((x: { gid: string }) => x.gid === gid);
+    expect(task.artifact_path).toBe('movies/2024/sub.bin');
+    // Its running folder is gone with the folders above it.
+    const aliceDir = path.join(dataDir, 'downloads', String(fx.users.alice!.id));
+    expect(await readdir(path.join(aliceDir, '.incomplete'))).not.toContain('to');
+
+    // A torrent, into a folder that already exists.
+    const content = Buffer.from('subfolder torrent '.repeat(100));
+    server.addFile('/seed/sub-t.txt', content);
+    const t = makeTorrent({ name: 'sub-t.txt', content, webSeedUrl: server.url('/seed/sub-t.txt') });
+    const tgid = await alice.call<string>('addTorrent', t.base64, [], { dir: '/downloads/movies' });
+    const tdone = await waitStatus(alice, tgid, (s) => s.status === 'complete', 'the torrent to complete');
+    expect(tdone.files![0]!.path).toBe('/downloads/movies/sub-t.txt');
+    expect(await readFile(path.join(aliceDir, 'movies', 'sub-t.txt'))).toEqual(content);
+  });
+
+  it('a subfolder that became a symlink out while the download ran is not followed: it lands in the folder itself', async () => {
+    const alice = client('alice');
+    server.addFile('/later.bin', patternBytes(0, 96 * 1024), { throttle: 32 * 1024 });
+    const gid = await alice.call<string>('addUri', [server.url('/later.bin')], { dir: '/downloads/later' });
+    await waitStatus(alice, gid, (s) => s.status === 'active', 'the download to run');
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'rpc-later-'));
+    const aliceDir = path.join(dataDir, 'downloads', String(fx.users.alice!.id));
+    await symlink(outside, path.join(aliceDir, 'later'));
+    const done = await waitStatus(alice, gid, (s) => s.status === 'complete', 'the download to complete');
+    expect(done.files![0]!.path).toBe('/downloads/later.bin');
+    expect(await readdir(outside)).toEqual([]);
+    expect((await readFile(path.join(aliceDir, 'later.bin'))).length).toBe(96 * 1024);
+    await unlink(path.join(aliceDir, 'later'));
+    await rm(outside, { recursive: true, force: true });
   });
 
   it("an add over the user's quota is refused with the quota's sentence", async () => {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { AddExtras, Task, TaskOptions } from '../../contracts/tasks.js';
 import {
   BadRequestError,
@@ -24,6 +23,15 @@ import { HEAD_CONCURRENCY, mapLimit, type SourceChecks, validateUri } from './so
 import type { SpaceService } from './space.js';
 
 export const DUPLICATE_SENTENCE = new DuplicateError(0).detail;
+
+/**
+ * A subfolder of the user's folder for a download to land in (`path` as the API takes paths), and the
+ * request field it came from, which a refusal names.
+ */
+export interface Subfolder {
+  path: string;
+  field: string;
+}
 
 /** The indexes of aria2's `select-file` value ("1,3"). */
 function selectedIndexes(value: string): number[] {
@@ -100,7 +108,13 @@ export class AddTasksService {
   private newRow(
     actor: Actor,
     node: string,
-    fields: { uri: string; name: string | null; options: TaskOptions | undefined; autoRetry?: number },
+    fields: {
+      uri: string;
+      name: string | null;
+      options: TaskOptions | undefined;
+      autoRetry?: number;
+      into?: readonly string[];
+    },
   ): repo.NewTaskRow {
     const now = nowIso();
     const gid = newGid();
@@ -116,7 +130,7 @@ export class AddTasksService {
       options: JSON.stringify(fields.options ?? {}),
       // A folder of its own: two downloads of the same name never share a file or a control file,
       // and a retry reuses it to resume.
-      dir: path.join(this.deps.storage.daemonIncompleteDir(node, actor.id), gid),
+      dir: this.deps.storage.taskDir(node, actor.id, gid, fields.into),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
       auto_retry: fields.autoRetry ?? null,
       // Every task runs on its owner's node.
@@ -124,8 +138,21 @@ export class AddTasksService {
     };
   }
 
-  async create(actor: Actor, uriInput: string, options?: TaskOptions, extras?: AddExtras): Promise<Task> {
+  /** The segments of the subfolder an add lands in, checked by the storage ([] for the folder itself). */
+  private async into(actor: Actor, subfolder: Subfolder | undefined): Promise<string[]> {
+    if (!subfolder) return [];
+    return this.deps.storage.checkSubfolder(actor.id, subfolder.path, subfolder.field);
+  }
+
+  async create(
+    actor: Actor,
+    uriInput: string,
+    options?: TaskOptions,
+    extras?: AddExtras,
+    subfolder?: Subfolder,
+  ): Promise<Task> {
     const uri = validateUri(uriInput);
+    const into = await this.into(actor, subfolder);
     await this.refuseDuplicate(actor, uri, uri.startsWith('magnet:') ? magnetInfoHash(uri) : null, extras);
     await this.deps.sources.guardHost(uri);
     const limits = await this.deps.space.spaceLimits(actor.id);
@@ -136,6 +163,7 @@ export class AddTasksService {
         name: nameFromUri(uri),
         options,
         autoRetry: extras?.auto_retry,
+        into,
       }),
       total_length: size ?? 0,
     });
@@ -230,10 +258,12 @@ export class AddTasksService {
     torrent: Buffer,
     options?: TaskOptions,
     extras?: AddExtras,
+    subfolder?: Subfolder,
   ): Promise<Task> {
     if (torrent.length > MAX_TORRENT_BYTES) {
       throw new InvalidInputError(`Invalid torrent: ${TASK_MESSAGES.torrentTooLarge}`);
     }
+    const into = await this.into(actor, subfolder);
     const parsed = parseTorrent(torrent);
     await this.refuseDuplicate(actor, null, parsed.infoHash, extras);
     await guardSources(
@@ -255,6 +285,7 @@ export class AddTasksService {
         name: parsed.name,
         options,
         autoRetry: extras?.auto_retry,
+        into,
       }),
       torrent,
       info_hash: parsed.infoHash,
