@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config/index.js';
 import { JSON_BODY_LIMIT, REQUEST_TIMEOUT_MS } from './config/limits.js';
+import { prebuiltEncoders } from './contracts/encode.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { openApiPlugin } from './plugins/openapi.js';
@@ -86,6 +87,14 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   socket.destroy();
 }
 
+/** Task lists are answered by their pre-built encoder (contracts/encode.ts); every other body by zod. */
+export function responseSerializer(
+  route: Parameters<typeof serializerCompiler>[0],
+): (data: unknown) => string {
+  const encode = prebuiltEncoders.get(route.schema);
+  return encode ? (data) => encode(data as never) : serializerCompiler(route);
+}
+
 /** The controller as a Fastify instance: plugins first, then routes. Only main.ts listens on it. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -102,7 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializer);
   app.decorate('deps', deps);
 
   await app.register(routeTablePlugin);
