@@ -1,11 +1,12 @@
-// `npm run bench`: the same set-up as `npm start`, then the benchmarks (bench/run.ts).
+// `npm run bench`: the same set-up as `npm start` (the compiled controller included), then the benchmarks (bench/run.ts).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureAria2, ensureDependencies, root } from './setup.mjs';
+import { ensureAria2, ensureBackendBuilt, ensureDependencies, root } from './setup.mjs';
 
 try {
   ensureAria2();
   ensureDependencies();
+  ensureBackendBuilt();
 } catch (err) {
   process.stderr.write(`${err.message}\n`);
   process.exit(1);

@@ -100,3 +100,39 @@ export function ensureUiBuilt({ force = false } = {}) {
     run('npm', ['run', 'build', '-w', 'frontend'], { env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
   }
 }
+
+/** The compiled controller that `npm start`, the process tests and the benchmarks run (not committed). */
+export const backendMain = path.join(root, 'backend', 'dist', 'main.js');
+
+/**
+ * The controller as JavaScript: compiled with tsc when a source is newer than the last build. Node runs
+ * it directly, without a TypeScript loader in the process (less memory, a faster start). Built into a
+ * fresh folder and swapped in whole, so a removed source leaves no stale file behind.
+ */
+export function ensureBackendBuilt({ force = false } = {}) {
+  const dist = path.join(root, 'backend', 'dist');
+  const stamp = path.join(dist, '.built');
+  const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+  const sources = Math.max(
+    newest(path.join(root, 'backend', 'src')),
+    fs.statSync(path.join(root, 'backend', 'tsconfig.build.json')).mtimeMs,
+    fs.statSync(path.join(root, 'tsconfig.base.json')).mtimeMs,
+  );
+  if (!force && built >= sources) return;
+  say('building the controller (tsc)');
+  const next = `${dist}.${process.pid}`;
+  fs.rmSync(next, { recursive: true, force: true });
+  try {
+    run(path.join(root, 'node_modules', '.bin', 'tsc'), [
+      '-p',
+      'backend/tsconfig.build.json',
+      '--outDir',
+      next,
+    ]);
+    fs.writeFileSync(path.join(next, '.built'), '');
+    fs.rmSync(dist, { recursive: true, force: true });
+    fs.renameSync(next, dist);
+  } finally {
+    fs.rmSync(next, { recursive: true, force: true });
+  }
+}

@@ -2,21 +2,29 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureAria2, ensureDependencies, ensureUiBuilt, root } from './setup.mjs';
+import {
+  backendMain,
+  ensureAria2,
+  ensureBackendBuilt,
+  ensureDependencies,
+  ensureUiBuilt,
+  root,
+} from './setup.mjs';
 
 try {
   ensureAria2();
   ensureDependencies();
   ensureUiBuilt();
+  ensureBackendBuilt();
 } catch (err) {
   process.stderr.write(`${err.message}\n`);
   process.exit(1);
 }
 
-// How Node runs the controller (tests and benchmarks start it the same way): TypeScript through tsx,
+// How Node runs the controller (tests and benchmarks start it the same way): the compiled JavaScript,
 // and a small young generation, which keeps the resident memory near what the heap holds.
 const nodeArgs = JSON.parse(fs.readFileSync(path.join(root, 'scripts', 'controller-node-args.json'), 'utf8'));
-const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'backend', 'src', 'main.ts')], {
+const child = spawn(process.execPath, [...nodeArgs, backendMain], {
   stdio: 'inherit',
   cwd: root,
   env: process.env,

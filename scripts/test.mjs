@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ensureAria2,
+  ensureBackendBuilt,
   ensureChromium,
   ensureDependencies,
   ensurePostgres,
@@ -20,6 +21,7 @@ try {
   ensurePostgres();
   ensureDependencies();
   ensureUiBuilt();
+  ensureBackendBuilt();
 } catch (err) {
   process.stderr.write(`${err.message}\n`);
   process.exit(1);

@@ -1,6 +1,6 @@
 /**
- * The controller as a real process, for tests that kill it: `node --import tsx backend/src/main.ts`
- * with its own DATA_DIR and PORT, exactly as an operator starts it (embedded aria2c included).
+ * The controller as a real process, for tests that kill it: `node backend/dist/main.js` (compiled by
+ * scripts/build-backend.mjs, which the tests' global set-up and the benchmarks run) with its own DATA_DIR and PORT, exactly as an operator starts it (embedded aria2c included).
  *
  *   const p = await spawnController({ dataDir, port });   // resolves once GET /api/health answers
  *   const cookie = await p.login('admin', ADMIN_PASSWORD);
@@ -27,6 +27,8 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export const CONTROLLER_NODE_ARGS: string[] = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'scripts', 'controller-node-args.json'), 'utf8'),
 );
+/** What `npm start` runs: the compiled controller (scripts/setup.mjs builds it). */
+const CONTROLLER_MAIN = path.join(REPO_ROOT, 'backend', 'dist', 'main.js');
 
 export interface ControllerProcess {
   readonly pid: number;
@@ -107,6 +109,9 @@ export function processGone(pid: number): boolean {
 
 /** Starts the controller and resolves once it answers GET /api/health with its aria2 connected. */
 export async function spawnController(options: SpawnOptions): Promise<ControllerProcess> {
+  if (!fs.existsSync(CONTROLLER_MAIN)) {
+    throw new Error('backend/dist/main.js is missing: run `node scripts/build-backend.mjs` first');
+  }
   const port = options.port ?? (await freePort());
   fs.mkdirSync(options.dataDir, { recursive: true });
   const env: Record<string, string> = {
@@ -124,7 +129,7 @@ export async function spawnController(options: SpawnOptions): Promise<Controller
   };
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), ...CONTROLLER_NODE_ARGS, 'backend/src/main.ts'],
+    [...(options.nodeArgs ?? []), ...CONTROLLER_NODE_ARGS, CONTROLLER_MAIN],
     {
       cwd: REPO_ROOT,
       env,

@@ -1,6 +1,6 @@
 /**
  * A crash: the controller itself is killed with SIGKILL (a real process started as an operator
- * does, `node --import tsx backend/src/main.ts`, with its embedded aria2c), once mid-download and once
+ * does, `node backend/dist/main.js`, with its embedded aria2c), once mid-download and once
  * during a batch retry, and started again on the same DATA_DIR. After the restart every task is where
  * it was or further, nothing is doubled, and aria2 holds no download that no task owns.
  *
