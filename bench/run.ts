@@ -15,6 +15,7 @@ import { benchPostgres } from './pg.js';
 import { benchRetryBatch } from './retry-batch.js';
 import { benchRetryContinued } from './retry-continued.js';
 import { benchRpc } from './rpc.js';
+import { benchSocketsFanout } from './sockets-fanout.js';
 import { benchTasks10k } from './tasks-10k.js';
 import { benchThroughput } from './throughput.js';
 
@@ -23,6 +24,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['active-100-cpu', () => benchActiveCpu()],
   ['active-1000-cpu', () => benchActiveCpu(1, 1000, '<= 10')],
   ['event-latency', () => benchEventLatency()],
+  ['sockets-1000-fanout', () => benchSocketsFanout()],
   ['throughput', () => benchThroughput()],
   ['retry-batch', () => benchRetryBatch()],
   ['files-list-archive', () => benchFiles()],

@@ -1,0 +1,190 @@
+/**
+ * `sockets_1000_fanout_p95_ms`: 1,000 users, each with the UI open (one socket) and one download
+ * running; every progress pass of the sync engine (once a second) changes all 1,000 tasks, and each
+ * user's socket gets its own `task_update`. The figure is how long the last users wait behind the
+ * first: for each pass, every socket's arrival time minus the pass's first arrival, and the run's
+ * 95th percentile over all of them. Arrivals are grouped into passes by the quiet gap between them.
+ *
+ * The users and their sessions are written straight into the SQLite file before the controller starts
+ * (1,000 sign-ins would measure the password hash); each user then adds its download over HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { WebSocket } from 'ws';
+import { openDatabase } from '../backend/src/db/index.js';
+import { hashSessionId } from '../backend/src/domain/passwords.js';
+import { SESSION_COOKIE } from '../backend/src/plugins/auth.js';
+import { startFileServer } from '../backend/test/helpers/file-server.js';
+import {
+  copyDataDir,
+  json,
+  nowMs,
+  request,
+  say,
+  seedDatabase,
+  sleep,
+  startControllerProcess,
+  tempDataDir,
+} from './harness.js';
+import type { Figure } from './lib.js';
+
+const USERS = 1000;
+/** Slow enough that no download finishes within the window. */
+const THROTTLE = 16 * 1024;
+const SIZE = 64 * 1024 * 1024;
+const WINDOW_MS = 15_000;
+/** Arrivals further apart than this belong to different passes (passes are a second apart). */
+const PASS_GAP_MS = 300;
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/** Users 2..USERS+1 and one session each; returns their cookies, in user order. */
+async function seedUsers(dataDir: string): Promise<string[]> {
+  await seedDatabase(dataDir, 0);
+  const db = await openDatabase({ kind: 'sqlite', file: path.join(dataDir, 'controller.db') });
+  try {
+    const admin = await db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const created = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const cookies: string[] = [];
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < USERS; i++) {
+        const id = i + 2;
+        await trx
+          .insertInto('users')
+          .values({
+            id,
+            username: `user${String(i).padStart(4, '0')}`,
+            password_hash: admin.password_hash,
+            is_admin: 0,
+            quota: 0,
+            created_at: created,
+          })
+          .execute();
+        const sessionId = randomBytes(32).toString('base64url');
+        await trx
+          .insertInto('sessions')
+          .values({
+            id_hash: hashSessionId(sessionId),
+            user_id: id,
+            created_at: created,
+            expires_at: Date.now() + 24 * 3600_000,
+          })
+          .execute();
+        cookies.push(`${SESSION_COOKIE}=${sessionId}`);
+      }
+    });
+    return cookies;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** A socket that only notes when each `task_update` arrives (parsing kept off the clock's path). */
+function openTimedSocket(origin: string, cookie: string, arrivals: number[]): Promise<WebSocket> {
+  const ws = new WebSocket(`${origin.replace(/^http/, 'ws')}/ws/tasks`, { headers: { cookie } });
+  ws.on('message', (data) => {
+    const at = nowMs();
+    if (String(data).startsWith('{"type":"task_update"')) arrivals.push(at);
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => resolve(ws));
+  });
+}
+
+export async function benchSocketsFanout(runs = 3): Promise<Figure[]> {
+  const p95Runs: number[] = [];
+  const template = tempDataDir();
+  const cookies = await seedUsers(template);
+  const server = await startFileServer();
+  try {
+    for (let run = 0; run < runs; run++) {
+      const c = await startControllerProcess({ dataDir: copyDataDir(template) });
+      const sockets: WebSocket[] = [];
+      try {
+        const admin = await c.login();
+        await json(c.origin, 'PUT', '/api/config', {
+          cookie: admin,
+          body: { max_concurrent_downloads: USERS },
+        });
+        for (let i = 0; i < USERS; i += 20) {
+          await Promise.all(
+            cookies.slice(i, i + 20).map(async (cookie, k) => {
+              const file = `/fanout${run}/u${i + k}.bin`;
+              server.addFile(file, { size: SIZE }, { throttle: THROTTLE });
+              const res = await request(c.origin, 'POST', '/api/tasks', {
+                cookie,
+                body: { uri: server.url(file) },
+              });
+              if (res.status !== 201) throw new Error(`add: ${res.status} ${res.body.slice(0, 200)}`);
+            }),
+          );
+        }
+        const arrivalsPerSocket = cookies.map(() => [] as number[]);
+        for (let i = 0; i < USERS; i += 50) {
+          sockets.push(
+            ...(await Promise.all(
+              cookies
+                .slice(i, i + 50)
+                .map((cookie, k) => openTimedSocket(c.origin, cookie, arrivalsPerSocket[i + k]!)),
+            )),
+          );
+        }
+        // Until every download runs, some users hear nothing: wait for a pass that reaches them all.
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          for (const a of arrivalsPerSocket) a.length = 0;
+          await sleep(2000);
+          const heard = arrivalsPerSocket.filter((a) => a.length > 0).length;
+          if (heard === USERS) break;
+          if (Date.now() > deadline) throw new Error(`only ${heard} of ${USERS} sockets hear their download`);
+        }
+        for (const a of arrivalsPerSocket) a.length = 0;
+        await sleep(WINDOW_MS);
+        const all = arrivalsPerSocket.flat().sort((a, b) => a - b);
+        const delays: number[] = [];
+        let passStart = Number.NEGATIVE_INFINITY;
+        let previous = Number.NEGATIVE_INFINITY;
+        let passes = 0;
+        for (const at of all) {
+          if (at - previous > PASS_GAP_MS) {
+            passStart = at;
+            passes++;
+          }
+          previous = at;
+          delays.push(at - passStart);
+        }
+        if (passes < 3) throw new Error(`only ${passes} progress passes reached the sockets`);
+        const p95 = percentile(delays, 95);
+        p95Runs.push(p95);
+        const heard = arrivalsPerSocket.filter((a) => a.length > 0).length;
+        say(
+          `run ${run + 1}: ${all.length} updates in ${passes} passes to ${heard} of ${USERS} sockets; ` +
+            `behind the pass's first: p50 ${percentile(delays, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, ` +
+            `max ${Math.max(...delays).toFixed(1)} ms`,
+        );
+      } finally {
+        for (const s of sockets) s.terminate();
+        await c.stop();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return [
+    {
+      key: 'sockets_1000_fanout_p95_ms',
+      what: '1,000 users with a socket each: how long each waits behind the first for its own update, p95',
+      unit: 'ms',
+      target: '<= 100',
+      runs: p95Runs,
+    },
+  ];
+}
