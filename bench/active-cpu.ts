@@ -20,7 +20,7 @@ const THROTTLE = 16 * 1024;
 const SIZE = 64 * 1024 * 1024;
 const WINDOW_MS = 30_000;
 
-export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 5'): Promise<Figure[]> {
+export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 2'): Promise<Figure[]> {
   const cpuRuns: number[] = [];
   const server = await startFileServer();
   try {

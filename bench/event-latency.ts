@@ -163,7 +163,7 @@ export async function benchEventLatency(runs = 3): Promise<Figure[]> {
       key: 'event_latency_p95_ms',
       what: "p95 from a download's last byte leaving the server to the owner's socket hearing complete",
       unit: 'ms',
-      target: '<= 250',
+      target: '<= 25',
       runs: p95Runs,
     },
   ];
