@@ -9,6 +9,7 @@
  * (1,000 sign-ins would measure the password hash); each user then adds its download over HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { openDatabase } from '../backend/src/db/index.js';
@@ -177,6 +178,7 @@ export async function benchSocketsFanout(runs = 3): Promise<Figure[]> {
     }
   } finally {
     await server.close();
+    fs.rmSync(template, { recursive: true, force: true });
   }
   return [
     {
