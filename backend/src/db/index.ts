@@ -10,6 +10,7 @@ import * as autoRetry from './migrations/005_auto_retry.js';
 import * as taskQueue from './migrations/006_task_queue.js';
 import * as taskNode from './migrations/007_task_node.js';
 import * as apiTokens from './migrations/008_api_tokens.js';
+import * as instances from './migrations/010_instances.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '006_task_queue': taskQueue,
   '007_task_node': taskNode,
   '008_api_tokens': apiTokens,
+  '010_instances': instances,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
