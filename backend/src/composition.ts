@@ -22,6 +22,7 @@ import type { ServiceContext } from './services/context.js';
 import { ControllerEvents } from './services/events.js';
 import { FilesService } from './services/files.js';
 import { ignored } from './services/ignored.js';
+import { Lease, newInstanceId } from './services/leases.js';
 import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
@@ -77,6 +78,10 @@ export interface Controller {
   autoRetryJob: AutoRetryJob;
   users: UsersService;
   auth: AuthService;
+  /** This process's random id among the instances on the database. */
+  instanceId: string;
+  /** The leases this instance tries for (a node's sync, the auto-retry scheduler). */
+  leases: Lease[];
   /** Stops the jobs, saves aria2's session, stops the embedded daemon and closes the database. */
   close(): Promise<void>;
 }
@@ -156,9 +161,11 @@ export async function startController(config: Config, options: ControllerOptions
   const nodes = new NodeRegistry([new Aria2Gateway(LOCAL_NODE, aria2)]);
   const events = new ControllerEvents();
   nodesRef = nodes;
+  const instanceId = newInstanceId();
   const context: ServiceContext = {
     config,
     db,
+    instanceId,
     nodes,
     events,
     settings,
@@ -184,6 +191,7 @@ export async function startController(config: Config, options: ControllerOptions
     context,
     new SyncService(context, { handingOver, admission, handOver, storage, speeds }),
     admission,
+    handingOver,
   );
   const app = await buildApp({
     config,
@@ -211,10 +219,28 @@ export async function startController(config: Config, options: ControllerOptions
   nodes.local.on('connected', () => {
     settings.applyToAria2().catch((err) => logger.warn({ err: String(err) }, 'could not apply aria2 limits'));
   });
-  sync.start();
   // Plans are in the database: the scheduler picks up where the last run stopped.
   const autoRetryJob = new AutoRetryJob(autoRetry, events, logger.child({ part: 'auto-retry' }));
-  autoRetryJob.start();
+  // Several instances may share the database: the one holding a node's lease drives its sync and
+  // admission, the one holding the scheduler's lease the automatic retries (docs/architecture.md).
+  const leaseLogger = logger.child({ part: 'leases', instance: instanceId });
+  const leases = [
+    new Lease(
+      db,
+      `sync:${LOCAL_NODE}`,
+      instanceId,
+      { gained: () => sync.start(), lost: () => sync.stop() },
+      leaseLogger,
+    ),
+    new Lease(
+      db,
+      'auto-retry',
+      instanceId,
+      { gained: () => autoRetryJob.start(), lost: () => autoRetryJob.stop() },
+      leaseLogger,
+    ),
+  ];
+  await Promise.all(leases.map((l) => l.start()));
   settings.onChange(async (patch) => {
     if (Object.keys(patch).some((k) => k.startsWith('auto_retry'))) autoRetryJob.soon();
   });
@@ -242,12 +268,14 @@ export async function startController(config: Config, options: ControllerOptions
     autoRetryJob,
     users,
     auth,
+    instanceId,
+    leases,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
-      await autoRetryJob.stop();
-      await sync.stop();
+      // Released, so another instance takes over at once.
+      await Promise.all(leases.map((l) => l.stop()));
       hub.close();
       if (nodes.local.connected) {
         await nodes.local.saveSession().catch(ignored(logger, 'could not save the session of aria2'));

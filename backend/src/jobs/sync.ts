@@ -2,6 +2,7 @@ import type { DownloadEvent } from '../gateway/types.js';
 import type { Admission } from '../services/admission.js';
 import type { ServiceContext } from '../services/context.js';
 import type { SyncService, TaskRow } from '../services/sync.js';
+import type { HandOverTracker } from '../services/tasks/tracker.js';
 
 export { MISPLACED_ERROR } from '../services/sync.js';
 
@@ -37,6 +38,8 @@ export class SyncEngine {
     private readonly passes: SyncService,
     /** Runs while the engine runs: it follows the same events. */
     private readonly admission: Pick<Admission, 'start' | 'stop'>,
+    /** Re-read before every pass: what other instances are handing over right now. */
+    private readonly handingOver: Pick<HandOverTracker, 'refresh'>,
   ) {}
 
   private get gateway() {
@@ -89,6 +92,7 @@ export class SyncEngine {
     this.running = this.running.then(async () => {
       if (this.stopped || !this.gateway.connected) return;
       try {
+        await this.handingOver.refresh();
         const again = await pass();
         for (const gid of again) this.markDirty(gid);
       } catch (err) {

@@ -10,6 +10,8 @@ export async function takeLease(
   holder: string,
   now: number,
   ttlMs: number,
+  /** A holder known to be dead (a process of this machine that is gone): its lease is taken at once. */
+  deadHolder?: string,
 ): Promise<boolean> {
   const row = await db
     .insertInto('leases')
@@ -21,7 +23,13 @@ export async function takeLease(
           holder: eb.ref('excluded.holder'),
           expires_at: eb.ref('excluded.expires_at'),
         }))
-        .where((eb) => eb.or([eb('leases.expires_at', '<', now), eb('leases.holder', '=', holder)])),
+        .where((eb) =>
+          eb.or([
+            eb('leases.expires_at', '<', now),
+            eb('leases.holder', '=', holder),
+            ...(deadHolder ? [eb('leases.holder', '=', deadHolder)] : []),
+          ]),
+        ),
     )
     .returning('holder')
     .executeTakeFirst();

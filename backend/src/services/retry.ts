@@ -361,8 +361,9 @@ export class RetryService {
     });
 
     // Step 4: the new downloads, in one multicall.
-    for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
+    const freshIds = pairs.map((p) => p.fresh.id);
     try {
+      await this.tasks.handingOver.mark(freshIds);
       const handed = await handOverByNode(
         this.ctx.nodes,
         await repo.attachOptions(
@@ -416,7 +417,7 @@ export class RetryService {
 
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
+      await this.tasks.handingOver.unmark(done.map(({ fresh }) => fresh.id));
       await Promise.all([
         forgetRowDownloads(
           this.ctx.nodes,
@@ -441,7 +442,7 @@ export class RetryService {
         this.ctx.events.taskUpdate(fresh);
       }
     } finally {
-      for (const p of pairs) this.tasks.handingOver.delete(p.fresh.id);
+      await this.tasks.handingOver.unmark(freshIds);
     }
     return ids.map((id) => ({ id, ...outcome.get(id)! }));
   }

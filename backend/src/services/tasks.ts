@@ -45,7 +45,7 @@ export interface TaskCollaborators {
  */
 export function buildTaskServices(ctx: ServiceContext, guard: EgressGuard): TaskServices & TaskCollaborators {
   const storage = new Storage(ctx.config.downloadDir);
-  const handingOver = new HandOverTracker();
+  const handingOver = new HandOverTracker(ctx.db, ctx.instanceId);
   const admission = new Admission(ctx, handingOver);
   const sources = new SourceChecks(guard);
   const limits = new SpaceService(ctx, storage);
