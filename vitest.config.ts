@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ['backend/test/**/*.test.ts', 'frontend/**/*.test.{ts,tsx}'],
     exclude: ['**/node_modules/**', 'frontend/out/**', 'frontend/.next/**'],
+    // One throwaway PostgreSQL cluster per run; each test that needs one gets its own database on it.
+    globalSetup: ['backend/test/helpers/postgres.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests each run their own aria2c and SQLite; two cores, so two files at a time.

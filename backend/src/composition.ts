@@ -90,7 +90,7 @@ export async function startController(config: Config, options: ControllerOptions
   const logger = options.logger ?? pino({ level: 'silent' });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   fs.mkdirSync(config.downloadDir, { recursive: true });
-  const db = await openDatabase(config.databaseFile);
+  const db = await openDatabase(config.database);
 
   // The settings are loaded before aria2 starts: downloads it restores from its session connect at
   // once, through the guard, which reads the live setting.

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { DatabaseTarget } from '../db/index.js';
 
 export const GiB = 1024 ** 3;
 
@@ -62,6 +63,13 @@ const environmentSchema = z.object({
   MIN_FREE_DISK: byteCount.optional(),
   DEFAULT_QUOTA: byteCount.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .refine(
+      (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/[^\s/]+\/[^\s/?]+/.test(v),
+      'must be sqlite:<file> or postgres://user:password@host:port/database',
+    )
+    .optional(),
 });
 
 /** Settings an admin can change at run time; a variable that is set overrides the stored value at start. */
@@ -77,7 +85,8 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly downloadDir: string;
-  readonly databaseFile: string;
+  /** DATABASE_URL: the embedded SQLite file (the default, under DATA_DIR) or a PostgreSQL URL. */
+  readonly database: DatabaseTarget;
   /** null: the controller runs its own aria2c. */
   readonly aria2RpcUrl: string | null;
   readonly aria2RpcSecret: string | null;
@@ -93,7 +102,17 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-const SECRET_VARIABLES = new Set(['ADMIN_PASSWORD', 'ARIA2_RPC_SECRET']);
+// DATABASE_URL may hold the database's password.
+const SECRET_VARIABLES = new Set(['ADMIN_PASSWORD', 'ARIA2_RPC_SECRET', 'DATABASE_URL']);
+
+function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
+  if (url === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'controller.db') };
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+  }
+  return { kind: 'postgres', url };
+}
 
 /** Validates the environment once; a bad value throws one line naming the variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -123,7 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     dataDir,
     downloadDir: path.resolve(e.DOWNLOAD_DIR ?? path.join(dataDir, 'downloads')),
-    databaseFile: path.join(dataDir, 'controller.db'),
+    database: Object.freeze(databaseTarget(e.DATABASE_URL, dataDir)),
     aria2RpcUrl: e.ARIA2_RPC_URL ?? null,
     aria2RpcSecret: e.ARIA2_RPC_SECRET ?? null,
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),

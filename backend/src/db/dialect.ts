@@ -1,52 +1,165 @@
-import { type ColumnDefinitionBuilder, type CreateTableBuilder, type RawBuilder, sql } from 'kysely';
+import {
+  type ColumnDataType,
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  PostgresAdapter,
+  type RawBuilder,
+  sql,
+} from 'kysely';
 
 /**
- * Everything SQL that is particular to SQLite, in one place: repositories and migrations use these
- * instead of writing it, so a second database (PostgreSQL) changes only this module.
+ * Everything SQL that differs between SQLite and PostgreSQL, in one place: repositories and migrations
+ * use these instead of writing it. Each helper learns the dialect from the Kysely instance (or
+ * transaction) it is given, through `dialectOf`, and only that way.
  */
 
-/** The larger of two values (SQLite's MAX takes two arguments; elsewhere it is GREATEST). */
-export function greatest<T>(a: unknown, b: unknown): RawBuilder<T> {
-  return sql<T>`MAX(${a}, ${b})`;
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Any Kysely instance or transaction, whatever its tables. */
+// biome-ignore lint/suspicious/noExplicitAny: the helpers serve every schema, including migrations'.
+type AnyDb = Kysely<any>;
+
+/** Which database `db` talks to, read from the adapter Kysely was built with. */
+export function dialectOf(db: AnyDb): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
-/** An expression ordered and compared without regard to case. */
-export function caseInsensitive<T>(expr: unknown): RawBuilder<T> {
-  return sql<T>`${expr} COLLATE NOCASE`;
+// ---- column types and schema ------------------------------------------------------------------------
+
+/** A byte count or anything else that can pass 2^31 (SQLite's INTEGER holds 64 bits already). */
+export function bigintType(db: AnyDb): ColumnDataType {
+  return dialectOf(db) === 'postgres' ? 'bigint' : 'integer';
 }
 
-/** A text column whose values compare without regard to case (so "Alice" and "alice" are one name). */
-export function caseInsensitiveColumn(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder {
-  return col.modifyEnd(sql`COLLATE NOCASE`);
+/** Binary data (a .torrent file). */
+export function blobType(db: AnyDb): ColumnDataType {
+  return dialectOf(db) === 'postgres' ? 'bytea' : 'blob';
 }
 
 /** An integer id column that is never reused, not even the id of the row deleted last. */
 export function addIdColumn<TB extends string, C extends string>(
+  db: AnyDb,
   table: CreateTableBuilder<TB, C>,
 ): CreateTableBuilder<TB, C | 'id'> {
+  if (dialectOf(db) === 'postgres') {
+    // A sequence never hands out a number twice; "by default" lets a copy keep its ids.
+    return table.addColumn('id', 'integer', (col) => col.primaryKey().generatedByDefaultAsIdentity());
+  }
   return table.addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement());
 }
 
 /**
+ * A text column whose values are unique without regard to case (so "Alice" and "alice" are one name)
+ * and compare that way. PostgreSQL gets a case-insensitive ICU collation, created once per database.
+ */
+export async function caseInsensitiveUniqueColumn(
+  db: AnyDb,
+): Promise<(col: ColumnDefinitionBuilder) => ColumnDefinitionBuilder> {
+  if (dialectOf(db) === 'postgres') {
+    await sql`CREATE COLLATION IF NOT EXISTS nocase
+      (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`.execute(db);
+    return (col) => col.unique().modifyFront(sql`COLLATE nocase`);
+  }
+  return (col) => col.unique().modifyEnd(sql`COLLATE NOCASE`);
+}
+
+/**
+ * The garbage collection of option sets: a set is deleted with the last task row that references it,
+ * whether the row is deleted (a user's cascade too) or given another set.
+ */
+export async function createOptionSetCollector(db: AnyDb): Promise<void> {
+  const unreferenced = sql`DELETE FROM option_sets WHERE hash = OLD.option_set
+    AND NOT EXISTS (SELECT 1 FROM tasks WHERE option_set = OLD.option_set)`;
+  if (dialectOf(db) === 'postgres') {
+    await sql`CREATE FUNCTION option_sets_gc() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${unreferenced};
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`CREATE TRIGGER option_sets_gc_delete AFTER DELETE ON tasks FOR EACH ROW
+      WHEN (OLD.option_set IS NOT NULL) EXECUTE FUNCTION option_sets_gc()`.execute(db);
+    await sql`CREATE TRIGGER option_sets_gc_update AFTER UPDATE OF option_set ON tasks FOR EACH ROW
+      WHEN (OLD.option_set IS NOT NULL AND OLD.option_set IS DISTINCT FROM NEW.option_set)
+      EXECUTE FUNCTION option_sets_gc()`.execute(db);
+    return;
+  }
+  await sql`CREATE TRIGGER option_sets_gc_delete AFTER DELETE ON tasks
+    WHEN OLD.option_set IS NOT NULL
+    BEGIN
+      ${unreferenced};
+    END`.execute(db);
+  await sql`CREATE TRIGGER option_sets_gc_update AFTER UPDATE OF option_set ON tasks
+    WHEN OLD.option_set IS NOT NULL AND OLD.option_set IS NOT NEW.option_set
+    BEGIN
+      ${unreferenced};
+    END`.execute(db);
+}
+
+export async function dropOptionSetCollector(db: AnyDb): Promise<void> {
+  if (dialectOf(db) === 'postgres') {
+    await sql`DROP TRIGGER IF EXISTS option_sets_gc_update ON tasks`.execute(db);
+    await sql`DROP TRIGGER IF EXISTS option_sets_gc_delete ON tasks`.execute(db);
+    await sql`DROP FUNCTION IF EXISTS option_sets_gc()`.execute(db);
+    return;
+  }
+  await sql`DROP TRIGGER IF EXISTS option_sets_gc_update`.execute(db);
+  await sql`DROP TRIGGER IF EXISTS option_sets_gc_delete`.execute(db);
+}
+
+// ---- expressions ------------------------------------------------------------------------------------
+
+/** The larger of two values (SQLite's MAX takes two arguments; PostgreSQL's is GREATEST). */
+export function greatest<T>(db: AnyDb, a: unknown, b: unknown): RawBuilder<T> {
+  return dialectOf(db) === 'postgres' ? sql<T>`GREATEST(${a}, ${b})` : sql<T>`MAX(${a}, ${b})`;
+}
+
+/**
+ * An expression ordered and compared without regard to case, as SQLite's NOCASE does it (ASCII
+ * letters folded, everything else by code point), whatever the PostgreSQL database's own collation.
+ */
+export function caseInsensitive<T>(db: AnyDb, expr: unknown): RawBuilder<T> {
+  return dialectOf(db) === 'postgres' ? sql<T>`lower(${expr}) COLLATE "C"` : sql<T>`${expr} COLLATE NOCASE`;
+}
+
+/** `expr LIKE pattern` that ignores case (SQLite's LIKE does; PostgreSQL's ILIKE); `\` escapes. */
+export function likeIgnoringCase(db: AnyDb, expr: unknown, pattern: string): RawBuilder<boolean> {
+  return dialectOf(db) === 'postgres'
+    ? sql<boolean>`${expr} ILIKE ${pattern} ESCAPE '\\'`
+    : sql<boolean>`${expr} LIKE ${pattern} ESCAPE '\\'`;
+}
+
+/** The SQL types a `rowList` column may have (PostgreSQL types every column of a VALUES list). */
+export type RowListType = 'integer' | 'bigint' | 'text' | 'double precision';
+
+/**
  * A list of rows given inline, to join against (`FROM … WHERE t.id = v.id`): `table` is the FROM
- * item, `column(name)` one of its columns by the name given in `columns`.
+ * item, `column(name)` one of its columns by the name given in `columns` (name -> SQL type, in order).
  */
 export function rowList(
+  db: AnyDb,
   alias: string,
-  columns: readonly string[],
+  columns: Readonly<Record<string, RowListType>>,
   rows: readonly (readonly unknown[])[],
 ): { table: RawBuilder<unknown>; column(name: string): RawBuilder<unknown> } {
-  const values = sql.join(rows.map((row) => sql`(${sql.join(row.map((v) => sql`${v}`))})`));
+  const names = Object.keys(columns);
+  const pg = dialectOf(db) === 'postgres';
+  // PostgreSQL would read every parameter of a VALUES list as text: each value says its type.
+  const value = (v: unknown, i: number) =>
+    pg ? sql`CAST(${v} AS ${sql.raw(columns[names[i]!]!)})` : sql`${v}`;
+  const values = sql.join(rows.map((row) => sql`(${sql.join(row.map(value))})`));
   return {
-    // SQLite names the columns of a VALUES list column1, column2, …
+    // Both databases name the columns of a VALUES list column1, column2, …
     table: sql`(VALUES ${values}) AS ${sql.ref(alias)}`,
     column(name) {
-      const i = columns.indexOf(name);
+      const i = names.indexOf(name);
       if (i < 0) throw new Error(`rowList ${alias} has no column ${name}`);
       return sql.ref(`${alias}.column${i + 1}`);
     },
   };
 }
+
+// ---- errors -----------------------------------------------------------------------------------------
 
 /** The database's error code of a failed statement, if it is one. */
 function codeOf(err: unknown): string | undefined {
@@ -56,10 +169,35 @@ function codeOf(err: unknown): string | undefined {
 
 /** A UNIQUE constraint refused the write (a name taken between a check and the write). */
 export function isUniqueViolation(err: unknown): boolean {
-  return codeOf(err) === 'SQLITE_CONSTRAINT_UNIQUE';
+  const code = codeOf(err);
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }
 
-/** The database itself failed (busy, full, corrupt, …), not the statement's input. */
+/** Node's socket errors: PostgreSQL cannot be reached or dropped the connection. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/**
+ * The database itself failed, not the statement's input. SQLite: any SQLITE_ code (busy, full,
+ * corrupt, …). PostgreSQL: no connection, or SQLSTATE classes 08 (connection), 53 (resources), 57
+ * (operator intervention: shutdown, cancelled), 58 (system) and XX (internal).
+ */
 export function isDatabaseFailure(err: unknown): boolean {
-  return codeOf(err)?.startsWith('SQLITE_') ?? false;
+  const code = codeOf(err);
+  if (code === undefined) {
+    // pg's own errors for a lost or unobtainable connection carry no code.
+    const message = err instanceof Error ? err.message : '';
+    return /^Connection terminated|^timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message,
+    );
+  }
+  if (code.startsWith('SQLITE_')) return true;
+  if (CONNECTION_CODES.has(code)) return true;
+  return /^(08|53|57|58|XX)[0-9A-Z]{3}$/.test(code);
 }

@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from 'kysely';
+import {
+  type Dialect,
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely';
+import pg from 'pg';
 import * as initial from './migrations/001_initial.js';
 import * as optionSets from './migrations/002_option_sets.js';
 import * as fairAdmission from './migrations/003_fair_admission.js';
@@ -31,19 +40,58 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Opens (creating if needed) the controller's SQLite database and brings its schema up to date. */
-export async function openDatabase(file: string): Promise<Db> {
+/** Which database to open: the embedded SQLite file (`:memory:` for a throwaway one) or PostgreSQL. */
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+
+// PostgreSQL sends int8 (COUNT, bigint columns) and numeric (SUM of bigint) as text, since they can
+// pass 2^53; the controller's values are byte counts and counts that do not, and SQLite gives numbers.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads take the format as a literal type.
+    return pg.types.getTypeParser(oid, format as any);
+  },
+} as pg.CustomTypesConfig;
+
+function sqliteDialect(file: string): Dialect {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new SqliteDialect({ database: sqlite });
+}
+
+function postgresDialect(url: string): Dialect {
+  const pool = new pg.Pool({
+    connectionString: url,
+    types: pgTypes,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle connection that drops (a restarted server) is replaced on the next query, not a crash.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
+}
+
+/**
+ * Opens the controller's database (creating an SQLite file if needed) and brings its schema up to
+ * date. A string is an SQLite file.
+ */
+export async function openDatabase(target: DatabaseTarget | string): Promise<Db> {
+  const t: DatabaseTarget = typeof target === 'string' ? { kind: 'sqlite', file: target } : target;
+  const dialect = t.kind === 'sqlite' ? sqliteDialect(t.file) : postgresDialect(t.url);
+  const db = new Kysely<Database>({ dialect });
+  // Several instances starting at once: Kysely's Migrator takes a lock (an advisory lock on PostgreSQL).
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     await db.destroy();
+    // A database that cannot be reached keeps its code, so callers can tell it from a bad migration.
+    if (!failed && error instanceof Error) throw error;
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
   return db;

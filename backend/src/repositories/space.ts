@@ -34,7 +34,7 @@ export async function addUsedSpace(db: Runner, ownerId: number, delta: number): 
   if (delta === 0) return;
   await db
     .updateTable('users')
-    .set((eb) => ({ used_space: greatest(0, sql`${eb.ref('used_space')} + ${delta}`) }))
+    .set((eb) => ({ used_space: greatest(db, 0, sql`${eb.ref('used_space')} + ${delta}`) }))
     .where('id', '=', ownerId)
     .execute();
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
-import { caseInsensitive, rowList } from '../db/dialect.js';
+import { caseInsensitive, likeIgnoringCase, rowList } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -268,12 +268,13 @@ export interface ListFilter {
 }
 
 const SORT_COLUMNS = {
-  created_at: sql`created_at`,
-  updated_at: sql`updated_at`,
-  name: caseInsensitive(sql`name`),
-  size: sql`total_length`,
-  speed: sql`download_speed`,
-  progress: sql`CASE WHEN total_length > 0 THEN CAST(completed_length AS REAL) / total_length ELSE 0 END`,
+  created_at: () => sql`created_at`,
+  updated_at: () => sql`updated_at`,
+  name: (db: Db) => caseInsensitive(db, sql`name`),
+  size: () => sql`total_length`,
+  speed: () => sql`download_speed`,
+  progress: () =>
+    sql`CASE WHEN total_length > 0 THEN CAST(completed_length AS DOUBLE PRECISION) / total_length ELSE 0 END`,
 } as const;
 
 /**
@@ -291,9 +292,11 @@ export async function listTasks(
   if (f.status) query = query.where('status', '=', f.status);
   if (f.q) {
     const pattern = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where(
-      (eb) =>
-        sql<boolean>`(${eb.ref('name')} LIKE ${pattern} ESCAPE '\\' OR ${eb.ref('display_uri')} LIKE ${pattern} ESCAPE '\\')`,
+    query = query.where((eb) =>
+      eb.or([
+        likeIgnoringCase(db, eb.ref('name'), pattern),
+        likeIgnoringCase(db, eb.ref('display_uri'), pattern),
+      ]),
     );
   }
   const { total } = await query
@@ -305,7 +308,7 @@ export async function listTasks(
   const sortBy =
     f.sort === 'position'
       ? sql`CASE status WHEN 'active' THEN 0 WHEN 'queued' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END ${direction}, queue_position ${direction}`
-      : sql`${SORT_COLUMNS[f.sort]} ${direction}`;
+      : sql`${SORT_COLUMNS[f.sort](db)} ${direction}`;
   const rows = await query
     .select(TASK_COLUMNS)
     .orderBy(sortBy)
@@ -408,8 +411,16 @@ export async function completeReplacements(
 ): Promise<void> {
   for (const part of chunks(done, 200)) {
     const v = rowList(
+      db,
       'v',
-      ['id', 'status', 'total_length', 'completed_length', 'error', 'finished_at'],
+      {
+        id: 'integer',
+        status: 'text',
+        total_length: 'bigint',
+        completed_length: 'bigint',
+        error: 'text',
+        finished_at: 'text',
+      },
       part.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
     );
     await sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
@@ -469,9 +480,11 @@ export async function retryableIds(
   if (f.status) query = query.where('status', '=', f.status);
   if (f.q) {
     const pattern = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where(
-      (eb) =>
-        sql<boolean>`(${eb.ref('name')} LIKE ${pattern} ESCAPE '\\' OR ${eb.ref('display_uri')} LIKE ${pattern} ESCAPE '\\')`,
+    query = query.where((eb) =>
+      eb.or([
+        likeIgnoringCase(db, eb.ref('name'), pattern),
+        likeIgnoringCase(db, eb.ref('display_uri'), pattern),
+      ]),
     );
   }
   const rows = await query.orderBy('id').limit(limit).execute();

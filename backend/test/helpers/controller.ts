@@ -3,9 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Controller, type ControllerOptions, startController } from '../../src/composition.js';
 import { type Config, loadConfig } from '../../src/config/index.js';
+import { testDatabaseEnv } from './postgres.js';
 import { waitFor } from './wait.js';
 
 export { waitFor } from './wait.js';
+
+/** The SQLite file of a test's controller; for the tests that look into the file itself. */
+export function sqliteFile(config: Config): string {
+  if (config.database.kind !== 'sqlite') throw new Error('this controller runs on PostgreSQL, not SQLite');
+  return config.database.file;
+}
 
 /** aria2c options that keep a test daemon offline and quick. */
 export const TEST_ARIA2_ARGS = [
@@ -35,7 +42,8 @@ export const ADMIN_PASSWORD = 'admin-password-1';
 export const USER_PASSWORD = 'user-password-1';
 
 /**
- * A real controller for integration tests: a fresh data folder, SQLite file and embedded aria2c.
+ * A real controller for integration tests: a fresh data folder, SQLite file (or, with
+ * TEST_DATABASE=postgres, a fresh PostgreSQL database) and embedded aria2c.
  * `env` adds or overrides variables (e.g. ALLOW_PRIVATE_NETWORK=true to download from loopback);
  * `egress` gives the network guard a made-up resolver and dialer (a public name mapped to loopback).
  */
@@ -56,6 +64,7 @@ export async function startTestController(
     ALLOW_PRIVATE_NETWORK: 'true',
     MIN_FREE_DISK: '0',
     LOG_LEVEL: 'silent',
+    ...(await testDatabaseEnv(env)),
     ...env,
   });
   const controller = await startController(config, {

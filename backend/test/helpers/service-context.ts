@@ -14,6 +14,7 @@ import { SettingsService } from '../../src/services/settings.js';
 import { buildTaskServices, type TaskCollaborators, type TaskServices } from '../../src/services/tasks.js';
 import { UsersService } from '../../src/services/users.js';
 import { startTestAria2, type TestAria2, type TestAria2Options } from './aria2.js';
+import { testDatabaseEnv } from './postgres.js';
 import { waitFor } from './wait.js';
 
 /** Every log call, serialised, so a test can prove no secret was logged. */
@@ -63,8 +64,8 @@ export interface UnitContextOptions {
 }
 
 /**
- * A real ServiceContext over a real SQLite file in a temporary folder, built as the controller builds
- * it. Without `aria2`, the daemon is a client that is never started (the account services do not call
+ * A real ServiceContext over a real SQLite file in a temporary folder (with TEST_DATABASE=postgres, a
+ * fresh PostgreSQL database), built as the controller builds it. Without `aria2`, the daemon is a client that is never started (the account services do not call
  * it); with it, a real aria2c on a loopback port, connected. Services are then built on `ctx` directly:
  *
  *   const u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true' }, { aria2: true });
@@ -76,9 +77,9 @@ export async function unitContext(
   options: UnitContextOptions = {},
 ): Promise<UnitContext> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-unit-'));
-  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', ...(await testDatabaseEnv(env)), ...env });
   fs.mkdirSync(config.downloadDir, { recursive: true });
-  const db = await openDatabase(config.databaseFile);
+  const db = await openDatabase(config.database);
   let daemon: TestAria2 | null = null;
   if (options.aria2) {
     try {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
+import { sqliteFile, startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
 
 let server: FileServer;
@@ -85,7 +85,7 @@ describe('an aria2 that answers its handshake and then nothing', () => {
 describe('a locked database', () => {
   it('fails a write with a clear 503 and changes nothing', async () => {
     const c = await startTestController();
-    const blocker = new SQLite(c.config.databaseFile);
+    const blocker = new SQLite(sqliteFile(c.config));
     try {
       const cookie = await c.adminCookie();
       server.addFile('/locked.bin', Buffer.alloc(100));

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Share } from '../../src/contracts/shares.js';
-import { startTestController, type TestController } from '../helpers/controller.js';
+import { sqliteFile, startTestController, type TestController } from '../helpers/controller.js';
 import { patternBytes, startFileServer } from '../helpers/file-server.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
@@ -64,7 +64,7 @@ describe('POST/GET/DELETE /api/shares', () => {
     const row = await c.db.selectFrom('shares').selectAll().where('id', '=', s.id).executeTakeFirstOrThrow();
     expect(JSON.stringify(row)).not.toContain(token);
     expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
-    const dbFile = fs.readFileSync(c.config.databaseFile);
+    const dbFile = fs.readFileSync(sqliteFile(c.config));
     expect(dbFile.includes(Buffer.from(token))).toBe(false);
   });
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import * as initial from '../../src/db/migrations/001_initial.js';
 import { attachOptions } from '../../src/repositories/tasks.js';
-import { type TestController, waitFor } from '../helpers/controller.js';
+import { sqliteFile, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, refusedUrl } from '../helpers/file-server.js';
 import { useController } from '../helpers/fixture.js';
 import { type ApiClient, as, isFinished } from '../helpers/tasks-api.js';
@@ -31,7 +31,7 @@ useController({ users: ['alice'] }, async (fx) => {
 /** The database file's size with the write-ahead log folded in. */
 async function databaseBytes(): Promise<number> {
   await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(c.db);
-  return fs.statSync(c.config.databaseFile).size;
+  return fs.statSync(sqliteFile(c.config)).size;
 }
 const optionSetCount = async () =>
   Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM option_sets`.execute(c.db)).rows[0]!.n);

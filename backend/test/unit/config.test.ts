@@ -35,6 +35,10 @@ describe('loadConfig', () => {
     [{ ALLOWED_ORIGINS: 'not-an-origin' }, 'ALLOWED_ORIGINS'],
     [{ ALLOWED_ORIGINS: 'https://ok.example,https://bad.example/path' }, 'ALLOWED_ORIGINS'],
     [{ ARIA2_RPC_SECRET: 'secret' }, 'ARIA2_RPC_SECRET'],
+    [{ DATABASE_URL: 'mysql://u:p@h/db' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://host-without-database' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: '/var/lib/aria/controller.db' }, 'DATABASE_URL'],
   ])('%o gives one line naming %s', (env, variable) => {
     const err = configError(env);
     expect(err.message).toMatch(new RegExp(`^Invalid ${variable}\\b`));
@@ -54,6 +58,35 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('short');
   });
 
+  it('never echoes DATABASE_URL, which may hold the database password', () => {
+    const err = configError({ DATABASE_URL: 'mysql://aria:hunter2-secret@10.0.0.9/aria' });
+    expect(err.message).toMatch(/^Invalid DATABASE_URL: /);
+    expect(err.message).not.toContain('hunter2-secret');
+    expect(err.message).toContain('postgres://');
+  });
+
+  it('DATABASE_URL chooses the database: SQLite by default or by sqlite:<file>, PostgreSQL by URL', () => {
+    expect(loadConfig({ DATA_DIR: '/srv/aria' }).database).toEqual({
+      kind: 'sqlite',
+      file: '/srv/aria/controller.db',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/aria/c.db' }).database).toEqual({
+      kind: 'sqlite',
+      file: '/var/lib/aria/c.db',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:rel/c.db' }).database).toEqual({
+      kind: 'sqlite',
+      file: path.resolve('rel/c.db'),
+    });
+    for (const url of [
+      'postgres://u:p@127.0.0.1:5432/aria',
+      'postgresql://u@db.internal/aria?sslmode=require',
+    ]) {
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({ kind: 'postgres', url });
+    }
+    expect(Object.isFrozen(loadConfig({}).database)).toBe(true);
+  });
+
   it('explains the secret without a URL', () => {
     expect(configError({ ARIA2_RPC_SECRET: 'secret' }).message).toContain('ARIA2_RPC_URL');
   });
@@ -66,7 +99,7 @@ describe('loadConfig', () => {
       port: 8000,
       dataDir,
       downloadDir: path.join(dataDir, 'downloads'),
-      databaseFile: path.join(dataDir, 'controller.db'),
+      database: { kind: 'sqlite', file: path.join(dataDir, 'controller.db') },
       aria2RpcUrl: null,
       aria2RpcSecret: null,
       allowedOrigins: [],
@@ -122,13 +155,14 @@ describe('loadConfig', () => {
       MIN_FREE_DISK: '0',
       DEFAULT_QUOTA: '2048',
       LOG_LEVEL: 'debug',
+      DATABASE_URL: 'postgres://aria:db-pass@10.0.0.9:5432/aria',
     });
     expect(c).toEqual({
       host: '0.0.0.0',
       port: 9000,
       dataDir: '/srv/aria',
       downloadDir: '/mnt/downloads',
-      databaseFile: '/srv/aria/controller.db',
+      database: { kind: 'postgres', url: 'postgres://aria:db-pass@10.0.0.9:5432/aria' },
       aria2RpcUrl: 'http://127.0.0.1:6800/jsonrpc',
       aria2RpcSecret: 's3cret',
       allowedOrigins: ['https://a.example', 'http://b.example:8080'],

@@ -3,7 +3,7 @@ import { addIdColumn } from '../dialect.js';
 
 /** Public links to a user's file or folder. The token itself is never stored, only its SHA-256. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await addIdColumn(db.schema.createTable('shares'))
+  await addIdColumn(db, db.schema.createTable('shares'))
     .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('path', 'text', (c) => c.notNull())
     .addColumn('nonce', 'text', (c) => c.notNull())

@@ -3,7 +3,7 @@ import { addIdColumn } from '../dialect.js';
 
 /** API tokens for scripts and aria2 clients; the secret itself is never stored, only its SHA-256. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await addIdColumn(db.schema.createTable('api_tokens'))
+  await addIdColumn(db, db.schema.createTable('api_tokens'))
     .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('token_hash', 'text', (c) => c.notNull().unique())
