@@ -10,11 +10,12 @@ import type { Config } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
 import { EgressProxy } from './egress/proxy.js';
-import { NodeRegistry } from './gateway/registry.js';
-import { LOCAL_NODE } from './gateway/types.js';
+import { type NodeEntry, NodeRegistry } from './gateway/registry.js';
+import { type DaemonOptions, LOCAL_NODE, type NodeName } from './gateway/types.js';
 import { AutoRetryJob } from './jobs/auto-retry.js';
-import { SyncEngine } from './jobs/sync.js';
+import { SyncEngine, SyncEngines } from './jobs/sync.js';
 import { SocketHub } from './realtime/hub.js';
+import { countUsersByNode } from './repositories/users.js';
 import type { Admission } from './services/admission.js';
 import { AuthService } from './services/auth.js';
 import { AutoRetryService } from './services/auto-retry.js';
@@ -27,7 +28,7 @@ import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
-import type { Storage } from './services/storage.js';
+import { type StatFs, Storage } from './services/storage.js';
 import { SyncService } from './services/sync.js';
 import { TaskViewsService } from './services/task-views.js';
 import type { HandOverTracker } from './services/tasks/tracker.js';
@@ -46,6 +47,8 @@ export interface ControllerOptions {
   egress?: { resolve?: Resolve; dial?: Dial };
   /** Only tests set these: faults injected at named points (a crash in the middle of a retry). */
   faults?: { retry?: RetryFaults };
+  /** Only tests set this: what the nodes' disks have free (the choice of a new user's node). */
+  statfs?: StatFs;
 }
 
 /**
@@ -55,13 +58,17 @@ export interface ControllerOptions {
 export interface Controller {
   config: Config;
   db: Db;
+  /** The first node's client (the only one without ARIA2_NODES). */
   aria2: Aria2Client;
-  /** The download daemons by node (one, `local`, wrapping `aria2`). */
+  /** Every node's client, by node id. */
+  aria2Clients: ReadonlyMap<NodeName, Aria2Client>;
+  /** The download daemons by node (without ARIA2_NODES one, `local`, wrapping `aria2`). */
   nodes: NodeRegistry;
   daemon: EmbeddedAria2 | null;
   context: ServiceContext;
   app: FastifyInstance;
-  sync: SyncEngine;
+  /** Every node's sync engine; `start(node)` and `stop(node)` drive one node. */
+  sync: SyncEngines;
   hub: SocketHub;
   /** The loopback proxy aria2's HTTP, HTTPS and FTP connections go through. */
   egressProxy: EgressProxy;
@@ -89,7 +96,8 @@ export interface Controller {
 export async function startController(config: Config, options: ControllerOptions = {}): Promise<Controller> {
   const logger = options.logger ?? pino({ level: 'silent' });
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  fs.mkdirSync(config.downloadDir, { recursive: true });
+  if (!config.nodes) fs.mkdirSync(config.downloadDir, { recursive: true });
+  for (const n of config.nodes ?? []) fs.mkdirSync(n.mount, { recursive: true });
   const db = await openDatabase(config.database);
 
   // The settings are loaded before aria2 starts: downloads it restores from its session connect at
@@ -99,9 +107,7 @@ export async function startController(config: Config, options: ControllerOptions
     db,
     {
       changeGlobalOptions: (options) =>
-        nodesRef
-          ? nodesRef.local.changeGlobalOptions(options)
-          : Promise.reject(new Error('aria2 is not started yet')),
+        nodesRef ? everyNode(nodesRef, options) : Promise.reject(new Error('aria2 is not started yet')),
     },
     logger,
   );
@@ -119,46 +125,64 @@ export async function startController(config: Config, options: ControllerOptions
     'all-proxy-passwd': egressProxy.password,
     'proxy-method': 'tunnel',
   };
-  let downloadOptions: Record<string, string> | undefined;
+  const downloadOptions: Record<NodeName, DaemonOptions> = {};
+  const clients = new Map<NodeName, Aria2Client>();
+  const entries: NodeEntry[] = [];
 
   let daemon: EmbeddedAria2 | null = null;
-  let aria2Url = config.aria2RpcUrl;
-  let aria2Secret = config.aria2RpcSecret;
-  if (!aria2Url) {
-    daemon = new EmbeddedAria2({
-      stateDir: path.join(config.dataDir, 'aria2'),
-      downloadDir: config.downloadDir,
-      logger: logger.child({ part: 'aria2c' }),
-      extraArgs: options.aria2Args,
-      // The proxy's password would show in a process list on the command line.
-      confOptions: proxyOptions,
-      perRunOptions: Object.keys(proxyOptions),
-    });
-    try {
-      await daemon.start();
-    } catch (err) {
-      await egressProxy.stop();
-      await db.destroy();
-      throw err;
+  /** A daemon of another machine cannot reach the loopback proxy: its downloads go out directly. */
+  const proxyFor = (node: NodeName, url: string) => {
+    if (isLoopbackUrl(url)) downloadOptions[node] = proxyOptions;
+    else
+      logger.warn(
+        { node, aria2: new URL(url).host },
+        'aria2 is not on loopback: its connections do not go through the egress proxy (see SECURITY.md)',
+      );
+  };
+  if (config.nodes) {
+    for (const n of config.nodes) {
+      proxyFor(n.id, n.rpcUrl);
+      const client = new Aria2Client({ url: n.rpcUrl, secret: n.secret });
+      clients.set(n.id, client);
+      entries.push({ gateway: new Aria2Gateway(n.id, client), folders: { dir: n.dir, mount: n.mount } });
     }
-    aria2Url = daemon.url;
-    aria2Secret = daemon.secret;
-  } else if (isLoopbackUrl(aria2Url)) {
-    // An external aria2 on this machine can reach the proxy: every download gets it as its own option.
-    downloadOptions = proxyOptions;
   } else {
-    logger.warn(
-      { aria2: new URL(aria2Url).host },
-      'aria2 is not on loopback: its connections do not go through the egress proxy (see SECURITY.md)',
-    );
+    let aria2Url = config.aria2RpcUrl;
+    let aria2Secret = config.aria2RpcSecret;
+    if (!aria2Url) {
+      daemon = new EmbeddedAria2({
+        stateDir: path.join(config.dataDir, 'aria2'),
+        downloadDir: config.downloadDir,
+        logger: logger.child({ part: 'aria2c' }),
+        extraArgs: options.aria2Args,
+        // The proxy's password would show in a process list on the command line.
+        confOptions: proxyOptions,
+        perRunOptions: Object.keys(proxyOptions),
+      });
+      try {
+        await daemon.start();
+      } catch (err) {
+        await egressProxy.stop();
+        await db.destroy();
+        throw err;
+      }
+      aria2Url = daemon.url;
+      aria2Secret = daemon.secret;
+    } else {
+      proxyFor(LOCAL_NODE, aria2Url);
+    }
+    // The embedded daemon's request-size limit is known; an external one is taken to have aria2's default.
+    const client = new Aria2Client({
+      url: aria2Url,
+      secret: aria2Secret,
+      ...(daemon ? { maxRequestBytes: daemon.maxRequestBytes } : {}),
+    });
+    clients.set(LOCAL_NODE, client);
+    const dir = config.downloadDir;
+    entries.push({ gateway: new Aria2Gateway(LOCAL_NODE, client), folders: { dir, mount: dir } });
   }
-  // The embedded daemon's request-size limit is known; an external one is taken to have aria2's default.
-  const aria2 = new Aria2Client({
-    url: aria2Url,
-    secret: aria2Secret,
-    ...(daemon ? { maxRequestBytes: daemon.maxRequestBytes } : {}),
-  });
-  const nodes = new NodeRegistry([new Aria2Gateway(LOCAL_NODE, aria2)]);
+  const aria2 = clients.values().next().value!;
+  const nodes = new NodeRegistry(entries);
   const events = new ControllerEvents();
   nodesRef = nodes;
   const instanceId = newInstanceId();
@@ -174,11 +198,11 @@ export async function startController(config: Config, options: ControllerOptions
   };
 
   // The task services and the collaborators they share with the retry, the sync engine and the stats.
-  const tasks = buildTaskServices(context, guard);
+  const tasks = buildTaskServices(context, guard, new Storage(context, options.statfs));
   const { storage, handingOver, admission, sources, limits, speeds, handOver } = tasks;
   const retry = new RetryService(context, { handingOver, admission, sources, limits }, options.faults?.retry);
   const autoRetry = new AutoRetryService(context, tasks, retry);
-  const users = new UsersService(context, tasks.remove);
+  const users = new UsersService(context, tasks.remove, storage);
   const auth = new AuthService(context);
   const files = new FilesService(context, storage);
   const shares = new SharesService(context, storage, files);
@@ -187,11 +211,12 @@ export async function startController(config: Config, options: ControllerOptions
   await users.ensureFirstAdmin();
 
   const hub = new SocketHub(context, stats, auth);
-  const sync = new SyncEngine(
-    context,
-    new SyncService(context, { handingOver, admission, handOver, storage, speeds }),
+  const syncDeps = { handingOver, admission, handOver, storage, speeds };
+  const sync = new SyncEngines(
+    nodes
+      .names()
+      .map((node) => new SyncEngine(context, new SyncService(context, syncDeps, node), handingOver)),
     admission,
-    handingOver,
   );
   const app = await buildApp({
     config,
@@ -216,27 +241,49 @@ export async function startController(config: Config, options: ControllerOptions
 
   // A retry interrupted by a crash is finished or undone before anything else touches tasks.
   await retry.repairInterrupted();
-  nodes.local.on('connected', () => {
-    settings.applyToAria2().catch((err) => logger.warn({ err: String(err) }, 'could not apply aria2 limits'));
-  });
+  for (const gateway of nodes.list()) {
+    gateway.on('connected', () => {
+      settings
+        .applyTo(gateway)
+        .catch((err) =>
+          logger.warn({ node: gateway.node, err: String(err) }, 'could not apply aria2 limits'),
+        );
+    });
+  }
+  await warnAboutUnknownNodes(context);
   // Plans are in the database: the scheduler picks up where the last run stopped.
   const autoRetryJob = new AutoRetryJob(autoRetry, events, logger.child({ part: 'auto-retry' }));
-  // Several instances may share the database: the one holding a node's lease drives its sync and
-  // admission, the one holding the scheduler's lease the automatic retries (docs/architecture.md).
+  // Several instances may share the database: the one holding a node's lease drives its sync, the one
+  // holding the scheduler's lease the fair admission's own passes and the automatic retries
+  // (docs/architecture.md, "Several instances").
   const leaseLogger = logger.child({ part: 'leases', instance: instanceId });
   const leases = [
+    ...nodes
+      .names()
+      .map(
+        (node) =>
+          new Lease(
+            db,
+            `sync:${node}`,
+            instanceId,
+            { gained: () => sync.start(node), lost: () => sync.stop(node) },
+            leaseLogger,
+          ),
+      ),
     new Lease(
       db,
-      `sync:${LOCAL_NODE}`,
+      'scheduler',
       instanceId,
-      { gained: () => sync.start(), lost: () => sync.stop() },
-      leaseLogger,
-    ),
-    new Lease(
-      db,
-      'auto-retry',
-      instanceId,
-      { gained: () => autoRetryJob.start(), lost: () => autoRetryJob.stop() },
+      {
+        gained: () => {
+          admission.start();
+          autoRetryJob.start();
+        },
+        lost: async () => {
+          await autoRetryJob.stop();
+          await admission.stop();
+        },
+      },
       leaseLogger,
     ),
   ];
@@ -244,14 +291,15 @@ export async function startController(config: Config, options: ControllerOptions
   settings.onChange(async (patch) => {
     if (Object.keys(patch).some((k) => k.startsWith('auto_retry'))) autoRetryJob.soon();
   });
-  // The first connection is not awaited: the controller serves (degraded) while aria2 is away.
-  void nodes.local.start();
+  // The first connections are not awaited: the controller serves (degraded) while a node is away.
+  for (const gateway of nodes.list()) void gateway.start();
 
   let closed = false;
   return {
     config,
     db,
     aria2,
+    aria2Clients: clients,
     nodes,
     daemon,
     context,
@@ -277,15 +325,42 @@ export async function startController(config: Config, options: ControllerOptions
       // Released, so another instance takes over at once.
       await Promise.all(leases.map((l) => l.stop()));
       hub.close();
-      if (nodes.local.connected) {
-        await nodes.local.saveSession().catch(ignored(logger, 'could not save the session of aria2'));
-      }
-      await nodes.local.close();
+      await Promise.all(
+        nodes.list().map(async (gateway) => {
+          if (gateway.connected) {
+            await gateway.saveSession().catch(ignored(logger, 'could not save the session of aria2'));
+          }
+          await gateway.close();
+        }),
+      );
       if (daemon) await daemon.stop();
       await egressProxy.stop();
       await db.destroy();
     },
   };
+}
+
+/** Pushes global options to every node that answers; a node away gets them when it connects. */
+async function everyNode(nodes: NodeRegistry, options: DaemonOptions): Promise<void> {
+  const results = await Promise.allSettled(
+    nodes
+      .list()
+      .filter((g) => g.connected)
+      .map((g) => g.changeGlobalOptions(options)),
+  );
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Users of a node that is not configured (ARIA2_NODES set on an existing database without a node
+ * named `local`) get 503s for their downloads: said once at start, so the admin can name the node.
+ */
+async function warnAboutUnknownNodes(ctx: ServiceContext): Promise<void> {
+  const unknown = [...(await countUsersByNode(ctx.db)).keys()].filter((n) => !ctx.nodes.has(n));
+  if (unknown.length > 0) {
+    ctx.logger.warn({ nodes: unknown }, 'some users live on nodes that are not configured (see ARIA2_NODES)');
+  }
 }
 
 /** Whether an aria2 RPC URL points at this machine (so aria2 can reach the loopback proxy). */

@@ -32,6 +32,7 @@ const environmentSchema = z.object({
     )
     .optional(),
   ARIA2_RPC_SECRET: z.string().optional(),
+  ARIA2_NODES: z.string().optional(),
   ALLOWED_ORIGINS: z
     .string()
     .optional()
@@ -90,6 +91,8 @@ export interface Config {
   /** null: the controller runs its own aria2c. */
   readonly aria2RpcUrl: string | null;
   readonly aria2RpcSecret: string | null;
+  /** ARIA2_NODES: the download daemons; null: one node, the embedded aria2c (or ARIA2_RPC_URL). */
+  readonly nodes: readonly NodeConfig[] | null;
   readonly allowedOrigins: readonly string[];
   readonly cookieSecure: boolean;
   readonly trustProxy: boolean;
@@ -102,8 +105,60 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** One download daemon of ARIA2_NODES: `dir` is its folder as aria2 sees it, `mount` as the controller does. */
+export interface NodeConfig {
+  readonly id: string;
+  readonly rpcUrl: string;
+  readonly secret: string | null;
+  readonly dir: string;
+  readonly mount: string;
+}
+
+const absolutePath = z
+  .string()
+  .refine((p) => path.isAbsolute(p), 'must be an absolute path')
+  .transform((p) => path.resolve(p));
+const nodesSchema = z
+  .array(
+    z.strictObject({
+      id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lowercase letters, digits or dashes'),
+      rpc_url: z.string().regex(/^(https?|wss?):\/\/[^\s]+$/, 'must be an http(s) or ws(s) URL'),
+      secret: z.string().optional(),
+      dir: absolutePath,
+      mount: absolutePath.optional(),
+    }),
+  )
+  .min(1, 'must name at least one node')
+  .refine((list) => new Set(list.map((n) => n.id)).size === list.length, 'has two nodes with the same id');
+
+/** ARIA2_NODES, checked; an error names the node and field, never a value (the secrets are in it). */
+function parseNodes(text: string): NodeConfig[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    // JSON.parse quotes the text it could not read: the message is not shown.
+    throw new ConfigError('Invalid ARIA2_NODES: must be a JSON array of {id, rpc_url, secret, dir, mount}');
+  }
+  const parsed = nodesSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const [index, field] = issue.path;
+    const where = typeof index === 'number' ? ` node ${index + 1}${field ? ` ${String(field)}` : ''}` : '';
+    const message = issue.code === 'invalid_type' ? 'is missing or not the right type' : issue.message;
+    throw new ConfigError(`Invalid ARIA2_NODES:${where}: ${message}`);
+  }
+  return parsed.data.map((n) => ({
+    id: n.id,
+    rpcUrl: n.rpc_url,
+    secret: n.secret || null,
+    dir: n.dir,
+    mount: n.mount ?? n.dir,
+  }));
+}
+
 // DATABASE_URL may hold the database's password.
-const SECRET_VARIABLES = new Set(['ADMIN_PASSWORD', 'ARIA2_RPC_SECRET', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_PASSWORD', 'ARIA2_RPC_SECRET', 'DATABASE_URL', 'ARIA2_NODES']);
 
 function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
   if (url === undefined) return { kind: 'sqlite', file: path.join(dataDir, 'controller.db') };
@@ -131,6 +186,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Invalid ARIA2_RPC_SECRET: set ARIA2_RPC_URL too, or leave both unset to use the embedded aria2',
     );
   }
+  if (e.ARIA2_NODES && (e.ARIA2_RPC_URL || e.ARIA2_RPC_SECRET)) {
+    throw new ConfigError('Invalid ARIA2_NODES: set either ARIA2_NODES or ARIA2_RPC_URL, not both');
+  }
+  const nodes = e.ARIA2_NODES ? parseNodes(e.ARIA2_NODES) : null;
   const dataDir = path.resolve(e.DATA_DIR);
   const seed: SettingsSeed = {};
   if (e.ALLOW_PRIVATE_NETWORK !== undefined) seed.allow_private_network = e.ALLOW_PRIVATE_NETWORK;
@@ -145,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     database: Object.freeze(databaseTarget(e.DATABASE_URL, dataDir)),
     aria2RpcUrl: e.ARIA2_RPC_URL ?? null,
     aria2RpcSecret: e.ARIA2_RPC_SECRET ?? null,
+    nodes: nodes && Object.freeze(nodes.map((n) => Object.freeze(n))),
     allowedOrigins: Object.freeze(e.ALLOWED_ORIGINS),
     cookieSecure: e.COOKIE_SECURE,
     trustProxy: e.TRUST_PROXY,

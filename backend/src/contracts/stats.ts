@@ -14,13 +14,25 @@ export const stats = z.object({
 export type Stats = z.infer<typeof stats>;
 
 export const aria2State = z.object({ connected: z.boolean(), version: z.string().nullable() });
-export const machineStats = z.object({
+export const nodeHealth = aria2State.extend({ id: z.string().describe('the node id (ARIA2_NODES)') });
+export const nodeStats = nodeHealth.extend({
   disk_total: z.number().int(),
   disk_used: z.number().int(),
   disk_free: z.number().int(),
-  aria2: aria2State,
+  users: z.number().int().describe('users who live on the node'),
 });
-export const health = z.object({ status: z.enum(['ok', 'degraded']), aria2: aria2State });
+export const machineStats = z.object({
+  disk_total: z.number().int().describe("the first node's disk (the only one with a single node)"),
+  disk_used: z.number().int(),
+  disk_free: z.number().int(),
+  aria2: aria2State.describe("the first node's daemon"),
+  nodes: z.array(nodeStats).describe('every download daemon, its disk and its users'),
+});
+export const health = z.object({
+  status: z.enum(['ok', 'degraded']).describe('degraded while any node is away'),
+  aria2: aria2State.describe("the first node's daemon"),
+  nodes: z.array(nodeHealth),
+});
 export type HealthBody = z.infer<typeof health>;
 
 export const settings = z.object({

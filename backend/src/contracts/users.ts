@@ -10,6 +10,7 @@ export const user = z.object({
   quota: z.number().int().describe('bytes; 0 means unlimited'),
   used_space: z.number().int().describe("bytes in the user's folder, .incomplete/ included"),
   created_at: isoTime,
+  node: z.string().describe('the download daemon (node id) the user lives on, fixed at creation'),
 });
 export type User = z.infer<typeof user>;
 
@@ -33,6 +34,10 @@ export const createUserBody = z.strictObject({
   password,
   is_admin: z.boolean().optional(),
   quota: quota.optional(),
+  node: safeText()
+    .max(100)
+    .optional()
+    .describe('the node id to live on; default: the node with the most free space (400 for an unknown id)'),
 });
 export const updateUserBody = z.strictObject({
   username: username.optional(),

@@ -10,6 +10,8 @@ export interface UsersTable {
   /** Bytes in the user's folder, kept incrementally. */
   used_space: Generated<number>;
   created_at: string;
+  /** The download daemon the user lives on (migration 009). */
+  node: Generated<string>;
 }
 
 export interface SessionsTable {

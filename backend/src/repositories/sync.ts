@@ -3,28 +3,35 @@ import { type Runner, type TaskPatch, type TaskRow, updateTask } from './tasks.j
 
 /** The sync engine's queries: the rows it looks at and the changes it writes, one transaction a pass. */
 
-/** Rows that run or wait in the daemon: what the progress pass follows. */
-export function listRunningRows(db: Runner): Promise<TaskRow[]> {
-  return db.selectFrom('tasks').selectAll().where('status', 'in', ['active', 'waiting']).execute();
+/** Rows that run or wait in the daemon (of one node, when named): what the progress pass follows. */
+export function listRunningRows(db: Runner, node?: string): Promise<TaskRow[]> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('status', 'in', ['active', 'waiting'])
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
+    .execute();
 }
 
-/** Whether anything runs or waits (the progress pass runs only then). */
-export async function hasRunningRow(db: Runner): Promise<boolean> {
+/** Whether anything runs or waits (on one node, when named): the progress pass runs only then. */
+export async function hasRunningRow(db: Runner, node?: string): Promise<boolean> {
   const row = await db
     .selectFrom('tasks')
     .select('id')
     .where('status', 'in', ['active', 'waiting'])
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
     .limit(1)
     .executeTakeFirst();
   return !!row;
 }
 
-/** Rows whose download, or whose metadata download, has one of these gids. */
-export function listRowsByGids(db: Runner, gids: readonly string[]): Promise<TaskRow[]> {
+/** Rows (of one node, when named) whose download, or whose metadata download, has one of these gids. */
+export function listRowsByGids(db: Runner, gids: readonly string[], node?: string): Promise<TaskRow[]> {
   return db
     .selectFrom('tasks')
     .selectAll()
     .where((eb) => eb.or([eb('gid', 'in', gids), eb('origin_gid', 'in', gids)]))
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
     .execute();
 }
 

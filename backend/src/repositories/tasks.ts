@@ -211,17 +211,23 @@ export async function countCurrentTasks(db: Runner, ownerId: number): Promise<nu
   return Number(row.n);
 }
 
-/** Rows aria2 should be running or holding: the sync engine's working set. */
-export function listCurrentTasks(db: Runner): Promise<TaskRow[]> {
-  return db.selectFrom('tasks').selectAll().where('status', 'in', CURRENT_STATUSES).execute();
+/** Rows aria2 should be running or holding (on one node, when named): the sync engine's working set. */
+export function listCurrentTasks(db: Runner, node?: string): Promise<TaskRow[]> {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('status', 'in', CURRENT_STATUSES)
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
+    .execute();
 }
 
-/** Rows that own a gid in any state (for telling owned aria2 entries from orphans). */
-export async function listOwnedGids(db: Runner): Promise<Set<string>> {
+/** Rows that own a gid in any state, on one node when named (to tell owned aria2 entries from orphans). */
+export async function listOwnedGids(db: Runner, node?: string): Promise<Set<string>> {
   const rows = await db
     .selectFrom('tasks')
     .select(['gid', 'origin_gid'])
     .where((eb) => eb.or([eb('gid', 'is not', null), eb('origin_gid', 'is not', null)]))
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
     .execute();
   const gids = new Set<string>();
   for (const r of rows) {
@@ -597,12 +603,13 @@ export async function nextPlanAt(db: Runner): Promise<string | null> {
 
 export type AdmissionRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'origin_gid' | 'status' | 'held_for'>;
 
-/** The current rows, with just what the admission pass needs. */
-export function listAdmissionRows(db: Runner): Promise<AdmissionRow[]> {
+/** The current rows (of one node, when named), with just what the admission pass needs. */
+export function listAdmissionRows(db: Runner, node?: string): Promise<AdmissionRow[]> {
   return db
     .selectFrom('tasks')
     .select(['id', 'owner_id', 'gid', 'origin_gid', 'status', 'held_for'])
     .where('status', 'in', CURRENT_STATUSES)
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
     .execute();
 }
 
@@ -664,12 +671,13 @@ export async function listWaitingGids(db: Runner, ownerId: number): Promise<Set<
 
 export type QueueRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'status' | 'queue_position'>;
 
-/** The rows that wait or still hold a queue place: what recording aria2's order looks at. */
-export function listQueueRows(db: Runner): Promise<QueueRow[]> {
+/** The rows (of one node, when named) that wait or still hold a queue place: what recording aria2's order looks at. */
+export function listQueueRows(db: Runner, node?: string): Promise<QueueRow[]> {
   return db
     .selectFrom('tasks')
     .select(['id', 'owner_id', 'gid', 'status', 'queue_position'])
     .where((eb) => eb.or([eb('status', '=', 'waiting'), eb('queue_position', 'is not', null)]))
+    .$if(node !== undefined, (q) => q.where('node', '=', node!))
     .execute();
 }
 

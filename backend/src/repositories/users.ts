@@ -23,6 +23,22 @@ export async function findUserById(db: Db, id: number): Promise<UserRow | undefi
 }
 
 /** Case-insensitive: the column compares without regard to case, so "Alice" and "alice" are one name. */
+/** How many users live on each node. */
+export async function countUsersByNode(db: Db): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('users')
+    .select(['node', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('node')
+    .execute();
+  return new Map(rows.map((r) => [r.node, Number(r.n)]));
+}
+
+/** The node a user lives on, or undefined for no such user. */
+export async function findUserNode(db: Db, id: number): Promise<string | undefined> {
+  const row = await db.selectFrom('users').select('node').where('id', '=', id).executeTakeFirst();
+  return row?.node;
+}
+
 export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }

@@ -31,9 +31,10 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags,
-        summary: 'Create a user (admin); quota defaults to the default_quota setting',
+        summary:
+          'Create a user (admin); quota defaults to the default_quota setting, node to the node with the most free space',
         body: createUserBody,
-        response: { 201: user, ...errorResponses(401, 403, 409, 422) },
+        response: { 201: user, ...errorResponses(400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => reply.status(201).send(await users.create(request.body)),

@@ -202,7 +202,7 @@ export class RpcMethods {
 
   private async views(actor: Actor, rows: readonly ViewRow[], fields: StatusFields): Promise<TaskView[]> {
     const statuses = await this.s.views.statuses(rows, fields);
-    const userDir = this.s.views.userDir(actor.id);
+    const userDir = await this.s.views.userDir(actor.id);
     return rows.map((row, i) => ({ row, status: statuses[i] ?? null, userDir }));
   }
 

@@ -1,4 +1,5 @@
 import { chooseAdmissions, type HeldDownload } from '../domain/admission.js';
+import type { DownloadGateway } from '../gateway/types.js';
 import type { AdmissionRow, TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { ServiceContext } from './context.js';
@@ -13,7 +14,7 @@ const AGAIN_MS = 200;
  * Fair admission to aria2's download slots. aria2 cannot limit per user and starts waiting downloads in
  * its queue order whoever they belong to, so every download is handed to aria2 paused and held (the
  * row shows `waiting`, `held_for` set); an admission pass unpauses as many as there are free slots
- * (`max_concurrent_downloads`) and per-user room (`max_active_per_user`), round-robin over the users
+ * (`max_concurrent_downloads`, per daemon: each node has its own) and per-user room (`max_active_per_user`), round-robin over the users
  * who wait (domain/admission.ts). Held downloads survive restarts: aria2's session keeps them paused.
  *
  * A pass runs after adds, retries and resumes (awaited, so the answer shows the outcome), after any
@@ -117,8 +118,14 @@ export class Admission {
     for (const p of restored) p.row.held_for = 'queue';
   }
 
+  /** Each daemon has its own slots: one pass per node, a node that is away left alone. */
   private async pass(): Promise<void> {
-    const gateway = this.ctx.nodes.local;
+    const results = await Promise.allSettled(this.ctx.nodes.list().map((g) => this.passOn(g)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async passOn(gateway: DownloadGateway): Promise<void> {
     if (!gateway.connected) return;
     const settings = this.ctx.settings.get();
     const snap = await gateway.snapshot({ active: 'state', waiting: 'state' });
@@ -127,7 +134,7 @@ export class Admission {
     const active: Entry[] = snap.active;
     const queue: Entry[] = snap.waiting;
 
-    const rows = await repo.listAdmissionRows(this.ctx.db);
+    const rows = await repo.listAdmissionRows(this.ctx.db, gateway.node);
     const byGid = new Map<string, AdmissionRow>();
     for (const r of rows) {
       if (r.origin_gid) byGid.set(r.origin_gid, r);

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { NodeRegistry } from '../gateway/registry.js';
-import type { DaemonOptions } from '../gateway/types.js';
+import type { DaemonOptions, NodeName } from '../gateway/types.js';
 import type { ControllerEvents } from './events.js';
 import type { Logger } from './logger.js';
 import type { SettingsService } from './settings.js';
@@ -19,8 +19,8 @@ export interface ServiceContext {
   events: ControllerEvents;
   settings: SettingsService;
   logger: Logger;
-  /** Added to every download handed to aria2 (the egress proxy for an external aria2 on loopback). */
-  downloadOptions?: DaemonOptions;
+  /** Added to every download handed to a node's aria2 (the egress proxy for an external aria2 on loopback). */
+  downloadOptions?: Readonly<Record<NodeName, DaemonOptions>>;
 }
 
 /** The user a request acts for; services take it first. */

@@ -108,7 +108,8 @@ export class FilesService {
 
   /** The user's tasks with their folders as real paths (the folder a download writes in). */
   private async folderTasks(userId: number, base: string): Promise<(FolderTask & { realDir: string })[]> {
-    const userDir = this.storage.userDir(userId);
+    // Task folders are stored as the node's daemon names them.
+    const userDir = this.storage.daemonUserDir(await this.storage.nodeOf(userId), userId);
     return (await listFolderTasks(this.ctx.db, userId)).map((t) => ({
       ...t,
       realDir: path.join(base, path.relative(userDir, t.dir)),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
 import { TORRENT_URI } from '../domain/task-status.js';
-import type { NodeRegistry } from '../gateway/registry.js';
+import { type NodeFolders, type NodeRegistry, toMountPath } from '../gateway/registry.js';
 import type {
   Added,
   AddRequest,
@@ -10,6 +10,7 @@ import type {
   DaemonStatus,
   DownloadGateway,
   ItemResult,
+  NodeName,
 } from '../gateway/types.js';
 import type { TaskRow } from '../repositories/tasks.js';
 
@@ -63,10 +64,15 @@ export async function handOver(
   gateway: DownloadGateway,
   rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid'> & { options: string })[],
   extra: DaemonOptions = {},
+  /** The node's folders: the task folders are made where the controller sees them. */
+  folders: NodeFolders | null = null,
 ): Promise<Map<number, HandOverResult>> {
   const results = new Map<number, HandOverResult>();
   if (rows.length === 0) return results;
-  await Promise.all([...new Set(rows.map((r) => r.dir))].map((dir) => fs.mkdir(dir, { recursive: true })));
+  const mounted = (dir: string) => (folders ? toMountPath(folders, dir) : dir);
+  await Promise.all(
+    [...new Set(rows.map((r) => mounted(r.dir)))].map((dir) => fs.mkdir(dir, { recursive: true })),
+  );
   const requests: AddRequest[] = rows.map((row) => {
     // Always paused: the fair admission (services/admission.ts) decides when it starts.
     const options = { ...aria2OptionsFor(row, row.gid!), ...extra };
@@ -92,17 +98,21 @@ export async function handOver(
   return results;
 }
 
-/** Hands rows over to the daemon of each row's node: one batch per node, one result per row. */
+/**
+ * Hands rows over to the daemon of each row's node: one batch per node, one result per row. `extra`
+ * holds each node's own options for every download (the egress proxy of a daemon on loopback).
+ */
 export async function handOverByNode(
   nodes: NodeRegistry,
   rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid' | 'node'> & { options: string })[],
-  extra: DaemonOptions = {},
+  extra: Readonly<Record<NodeName, DaemonOptions>> = {},
 ): Promise<Map<number, HandOverResult>> {
   const groups = new Map<string, typeof rows>();
   for (const r of rows) groups.set(r.node, [...(groups.get(r.node) ?? []), r]);
   const results = new Map<number, HandOverResult>();
   for (const [node, list] of groups) {
-    for (const [id, result] of await handOver(nodes.gatewayFor(node), list, extra)) results.set(id, result);
+    const handed = await handOver(nodes.gatewayFor(node), list, extra[node], nodes.folders(node));
+    for (const [id, result] of handed) results.set(id, result);
   }
   return results;
 }

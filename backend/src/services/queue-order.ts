@@ -7,8 +7,13 @@ import * as repo from '../repositories/tasks.js';
  * (0 first) in `waitingGids` (aria2's tellWaiting order, every user's downloads together); a task that
  * does not wait loses its place. Writes only what changed and returns the rows it changed.
  */
-export async function recordQueuePositions(db: Db, waitingGids: readonly string[]): Promise<TaskRow[]> {
-  const rows = await repo.listQueueRows(db);
+export async function recordQueuePositions(
+  db: Db,
+  waitingGids: readonly string[],
+  /** The node whose queue `waitingGids` is (each daemon has its own); without: every row. */
+  node?: string,
+): Promise<TaskRow[]> {
+  const rows = await repo.listQueueRows(db, node);
   if (rows.length === 0) return [];
   const place = new Map(waitingGids.map((gid, i) => [gid, i]));
   const wanted = new Map<number, number | null>();

@@ -15,7 +15,10 @@ export class SettingsService {
 
   constructor(
     private readonly db: Db,
-    /** Only the daemon's global options; the daemon may start after the settings are loaded. */
+    /**
+     * Only the daemons' global options (every node's: each applies the limits to its own slots); the
+     * daemons may start after the settings are loaded.
+     */
     private readonly daemon: Pick<DownloadGateway, 'changeGlobalOptions'>,
     private readonly logger: Logger,
   ) {}
@@ -61,9 +64,14 @@ export class SettingsService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Pushes aria2's global limits; called on every (re)connection and after a change. */
+  /** Pushes aria2's global limits (to every node); called after a change. */
   async applyToAria2(): Promise<void> {
-    await this.daemon.changeGlobalOptions({
+    await this.applyTo(this.daemon);
+  }
+
+  /** Pushes aria2's global limits to one daemon; called on every (re)connection of a node. */
+  async applyTo(daemon: Pick<DownloadGateway, 'changeGlobalOptions'>): Promise<void> {
+    await daemon.changeGlobalOptions({
       'max-concurrent-downloads': String(this.current.max_concurrent_downloads),
       'max-overall-download-limit': String(this.current.max_overall_download_limit),
       // The defaults of downloads added from now on; a task's own seed options win.

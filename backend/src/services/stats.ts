@@ -1,6 +1,6 @@
 import type { HealthBody, Stats } from '../contracts/stats.js';
-import { LOCAL_NODE } from '../gateway/types.js';
 import { speedTotals } from '../repositories/tasks.js';
+import { countUsersByNode } from '../repositories/users.js';
 import type { ServiceContext } from './context.js';
 import type { Storage } from './storage.js';
 import type { SpaceService } from './tasks/space.js';
@@ -9,7 +9,7 @@ export class StatsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly limits: Pick<SpaceService, 'space'>,
-    private readonly storage: Pick<Storage, 'freeDisk'>,
+    private readonly storage: Pick<Storage, 'freeDisk' | 'freeDiskOf'>,
   ) {}
 
   /** The caller's /api/stats: space from the database (kept incrementally), speeds from their active rows. */
@@ -17,7 +17,7 @@ export class StatsService {
     const [space, speeds, disk] = await Promise.all([
       this.limits.space(userId),
       speedTotals(this.ctx.db, userId),
-      this.storage.freeDisk(),
+      this.storage.freeDisk(userId),
     ]);
     const diskLeft = Math.max(0, disk.free - this.ctx.settings.get().min_free_disk);
     return {
@@ -29,26 +29,50 @@ export class StatsService {
     };
   }
 
+  /** The disk and daemon of every node; the top-level fields are the first node's, as with one node. */
   async machine() {
-    const disk = await this.storage.freeDisk();
+    const users = await countUsersByNode(this.ctx.db);
+    const nodes = await Promise.all(
+      this.ctx.nodes.health().map(async (h) => {
+        const disk = await this.storage.freeDiskOf(h.node).catch((err: unknown) => {
+          // A mount that is gone must not hide the other nodes: its disk reads as empty.
+          this.ctx.logger.warn({ node: h.node, err: String(err) }, 'could not read the disk of a node');
+          return { total: 0, free: 0 };
+        });
+        return {
+          id: h.node,
+          connected: h.connected,
+          version: h.version,
+          disk_total: disk.total,
+          disk_used: Math.max(0, disk.total - disk.free),
+          disk_free: disk.free,
+          users: users.get(h.node) ?? 0,
+        };
+      }),
+    );
+    const first = nodes[0]!;
     return {
-      disk_total: disk.total,
-      disk_used: Math.max(0, disk.total - disk.free),
-      disk_free: disk.free,
-      aria2: this.ctx.nodes.local.health(),
+      disk_total: first.disk_total,
+      disk_used: first.disk_used,
+      disk_free: first.disk_free,
+      aria2: { connected: first.connected, version: first.version },
+      nodes,
     };
   }
 
   /**
-   * Liveness: `ok` while every download daemon answers, `degraded` otherwise; `aria2` is the local
-   * node's connection.
+   * Liveness: `ok` while every download daemon answers, `degraded` otherwise; `aria2` is the first
+   * node's connection (the only one with a single node), `nodes` every node's.
    */
   health(): HealthBody {
-    const nodes = this.ctx.nodes.health();
-    const local = nodes.find((n) => n.node === LOCAL_NODE);
+    const nodes = this.ctx.nodes
+      .health()
+      .map((n) => ({ id: n.node, connected: n.connected, version: n.version }));
+    const first = nodes[0]!;
     return {
       status: nodes.every((n) => n.connected) ? 'ok' : 'degraded',
-      aria2: { connected: local?.connected ?? false, version: local?.version ?? null },
+      aria2: { connected: first.connected, version: first.version },
+      nodes,
     };
   }
 }

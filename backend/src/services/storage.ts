@@ -1,8 +1,13 @@
 import { constants, type Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
 import { NotFoundError } from '../domain/errors.js';
 import { parseUserPath } from '../domain/paths.js';
+import { type NodeFolders, type NodeRegistry, toMountPath } from '../gateway/registry.js';
+import type { NodeName } from '../gateway/types.js';
+import { findUserNode } from '../repositories/users.js';
 
 export const pathNotFound = () => new NotFoundError('Path not found');
 
@@ -15,20 +20,60 @@ export interface OpenedFile {
   stat: Stats;
 }
 
+/** What the storage reads: the nodes' folders and each user's node. */
+export type StorageContext = { config: Pick<Config, 'downloadDir'>; db: Db; nodes: NodeRegistry };
+
+/** Reads a file system's size and free space (injectable: tests control what a node's disk has free). */
+export type StatFs = (dir: string) => Promise<{ blocks: number; bsize: number; bavail: number }>;
+
 /**
- * The user folders on disk: `$DOWNLOAD_DIR/<user id>/.incomplete/` holds running downloads, a finished
- * one moves up into `$DOWNLOAD_DIR/<user id>/`. Every path taken from outside is resolved and must stay
- * inside the owner's folder, symlinks included.
+ * The user folders on disk. Each user lives on one node: their folder is `<dir>/<user id>/` as the
+ * node's daemon sees it and `<mount>/<user id>/` as the controller opens it (the same folder). Inside,
+ * `.incomplete/` holds running downloads; a finished one moves up into the user's folder. Every path
+ * taken from outside is resolved and must stay inside the owner's folder, symlinks included.
  */
 export class Storage {
-  constructor(private readonly downloadDir: string) {}
+  /** A user's node never changes once created, so what was read once stays true. */
+  private readonly userNodes = new Map<number, NodeName>();
 
-  userDir(userId: number): string {
-    return path.join(this.downloadDir, String(userId));
+  constructor(
+    private readonly ctx: StorageContext,
+    private readonly statfs: StatFs = (dir) => fs.statfs(dir),
+  ) {}
+
+  /** A node's folders; a registry built without them (one node) uses DOWNLOAD_DIR for both. */
+  folders(node: NodeName): NodeFolders {
+    const dir = this.ctx.config.downloadDir;
+    return this.ctx.nodes.folders(node) ?? { dir, mount: dir };
   }
 
-  incompleteDir(userId: number): string {
-    return path.join(this.userDir(userId), INCOMPLETE);
+  /** The node a user lives on (a user not found: the first node, where nothing of theirs is). */
+  async nodeOf(userId: number): Promise<NodeName> {
+    const known = this.userNodes.get(userId);
+    if (known) return known;
+    const node = (await findUserNode(this.ctx.db, userId)) ?? this.ctx.nodes.first.node;
+    this.userNodes.set(userId, node);
+    return node;
+  }
+
+  /** The user's folder as their node's daemon sees it: what the daemon is told and reports. */
+  daemonUserDir(node: NodeName, userId: number): string {
+    return path.join(this.folders(node).dir, String(userId));
+  }
+
+  /** The folder of a user's running downloads, as their node's daemon sees it. */
+  daemonIncompleteDir(node: NodeName, userId: number): string {
+    return path.join(this.daemonUserDir(node, userId), INCOMPLETE);
+  }
+
+  /** A path the node's daemon reported, as the controller opens it. */
+  toMount(node: NodeName, daemonPath: string): string {
+    return toMountPath(this.folders(node), daemonPath);
+  }
+
+  /** The user's folder as the controller opens it. */
+  async userDir(userId: number): Promise<string> {
+    return path.join(this.folders(await this.nodeOf(userId)).mount, String(userId));
   }
 
   /** Whether a real path inside the user's real folder `base` is (under) the running downloads' folder. */
@@ -38,7 +83,7 @@ export class Storage {
 
   /** The real path of the user's folder, created when missing (a new user has none yet). */
   async realUserDir(userId: number): Promise<string> {
-    const dir = this.userDir(userId);
+    const dir = await this.userDir(userId);
     await fs.mkdir(dir, { recursive: true });
     return fs.realpath(dir);
   }
@@ -88,7 +133,7 @@ export class Storage {
 
   /** The real path of `relative` inside the user's folder, or a 404 when it leaves it or does not exist. */
   async resolveInside(userId: number, relative: string): Promise<string> {
-    const base = await fs.realpath(this.userDir(userId)).catch(() => null);
+    const base = await fs.realpath(await this.userDir(userId)).catch(() => null);
     if (!base) throw new NotFoundError('File not found');
     const candidate = path.resolve(base, relative);
     const real = await fs.realpath(candidate).catch(() => null);
@@ -115,12 +160,13 @@ export class Storage {
   }
 
   /**
-   * Moves a finished download from `.incomplete/` into the user's folder, adding `_N` on a name clash.
-   * Returns the artifact path relative to the user's folder.
+   * Moves a finished download from `.incomplete/` (the row's folder, as the daemon named it) into the
+   * user's folder, adding `_N` on a name clash. Returns the artifact path relative to the user's folder.
    */
-  async moveFinished(userId: number, dir: string, entry: string): Promise<string> {
+  async moveFinished(row: { node: NodeName; owner_id: number; dir: string }, entry: string): Promise<string> {
+    const dir = this.toMount(row.node, row.dir);
     const from = path.join(dir, entry);
-    const userDir = this.userDir(userId);
+    const userDir = path.join(this.folders(row.node).mount, String(row.owner_id));
     await fs.mkdir(userDir, { recursive: true });
     const ext = (await isDirectory(from)) ? '' : path.extname(entry);
     const stem = ext ? entry.slice(0, -ext.length) : entry;
@@ -145,8 +191,12 @@ export class Storage {
     await fs.rmdir(dir).catch(() => undefined);
   }
 
-  /** Removes a download's entries (and aria2's control files) from `dir`; returns the bytes freed. */
-  async removeEntries(dir: string, entries: readonly string[]): Promise<number> {
+  /**
+   * Removes a download's entries (and aria2's control files) from `daemonDir` (a row's folder, as the
+   * node's daemon names it); returns the bytes freed.
+   */
+  async removeEntries(node: NodeName, daemonDir: string, entries: readonly string[]): Promise<number> {
+    const dir = this.toMount(node, daemonDir);
     let freed = 0;
     for (const entry of entries) {
       if (!isPlainName(entry)) continue;
@@ -175,13 +225,20 @@ export class Storage {
 
   /** Removes a user's whole folder (a deleted account's files), running downloads' parts included. */
   async removeUserFolder(userId: number): Promise<void> {
-    await fs.rm(this.userDir(userId), { recursive: true, force: true });
+    await fs.rm(await this.userDir(userId), { recursive: true, force: true });
   }
 
-  async freeDisk(): Promise<{ total: number; free: number }> {
-    await fs.mkdir(this.downloadDir, { recursive: true });
-    const s = await fs.statfs(this.downloadDir);
+  /** The disk of a node's download folder (its mount, as the controller sees it). */
+  async freeDiskOf(node: NodeName): Promise<{ total: number; free: number }> {
+    const mount = this.folders(node).mount;
+    await fs.mkdir(mount, { recursive: true });
+    const s = await this.statfs(mount);
     return { total: s.blocks * s.bsize, free: s.bavail * s.bsize };
+  }
+
+  /** The disk of the user's node. */
+  async freeDisk(userId: number): Promise<{ total: number; free: number }> {
+    return this.freeDiskOf(await this.nodeOf(userId));
   }
 }
 

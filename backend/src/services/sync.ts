@@ -3,7 +3,7 @@ import path from 'node:path';
 import { reservation, sizeOverLimit } from '../domain/size.js';
 import { diff, type SyncDiff } from '../domain/sync.js';
 import { nowIso } from '../domain/time.js';
-import type { DaemonStatus, DownloadGateway, ItemResult } from '../gateway/types.js';
+import type { DaemonStatus, DownloadGateway, ItemResult, NodeName } from '../gateway/types.js';
 import * as spaceRepo from '../repositories/space.js';
 import * as syncRepo from '../repositories/sync.js';
 import type { TaskRow } from '../repositories/tasks.js';
@@ -29,7 +29,7 @@ export interface SyncDeps {
   admission: Pick<Admission, 'holdRestored' | 'admit' | 'soon'>;
   /** Lost downloads go back to the daemon the way new ones do. */
   handOver: Pick<HandOverService, 'handOverRows'>;
-  storage: Pick<Storage, 'userDir' | 'removeEntries' | 'moveFinished'>;
+  storage: Pick<Storage, 'daemonUserDir' | 'removeEntries' | 'moveFinished'>;
   /** The task page's speed chart, fed by every pass. */
   speeds: Pick<SpeedHistory, 'record' | 'drop'>;
 }
@@ -54,11 +54,12 @@ export class SyncService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly deps: SyncDeps,
+    /** The node these passes keep in step (each node has its own); a single-node set-up has one. */
+    readonly node: NodeName = ctx.nodes.first.node,
   ) {}
 
-  /** Every task runs on the local node for now; each node will get its own passes. */
   get gateway(): DownloadGateway {
-    return this.ctx.nodes.local;
+    return this.ctx.nodes.gatewayFor(this.node);
   }
 
   /** Stops (unless known stopped) and forgets downloads in the daemon; they may be gone already. */
@@ -72,7 +73,7 @@ export class SyncService {
 
   /** Records the daemon's queue order on the rows and tells their owners. */
   private async recordPositions(waitingGids: readonly string[]): Promise<void> {
-    this.emit(await recordQueuePositions(this.ctx.db, waitingGids));
+    this.emit(await recordQueuePositions(this.ctx.db, waitingGids, this.node));
   }
 
   /** Returns the gids to look at again shortly. */
@@ -87,8 +88,10 @@ export class SyncService {
     const waitingOrder = snap.waiting?.map((s) => s.gid) ?? null;
     this.sessionId = snap.sessionId;
     const byGid = new Map(all.map((s) => [s.gid, s]));
-    const rows = (await repo.listCurrentTasks(this.ctx.db)).filter((r) => !this.deps.handingOver.has(r.id));
-    const owned = await repo.listOwnedGids(this.ctx.db);
+    const rows = (await repo.listCurrentTasks(this.ctx.db, this.node)).filter(
+      (r) => !this.deps.handingOver.has(r.id),
+    );
+    const owned = await repo.listOwnedGids(this.ctx.db, this.node);
 
     const updates: Pair[] = [];
     const lost: TaskRow[] = [];
@@ -112,7 +115,7 @@ export class SyncService {
 
     // The daemon's session brings failed downloads back to life at its start: a finished, failed or
     // stopped task's download must not run again behind its row.
-    const currentGids = new Set((await repo.listCurrentTasks(this.ctx.db)).map((r) => r.gid));
+    const currentGids = new Set((await repo.listCurrentTasks(this.ctx.db, this.node)).map((r) => r.gid));
     const revived = all.filter(
       (s) =>
         ['active', 'waiting', 'paused'].includes(s.status) && owned.has(s.gid) && !currentGids.has(s.gid),
@@ -128,7 +131,7 @@ export class SyncService {
     // Downloads no task owns (a crash between a hand-over and its row, a deleted row) are removed,
     // unless a hand-over is running right now.
     if (this.deps.handingOver.size === 0) {
-      const ownedNow = await repo.listOwnedGids(this.ctx.db);
+      const ownedNow = await repo.listOwnedGids(this.ctx.db, this.node);
       const orphans = all.filter(
         (s) =>
           !ownedNow.has(s.gid) &&
@@ -155,7 +158,10 @@ export class SyncService {
   private async removeMisplaced(updates: Pair[]): Promise<Pair[]> {
     const now = nowIso();
     const misplaced = updates
-      .map((u) => ({ ...u, d: diff(u.row, u.status, now, this.deps.storage.userDir(u.row.owner_id)) }))
+      .map((u) => ({
+        ...u,
+        d: diff(u.row, u.status, now, this.deps.storage.daemonUserDir(u.row.node, u.row.owner_id)),
+      }))
       .filter((u) => u.d.misplaced);
     if (misplaced.length === 0) return updates;
     this.ctx.logger.warn({ count: misplaced.length }, 'removing downloads aria2 writes outside their folder');
@@ -209,12 +215,12 @@ export class SyncService {
   }
 
   private async updateBusy(): Promise<void> {
-    this.busy = await syncRepo.hasRunningRow(this.ctx.db);
+    this.busy = await syncRepo.hasRunningRow(this.ctx.db, this.node);
   }
 
   /** The progress pass: the daemon's active list plus a targeted look at rows that left it. */
   async poll(): Promise<string[]> {
-    const rows = (await syncRepo.listRunningRows(this.ctx.db)).filter(
+    const rows = (await syncRepo.listRunningRows(this.ctx.db, this.node)).filter(
       (r) => r.gid && !this.deps.handingOver.has(r.id),
     );
     if (rows.length === 0) {
@@ -260,7 +266,7 @@ export class SyncService {
   /** The targeted pass after notifications. Returns the gids to look at again shortly. */
   async refresh(gids: readonly string[]): Promise<string[]> {
     if (gids.length === 0) return [];
-    const rows = await syncRepo.listRowsByGids(this.ctx.db, gids);
+    const rows = await syncRepo.listRowsByGids(this.ctx.db, gids, this.node);
     // A row being handed over is written by the hand-over right now: look again once it is done.
     // Dropping the news would leave a download that started and finished meanwhile `waiting` for ever
     // (the poll only looks at the daemon's active list, and no further notification comes).
@@ -373,7 +379,7 @@ export class SyncService {
       return [];
     });
     const entries = Storage.topEntries(row.dir, got?.ok ? got.value : [], null);
-    if (entries.length > 0) await this.deps.storage.removeEntries(row.dir, entries);
+    if (entries.length > 0) await this.deps.storage.removeEntries(row.node, row.dir, entries);
   }
 
   /** Moves a finished download into the user's folder and gives it its artifact token. */
@@ -382,7 +388,7 @@ export class SyncService {
     let artifact: string | null = null;
     try {
       if (entries.length === 1) {
-        artifact = await this.deps.storage.moveFinished(row.owner_id, row.dir, entries[0]!);
+        artifact = await this.deps.storage.moveFinished(row, entries[0]!);
       }
     } catch (err) {
       this.ctx.logger.warn(
@@ -393,7 +399,10 @@ export class SyncService {
     // Left where it is: the artifact path is still relative to the user's folder (the task folder is
     // `.incomplete/<gid>/`, not `.incomplete/`).
     if (!artifact && entries.length === 1) {
-      artifact = path.relative(this.deps.storage.userDir(row.owner_id), path.join(row.dir, entries[0]!));
+      artifact = path.relative(
+        this.deps.storage.daemonUserDir(row.node, row.owner_id),
+        path.join(row.dir, entries[0]!),
+      );
     }
     if (artifact && row.origin_gid) await this.removeOriginFiles(row);
     return {

@@ -33,9 +33,9 @@ export class TaskViewsService {
     private readonly storage: Storage,
   ) {}
 
-  /** The user's folder on disk: paths shown to the user are relative to it. */
-  userDir(userId: number): string {
-    return this.storage.userDir(userId);
+  /** The user's folder as their node's daemon names it: paths shown to the user are relative to it. */
+  async userDir(userId: number): Promise<string> {
+    return this.storage.daemonUserDir(await this.storage.nodeOf(userId), userId);
   }
 
   /** One of the user's tasks by its gid, or undefined (another user's gid is simply not found). */

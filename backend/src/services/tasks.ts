@@ -43,8 +43,12 @@ export interface TaskCollaborators {
  * Builds the task services and their shared collaborators, once: the composition root calls it, and
  * service tests build the same graph on their own context.
  */
-export function buildTaskServices(ctx: ServiceContext, guard: EgressGuard): TaskServices & TaskCollaborators {
-  const storage = new Storage(ctx.config.downloadDir);
+export function buildTaskServices(
+  ctx: ServiceContext,
+  guard: EgressGuard,
+  /** The users' folders; built here when not given (the composition root shares one, tests inject statfs). */
+  storage: Storage = new Storage(ctx),
+): TaskServices & TaskCollaborators {
   const handingOver = new HandOverTracker(ctx.db, ctx.instanceId);
   const admission = new Admission(ctx, handingOver);
   const sources = new SourceChecks(guard);

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { User } from '../contracts/users.js';
-import { ConflictError, DependencyError, userNotFound } from '../domain/errors.js';
+import { BadRequestError, ConflictError, DependencyError, userNotFound } from '../domain/errors.js';
 import { generatePassword, hashPassword, hashSessionId } from '../domain/passwords.js';
 import { nowIso } from '../domain/time.js';
 import { deleteUserSessions } from '../repositories/sessions.js';
@@ -30,6 +30,7 @@ export function toUser(row: UserRow, used: number): User {
     quota: row.quota,
     used_space: used,
     created_at: row.created_at,
+    node: row.node,
   };
 }
 
@@ -38,6 +39,8 @@ export interface NewUser {
   password: string;
   is_admin?: boolean;
   quota?: number;
+  /** The node to live on; default: the one with the most free space. */
+  node?: string;
 }
 
 export interface UserUpdate {
@@ -62,7 +65,7 @@ export class UsersService {
     private readonly ctx: ServiceContext,
     private readonly tasks: UserTasks,
     /** The users' folders; only it knows where they are on disk. */
-    private readonly storage: Pick<Storage, 'removeUserFolder'> = new Storage(ctx.config.downloadDir),
+    private readonly storage: Pick<Storage, 'removeUserFolder' | 'freeDiskOf'> = new Storage(ctx),
   ) {}
 
   /**
@@ -114,6 +117,12 @@ export class UsersService {
   async create(input: NewUser): Promise<User> {
     const { db, settings } = this.ctx;
     if (await findUserByUsername(db, input.username)) throw usernameTaken();
+    const node = input.node ?? (await this.roomiestNode());
+    if (!this.ctx.nodes.has(node)) {
+      throw new BadRequestError(
+        `Invalid node: no node is named that (known: ${this.ctx.nodes.names().join(', ')})`,
+      );
+    }
     const passwordHash = await hashPassword(input.password);
     try {
       const row = await insertUser(db, {
@@ -122,9 +131,10 @@ export class UsersService {
         is_admin: input.is_admin ? 1 : 0,
         quota: input.quota ?? settings.get().default_quota,
         created_at: nowIso(),
+        node,
       });
       this.ctx.logger.info(
-        { userId: row.id, username: row.username, isAdmin: input.is_admin === true },
+        { userId: row.id, username: row.username, isAdmin: input.is_admin === true, node },
         'user created',
       );
       return toUser(row, 0);
@@ -132,6 +142,26 @@ export class UsersService {
       if (isUniqueViolation(err)) throw usernameTaken();
       throw err;
     }
+  }
+
+  /**
+   * The node whose download folder has the most free space (the first on a tie); a node whose disk
+   * cannot be read is passed over. With one node, that node.
+   */
+  private async roomiestNode(): Promise<string> {
+    const names = this.ctx.nodes.names();
+    if (names.length === 1) return names[0]!;
+    const free = await Promise.all(
+      names.map((n) =>
+        this.storage.freeDiskOf(n).then(
+          (d) => d.free,
+          () => -1,
+        ),
+      ),
+    );
+    let best = 0;
+    for (let i = 1; i < names.length; i++) if (free[i]! > free[best]!) best = i;
+    return names[best]!;
   }
 
   /**

@@ -31,7 +31,7 @@ export interface TestController extends Controller {
   /** Creates a user through the service and returns a logged-in cookie. */
   createUser(
     username: string,
-    options?: { is_admin?: boolean; quota?: number },
+    options?: { is_admin?: boolean; quota?: number; node?: string },
   ): Promise<{ id: number; cookie: string }>;
   adminCookie(): Promise<string>;
   /** Removes the data folder too. */
@@ -54,6 +54,7 @@ export async function startTestController(
     uiDir?: string;
     egress?: ControllerOptions['egress'];
     faults?: ControllerOptions['faults'];
+    statfs?: ControllerOptions['statfs'];
   } = {},
 ): Promise<TestController> {
   const dir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aria2-controller-test-'));
@@ -72,9 +73,10 @@ export async function startTestController(
     uiDir: options.uiDir ?? null,
     egress: options.egress,
     faults: options.faults,
+    statfs: options.statfs,
   });
   await controller.app.ready();
-  await waitFor(() => controller.aria2.connected, 10_000, 'aria2 to connect');
+  await waitFor(() => controller.nodes.list().every((g) => g.connected), 10_000, 'aria2 to connect');
 
   const login = async (username: string, password: string) => {
     const res = await controller.app.inject({
@@ -91,7 +93,7 @@ export async function startTestController(
     dataDir: dir,
     login,
     adminCookie: () => login('admin', ADMIN_PASSWORD),
-    async createUser(username: string, options: { is_admin?: boolean; quota?: number } = {}) {
+    async createUser(username: string, options: { is_admin?: boolean; quota?: number; node?: string } = {}) {
       const user = await controller.users.create({ username, password: USER_PASSWORD, ...options });
       return { id: user.id, cookie: await login(username, USER_PASSWORD) };
     },

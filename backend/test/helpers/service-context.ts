@@ -101,12 +101,12 @@ export async function unitContext(
   events.on('task_removed', (ownerId, taskId, replacedBy) =>
     recorded.removed.push({ ownerId, taskId, ...(replacedBy === undefined ? {} : { replacedBy }) }),
   );
-  const settings = new SettingsService(db, nodes.local, logger);
+  const settings = new SettingsService(db, nodes.first, logger);
   await settings.load(config.settingsSeed);
   const ctx: ServiceContext = { config, db, instanceId: newInstanceId(), nodes, events, settings, logger };
   if (daemon) {
-    void nodes.local.start();
-    await waitFor(() => nodes.local.connected, 10_000, 'the test aria2c to connect');
+    void nodes.first.start();
+    await waitFor(() => nodes.first.connected, 10_000, 'the test aria2c to connect');
   }
   const accounts = new UsersService(ctx, { forgetAllOf: async () => undefined });
   return {

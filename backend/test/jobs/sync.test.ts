@@ -193,7 +193,11 @@ describe('restarts', () => {
       await external.kill('SIGKILL');
       await waitFor(() => !c.aria2.connected, 10_000, 'the gateway to notice');
       const health = await c.app.inject({ method: 'GET', url: '/api/health' });
-      expect(health.json()).toEqual({ status: 'degraded', aria2: { connected: false, version: null } });
+      expect(health.json()).toEqual({
+        status: 'degraded',
+        aria2: { connected: false, version: null },
+        nodes: [{ id: 'local', connected: false, version: null }],
+      });
       const pause = await c.app.inject({
         method: 'PUT',
         url: `/api/tasks/${running.id}/status`,

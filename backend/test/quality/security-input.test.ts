@@ -133,7 +133,7 @@ describe('request strings that could become aria2 options', () => {
     await c.db.insertInto('option_sets').values({ hash: 'stale-options', options: stale }).execute();
     await c.db.updateTable('tasks').set({ option_set: 'stale-options' }).where('id', '=', t.id).execute();
     const row = await c.db.selectFrom('tasks').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
-    await forgetDownloads(c.nodes.local, [row.gid], { logger: c.app.log });
+    await forgetDownloads(c.nodes.first, [row.gid], { logger: c.app.log });
     await c.sync.reconcileNow();
     const options = await waitFor(
       () => c.aria2.call<Record<string, string>>('aria2.getOption', [row.gid]).catch(() => null),

@@ -94,7 +94,7 @@ describe('FailureWindow', () => {
   });
 
   it('is shared by every instance on the database, each counter apart', async () => {
-    const second = await openDatabase(u.ctx.config.databaseFile);
+    const second = await openDatabase(u.ctx.config.database);
     try {
       const a = new FailureWindow(u.db, 'sign-in', 2, 60_000, 100, () => 1_000);
       const b = new FailureWindow(second, 'sign-in', 2, 60_000, 100, () => 1_000);
@@ -134,6 +134,7 @@ describe('AuthService', () => {
       'created_at',
       'id',
       'is_admin',
+      'node',
       'quota',
       'used_space',
       'username',
@@ -251,7 +252,7 @@ describe('AuthService', () => {
   });
 
   it('counts failures across instances: guesses spread over two on one database share one limit', async () => {
-    const second = await openDatabase(u.ctx.config.databaseFile);
+    const second = await openDatabase(u.ctx.config.database);
     try {
       const other = new AuthService({ ...u.ctx, db: second }, { now: () => now });
       for (let i = 0; i < 10; i++) {

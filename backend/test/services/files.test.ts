@@ -26,7 +26,7 @@ describe('FilesService on a real SQLite file and folder', () => {
 
   beforeEach(async () => {
     u = await unitContext();
-    storage = new Storage(u.ctx.config.downloadDir);
+    storage = new Storage(u.ctx);
     files = new FilesService(u.ctx, storage);
     alice = await u.user('alice', { quota: 1_000_000 });
     bob = await u.user('bob');
@@ -37,7 +37,7 @@ describe('FilesService on a real SQLite file and folder', () => {
 
   /** A finished download of `owner`: its file in the user's folder, counted, and its history row. */
   async function finished(owner: Actor, rel: string, size: number) {
-    const file = path.join(storage.userDir(owner.id), rel);
+    const file = path.join(await storage.userDir(owner.id), rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, Buffer.alloc(size, 3));
     await addUsedSpace(u.db, owner.id, size);
@@ -53,7 +53,7 @@ describe('FilesService on a real SQLite file and folder', () => {
       updated_at: now,
       finished_at: now,
       options: '{}',
-      dir: path.join(storage.incompleteDir(owner.id), 'f0f0f0f0f0f0f0f0'),
+      dir: path.join(storage.daemonIncompleteDir('local', owner.id), 'f0f0f0f0f0f0f0f0'),
       artifact_path: rel,
       artifact_token: 'token-of-the-artifact-0123456789abcdef',
       counted_bytes: size,
@@ -68,7 +68,7 @@ describe('FilesService on a real SQLite file and folder', () => {
     expect((await usedSpace(u.db, alice.id))!.used).toBe(4000);
     expect(await files.delete(alice, ['pack'])).toEqual({ deleted: 1, freed: 4000 });
     expect((await usedSpace(u.db, alice.id))!.used).toBe(0);
-    expect(fs.existsSync(path.join(storage.userDir(alice.id), 'pack'))).toBe(false);
+    expect(fs.existsSync(path.join(await storage.userDir(alice.id), 'pack'))).toBe(false);
     expect(await getTask(u.db, alice.id, task.id)).toMatchObject({
       status: 'complete',
       artifact_path: null,
@@ -92,14 +92,14 @@ describe('FilesService on a real SQLite file and folder', () => {
     await finished(bob, 'secret.bin', 10);
     const err = await failure(files.delete(alice, ['secret.bin']));
     expect(err).toBeInstanceOf(NotFoundError);
-    expect(fs.existsSync(path.join(storage.userDir(bob.id), 'secret.bin'))).toBe(true);
+    expect(fs.existsSync(path.join(await storage.userDir(bob.id), 'secret.bin'))).toBe(true);
     expect((await usedSpace(u.db, bob.id))!.used).toBe(10);
   });
 
   it('what a running download writes in is in use, and a refused delete deletes nothing', async () => {
     await finished(alice, 'keep.bin', 10);
     const now = nowIso();
-    const dir = path.join(storage.incompleteDir(alice.id), 'a1a1a1a1a1a1a1a1');
+    const dir = path.join(storage.daemonIncompleteDir('local', alice.id), 'a1a1a1a1a1a1a1a1');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'part.bin'), 'partial');
     await insertTask(u.db, {
@@ -118,7 +118,7 @@ describe('FilesService on a real SQLite file and folder', () => {
     const err = await failure(files.delete(alice, ['keep.bin', '.incomplete']));
     expect(err).toBeInstanceOf(ConflictError);
     expect(err.detail).toBe(IN_USE);
-    expect(fs.existsSync(path.join(storage.userDir(alice.id), 'keep.bin'))).toBe(true);
+    expect(fs.existsSync(path.join(await storage.userDir(alice.id), 'keep.bin'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'part.bin'))).toBe(true);
   });
 });

@@ -18,7 +18,7 @@ let u: UnitContext;
 let other: Db;
 beforeEach(async () => {
   u = await unitContext();
-  other = await openDatabase(u.ctx.config.databaseFile);
+  other = await openDatabase(u.ctx.config.database);
 });
 afterEach(async () => {
   await other.destroy();
@@ -47,7 +47,7 @@ describe('a lease row', () => {
   });
 
   it('racing instances: exactly one wins', async () => {
-    const third = await openDatabase(u.ctx.config.databaseFile);
+    const third = await openDatabase(u.ctx.config.database);
     try {
       const won = await Promise.all(
         [u.db, other, third, u.db, other, third].map((db, i) =>
@@ -112,7 +112,14 @@ describe('Lease', () => {
       u.db,
       'sync:x',
       'A',
-      { gained: () => void (driving = true), lost: () => void (driving = false) },
+      {
+        gained: () => {
+          driving = true;
+        },
+        lost: () => {
+          driving = false;
+        },
+      },
       u.logger,
       { ttlMs: 60_000, renewMs: 50 },
     );
@@ -196,7 +203,7 @@ describe("the sync of one instance and another's hand-over", () => {
     await u.close();
     u = await unitContext({ ALLOW_PRIVATE_NETWORK: 'true', MIN_FREE_DISK: '0' }, { aria2: true });
     await other.destroy();
-    other = await openDatabase(u.ctx.config.databaseFile);
+    other = await openDatabase(u.ctx.config.database);
     server = await startFileServer();
     server.addFile('/handing.bin', { size: 4 * 1024 * 1024 }, { throttle: 32 * 1024 });
     const tasks = u.taskServices();

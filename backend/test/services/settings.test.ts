@@ -26,7 +26,7 @@ describe('SettingsService', () => {
     expect(global['max-concurrent-downloads']).toBe('7');
 
     // A restart: what was stored comes back.
-    const again = new SettingsService(u.db, u.ctx.nodes.local, u.logger);
+    const again = new SettingsService(u.db, u.ctx.nodes.first, u.logger);
     await again.load(u.ctx.config.settingsSeed);
     expect(again.get()).toMatchObject({ max_concurrent_downloads: 7, max_task_size: 1234 });
   });
@@ -35,7 +35,7 @@ describe('SettingsService', () => {
     u = await unitContext({ MAX_TASK_SIZE: '2000' });
     expect(u.ctx.settings.get().max_task_size).toBe(2000);
     await u.ctx.settings.update({ max_task_size: 9000 });
-    const again = new SettingsService(u.db, u.ctx.nodes.local, u.logger);
+    const again = new SettingsService(u.db, u.ctx.nodes.first, u.logger);
     await again.load(u.ctx.config.settingsSeed);
     expect(again.get().max_task_size).toBe(2000);
   });

@@ -25,13 +25,13 @@ describe('SharesService on a real SQLite file and folder', () => {
 
   beforeEach(async () => {
     u = await unitContext();
-    storage = new Storage(u.ctx.config.downloadDir);
+    storage = new Storage(u.ctx);
     now = Date.parse('2030-01-01T00:00:00Z');
     shares = new SharesService(u.ctx, storage, new FilesService(u.ctx, storage), { now: () => now });
     alice = await u.user('alice');
     bob = await u.user('bob');
-    fs.mkdirSync(storage.userDir(alice.id), { recursive: true });
-    fs.writeFileSync(path.join(storage.userDir(alice.id), 'a.bin'), 'shared bytes');
+    fs.mkdirSync(await storage.userDir(alice.id), { recursive: true });
+    fs.writeFileSync(path.join(await storage.userDir(alice.id), 'a.bin'), 'shared bytes');
   });
   afterEach(async () => {
     await u.close();

@@ -8,7 +8,10 @@ import { startTestAria2, type TestAria2, waitFor } from '../helpers/aria2.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
 
 const noSpace = { space: async () => ({ used: 0, quota: 0, available: 0 }) };
-const noDisk = { freeDisk: async () => ({ total: 0, free: 0 }) };
+const noDisk = {
+  freeDisk: async () => ({ total: 0, free: 0 }),
+  freeDiskOf: async () => ({ total: 0, free: 0 }),
+};
 
 describe('StatsService health: every node of the registry counts', () => {
   let u: UnitContext;

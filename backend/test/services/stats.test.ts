@@ -43,7 +43,7 @@ describe('StatsService', () => {
       created_at: now,
       updated_at: now,
       options: '{}',
-      dir: path.join(tasks.storage.incompleteDir(owner.id), gid),
+      dir: path.join(tasks.storage.daemonIncompleteDir('local', owner.id), gid),
       total_length: fields.total,
       completed_length: fields.done,
       download_speed: fields.speed,
@@ -68,7 +68,7 @@ describe('StatsService', () => {
 
   it('an unlimited quota is bounded by what the disk still has', async () => {
     const s = await stats.forUser(bob.id);
-    const disk = await tasks.storage.freeDisk();
+    const disk = await tasks.storage.freeDiskOf('local');
     expect(s.quota).toBe(0);
     expect(s.available_space).toBeGreaterThan(0);
     expect(s.available_space).toBeLessThanOrEqual(disk.free);

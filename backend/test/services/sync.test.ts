@@ -55,7 +55,7 @@ describe('sync passes on a real SQLite file and aria2c', () => {
     const row = await settle(task.id, (s) => s === 'complete', 'the download to complete');
     expect(row.artifact_path).toBe('sync-done.bin');
     expect(row.artifact_token).toEqual(expect.any(String));
-    expect(fs.statSync(path.join(tasks.storage.userDir(alice.id), 'sync-done.bin')).size).toBe(5000);
+    expect(fs.statSync(path.join(await tasks.storage.userDir(alice.id), 'sync-done.bin')).size).toBe(5000);
     expect((await tasks.limits.space(alice.id)).used).toBe(5000);
     expect(u.events.updates.slice(before).map((r) => [r.id, r.status])).toContainEqual([task.id, 'complete']);
   });

@@ -153,6 +153,6 @@ describe('task services on a real SQLite file and aria2c', () => {
     await expect(gidStatus(row.gid!)).rejects.toThrow(/is not found/);
     const left = fs.existsSync(row.dir) ? fs.readdirSync(row.dir) : [];
     expect(left.filter((f) => !f.startsWith('.'))).toEqual([]);
-    expect(path.dirname(row.dir)).toBe(tasks.storage.incompleteDir(bob.id));
+    expect(path.dirname(row.dir)).toBe(tasks.storage.daemonIncompleteDir('local', bob.id));
   });
 });

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { addIdColumn } from '../dialect.js';
+import { addIdColumn, bigintType } from '../dialect.js';
 
 /**
  * State that several controller instances on one database share (docs/architecture.md, "Several
@@ -11,16 +11,17 @@ import { addIdColumn } from '../dialect.js';
  *   crashed instance's marks lapse by themselves.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const bigint = bigintType(db);
   await db.schema
     .createTable('leases')
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('holder', 'text', (c) => c.notNull())
-    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', bigint, (c) => c.notNull())
     .execute();
-  await addIdColumn(db.schema.createTable('login_failures'))
+  await addIdColumn(db, db.schema.createTable('login_failures'))
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('key', 'text', (c) => c.notNull())
-    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('at', bigint, (c) => c.notNull())
     .execute();
   await db.schema
     .createIndex('login_failures_key')
@@ -32,7 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('hand_overs')
     .addColumn('task_id', 'integer', (c) => c.primaryKey())
     .addColumn('holder', 'text', (c) => c.notNull())
-    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', bigint, (c) => c.notNull())
     .execute();
 }
 

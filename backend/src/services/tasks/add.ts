@@ -99,6 +99,7 @@ export class AddTasksService {
 
   private newRow(
     actor: Actor,
+    node: string,
     fields: { uri: string; name: string | null; options: TaskOptions | undefined; autoRetry?: number },
   ): repo.NewTaskRow {
     const now = nowIso();
@@ -115,10 +116,11 @@ export class AddTasksService {
       options: JSON.stringify(fields.options ?? {}),
       // A folder of its own: two downloads of the same name never share a file or a control file,
       // and a retry reuses it to resume.
-      dir: path.join(this.deps.storage.incompleteDir(actor.id), gid),
+      dir: path.join(this.deps.storage.daemonIncompleteDir(node, actor.id), gid),
       info_hash: fields.uri.startsWith('magnet:') ? magnetInfoHash(fields.uri) : null,
       auto_retry: fields.autoRetry ?? null,
-      node: this.ctx.nodes.local.node,
+      // Every task runs on its owner's node.
+      node,
     };
   }
 
@@ -129,7 +131,12 @@ export class AddTasksService {
     const limits = await this.deps.space.spaceLimits(actor.id);
     const size = await this.checkBeforeAdd(actor, uri, limits);
     const row = await this.insertChecked(actor, limits, {
-      ...this.newRow(actor, { uri, name: nameFromUri(uri), options, autoRetry: extras?.auto_retry }),
+      ...this.newRow(actor, await this.deps.storage.nodeOf(actor.id), {
+        uri,
+        name: nameFromUri(uri),
+        options,
+        autoRetry: extras?.auto_retry,
+      }),
       total_length: size ?? 0,
     });
     const [stored] = await this.deps.handOver.handOverRows([row]);
@@ -169,6 +176,7 @@ export class AddTasksService {
         throw err;
       }
     });
+    const node = await this.deps.storage.nodeOf(actor.id);
     const { rows, refused } = await this.ctx.db.transaction().execute(async (trx) => {
       // In the given order, each accepted URI reserves its size before the next is checked, and the
       // URIs past the user's current-tasks limit fail with its sentence; the first ones go in.
@@ -194,7 +202,12 @@ export class AddTasksService {
       const rows = await repo.insertTasks(
         trx,
         accepted.map(({ uri, size }) => ({
-          ...this.newRow(actor, { uri, name: nameFromUri(uri), options, autoRetry: extras?.auto_retry }),
+          ...this.newRow(actor, node, {
+            uri,
+            name: nameFromUri(uri),
+            options,
+            autoRetry: extras?.auto_retry,
+          }),
           total_length: size ?? 0,
         })),
       );
@@ -237,7 +250,12 @@ export class AddTasksService {
       ? chosen.reduce((sum, i) => sum + parsed.files[i - 1]!.length, 0)
       : parsed.totalLength;
     const row = await this.insertChecked(actor, await this.deps.space.spaceLimits(actor.id), {
-      ...this.newRow(actor, { uri: TORRENT_URI, name: parsed.name, options, autoRetry: extras?.auto_retry }),
+      ...this.newRow(actor, await this.deps.storage.nodeOf(actor.id), {
+        uri: TORRENT_URI,
+        name: parsed.name,
+        options,
+        autoRetry: extras?.auto_retry,
+      }),
       torrent,
       info_hash: parsed.infoHash,
       total_length: size,

@@ -46,9 +46,9 @@ export class ControlTasksService {
     return gateway;
   }
 
-  /** Records aria2's queue order (its waiting gids, in order) on the rows and tells their owners. */
-  async recordPositions(waitingGids: readonly string[]): Promise<void> {
-    for (const r of await recordQueuePositions(this.ctx.db, waitingGids)) this.ctx.events.taskUpdate(r);
+  /** Records a node's queue order (its waiting gids, in order) on the rows and tells their owners. */
+  async recordPositions(waitingGids: readonly string[], node: string): Promise<void> {
+    for (const r of await recordQueuePositions(this.ctx.db, waitingGids, node)) this.ctx.events.taskUpdate(r);
   }
 
   async changeStatus(actor: Actor, id: number, action: StatusAction): Promise<Task> {
@@ -271,7 +271,7 @@ export class ControlTasksService {
       throw unavailableError(err);
     });
     // The new order is on the rows at once: a reload shows it.
-    await this.recordPositions(await this.waitingOrder(gateway));
+    await this.recordPositions(await this.waitingOrder(gateway), gateway.node);
     return target;
   }
 

@@ -27,7 +27,7 @@ export class DeleteTasksService {
     if (row.status === 'complete' && row.artifact_path) {
       return this.deps.storage.removeArtifact(row.owner_id, row.artifact_path);
     }
-    return this.deps.storage.removeEntries(row.dir, Storage.topEntries(row.dir, files, row.name));
+    return this.deps.storage.removeEntries(row.node, row.dir, Storage.topEntries(row.dir, files, row.name));
   }
 
   /** Everything to delete rows: stop in aria2, remove files when asked, keep the used space right. */

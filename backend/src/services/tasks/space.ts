@@ -13,7 +13,7 @@ export class SpaceService {
 
   async spaceLimits(userId: number): Promise<SpaceLimits> {
     const settings = this.ctx.settings.get();
-    const [disk, space] = await Promise.all([this.storage.freeDisk(), usedSpace(this.ctx.db, userId)]);
+    const [disk, space] = await Promise.all([this.storage.freeDisk(userId), usedSpace(this.ctx.db, userId)]);
     return {
       freeDisk: disk.free,
       minFreeDisk: settings.min_free_disk,
