@@ -9,26 +9,23 @@ export async function insertFailure(db: Db, scope: string, key: string, at: numb
   return row.id;
 }
 
-/**
- * The times of the key's failures since `since`, newest first, at most `limit`; only those recorded
- * before the failure `beforeId` when it is given (the ones that came first).
- */
+/** The times of the key's failures since `since`, newest first, at most `limit`. */
 export async function recentFailures(
   db: Db,
   scope: string,
   key: string,
   since: number,
   limit: number,
-  beforeId?: number,
 ): Promise<number[]> {
-  let q = db
+  const rows = await db
     .selectFrom('login_failures')
     .select('at')
     .where('scope', '=', scope)
     .where('key', '=', key)
-    .where('at', '>', since);
-  if (beforeId !== undefined) q = q.where('id', '<', beforeId);
-  const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+    .where('at', '>', since)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.at);
 }
 

@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { User } from '../contracts/users.js';
+import { lockUntilCommit } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../domain/errors.js';
 import {
@@ -104,32 +105,29 @@ export class FailureWindow {
   }
 
   /**
-   * Counts an attempt as a failure unless the key is at its limit. The failure is written first and
-   * the ones before it counted after, so parallel attempts (on any instance) cannot all slip under.
+   * Counts an attempt as a failure unless the key is at its limit; the count and the write are one
+   * step under a lock of the key, so parallel attempts (on any instance) cannot all slip under.
    */
   async attempt(key: string): Promise<Attempt> {
     const at = this.now();
-    const id = await failures.insertFailure(this.db, this.scope, key, at);
-    const before = await failures.recentFailures(
-      this.db,
-      this.scope,
-      key,
-      at - this.windowMs,
-      this.limit,
-      id,
-    );
-    const wait = this.waitFor(before);
-    if (wait > 0) {
-      await failures.deleteFailure(this.db, this.scope, key, id);
-      return { id: null, wait };
-    }
-    await failures.trimKeyFailures(this.db, this.scope, key, this.limit);
-    await failures.deleteFailuresBefore(this.db, this.scope, at - this.windowMs);
+    const since = at - this.windowMs;
+    const result = await this.db.transaction().execute(async (trx) => {
+      // One attempt of a key at a time (on any instance): each counts the ones before it exactly.
+      await lockUntilCommit(trx, `failures:${this.scope}:${key}`);
+      const before = await failures.recentFailures(trx, this.scope, key, since, this.limit);
+      const wait = this.waitFor(before);
+      if (wait > 0) return { id: null, wait } as const;
+      const id = await failures.insertFailure(trx, this.scope, key, at);
+      await failures.trimKeyFailures(trx, this.scope, key, this.limit);
+      return { id, wait: 0 } as const;
+    });
+    if (result.id === null) return result;
+    await failures.deleteFailuresBefore(this.db, this.scope, since);
     const keys = await failures.countFailureKeys(this.db, this.scope);
     if (keys > this.maxKeys) {
       await failures.deleteOldestKeys(this.db, this.scope, keys - Math.floor(this.maxKeys * 0.9));
     }
-    return { id, wait: 0 };
+    return result;
   }
 
   /** Takes back one counted attempt (the caller proved it was no guess). */
