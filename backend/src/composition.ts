@@ -6,8 +6,9 @@ import { buildApp } from './app.js';
 import { Aria2Client } from './aria2/client.js';
 import { EmbeddedAria2 } from './aria2/daemon.js';
 import { Aria2Gateway } from './aria2/gateway.js';
-import type { Config } from './config/index.js';
+import type { Config, Settings } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
+import { MAX_NOTIFY_BYTES, type NotifyChannel, openNotifyChannel } from './db/notify.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
 import { EgressProxy } from './egress/proxy.js';
 import { type NodeEntry, NodeRegistry } from './gateway/registry.js';
@@ -20,7 +21,7 @@ import type { Admission } from './services/admission.js';
 import { AuthService } from './services/auth.js';
 import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
-import { ControllerEvents } from './services/events.js';
+import { ControllerEvents, rowsByIds } from './services/events.js';
 import { FilesService } from './services/files.js';
 import { ignored } from './services/ignored.js';
 import { Lease, newInstanceId } from './services/leases.js';
@@ -241,15 +242,19 @@ export async function startController(config: Config, options: ControllerOptions
 
   // A retry interrupted by a crash is finished or undone before anything else touches tasks.
   await retry.repairInterrupted();
-  for (const gateway of nodes.list()) {
-    gateway.on('connected', () => {
-      settings
-        .applyTo(gateway)
-        .catch((err) =>
-          logger.warn({ node: gateway.node, err: String(err) }, 'could not apply aria2 limits'),
-        );
-    });
-  }
+  // aria2's global limits are applied to a node by the instance that drives it: on every connection
+  // and when it takes the node over (an instance whose settings lag could otherwise push old ones).
+  const applyLimits = (node: NodeName) => {
+    const gateway = nodes.gatewayFor(node);
+    if (!gateway.connected || !sync.drives(node)) return;
+    settings
+      .applyTo(gateway)
+      .catch((err) => logger.warn({ node, err: String(err) }, 'could not apply aria2 limits'));
+  };
+  for (const gateway of nodes.list()) gateway.on('connected', () => applyLimits(gateway.node));
+  const channel = await linkInstances(context, instanceId, (patch) => {
+    if (LIMIT_KEYS.some((k) => k in patch)) for (const node of nodes.names()) applyLimits(node);
+  });
   await warnAboutUnknownNodes(context);
   // Plans are in the database: the scheduler picks up where the last run stopped.
   const autoRetryJob = new AutoRetryJob(autoRetry, events, logger.child({ part: 'auto-retry' }));
@@ -258,18 +263,22 @@ export async function startController(config: Config, options: ControllerOptions
   // (docs/architecture.md, "Several instances").
   const leaseLogger = logger.child({ part: 'leases', instance: instanceId });
   const leases = [
-    ...nodes
-      .names()
-      .map(
-        (node) =>
-          new Lease(
-            db,
-            `sync:${node}`,
-            instanceId,
-            { gained: () => sync.start(node), lost: () => sync.stop(node) },
-            leaseLogger,
-          ),
-      ),
+    ...nodes.names().map(
+      (node) =>
+        new Lease(
+          db,
+          `sync:${node}`,
+          instanceId,
+          {
+            gained: () => {
+              sync.start(node);
+              applyLimits(node);
+            },
+            lost: () => sync.stop(node),
+          },
+          leaseLogger,
+        ),
+    ),
     new Lease(
       db,
       'scheduler',
@@ -324,6 +333,8 @@ export async function startController(config: Config, options: ControllerOptions
       await app.close();
       // Released, so another instance takes over at once.
       await Promise.all(leases.map((l) => l.stop()));
+      await events.disconnect();
+      await channel?.close();
       hub.close();
       await Promise.all(
         nodes.list().map(async (gateway) => {
@@ -361,6 +372,46 @@ async function warnAboutUnknownNodes(ctx: ServiceContext): Promise<void> {
   if (unknown.length > 0) {
     ctx.logger.warn({ nodes: unknown }, 'some users live on nodes that are not configured (see ARIA2_NODES)');
   }
+}
+
+/** The settings that are aria2's global options. */
+const LIMIT_KEYS = ['max_concurrent_downloads', 'max_overall_download_limit', 'seed_ratio', 'seed_time_min'];
+
+/**
+ * On PostgreSQL, links this instance's events to the other instances' (LISTEN/NOTIFY on one channel):
+ * what happens on one reaches the sockets of every one. A settings change elsewhere is read again
+ * here (`applied` pushes aria2's limits where this instance drives a node), and after the listening
+ * connection comes back, as changes may have been missed meanwhile. On SQLite there is one instance.
+ */
+async function linkInstances(
+  ctx: ServiceContext,
+  instanceId: string,
+  applied: (patch: Partial<Settings>) => void,
+): Promise<NotifyChannel | null> {
+  const { config, db, events, settings, logger } = ctx;
+  if (config.database.kind !== 'postgres') return null;
+  const reload = () =>
+    settings
+      .reload()
+      .then(applied)
+      .catch((err) => logger.warn({ err: String(err) }, 'could not read the settings again'));
+  const channel = await openNotifyChannel(db, config.database.url, {
+    message: (text) => events.receive(text),
+    listening: () => void reload(),
+    error: (err) => logger.warn({ err: String(err) }, 'lost the connection that hears the other instances'),
+  });
+  events.connect({
+    origin: instanceId,
+    maxBytes: MAX_NOTIFY_BYTES,
+    send: (message) => channel.send(message),
+    readRows: (ids) => rowsByIds(db, ids),
+    failed: (err) => logger.warn({ err: String(err) }, 'an event to or from another instance was lost'),
+  });
+  settings.announce = (keys) => events.emit('settings_changed', { origin: instanceId, keys });
+  events.on('settings_changed', (changed) => {
+    if (changed.origin !== instanceId) void reload();
+  });
+  return channel;
 }
 
 /** Whether an aria2 RPC URL points at this machine (so aria2 can reach the loopback proxy). */
