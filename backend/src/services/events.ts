@@ -63,6 +63,8 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   private outbox: Message[] = [];
   private flushing: NodeJS.Immediate | null = null;
   private arriving: Promise<void> = Promise.resolve();
+  /** The last row heard from another instance, by id: two updates re-read as one state are heard once. */
+  private readonly lastHeard = new Map<number, string>();
 
   constructor() {
     super();
@@ -130,6 +132,16 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
     }
   }
 
+  private isNews(row: TaskRow): boolean {
+    const { torrent: _, ...shown } = row;
+    const text = JSON.stringify(shown);
+    if (this.lastHeard.get(row.id) === text) return false;
+    this.lastHeard.delete(row.id);
+    this.lastHeard.set(row.id, text);
+    if (this.lastHeard.size > MAX_HEARD) this.lastHeard.delete(this.lastHeard.keys().next().value!);
+    return true;
+  }
+
   /** A message from the link; this instance's own are dropped (they were heard when emitted). */
   receive(text: string): void {
     const link = this.link;
@@ -146,9 +158,10 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
     this.arriving = this.arriving.then(async () => {
       try {
         if (message.e === 'task_update') {
-          for (const row of await link.readRows(message.ids)) hear('task_update', row);
+          for (const row of await link.readRows(message.ids)) if (this.isNews(row)) hear('task_update', row);
         } else if (message.e === 'task_removed') {
           const [ownerId, taskId, replacedBy] = message.a as [number, number, number | null];
+          this.lastHeard.delete(taskId);
           hear('task_removed', ownerId, taskId, replacedBy ?? undefined);
         } else hear(message.e, ...message.a);
       } catch (err) {
@@ -157,6 +170,9 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
     });
   }
 }
+
+/** The most rows remembered for `isNews`; the oldest are forgotten first. */
+const MAX_HEARD = 10_000;
 
 /** A message as texts of at most `maxBytes` (task updates split by ids; the others are small). */
 function split(message: Message, maxBytes: number): string[] {
