@@ -169,6 +169,44 @@ describe('two instances on one PostgreSQL', () => {
     }
   });
 
+  it('a settings change on one instance is seen by the other and reaches both nodes', async () => {
+    const admin = await one.login('admin', ADMIN_PASSWORD);
+    const put = await one.api(
+      'PUT',
+      '/api/config',
+      { max_active_per_user: 7, max_concurrent_downloads: 4 },
+      admin,
+    );
+    expect(put.status).toBe(200);
+    await waitFor(
+      async () =>
+        (await two.api<{ max_active_per_user: number }>('GET', '/api/config', undefined, admin)).body
+          .max_active_per_user === 7,
+      10_000,
+      'the other instance to see the change',
+    );
+    for (const node of [nodeA, nodeB]) {
+      const options = await node.rpc<Record<string, string>>('aria2.getGlobalOption', []);
+      expect(options['max-concurrent-downloads']).toBe('4');
+    }
+  });
+
+  it("a sign-out on one instance closes that session's socket on the other", async () => {
+    const cookie = await one.login('alice', USER_PASSWORD);
+    const socket = new WebSocket(`ws://127.0.0.1:${two.port}/ws/tasks`, { headers: { cookie } });
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    expect((await one.api('POST', '/api/auth/logout', undefined, cookie)).status).toBeLessThan(300);
+    const code = await Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    socket.terminate();
+    expect(code).not.toBeNull();
+    // The session made before is unaffected.
+    expect((await two.api('GET', '/api/auth/me', undefined, alice)).status).toBe(200);
+  });
+
   it('killing the instance that drives a node mid-download: the other records it complete, once, within 15 s', async () => {
     const used = async () =>
       (await db.selectFrom('users').select('used_space').where('id', '=', aliceId).executeTakeFirstOrThrow())
