@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchActiveCpu } from './active-cpu.js';
 import { benchEventLatency } from './event-latency.js';
+import { benchFailover } from './failover.js';
 import { benchFiles } from './files.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchRetryBatch } from './retry-batch.js';
@@ -27,6 +28,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['files-list-archive', () => benchFiles()],
   ['retry-one-filter-10k', () => benchRetryContinued()],
   ['rpc-clients', () => benchRpc()],
+  ['failover', () => benchFailover()],
 ];
 
 const filter = process.argv[2];
