@@ -26,14 +26,17 @@ export async function unmarkHandOvers(db: Db, taskIds: readonly number[], holder
   await db.deleteFrom('hand_overs').where('task_id', 'in', taskIds).where('holder', '=', holder).execute();
 }
 
-/** The tasks other holders are handing over now (lapsed marks are deleted on the way). */
-export async function listOthersHandOvers(db: Db, holder: string, now: number): Promise<number[]> {
+/** The marks of other holders that have not lapsed (lapsed marks are deleted on the way). */
+export async function listOthersHandOvers(
+  db: Db,
+  holder: string,
+  now: number,
+): Promise<{ task_id: number; holder: string }[]> {
   await db.deleteFrom('hand_overs').where('expires_at', '<', now).execute();
-  const rows = await db
+  return db
     .selectFrom('hand_overs')
-    .select('task_id')
+    .select(['task_id', 'holder'])
     .where('holder', '!=', holder)
     .where('expires_at', '>=', now)
     .execute();
-  return rows.map((r) => r.task_id);
 }

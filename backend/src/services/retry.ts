@@ -356,6 +356,11 @@ export class RetryService {
         trx,
         olds.map((o) => o.id),
       );
+      // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
+      await this.tasks.handingOver.mark(
+        fresh.map((f) => f.id),
+        trx,
+      );
       const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
       return olds.map((old) => ({ old, fresh: byOld.get(old.id)! }));
     });
@@ -363,7 +368,6 @@ export class RetryService {
     // Step 4: the new downloads, in one multicall.
     const freshIds = pairs.map((p) => p.fresh.id);
     try {
-      await this.tasks.handingOver.mark(freshIds);
       const handed = await handOverByNode(
         this.ctx.nodes,
         await repo.attachOptions(
@@ -452,7 +456,8 @@ export class RetryService {
    * transaction, so it goes and the old task is released (its download, if aria2 took it, is owned by
    * no row and the sync engine removes it). Claims left without a new row are released too.
    */
-  repairInterrupted(): Promise<number> {
-    return repo.repairInterruptedRetries(this.ctx.db);
+  async repairInterrupted(): Promise<number> {
+    // A retry another instance is running right now is marked as a hand-over: it is left alone.
+    return repo.repairInterruptedRetries(this.ctx.db, await this.tasks.handingOver.othersNow());
   }
 }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../src/db/index.js';
 import { leaseHolder, releaseLease, takeLease } from '../../src/repositories/leases.js';
+import * as repo from '../../src/repositories/tasks.js';
 import { Lease, newInstanceId } from '../../src/services/leases.js';
 import { SyncService } from '../../src/services/sync.js';
 import { HAND_OVER_TTL_MS, HandOverTracker } from '../../src/services/tasks/tracker.js';
@@ -178,6 +179,14 @@ describe('hand-over marks', () => {
     expect(await u.db.selectFrom('hand_overs').selectAll().execute()).toEqual([]);
   });
 
+  it('a gone process of this machine holds no marks: its restart need not wait for them to lapse', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const [host] = newInstanceId().split('/');
+    await new HandOverTracker(other, `${host}/${gone}/old-random-part`).mark([5]);
+    await new HandOverTracker(other, `${host}/1/live-random-part`).mark([6]);
+    expect(await new HandOverTracker(u.db, newInstanceId()).othersNow()).toEqual([6]);
+  });
+
   it('around() unmarks in the database whatever happens', async () => {
     const a = new HandOverTracker(u.db, 'A');
     const b = new HandOverTracker(other, 'B');
@@ -190,6 +199,41 @@ describe('hand-over marks', () => {
     ).rejects.toThrow('hand-over failed');
     await b.refresh();
     expect(b.has(7)).toBe(false);
+  });
+});
+
+describe('a retry under way on another instance', () => {
+  it('is not repaired as one a crash interrupted by an instance starting now; once its mark lapses it is', async () => {
+    const alice = await u.user('alice');
+    const row = (status: string, extra: Partial<repo.TaskRow> = {}) =>
+      repo.insertTask(u.db, {
+        owner_id: alice.id,
+        uri: 'http://127.0.0.1:9/a.bin',
+        display_uri: 'http://127.0.0.1:9/a.bin',
+        status,
+        created_at: '2026-01-01T00:00:00Z',
+        updated_at: '2026-01-01T00:00:00Z',
+        dir: u.dir,
+        ...extra,
+      });
+    // Instance A claimed the old task and created the new one, marked, in one transaction.
+    const old = await row('error');
+    const fresh = await row('queued', { retry_of: old.id });
+    await u.db.updateTable('tasks').set({ replaced_by: fresh.id }).where('id', '=', old.id).execute();
+    const now = Date.now();
+    await new HandOverTracker(u.db, 'A', () => now).mark([fresh.id]);
+
+    const get = async (id: number) => (await repo.getTasksAnyOwner(other, [id]))[0];
+    // Instance B starts meanwhile.
+    const atB = (at: number) => new HandOverTracker(other, 'B', () => at).othersNow();
+    expect(await repo.repairInterruptedRetries(other, await atB(now))).toBe(0);
+    expect((await get(old.id))?.replaced_by).toBe(fresh.id);
+    expect(await get(fresh.id)).toBeDefined();
+
+    // A crashed: its mark lapses, and the next start repairs the retry.
+    expect(await repo.repairInterruptedRetries(other, await atB(now + HAND_OVER_TTL_MS + 1))).toBe(1);
+    expect((await get(old.id))?.replaced_by).toBeNull();
+    expect(await get(fresh.id)).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/index.js';
 import { listOthersHandOvers, markHandOvers, unmarkHandOvers } from '../../repositories/hand-overs.js';
+import { isGoneLocalInstance } from '../leases.js';
 
 /**
  * How long a hand-over mark holds in the database: far longer than a hand-over takes, short enough
@@ -37,10 +38,13 @@ export class HandOverTracker extends Set<number> {
     return n;
   }
 
-  /** Marks `ids` here and in the database before anything is handed over. */
-  async mark(ids: readonly number[]): Promise<void> {
+  /**
+   * Marks `ids` here and in the database before anything is handed over; `db` may be the transaction
+   * that creates the rows, so no other instance ever sees them unmarked.
+   */
+  async mark(ids: readonly number[], db: Db = this.db): Promise<void> {
     for (const id of ids) this.add(id);
-    await markHandOvers(this.db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
+    await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
   }
 
   /** Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses). */
@@ -61,6 +65,12 @@ export class HandOverTracker extends Set<number> {
 
   /** Reads which tasks the other instances are handing over now. */
   async refresh(): Promise<void> {
-    this.others = new Set(await listOthersHandOvers(this.db, this.holder, this.now()));
+    this.others = new Set(await this.othersNow());
+  }
+
+  /** The tasks other live instances are handing over (a gone process's marks of this machine do not count). */
+  async othersNow(): Promise<number[]> {
+    const marks = await listOthersHandOvers(this.db, this.holder, this.now());
+    return marks.filter((m) => !isGoneLocalInstance(m.holder)).map((m) => m.task_id);
   }
 }
