@@ -119,6 +119,19 @@ export async function lockUntilCommit(trx: AnyDb, name: string): Promise<void> {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(trx);
 }
 
+/**
+ * Runs `fn` while holding the lock `name`, so no other instance runs a step under the same name at the
+ * same time; `fn` uses `db` as usual. PostgreSQL: an advisory lock held by a transaction of its own
+ * for the duration. SQLite: one instance only, whose callers serialise the step themselves.
+ */
+export async function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<T>): Promise<T> {
+  if (dialectOf(db) !== 'postgres') return fn();
+  return db.transaction().execute(async (trx) => {
+    await lockUntilCommit(trx, name);
+    return fn();
+  });
+}
+
 // ---- expressions ------------------------------------------------------------------------------------
 
 /** The larger of two values (SQLite's MAX takes two arguments; PostgreSQL's is GREATEST). */
