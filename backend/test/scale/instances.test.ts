@@ -66,8 +66,9 @@ beforeAll(async () => {
   nodeA = await startTestAria2({ dir: path.join(tmp, 'node-a') });
   nodeB = await startTestAria2({ dir: path.join(tmp, 'node-b') });
   databaseUrl = await freshDatabaseUrl();
-  one = await start('one');
-  two = await start('two');
+  // Started together, as a deployment does: one creates the schema and the first admin, the other waits
+  // for the migrations and finds the admin there.
+  [one, two] = await Promise.all([start('one'), start('two')]);
   db = await openDatabase({ kind: 'postgres', url: databaseUrl });
   const admin = await one.login('admin', ADMIN_PASSWORD);
   const created = await one.api<{ id: number }>(
