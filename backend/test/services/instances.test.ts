@@ -9,6 +9,7 @@ import { type Db, openDatabase } from '../../src/db/index.js';
 import { leaseHolder, releaseLease, takeLease } from '../../src/repositories/leases.js';
 import * as repo from '../../src/repositories/tasks.js';
 import { Lease, newInstanceId } from '../../src/services/leases.js';
+import { SettingsService } from '../../src/services/settings.js';
 import { SyncService } from '../../src/services/sync.js';
 import { HAND_OVER_TTL_MS, HandOverTracker } from '../../src/services/tasks/tracker.js';
 import { waitFor } from '../helpers/aria2.js';
@@ -199,6 +200,30 @@ describe('hand-over marks', () => {
     ).rejects.toThrow('hand-over failed');
     await b.refresh();
     expect(b.has(7)).toBe(false);
+  });
+});
+
+describe('settings on two instances', () => {
+  it("a change on one is read again by the other, whose listeners hear only what changed; neither loses the other's change", async () => {
+    const a = u.ctx.settings;
+    const b = new SettingsService(other, u.ctx.nodes.first, u.logger);
+    await b.load({});
+    const heard: object[] = [];
+    b.onChange(async (patch) => {
+      heard.push(patch);
+    });
+    await a.update({ max_active_per_user: 9 });
+    expect(b.get().max_active_per_user).toBe(3);
+    expect(await b.reload()).toEqual({ max_active_per_user: 9 });
+    expect(b.get().max_active_per_user).toBe(9);
+    expect(heard).toEqual([{ max_active_per_user: 9 }]);
+    expect(await b.reload()).toEqual({});
+    expect(heard).toHaveLength(1);
+    // B changes another key before A has read again: A's next change keeps it.
+    await b.update({ seed_ratio: 2 });
+    const after = await a.update({ max_concurrent_downloads: 7 });
+    expect(after.seed_ratio).toBe(2);
+    expect((await b.reload()).max_concurrent_downloads).toBe(7);
   });
 });
 
