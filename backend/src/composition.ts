@@ -258,10 +258,11 @@ export async function startController(config: Config, options: ControllerOptions
   await warnAboutUnknownNodes(context);
   // Plans are in the database: the scheduler picks up where the last run stopped.
   const autoRetryJob = new AutoRetryJob(autoRetry, events, logger.child({ part: 'auto-retry' }));
-  // Several instances may share the database: the one holding a node's lease drives its sync, the one
-  // holding the scheduler's lease the fair admission's own passes and the automatic retries
-  // (docs/architecture.md, "Several instances").
+  // Several instances may share the database: the one holding a node's lease drives its sync (and, while
+  // it drives any node, the fair admission's own passes, which run one at a time across instances); the
+  // one holding the scheduler's lease the automatic retries (docs/architecture.md, "Several instances").
   const leaseLogger = logger.child({ part: 'leases', instance: instanceId });
+  const driven = new Set<NodeName>();
   const leases = [
     ...nodes.names().map(
       (node) =>
@@ -271,10 +272,16 @@ export async function startController(config: Config, options: ControllerOptions
           instanceId,
           {
             gained: () => {
+              driven.add(node);
+              admission.start();
               sync.start(node);
               applyLimits(node);
             },
-            lost: () => sync.stop(node),
+            lost: async () => {
+              driven.delete(node);
+              await sync.stop(node);
+              if (driven.size === 0) await admission.stop();
+            },
           },
           leaseLogger,
         ),
@@ -283,16 +290,7 @@ export async function startController(config: Config, options: ControllerOptions
       db,
       'scheduler',
       instanceId,
-      {
-        gained: () => {
-          admission.start();
-          autoRetryJob.start();
-        },
-        lost: async () => {
-          await autoRetryJob.stop();
-          await admission.stop();
-        },
-      },
+      { gained: () => autoRetryJob.start(), lost: () => autoRetryJob.stop() },
       leaseLogger,
     ),
   ];
