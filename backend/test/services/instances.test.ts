@@ -134,6 +134,32 @@ describe('Lease', () => {
     expect(await leaseHolder(u.db, 'sync:x', Date.now())).toBe('B');
   });
 
+  it('a holder that cannot reach the database stops driving (its lease may lapse and be taken)', async () => {
+    const cut = await openDatabase(u.ctx.config.database);
+    let driving = false;
+    const a = new Lease(
+      cut,
+      'sync:y',
+      'A',
+      {
+        gained: () => {
+          driving = true;
+        },
+        lost: () => {
+          driving = false;
+        },
+      },
+      u.logger,
+      { ttlMs: 400, renewMs: 50 },
+    );
+    await a.start();
+    expect(driving).toBe(true);
+    await cut.destroy();
+    await waitFor(() => !driving, 5_000, 'A to stop driving');
+    expect(a.held).toBe(false);
+    await a.stop();
+  });
+
   it('instance ids are random per process', () => {
     expect(newInstanceId()).not.toBe(newInstanceId());
     expect(newInstanceId()).toMatch(new RegExp(`^[^/]+/${process.pid}/[\\w-]{16}$`));
