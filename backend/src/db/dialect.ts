@@ -107,6 +107,31 @@ export async function dropOptionSetCollector(db: AnyDb): Promise<void> {
   await sql`DROP TRIGGER IF EXISTS option_sets_gc_delete`.execute(db);
 }
 
+// ---- locks ------------------------------------------------------------------------------------------
+
+/**
+ * Holds a lock named `name` until the transaction `trx` ends, so read-then-write steps under the same
+ * name never interleave, on any instance: PostgreSQL takes an advisory transaction lock; SQLite runs one
+ * writing transaction at a time already.
+ */
+export async function lockUntilCommit(trx: AnyDb, name: string): Promise<void> {
+  if (dialectOf(trx) === 'postgres')
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(trx);
+}
+
+/**
+ * Runs `fn` while holding the lock `name`, so no other instance runs a step under the same name at the
+ * same time; `fn` uses `db` as usual. PostgreSQL: an advisory lock held by a transaction of its own
+ * for the duration. SQLite: one instance only, whose callers serialise the step themselves.
+ */
+export async function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<T>): Promise<T> {
+  if (dialectOf(db) !== 'postgres') return fn();
+  return db.transaction().execute(async (trx) => {
+    await lockUntilCommit(trx, name);
+    return fn();
+  });
+}
+
 // ---- expressions ------------------------------------------------------------------------------------
 
 /** The larger of two values (SQLite's MAX takes two arguments; PostgreSQL's is GREATEST). */

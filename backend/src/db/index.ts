@@ -20,6 +20,7 @@ import * as taskQueue from './migrations/006_task_queue.js';
 import * as taskNode from './migrations/007_task_node.js';
 import * as apiTokens from './migrations/008_api_tokens.js';
 import * as userNode from './migrations/009_user_node.js';
+import * as instances from './migrations/010_instances.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '007_task_node': taskNode,
   '008_api_tokens': apiTokens,
   '009_user_node': userNode,
+  '010_instances': instances,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

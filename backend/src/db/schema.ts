@@ -116,6 +116,33 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
+/** Something only one instance may drive at a time (a node's sync), and who drives it until when. */
+export interface LeasesTable {
+  name: string;
+  /** The random id of the instance (process) holding it. */
+  holder: string;
+  /** Epoch milliseconds; past it, any instance may take the lease. */
+  expires_at: number;
+}
+
+/** One failed sign-in (or share-password guess), counted in a sliding window per key. */
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  /** Which counter: sign-in by username or address, share password by share or address. */
+  scope: string;
+  key: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** A task an instance is handing to its daemon (or taking out) right now: every sync leaves it alone. */
+export interface HandOversTable {
+  task_id: number;
+  holder: string;
+  /** Epoch milliseconds; a crashed instance's marks lapse by themselves. */
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -124,4 +151,7 @@ export interface Database {
   option_sets: OptionSetsTable;
   shares: SharesTable;
   api_tokens: ApiTokensTable;
+  leases: LeasesTable;
+  login_failures: LoginFailuresTable;
+  hand_overs: HandOversTable;
 }

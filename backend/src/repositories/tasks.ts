@@ -706,18 +706,26 @@ export function setQueuePositions(
  * Undoes retries a crash interrupted: every new row still marked `retry_of` goes and its old task is
  * released; claims left without a new row are released too. Returns how many new rows went.
  */
-export function repairInterruptedRetries(db: Db): Promise<number> {
+export function repairInterruptedRetries(db: Db, running: readonly number[]): Promise<number> {
+  // New rows another instance is handing over now (a retry under way there) are not interrupted ones.
+  const busy = running.length === 0 ? [-1] : running;
   return db.transaction().execute(async (trx) => {
     const orphans = await trx
       .selectFrom('tasks')
       .select(['id', 'retry_of'])
       .where('retry_of', 'is not', null)
+      .where('id', 'not in', busy)
       .execute();
     for (const row of orphans) {
       await deleteTask(trx, row.id);
       await trx.updateTable('tasks').set({ replaced_by: null }).where('id', '=', row.retry_of!).execute();
     }
-    await trx.updateTable('tasks').set({ replaced_by: null }).where('replaced_by', 'is not', null).execute();
+    await trx
+      .updateTable('tasks')
+      .set({ replaced_by: null })
+      .where('replaced_by', 'is not', null)
+      .where('replaced_by', 'not in', busy)
+      .execute();
     return orphans.length;
   });
 }

@@ -1,3 +1,4 @@
+import { whileLocked } from '../db/dialect.js';
 import { chooseAdmissions, type HeldDownload } from '../domain/admission.js';
 import type { DownloadGateway } from '../gateway/types.js';
 import type { AdmissionRow, TaskRow } from '../repositories/tasks.js';
@@ -120,7 +121,11 @@ export class Admission {
 
   /** Each daemon has its own slots: one pass per node, a node that is away left alone. */
   private async pass(): Promise<void> {
-    const results = await Promise.allSettled(this.ctx.nodes.list().map((g) => this.passOn(g)));
+    // A node's slots are counted then filled: one pass at a time across the instances, or two could
+    // both fill the same free slot.
+    const results = await Promise.allSettled(
+      this.ctx.nodes.list().map((g) => whileLocked(this.ctx.db, `admission:${g.node}`, () => this.passOn(g))),
+    );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -356,12 +356,17 @@ export class RetryService {
         trx,
         olds.map((o) => o.id),
       );
+      // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
+      await this.tasks.handingOver.mark(
+        fresh.map((f) => f.id),
+        trx,
+      );
       const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
       return olds.map((old) => ({ old, fresh: byOld.get(old.id)! }));
     });
 
     // Step 4: the new downloads, in one multicall.
-    for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
+    const freshIds = pairs.map((p) => p.fresh.id);
     try {
       const handed = await handOverByNode(
         this.ctx.nodes,
@@ -416,7 +421,7 @@ export class RetryService {
 
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
+      await this.tasks.handingOver.unmark(done.map(({ fresh }) => fresh.id));
       await Promise.all([
         forgetRowDownloads(
           this.ctx.nodes,
@@ -441,7 +446,7 @@ export class RetryService {
         this.ctx.events.taskUpdate(fresh);
       }
     } finally {
-      for (const p of pairs) this.tasks.handingOver.delete(p.fresh.id);
+      await this.tasks.handingOver.unmark(freshIds);
     }
     return ids.map((id) => ({ id, ...outcome.get(id)! }));
   }
@@ -451,7 +456,8 @@ export class RetryService {
    * transaction, so it goes and the old task is released (its download, if aria2 took it, is owned by
    * no row and the sync engine removes it). Claims left without a new row are released too.
    */
-  repairInterrupted(): Promise<number> {
-    return repo.repairInterruptedRetries(this.ctx.db);
+  async repairInterrupted(): Promise<number> {
+    // A retry another instance is running right now is marked as a hand-over: it is left alone.
+    return repo.repairInterruptedRetries(this.ctx.db, await this.tasks.handingOver.othersNow());
   }
 }
