@@ -21,6 +21,7 @@ import * as taskNode from './migrations/007_task_node.js';
 import * as apiTokens from './migrations/008_api_tokens.js';
 import * as userNode from './migrations/009_user_node.js';
 import * as instances from './migrations/010_instances.js';
+import * as taskCounts from './migrations/011_task_counts.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '008_api_tokens': apiTokens,
   '009_user_node': userNode,
   '010_instances': instances,
+  '011_task_counts': taskCounts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
-import { caseInsensitive, likeIgnoringCase, rowList } from '../db/dialect.js';
+import { caseInsensitive, dialectOf, likeIgnoringCase, lockUntilCommit, rowList } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -305,9 +305,12 @@ export async function listTasks(
       ]),
     );
   }
-  const { total } = await query
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .executeTakeFirstOrThrow();
+  // A search counts its matches; a view or status alone reads the kept counts (exact, and a few rows).
+  const total = f.q
+    ? Number(
+        (await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()).total,
+      )
+    : countOf(await taskCounts(db, ownerId), f);
   // NULLs (no name, no queue place) sort first when ascending on both databases, as SQLite puts them.
   const direction = f.order === 'asc' ? sql`ASC NULLS FIRST` : sql`DESC NULLS LAST`;
   // aria2's queue order: running tasks first (newest first), then the waiting ones in their places,
@@ -323,7 +326,73 @@ export async function listTasks(
     .limit(f.limit)
     .offset(f.offset)
     .execute();
-  return { rows, total: Number(total) };
+  return { rows, total };
+}
+
+/** Past this many change rows for one owner, reading the counts folds them into one row per status. */
+const COUNT_ROWS_BEFORE_COMPACTING = 64;
+
+/** How many task rows the owner has in each status, from `task_counts` (migration 011). */
+export async function taskCounts(db: Db, ownerId: number): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('task_counts')
+    .select((eb) => ['status', eb.fn.sum<number>('n').as('n'), eb.fn.countAll<number>().as('rows')])
+    .where('owner_id', '=', ownerId)
+    .groupBy('status')
+    .execute();
+  const counts = new Map<string, number>();
+  let changeRows = 0;
+  for (const r of rows) {
+    changeRows += Number(r.rows);
+    if (Number(r.n) !== 0) counts.set(r.status, Number(r.n));
+  }
+  if (changeRows > COUNT_ROWS_BEFORE_COMPACTING) await compactTaskCounts(db, ownerId);
+  return counts;
+}
+
+/**
+ * Folds an owner's change rows into one per status (none for a status at 0). Only rows this
+ * transaction sees are folded, and their sum is written back in the same statement or transaction,
+ * so changes other transactions have not committed yet stay as they are and every sum stays exact.
+ */
+export async function compactTaskCounts(db: Db, ownerId: number): Promise<void> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => compactTaskCounts(trx, ownerId));
+  // Two folds of one owner at once would be correct too, but the second would only wait.
+  await lockUntilCommit(db, `task_counts:${ownerId}`);
+  if (dialectOf(db) === 'postgres') {
+    await sql`WITH folded AS (DELETE FROM task_counts WHERE owner_id = ${ownerId} RETURNING status, n)
+        INSERT INTO task_counts (owner_id, status, n)
+        SELECT ${ownerId}, status, SUM(n) FROM folded GROUP BY status HAVING SUM(n) <> 0`.execute(db);
+    return;
+  }
+  // SQLite: one writer at a time, so a read and the rewrite are one step.
+  const sums = await db
+    .selectFrom('task_counts')
+    .select((eb) => ['status', eb.fn.sum<number>('n').as('n')])
+    .where('owner_id', '=', ownerId)
+    .groupBy('status')
+    .execute();
+  await db.deleteFrom('task_counts').where('owner_id', '=', ownerId).execute();
+  const kept = sums.filter((r) => Number(r.n) !== 0);
+  if (kept.length > 0) {
+    await db
+      .insertInto('task_counts')
+      .values(kept.map((r) => ({ owner_id: ownerId, status: r.status, n: Number(r.n) })))
+      .execute();
+  }
+}
+
+/** The number of rows a list filter without a search matches, from the owner's counts per status. */
+function countOf(counts: ReadonlyMap<string, number>, f: Pick<ListFilter, 'view' | 'status'>): number {
+  const view: readonly string[] | null =
+    f.view === 'current' ? CURRENT_STATUSES : f.view === 'history' ? HISTORY_STATUSES : null;
+  let total = 0;
+  for (const [status, n] of counts) {
+    if (view && !view.includes(status)) continue;
+    if (f.status && f.status !== status) continue;
+    total += n;
+  }
+  return total;
 }
 
 export async function speedTotals(
