@@ -67,6 +67,10 @@ export async function caseInsensitiveUniqueColumn(
 /**
  * The garbage collection of option sets: a set is deleted with the last task row that references it,
  * whether the row is deleted (a user's cascade too) or given another set.
+ * PostgreSQL: a transaction inserting a row that uses the set holds the set's row locked (the insert
+ * writes it again, repositories/tasks.ts), so the collector locks it first and only then looks for
+ * rows that use it, in a statement of its own and so with a snapshot taken after the lock: it sees
+ * the new row once that transaction committed, and keeps the set.
  */
 export async function createOptionSetCollector(db: AnyDb): Promise<void> {
   const unreferenced = sql`DELETE FROM option_sets WHERE hash = OLD.option_set
@@ -74,6 +78,7 @@ export async function createOptionSetCollector(db: AnyDb): Promise<void> {
   if (dialectOf(db) === 'postgres') {
     await sql`CREATE FUNCTION option_sets_gc() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        PERFORM 1 FROM option_sets WHERE hash = OLD.option_set FOR UPDATE;
         ${unreferenced};
         RETURN NULL;
       END $$`.execute(db);
@@ -246,6 +251,14 @@ export function rowList(
       return sql.ref(`${alias}.column${i + 1}`);
     },
   };
+}
+
+/**
+ * What `RETURNING` names for every column of the updated table of an `UPDATE … FROM` (PostgreSQL's `*`
+ * would add the FROM item's columns; SQLite takes no `table.*` there, and its `*` is the table's).
+ */
+export function allColumnsOf(db: AnyDb, table: string): RawBuilder<unknown> {
+  return dialectOf(db) === 'postgres' ? sql`${sql.table(table)}.*` : sql`*`;
 }
 
 /**

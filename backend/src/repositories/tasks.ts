@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
-import { caseInsensitive, dialectOf, likeIgnoringCase, lockUntilCommit, rowList } from '../db/dialect.js';
+import {
+  allColumnsOf,
+  caseInsensitive,
+  dialectOf,
+  likeIgnoringCase,
+  lockUntilCommit,
+  rowList,
+} from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -117,7 +124,9 @@ export function getTasksAnyOwner(db: Runner, ids: readonly number[]): Promise<Ta
 
 /**
  * Stores each distinct option set of `rows` once and gives the rows their reference. Runs in the
- * transaction that inserts the rows, so no concurrent delete can remove a set before they refer to it.
+ * transaction that inserts the rows; an existing set is written again (the same value) so its row
+ * stays locked until that transaction ends: the collector's delete of a set waits for the lock and then
+ * sees the new rows (dialect.ts, `createOptionSetCollector`).
  */
 async function withOptionSets(db: Runner, rows: NewTaskRow[]): Promise<Insertable<TasksTable>[]> {
   const sets = new Map<string, string>();
@@ -132,7 +141,7 @@ async function withOptionSets(db: Runner, rows: NewTaskRow[]): Promise<Insertabl
     await db
       .insertInto('option_sets')
       .values([...sets].map(([hash, options]) => ({ hash, options })))
-      .onConflict((oc) => oc.column('hash').doNothing())
+      .onConflict((oc) => oc.column('hash').doUpdateSet((eb) => ({ hash: eb.ref('excluded.hash') })))
       .execute();
   }
   return out;
@@ -695,6 +704,71 @@ export function updateHeld(db: Runner, id: number, heldFor: string | null): Prom
     .where('held_for', 'is not', null)
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * `updateHeld` for many rows in one statement per chunk: each row's new reason (or null to release),
+ * only while it is still held. Returns the rows that changed.
+ */
+export async function updateHeldMany(
+  db: Runner,
+  changes: readonly (readonly [id: number, heldFor: string | null])[],
+): Promise<TaskRow[]> {
+  const out: TaskRow[] = [];
+  for (const part of chunks(changes)) {
+    const v = rowList(db, 'v', { id: 'integer', held_for: 'text' }, part);
+    const { rows } = await sql<TaskRow>`UPDATE tasks SET held_for = ${v.column('held_for')}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.held_for IS NOT NULL
+      RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** What a hand-over records of one row: aria2's answer, or the reason it failed. */
+export interface HandOverOutcome {
+  id: number;
+  gid: string | null;
+  status: string;
+  /** Null keeps the row's sizes (aria2 did not know them yet). */
+  total_length: number | null;
+  completed_length: number | null;
+  error: string | null;
+  finished_at: string | null;
+}
+
+/** Records hand-overs in one statement per chunk; returns the rows as stored (a row gone meanwhile is not). */
+export async function recordHandOvers(
+  db: Runner,
+  outcomes: readonly HandOverOutcome[],
+  now: string,
+): Promise<TaskRow[]> {
+  const out: TaskRow[] = [];
+  for (const part of chunks(outcomes, 200)) {
+    const v = rowList(
+      db,
+      'v',
+      {
+        id: 'integer',
+        gid: 'text',
+        status: 'text',
+        total_length: 'bigint',
+        completed_length: 'bigint',
+        error: 'text',
+        finished_at: 'text',
+      },
+      part.map((o) => [o.id, o.gid, o.status, o.total_length, o.completed_length, o.error, o.finished_at]),
+    );
+    const { rows } =
+      await sql<TaskRow>`UPDATE tasks SET gid = ${v.column('gid')}, status = ${v.column('status')},
+        total_length = COALESCE(${v.column('total_length')}, tasks.total_length),
+        completed_length = COALESCE(${v.column('completed_length')}, tasks.completed_length),
+        error = ${v.column('error')}, finished_at = ${v.column('finished_at')}, updated_at = ${now}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')}
+      RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
+    out.push(...rows);
+  }
+  return out;
 }
 
 /** Marks rows held (undecided): downloads that wait paused in aria2 until the admission lets them start. */
