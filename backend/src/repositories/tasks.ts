@@ -324,14 +324,17 @@ export async function listTasks(
   const direction = f.order === 'asc' ? sql`ASC NULLS FIRST` : sql`DESC NULLS LAST`;
   // aria2's queue order: running tasks first (newest first), then the waiting ones in their places,
   // then paused ones; `order` turns the whole list round.
+  // Columns never null are ordered without NULLS …: PostgreSQL then walks the (owner_id, created_at,
+  // id) index backwards for the newest page instead of sorting every row of the owner.
+  const plain = f.order === 'asc' ? sql`ASC` : sql`DESC`;
   const sortBy =
     f.sort === 'position'
       ? sql`CASE status WHEN 'active' THEN 0 WHEN 'queued' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END ${direction}, queue_position ${direction}`
-      : sql`${SORT_COLUMNS[f.sort](db)} ${direction}`;
+      : sql`${SORT_COLUMNS[f.sort](db)} ${f.sort === 'created_at' || f.sort === 'updated_at' ? plain : direction}`;
   const rows = await query
     .select(TASK_COLUMNS)
     .orderBy(sortBy)
-    .orderBy(sql`id ${direction}`)
+    .orderBy(sql`id ${plain}`)
     .limit(f.limit)
     .offset(f.offset)
     .execute();
