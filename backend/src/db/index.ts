@@ -21,6 +21,8 @@ import * as taskNode from './migrations/007_task_node.js';
 import * as apiTokens from './migrations/008_api_tokens.js';
 import * as userNode from './migrations/009_user_node.js';
 import * as instances from './migrations/010_instances.js';
+import * as taskCounts from './migrations/011_task_counts.js';
+import * as optionSetLock from './migrations/012_option_set_lock.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -38,6 +40,8 @@ const migrations: Record<string, Migration> = {
   '008_api_tokens': apiTokens,
   '009_user_node': userNode,
   '010_instances': instances,
+  '011_task_counts': taskCounts,
+  '012_option_set_lock': optionSetLock,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

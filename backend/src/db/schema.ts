@@ -83,6 +83,16 @@ export interface OptionSetsTable {
   options: string;
 }
 
+/**
+ * Signed changes of how many tasks an owner has in a status (migration 011): the sum of `n` per owner
+ * and status is the number of task rows, kept by triggers in the transactions that change them.
+ */
+export interface TaskCountsTable {
+  owner_id: number;
+  status: string;
+  n: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -154,4 +164,5 @@ export interface Database {
   leases: LeasesTable;
   login_failures: LoginFailuresTable;
   hand_overs: HandOversTable;
+  task_counts: TaskCountsTable;
 }

@@ -367,6 +367,7 @@ export class RetryService {
 
     // Step 4: the new downloads, in one multicall.
     const freshIds = pairs.map((p) => p.fresh.id);
+    let unmarked = false;
     try {
       const handed = await handOverByNode(
         this.ctx.nodes,
@@ -421,24 +422,17 @@ export class RetryService {
 
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      await this.tasks.handingOver.unmark(done.map(({ fresh }) => fresh.id));
-      await Promise.all([
+      await this.tasks.handingOver.unmark(freshIds);
+      unmarked = true;
+      // The pass's own changes: a row it let in or gave a reason is not read again.
+      const [, admitted] = await Promise.all([
         forgetRowDownloads(
           this.ctx.nodes,
           done.map(({ old }) => old),
           { stopped: true, logger: this.ctx.logger },
         ),
-        done.length > 0 ? this.tasks.admission.admit() : undefined,
+        done.length > 0 ? this.tasks.admission.admit() : new Map<number, TaskRow>(),
       ]);
-      const admitted = new Map(
-        (
-          await repo.getTasks(
-            this.ctx.db,
-            actor.id,
-            done.map((d) => d.fresh.id),
-          )
-        ).map((r) => [r.id, r]),
-      );
       for (const { old, fresh: handed } of done) {
         const fresh = admitted.get(handed.id) ?? handed;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
@@ -446,7 +440,7 @@ export class RetryService {
         this.ctx.events.taskUpdate(fresh);
       }
     } finally {
-      await this.tasks.handingOver.unmark(freshIds);
+      if (!unmarked) await this.tasks.handingOver.unmark(freshIds);
     }
     return ids.map((id) => ({ id, ...outcome.get(id)! }));
   }
