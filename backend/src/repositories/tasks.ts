@@ -6,7 +6,7 @@ import type { Db } from '../db/index.js';
 import type { TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
 import { publicMessage } from '../domain/messages.js';
-import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
+import { CURRENT_STATUSES, HISTORY_STATUSES, isSeeding, type TaskStatus } from '../domain/task-status.js';
 
 export type TaskRow = Selectable<TasksTable>;
 /** A row to insert: `options` (the JSON of the task's options) is stored once per distinct set. */
@@ -68,12 +68,7 @@ export function toTask(row: TaskView): Task {
       row.status === 'active' && row.display_uri.startsWith('magnet:') && row.origin_gid === null
         ? 'metadata'
         : null,
-    // A torrent that has every byte yet still runs is seeding (seed-ratio / seed-time).
-    seeding:
-      row.status === 'active' &&
-      row.info_hash !== null &&
-      row.total_length > 0 &&
-      row.completed_length >= row.total_length,
+    seeding: isSeeding(row),
   };
 }
 
@@ -200,13 +195,26 @@ export async function deleteTask(db: Runner, id: number): Promise<void> {
   await db.deleteFrom('tasks').where('id', '=', id).execute();
 }
 
-/** How many current (queued, active, waiting, paused) tasks a user has. */
+/**
+ * How many current (queued, active, waiting, paused) tasks a user has; a seeding torrent is done for
+ * its owner and not counted (the same rule as domain/task-status.ts's isSeeding).
+ */
 export async function countCurrentTasks(db: Runner, ownerId: number): Promise<number> {
   const row = await db
     .selectFrom('tasks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('owner_id', '=', ownerId)
     .where('status', 'in', CURRENT_STATUSES)
+    .where((eb) =>
+      eb.not(
+        eb.and([
+          eb('status', '=', 'active'),
+          eb('info_hash', 'is not', null),
+          eb('total_length', '>', 0),
+          eb('completed_length', '>=', eb.ref('total_length')),
+        ]),
+      ),
+    )
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
