@@ -266,7 +266,7 @@ function TaskDetailView({ id }: { id: number }) {
       </nav>
       <div className="page-head detail-head">
         <h1 className="break">{title}</h1>
-        <StatusBadge status={task.status} />
+        <StatusBadge status={task.status} seeding={task.seeding} />
       </div>
 
       <section className="card" aria-label="Progress" data-task-id={task.id}>
@@ -367,7 +367,7 @@ function TaskDetailView({ id }: { id: number }) {
             <span className="break mono">{task.uri}</span>
           </Info>
           <Info label="Status">
-            <StatusBadge status={task.status} />
+            <StatusBadge status={task.status} seeding={task.seeding} />
           </Info>
           <Info label="Size">{task.total_length > 0 ? formatBytes(task.total_length) : 'Unknown'}</Info>
           <Info label="Downloaded">{formatBytes(task.completed_length)}</Info>

@@ -166,7 +166,7 @@ export const TaskRow = memo(function TaskRow({
           <Link href={detailHref} className="task-name" title={title} prefetch={false}>
             {title}
           </Link>
-          <StatusBadge status={task.status} />
+          <StatusBadge status={task.status} seeding={task.seeding} />
         </div>
         {hasPlannedRetry(task) ? (
           <RetryCountdown task={task} />
