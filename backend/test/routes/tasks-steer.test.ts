@@ -374,6 +374,12 @@ it('a seeding torrent is done for its owner: fetched where it lies, no slot or c
     const running = await ida.waitTask(http.id, (x) => x.status === 'active', 'the download to start');
     expect(running.waiting_reason).toBeNull();
     expect((await ida.task(t.id)).seeding).toBe(true);
+    // The counts behind "waiting for a free slot, N of M in use" leave the seeding torrent out.
+    const stats = (await ida.get('/api/stats')).json();
+    expect(stats.waiting_counts).toEqual({
+      user_limit: { running: 1, limit: 3 },
+      slots: { running: 1, limit: 1 },
+    });
 
     // Seeding ends: complete, moved into the user's folder, the same link still downloads it.
     const done = await ida.waitTask(t.id, (x) => x.status === 'complete', 'seeding to end', 40_000);
@@ -385,4 +391,21 @@ it('a seeding torrent is done for its owner: fetched where it lies, no slot or c
   } finally {
     await admin.put('/api/config', { max_current_tasks_per_user: 1000 });
   }
+});
+
+it('a task waiting for a slot comes with the counts that say how many are in use', async () => {
+  const jo = as(c, (await c.createUser('jo')).cookie);
+  server.addFile('/slot-a.bin', { size: 400_000 }, { throttle: 40_000 });
+  server.addFile('/slot-b.bin', { size: 400_000 }, { throttle: 40_000 });
+  const a = await jo.add(server.url('/slot-a.bin'));
+  await jo.waitTask(a.id, (x) => x.status === 'active', 'the first to run');
+  const b = await jo.add(server.url('/slot-b.bin'));
+  await jo.waitTask(b.id, (x) => x.waiting_reason === 'slots', 'the second to wait for a slot');
+  const stats = (await jo.get('/api/stats')).json();
+  expect(stats.waiting_counts).toEqual({
+    user_limit: { running: 1, limit: 3 },
+    slots: { running: 1, limit: 1 },
+  });
+  await jo.put(`/api/tasks/${a.id}/status`, { status: 'stop' });
+  await jo.put(`/api/tasks/${b.id}/status`, { status: 'stop' });
 });

@@ -247,7 +247,7 @@ function TaskDetailView({ id }: { id: number }) {
     trackers,
   });
   const fileList = info?.files ?? files.data ?? [];
-  const waiting = waitingText(task, stats.data?.active_count);
+  const waiting = waitingText(task, stats.data?.waiting_counts);
 
   // A retry's new task takes this page over; a deleted task leaves it.
   const follow = (next?: Task) => {
