@@ -90,22 +90,34 @@ export function formatQuota(bytes: number): string {
   return bytes === 0 ? 'Unlimited' : formatBytes(bytes);
 }
 
+/** What the waiting reasons count (`waiting_counts` of /api/stats). */
+export interface WaitingCounts {
+  user_limit: { running: number; limit: number };
+  slots: { running: number; limit: number };
+}
+
 /**
- * Why a waiting download waits, in words; null when it does not wait. `activeCount` (the reader's own
- * running downloads, from their stats) makes the per-user limit concrete.
+ * Why a waiting download waits, in words; null when it does not wait. With the counts of /api/stats
+ * the limit is concrete ("3 of 3 in use"). Every sentence of it lives here.
  */
 export function waitingText(
   task: { status: string; waiting_reason: 'queue' | 'user_limit' | 'slots' | null },
-  activeCount?: number | null,
+  counts?: WaitingCounts | null,
 ): string | null {
   if (task.status !== 'waiting' || !task.waiting_reason) return null;
   switch (task.waiting_reason) {
-    case 'user_limit':
-      return typeof activeCount === 'number' && activeCount > 0
-        ? `Waiting: you have ${activeCount} download${activeCount === 1 ? '' : 's'} running (your limit)`
+    case 'user_limit': {
+      const c = counts?.user_limit;
+      return c && c.limit > 0
+        ? `Waiting: you have ${c.running} of ${c.limit} downloads running (your limit)`
         : 'Waiting: you have as many downloads running as your limit allows';
-    case 'slots':
-      return 'Waiting for a free download slot: every slot is in use';
+    }
+    case 'slots': {
+      const c = counts?.slots;
+      return c
+        ? `Waiting for a free slot, ${c.running} of ${c.limit} in use`
+        : 'Waiting for a free slot: every slot is in use';
+    }
     default:
       return 'Waiting in the download queue: it starts next';
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
 import {
   allColumnsOf,
@@ -10,10 +10,10 @@ import {
   rowList,
 } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
-import type { TasksTable } from '../db/schema.js';
+import type { Database, TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
 import { publicMessage } from '../domain/messages.js';
-import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
+import { CURRENT_STATUSES, HISTORY_STATUSES, isSeeding, type TaskStatus } from '../domain/task-status.js';
 
 export type TaskRow = Selectable<TasksTable>;
 /** A row to insert: `options` (the JSON of the task's options) is stored once per distinct set. */
@@ -75,12 +75,7 @@ export function toTask(row: TaskView): Task {
       row.status === 'active' && row.display_uri.startsWith('magnet:') && row.origin_gid === null
         ? 'metadata'
         : null,
-    // A torrent that has every byte yet still runs is seeding (seed-ratio / seed-time).
-    seeding:
-      row.status === 'active' &&
-      row.info_hash !== null &&
-      row.total_length > 0 &&
-      row.completed_length >= row.total_length,
+    seeding: isSeeding(row),
   };
 }
 
@@ -209,13 +204,17 @@ export async function deleteTask(db: Runner, id: number): Promise<void> {
   await db.deleteFrom('tasks').where('id', '=', id).execute();
 }
 
-/** How many current (queued, active, waiting, paused) tasks a user has. */
+/**
+ * How many current (queued, active, waiting, paused) tasks a user has; a seeding torrent is done for
+ * its owner and not counted (the same rule as domain/task-status.ts's isSeeding).
+ */
 export async function countCurrentTasks(db: Runner, ownerId: number): Promise<number> {
   const row = await db
     .selectFrom('tasks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('owner_id', '=', ownerId)
     .where('status', 'in', CURRENT_STATUSES)
+    .where(notSeeding)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -426,6 +425,40 @@ export async function speedTotals(
     upload_speed: Number(r.upload_speed),
     active_count: Number(r.active_count),
   };
+}
+
+/** Not a seeding torrent: the SQL of domain/task-status.ts's isSeeding, negated. */
+function notSeeding(eb: ExpressionBuilder<Database, 'tasks'>) {
+  return eb.not(
+    eb.and([
+      eb('status', '=', 'active'),
+      eb('info_hash', 'is not', null),
+      eb('total_length', '>', 0),
+      eb('completed_length', '>=', eb.ref('total_length')),
+    ]),
+  );
+}
+
+/**
+ * Active downloads that take a download slot (seeding torrents take none): a user's own, and those of
+ * the node they live on. What the waiting reasons count.
+ */
+export async function countDownloading(
+  db: Runner,
+  ownerId: number,
+  node: string,
+): Promise<{ own: number; node: number }> {
+  const r = await db
+    .selectFrom('tasks')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('node'),
+      eb.fn.sum<number>(eb.case().when('owner_id', '=', ownerId).then(1).else(0).end()).as('own'),
+    ])
+    .where('status', '=', 'active')
+    .where('node', '=', node)
+    .where(notSeeding)
+    .executeTakeFirstOrThrow();
+  return { own: Number(r.own ?? 0), node: Number(r.node) };
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------

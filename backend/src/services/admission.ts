@@ -141,7 +141,7 @@ export class Admission {
     const settings = this.ctx.settings.get();
     const snap = await gateway.snapshot({ active: 'state', waiting: 'state' });
     if (!snap.active || !snap.waiting) return [];
-    type Entry = { gid: string; status?: string; following?: string };
+    type Entry = { gid: string; status?: string; following?: string; seeder?: boolean };
     const active: Entry[] = snap.active;
     const queue: Entry[] = snap.waiting;
 
@@ -157,6 +157,9 @@ export class Admission {
     const running = new Map<number, number>();
     const stale: AdmissionRow[] = [];
     const take = (e: Entry) => {
+      // A seeding torrent is done for its owner and takes no slot (qBittorrent and Transmission count
+      // seeding apart from downloading too; aria2 runs with --bt-detach-seed-only).
+      if (e.seeder) return;
       busy++;
       // A torrent's real download follows its metadata download before the row learns its gid.
       const r = byGid.get(e.gid) ?? (e.following ? byGid.get(e.following) : undefined);

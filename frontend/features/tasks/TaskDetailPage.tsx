@@ -247,7 +247,7 @@ function TaskDetailView({ id }: { id: number }) {
     trackers,
   });
   const fileList = info?.files ?? files.data ?? [];
-  const waiting = waitingText(task, stats.data?.active_count);
+  const waiting = waitingText(task, stats.data?.waiting_counts);
 
   // A retry's new task takes this page over; a deleted task leaves it.
   const follow = (next?: Task) => {
@@ -266,7 +266,7 @@ function TaskDetailView({ id }: { id: number }) {
       </nav>
       <div className="page-head detail-head">
         <h1 className="break">{title}</h1>
-        <StatusBadge status={task.status} />
+        <StatusBadge status={task.status} seeding={task.seeding} />
       </div>
 
       <section className="card" aria-label="Progress" data-task-id={task.id}>
@@ -367,7 +367,7 @@ function TaskDetailView({ id }: { id: number }) {
             <span className="break mono">{task.uri}</span>
           </Info>
           <Info label="Status">
-            <StatusBadge status={task.status} />
+            <StatusBadge status={task.status} seeding={task.seeding} />
           </Info>
           <Info label="Size">{task.total_length > 0 ? formatBytes(task.total_length) : 'Unknown'}</Info>
           <Info label="Downloaded">{formatBytes(task.completed_length)}</Info>

@@ -21,6 +21,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useScrollMargin } from '../../lib/hooks';
 import type { Task } from '../../lib/types';
 import { actionForKey, type TaskActionId } from './actions';
+import { useStats } from './queries';
 import { TaskRow, type TaskRowProps } from './TaskRow';
 
 export interface TaskListProps {
@@ -170,6 +171,7 @@ export function TaskList({
     [onReorder],
   );
 
+  const { data: stats } = useStats();
   const rows = virtualItems.map((v) => {
     const task = items[v.index];
     if (!task) return null;
@@ -181,6 +183,8 @@ export function TaskList({
       busyAction: pending.get(task.id) ?? null,
       onToggle,
       onAction,
+      // Only waiting rows show them: the others need not render again when they change.
+      waitingCounts: task.status === 'waiting' ? (stats?.waiting_counts ?? null) : null,
     };
     const start = v.start - virtualizer.options.scrollMargin;
     if (sortable) {

@@ -13,6 +13,7 @@ import {
   formatSpeed,
   progressOf,
   timeLeft,
+  type WaitingCounts,
   waitingText,
 } from '../../lib/format';
 import type { Task } from '../../lib/types';
@@ -88,6 +89,8 @@ export interface TaskRowProps {
   transition?: string;
   dragHandle?: DragHandleProps;
   dragging?: boolean;
+  /** What the waiting reasons count (/api/stats), given to waiting rows only. */
+  waitingCounts?: WaitingCounts | null;
 }
 
 /** One task: name (a link to its detail), progress, size, speed, time left, status, error, actions. */
@@ -105,6 +108,7 @@ export const TaskRow = memo(function TaskRow({
   transition,
   dragHandle,
   dragging,
+  waitingCounts,
 }: TaskRowProps) {
   // While sortable, the row sits at `top` and the transform is dnd-kit's alone: it measures rows
   // without their transforms.
@@ -120,7 +124,7 @@ export const TaskRow = memo(function TaskRow({
   const progress = progressOf(task);
   const unknownSize = task.total_length <= 0 && task.status === 'active';
   const detailHref = `/tasks/detail?id=${task.id}`;
-  const waiting = waitingText(task);
+  const waiting = waitingText(task, waitingCounts);
   const sub =
     task.status === 'error' && task.error
       ? null
@@ -166,7 +170,7 @@ export const TaskRow = memo(function TaskRow({
           <Link href={detailHref} className="task-name" title={title} prefetch={false}>
             {title}
           </Link>
-          <StatusBadge status={task.status} />
+          <StatusBadge status={task.status} seeding={task.seeding} />
         </div>
         {hasPlannedRetry(task) ? (
           <RetryCountdown task={task} />
