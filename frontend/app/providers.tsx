@@ -4,13 +4,16 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { Toaster } from 'sonner';
 import { AppShell } from '../features/shell/AppShell';
+import { LanguageProvider } from '../features/shell/language';
 import { makeQueryClient } from '../lib/query-client';
 
 export function Providers({ children }: { children: ReactNode }) {
   const [client] = useState(makeQueryClient);
   return (
     <QueryClientProvider client={client}>
-      <AppShell>{children}</AppShell>
+      <LanguageProvider>
+        <AppShell>{children}</AppShell>
+      </LanguageProvider>
       <Toaster theme="system" position="bottom-right" richColors closeButton duration={6000} />
     </QueryClientProvider>
   );

@@ -6,6 +6,7 @@
  */
 import type { AddExtras, RetryFilter } from '@contracts';
 import { MAX_IDS_PER_CALL } from '@rules';
+import { translateDetail } from './api-messages';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -43,9 +44,12 @@ export class ApiError extends Error {
   }
 }
 
-/** The human sentence of any error, for toasts: the server's `detail` when there is one. */
+/**
+ * The human sentence of any error, for toasts: the server's `detail` when there is one, in the
+ * reader's language when it is a sentence the UI knows.
+ */
 export function errorDetail(err: unknown): string {
-  if (err instanceof ApiError) return err.detail;
+  if (err instanceof ApiError) return translateDetail(err.detail);
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -8,6 +8,7 @@ import { Button } from '../../components/Button';
 import { TextAreaField, TextField } from '../../components/Field';
 import { PlusIcon, UploadIcon } from '../../components/Icons';
 import { errorDetail } from '../../lib/api';
+import { translateDetail } from '../../lib/api-messages';
 import { fileToBase64, isTorrentFile } from '../../lib/base64';
 import {
   type AddExtras,
@@ -152,7 +153,7 @@ export function useAddTasks() {
         toast.error(`${others.length} could not be added`, {
           description: others
             .slice(0, 5)
-            .map((f) => `${f.uri} — ${f.detail}`)
+            .map((f) => `${f.uri} — ${translateDetail(f.detail)}`)
             .join('\n'),
         });
       }

@@ -5,6 +5,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, api, type BulkResult, errorDetail } from '../../lib/api';
+import { translateDetail } from '../../lib/api-messages';
 import {
   cancelAutoRetry,
   type RetryFilter,
@@ -237,7 +238,7 @@ export function useTaskActions() {
         const message = retryFilterMessage(result, failedAgain);
         const description = result.failed
           .slice(0, 5)
-          .map((f) => `#${f.id}: ${f.detail}`)
+          .map((f) => `#${f.id}: ${translateDetail(f.detail)}`)
           .join('\n');
         if (result.retried === 0 && result.failed.length === 0) toast.info(message);
         else if (failedAgain > 0 || result.failed.length > 0)
@@ -273,7 +274,7 @@ export function useTaskActions() {
             replacements.push({ oldId: r.id, task: r.task });
             // Retried, but its new download failed straight away: that is not a success.
             if (r.task.status === 'error') failures.push(`#${r.task.id}: ${r.task.error ?? 'failed again'}`);
-          } else failures.push(`#${r.id}: ${r.detail}`);
+          } else failures.push(`#${r.id}: ${translateDetail(r.detail)}`);
         }
         replaceTasksEverywhere(qc, replacements);
         if (failures.length > 0) {
