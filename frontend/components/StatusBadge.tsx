@@ -1,15 +1,19 @@
+import { t } from '../lib/i18n';
 import type { TaskStatus } from '../lib/types';
 
-export const STATUS_LABELS: Record<TaskStatus, string> = {
-  queued: 'Queued',
-  active: 'Downloading',
-  waiting: 'Waiting',
-  paused: 'Paused',
-  complete: 'Complete',
-  error: 'Failed',
-  removed: 'Stopped',
+/** Catalog keys of the statuses. */
+const STATUS_KEYS: Record<TaskStatus, string> = {
+  queued: 'statusName.queued',
+  active: 'statusName.active',
+  waiting: 'statusName.waiting',
+  paused: 'statusName.paused',
+  complete: 'statusName.complete',
+  error: 'statusName.error',
+  removed: 'statusName.removed',
 };
 
+export const statusLabel = (status: TaskStatus): string => t(STATUS_KEYS[status]);
+
 export function StatusBadge({ status }: { status: TaskStatus }) {
-  return <span className={`badge badge-${status}`}>{STATUS_LABELS[status]}</span>;
+  return <span className={`badge badge-${status}`}>{statusLabel(status)}</span>;
 }

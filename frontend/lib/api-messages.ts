@@ -9,6 +9,7 @@ type Entry = readonly [pattern: RegExp, key: string, params?: readonly string[]]
 
 const EXACT: Record<string, string> = {
   'Admin required': 'api.adminRequired',
+  'The server cannot be reached. Check your connection.': 'api.unreachable',
   'Not authenticated': 'api.notAuthenticated',
   'Current password is incorrect': 'api.currentPasswordIncorrect',
   'Invalid username or password': 'api.badCredentials',

@@ -7,6 +7,7 @@
 import type { AddExtras, RetryFilter } from '@contracts';
 import { MAX_IDS_PER_CALL } from '@rules';
 import { translateDetail } from './api-messages';
+import { t } from './i18n';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -28,6 +29,9 @@ import type {
   UpdateUserBody,
   User,
 } from './types';
+
+/** A fetch that got no answer; shown in the reader's language (see api-messages). */
+export const UNREACHABLE = 'The server cannot be reached. Check your connection.';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -93,7 +97,7 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
 }
 
 async function readDetail(res: Response): Promise<{ detail: string; body?: unknown }> {
-  const fallback = `${res.status} ${res.statusText || 'Request failed'}`.trim();
+  const fallback = `${res.status} ${res.statusText || t('api.requestFailed')}`.trim();
   let text: string;
   try {
     text = await res.text();
@@ -130,7 +134,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     res = await fetch(buildUrl(path, query), init);
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'The server cannot be reached. Check your connection.');
+    throw new ApiError(0, UNREACHABLE);
   }
   if (!res.ok) {
     const { detail, body: errorBody } = await readDetail(res);
