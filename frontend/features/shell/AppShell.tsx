@@ -70,7 +70,15 @@ export function AppShell({ children }: { children: ReactNode }) {
     if (key) document.title = `${t(key)} · ${t('app.name')}`;
   }, [pathname, isLogin]);
 
-  if (isLogin) return <main className="page page-login">{children}</main>;
+  if (isLogin)
+    return (
+      <main className="page page-login">
+        <div className="login-lang">
+          <LanguageSwitch />
+        </div>
+        {children}
+      </main>
+    );
 
   const current = `/${pathname.split('/')[1] ?? ''}`;
   return (
