@@ -70,15 +70,7 @@ const NAMES = new Set(['aria2', 'aria2p', 'AriaNg', 'BitTorrent', 'HTTP', 'FTP',
 const KEYS = baseKeys(en);
 
 /** Files whose text is not yet in the catalogs (kept short: each one leaves here once translated). */
-const PENDING = new Set<string>([
-  'features/files/FileDialogs.tsx',
-  'features/files/FileRow.tsx',
-  'features/files/FilesPage.tsx',
-  'features/files/ShareDialog.tsx',
-  'features/files/SharesList.tsx',
-  'features/files/actions.ts',
-  'features/files/paths.ts',
-]);
+const PENDING = new Set<string>([]);
 
 function offenders(): string[] {
   const found: string[] = [];
@@ -218,7 +210,8 @@ describe('catalogs', () => {
       flatten(obj)
         .filter((k) => {
           const v = k.split('.').reduce<unknown>((o, p) => (o as Record<string, unknown>)[p], obj);
-          return typeof v !== 'string' || v.trim() === '';
+          // A separator (`listSeparator`) may be blank: Chinese joins sentences without a space.
+          return typeof v !== 'string' || (v.trim() === '' && !k.endsWith('Separator'));
         })
         .map((k) => `${lang} ${k}`);
     expect([...empty(en, 'en'), ...empty(zh, 'zh')]).toEqual([]);
