@@ -70,7 +70,7 @@ export function moveMessage(moves: readonly { from: string; to: string }[]): str
 function Breadcrumbs({ path }: { path: string }) {
   const crumbs = breadcrumbs(path);
   return (
-    <nav aria-label={t('detail.breadcrumb')} className="breadcrumbs">
+    <nav aria-label={t('files.breadcrumbs')} className="breadcrumbs">
       <ol>
         {crumbs.map((c, i) => (
           <li key={c.path}>
