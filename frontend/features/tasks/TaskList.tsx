@@ -19,6 +19,7 @@ import {
 import { defaultRangeExtractor, type Range, useWindowVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useScrollMargin } from '../../lib/hooks';
+import { t } from '../../lib/i18n';
 import type { Task } from '../../lib/types';
 import { actionForKey, type TaskActionId } from './actions';
 import { useStats } from './queries';
@@ -209,8 +210,7 @@ export function TaskList({
       onDragCancel={() => setActiveId(null)}
       accessibility={{
         screenReaderInstructions: {
-          draggable:
-            'To reorder the queue, press Space or Enter on the handle, move with the arrow keys, and press Space or Enter again to drop, or Escape to cancel.',
+          draggable: t('tasks.dragScreenReader'),
         },
       }}
     >

@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { type CSSProperties, memo, type Ref } from 'react';
 import { GripIcon } from '../../components/Icons';
 import { ProgressBar } from '../../components/ProgressBar';
-import { STATUS_LABELS, StatusBadge } from '../../components/StatusBadge';
+import { StatusBadge, statusLabel } from '../../components/StatusBadge';
 import {
   formatBytes,
   formatDuration,
@@ -16,6 +16,7 @@ import {
   type WaitingCounts,
   waitingText,
 } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { Task } from '../../lib/types';
 import { ActionButtons } from './ActionButtons';
 import { hasPlannedRetry, type TaskActionId } from './actions';
@@ -23,7 +24,7 @@ import { RetryCountdown } from './RetryPlan';
 
 export function taskTitle(task: Task): string {
   if (task.name) return task.name;
-  if (isTorrentUri(task.uri)) return 'Torrent';
+  if (isTorrentUri(task.uri)) return t('row.torrent');
   try {
     const url = new URL(task.uri);
     const last = url.pathname.split('/').filter(Boolean).pop();
@@ -52,14 +53,14 @@ function tone(task: Task): 'normal' | 'success' | 'danger' | 'muted' | 'warning'
 
 export function sizeText(task: Task): string {
   if (task.total_length <= 0)
-    return task.completed_length > 0 ? formatBytes(task.completed_length) : 'Size unknown';
+    return task.completed_length > 0 ? formatBytes(task.completed_length) : t('row.sizeUnknown');
   if (task.status === 'complete' || task.completed_length >= task.total_length)
     return formatBytes(task.total_length);
   return `${formatBytes(task.completed_length)} / ${formatBytes(task.total_length)}`;
 }
 
 export function etaText(task: Task): string {
-  if (task.status === 'complete') return 'Done';
+  if (task.status === 'complete') return t('row.done');
   if (task.status !== 'active') return '—';
   const left = timeLeft(task);
   return left === null ? '∞' : formatDuration(left);
@@ -129,7 +130,7 @@ export const TaskRow = memo(function TaskRow({
     task.status === 'error' && task.error
       ? null
       : isTorrentUri(task.uri)
-        ? 'Uploaded .torrent file'
+        ? t('row.uploadedTorrent')
         : task.uri;
   return (
     <li
@@ -146,7 +147,7 @@ export const TaskRow = memo(function TaskRow({
         <input
           type="checkbox"
           checked={selected}
-          aria-label={`Select ${title}`}
+          aria-label={t('row.select', { name: title })}
           onChange={(e) => onToggle(task.id, e.currentTarget.checked, false)}
           onClick={(e) => {
             if (e.shiftKey) onToggle(task.id, e.currentTarget.checked, true);
@@ -158,7 +159,7 @@ export const TaskRow = memo(function TaskRow({
           type="button"
           ref={dragHandle.ref}
           className="icon-btn drag-handle"
-          aria-label={`Reorder ${title}`}
+          aria-label={t('row.reorder', { name: title })}
           {...dragHandle.attributes}
           {...dragHandle.listeners}
         >
@@ -191,24 +192,28 @@ export const TaskRow = memo(function TaskRow({
           value={progress}
           tone={tone(task)}
           indeterminate={unknownSize}
-          label={`${title}: ${formatPercent(progress)}, ${STATUS_LABELS[task.status]}`}
+          label={t('row.progress', {
+            name: title,
+            percent: formatPercent(progress),
+            status: statusLabel(task.status),
+          })}
         />
       </div>
       <dl className="task-meta">
         <div>
-          <dt>Done</dt>
+          <dt>{t('tasks.col.done')}</dt>
           <dd>{formatPercent(progress)}</dd>
         </div>
         <div>
-          <dt>Size</dt>
+          <dt>{t('tasks.col.size')}</dt>
           <dd>{sizeText(task)}</dd>
         </div>
         <div>
-          <dt>Speed</dt>
+          <dt>{t('tasks.col.speed')}</dt>
           <dd>{task.status === 'active' ? formatSpeed(task.download_speed) : '—'}</dd>
         </div>
         <div>
-          <dt>Time left</dt>
+          <dt>{t('tasks.col.eta')}</dt>
           <dd>{etaText(task)}</dd>
         </div>
       </dl>
