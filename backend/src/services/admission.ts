@@ -102,6 +102,20 @@ export class Admission {
   }
 
   /**
+   * Runs a pass and gives `rows` back as they stand after it, for an answer that shows the outcome.
+   * A row the pass did not change may have been decided by the pass just before it (one that started
+   * while the rows were being handed over): a row still without a reason is read again.
+   */
+  async admitAndRead(rows: readonly TaskRow[]): Promise<TaskRow[]> {
+    const changed = await this.admit();
+    const after = rows.map((r) => changed.get(r.id) ?? r);
+    const undecided = after.filter((r) => r.status === 'waiting' && r.held_for === 'queue').map((r) => r.id);
+    if (undecided.length === 0) return after;
+    const read = new Map((await repo.getTasksAnyOwner(this.ctx.db, undecided)).map((r) => [r.id, r]));
+    return after.map((r) => read.get(r.id) ?? r);
+  }
+
+  /**
    * After aria2 (re)started: a download the rows say runs or waits but aria2 holds paused is one the
    * controller held or was about to hold (aria2 saved its session before the admission let it start).
    * It is held again, not taken for a pause of its owner (an owner's pause is in the row first).

@@ -424,17 +424,16 @@ export class RetryService {
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
       await this.tasks.handingOver.unmark(freshIds);
       unmarked = true;
-      // The pass's own changes: a row it let in or gave a reason is not read again.
       const [, admitted] = await Promise.all([
         forgetRowDownloads(
           this.ctx.nodes,
           done.map(({ old }) => old),
           { stopped: true, logger: this.ctx.logger },
         ),
-        done.length > 0 ? this.tasks.admission.admit() : new Map<number, TaskRow>(),
+        done.length > 0 ? this.tasks.admission.admitAndRead(done.map((d) => d.fresh)) : [],
       ]);
-      for (const { old, fresh: handed } of done) {
-        const fresh = admitted.get(handed.id) ?? handed;
+      for (const [i, { old }] of done.entries()) {
+        const fresh = admitted[i]!;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
         this.ctx.events.taskRemoved(old.owner_id, old.id, fresh.id);
         this.ctx.events.taskUpdate(fresh);

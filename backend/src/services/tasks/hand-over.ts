@@ -62,9 +62,7 @@ export class HandOverService {
   async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
     const stored = await this.handOverHeld(rows);
     if (!stored.some((r) => r.held_for !== null && r.status === 'waiting')) return stored;
-    // The pass's own changes: a row it let in or gave a reason is not read again.
-    const changed = await this.admission.admit();
-    return stored.map((r) => changed.get(r.id) ?? r);
+    return this.admission.admitAndRead(stored);
   }
 
   private handOverHeld(rows: TaskRow[]): Promise<TaskRow[]> {
