@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchActiveCpu } from './active-cpu.js';
 import { benchEventLatency } from './event-latency.js';
+import { benchFailover } from './failover.js';
 import { benchFiles } from './files.js';
 import { type Figure, printTable, resultsObject } from './lib.js';
 import { benchPostgres } from './pg.js';
@@ -31,6 +32,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['retry-one-filter-10k', () => benchRetryContinued()],
   ['rpc-clients', () => benchRpc()],
   ['pg-list-retry', () => benchPostgres()],
+  ['failover', () => benchFailover()],
 ];
 
 const filter = process.argv[2];

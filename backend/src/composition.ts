@@ -6,8 +6,9 @@ import { buildApp } from './app.js';
 import { Aria2Client } from './aria2/client.js';
 import { EmbeddedAria2 } from './aria2/daemon.js';
 import { Aria2Gateway } from './aria2/gateway.js';
-import type { Config } from './config/index.js';
+import type { Config, Settings } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
+import { MAX_NOTIFY_BYTES, type NotifyChannel, openNotifyChannel } from './db/notify.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
 import { EgressProxy } from './egress/proxy.js';
 import { type NodeEntry, NodeRegistry } from './gateway/registry.js';
@@ -20,9 +21,10 @@ import type { Admission } from './services/admission.js';
 import { AuthService } from './services/auth.js';
 import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
-import { ControllerEvents } from './services/events.js';
+import { ControllerEvents, rowsByIds } from './services/events.js';
 import { FilesService } from './services/files.js';
 import { ignored } from './services/ignored.js';
+import { Lease, newInstanceId } from './services/leases.js';
 import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
 import { SharesService } from './services/shares.js';
@@ -84,6 +86,10 @@ export interface Controller {
   autoRetryJob: AutoRetryJob;
   users: UsersService;
   auth: AuthService;
+  /** This process's random id among the instances on the database. */
+  instanceId: string;
+  /** The leases this instance tries for (a node's sync, the auto-retry scheduler). */
+  leases: Lease[];
   /** Stops the jobs, saves aria2's session, stops the embedded daemon and closes the database. */
   close(): Promise<void>;
 }
@@ -180,9 +186,11 @@ export async function startController(config: Config, options: ControllerOptions
   const nodes = new NodeRegistry(entries);
   const events = new ControllerEvents();
   nodesRef = nodes;
+  const instanceId = newInstanceId();
   const context: ServiceContext = {
     config,
     db,
+    instanceId,
     nodes,
     events,
     settings,
@@ -206,7 +214,9 @@ export async function startController(config: Config, options: ControllerOptions
   const hub = new SocketHub(context, stats, auth);
   const syncDeps = { handingOver, admission, handOver, storage, speeds };
   const sync = new SyncEngines(
-    nodes.names().map((node) => new SyncEngine(context, new SyncService(context, syncDeps, node))),
+    nodes
+      .names()
+      .map((node) => new SyncEngine(context, new SyncService(context, syncDeps, node), handingOver)),
     admission,
   );
   const app = await buildApp({
@@ -232,20 +242,59 @@ export async function startController(config: Config, options: ControllerOptions
 
   // A retry interrupted by a crash is finished or undone before anything else touches tasks.
   await retry.repairInterrupted();
-  for (const gateway of nodes.list()) {
-    gateway.on('connected', () => {
-      settings
-        .applyTo(gateway)
-        .catch((err) =>
-          logger.warn({ node: gateway.node, err: String(err) }, 'could not apply aria2 limits'),
-        );
-    });
-  }
+  // aria2's global limits are applied to a node by the instance that drives it: on every connection
+  // and when it takes the node over (an instance whose settings lag could otherwise push old ones).
+  const applyLimits = (node: NodeName) => {
+    const gateway = nodes.gatewayFor(node);
+    if (!gateway.connected || !sync.drives(node)) return;
+    settings
+      .applyTo(gateway)
+      .catch((err) => logger.warn({ node, err: String(err) }, 'could not apply aria2 limits'));
+  };
+  for (const gateway of nodes.list()) gateway.on('connected', () => applyLimits(gateway.node));
+  const channel = await linkInstances(context, instanceId, (patch) => {
+    if (LIMIT_KEYS.some((k) => k in patch)) for (const node of nodes.names()) applyLimits(node);
+  });
   await warnAboutUnknownNodes(context);
-  sync.start();
   // Plans are in the database: the scheduler picks up where the last run stopped.
   const autoRetryJob = new AutoRetryJob(autoRetry, events, logger.child({ part: 'auto-retry' }));
-  autoRetryJob.start();
+  // Several instances may share the database: the one holding a node's lease drives its sync (and, while
+  // it drives any node, the fair admission's own passes, which run one at a time across instances); the
+  // one holding the scheduler's lease the automatic retries (docs/architecture.md, "Several instances").
+  const leaseLogger = logger.child({ part: 'leases', instance: instanceId });
+  const driven = new Set<NodeName>();
+  const leases = [
+    ...nodes.names().map(
+      (node) =>
+        new Lease(
+          db,
+          `sync:${node}`,
+          instanceId,
+          {
+            gained: () => {
+              driven.add(node);
+              admission.start();
+              sync.start(node);
+              applyLimits(node);
+            },
+            lost: async () => {
+              driven.delete(node);
+              await sync.stop(node);
+              if (driven.size === 0) await admission.stop();
+            },
+          },
+          leaseLogger,
+        ),
+    ),
+    new Lease(
+      db,
+      'scheduler',
+      instanceId,
+      { gained: () => autoRetryJob.start(), lost: () => autoRetryJob.stop() },
+      leaseLogger,
+    ),
+  ];
+  await Promise.all(leases.map((l) => l.start()));
   settings.onChange(async (patch) => {
     if (Object.keys(patch).some((k) => k.startsWith('auto_retry'))) autoRetryJob.soon();
   });
@@ -274,12 +323,16 @@ export async function startController(config: Config, options: ControllerOptions
     autoRetryJob,
     users,
     auth,
+    instanceId,
+    leases,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
-      await autoRetryJob.stop();
-      await sync.stop();
+      // Released, so another instance takes over at once.
+      await Promise.all(leases.map((l) => l.stop()));
+      await events.disconnect();
+      await channel?.close();
       hub.close();
       await Promise.all(
         nodes.list().map(async (gateway) => {
@@ -317,6 +370,46 @@ async function warnAboutUnknownNodes(ctx: ServiceContext): Promise<void> {
   if (unknown.length > 0) {
     ctx.logger.warn({ nodes: unknown }, 'some users live on nodes that are not configured (see ARIA2_NODES)');
   }
+}
+
+/** The settings that are aria2's global options. */
+const LIMIT_KEYS = ['max_concurrent_downloads', 'max_overall_download_limit', 'seed_ratio', 'seed_time_min'];
+
+/**
+ * On PostgreSQL, links this instance's events to the other instances' (LISTEN/NOTIFY on one channel):
+ * what happens on one reaches the sockets of every one. A settings change elsewhere is read again
+ * here (`applied` pushes aria2's limits where this instance drives a node), and after the listening
+ * connection comes back, as changes may have been missed meanwhile. On SQLite there is one instance.
+ */
+async function linkInstances(
+  ctx: ServiceContext,
+  instanceId: string,
+  applied: (patch: Partial<Settings>) => void,
+): Promise<NotifyChannel | null> {
+  const { config, db, events, settings, logger } = ctx;
+  if (config.database.kind !== 'postgres') return null;
+  const reload = () =>
+    settings
+      .reload()
+      .then(applied)
+      .catch((err) => logger.warn({ err: String(err) }, 'could not read the settings again'));
+  const channel = await openNotifyChannel(db, config.database.url, {
+    message: (text) => events.receive(text),
+    listening: () => void reload(),
+    error: (err) => logger.warn({ err: String(err) }, 'lost the connection that hears the other instances'),
+  });
+  events.connect({
+    origin: instanceId,
+    maxBytes: MAX_NOTIFY_BYTES,
+    send: (message) => channel.send(message),
+    readRows: (ids) => rowsByIds(db, ids),
+    failed: (err) => logger.warn({ err: String(err) }, 'an event to or from another instance was lost'),
+  });
+  settings.announce = (keys) => events.emit('settings_changed', { origin: instanceId, keys });
+  events.on('settings_changed', (changed) => {
+    if (changed.origin !== instanceId) void reload();
+  });
+  return channel;
 }
 
 /** Whether an aria2 RPC URL points at this machine (so aria2 can reach the loopback proxy). */

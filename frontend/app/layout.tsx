@@ -1,11 +1,12 @@
 import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
+import en from '../locales/en.json';
 import './globals.css';
 import { Providers } from './providers';
 
 export const metadata: Metadata = {
-  title: { default: 'aria2 controller', template: '%s · aria2 controller' },
-  description: 'Downloads for everyone on this server, driven by aria2.',
+  title: { default: en.app.name, template: `%s · ${en.app.name}` },
+  description: en.app.description,
 };
 
 export const viewport: Viewport = {

@@ -1,11 +1,14 @@
+'use client';
+
 import Link from 'next/link';
+import { t } from '../lib/i18n';
 
 export default function NotFound() {
   return (
     <div className="empty">
-      <p className="empty-title">This page does not exist.</p>
+      <p className="empty-title">{t('notFound.title')}</p>
       <p>
-        <Link href="/tasks">Go to your tasks</Link>
+        <Link href="/tasks">{t('notFound.link')}</Link>
       </p>
     </div>
   );

@@ -1,6 +1,7 @@
 'use client';
 
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { t } from '../lib/i18n';
 import { Button } from './Button';
 import { Dialog } from './Dialog';
 
@@ -24,7 +25,7 @@ export function ConfirmDialog({
   title,
   message,
   confirmLabel,
-  cancelLabel = 'Cancel',
+  cancelLabel = t('common.cancel'),
   danger,
   busy,
   checkboxLabel,

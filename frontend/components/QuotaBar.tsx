@@ -1,4 +1,5 @@
 import { formatBytes } from '../lib/format';
+import { t } from '../lib/i18n';
 
 export interface QuotaBarProps {
   used: number;
@@ -8,13 +9,13 @@ export interface QuotaBarProps {
 }
 
 /** Used space against a quota, as a native meter (amber over 80 %, red over 95 %). */
-export function QuotaBar({ used, quota, label = 'Storage' }: QuotaBarProps) {
+export function QuotaBar({ used, quota, label = t('stats.storage') }: QuotaBarProps) {
   const unlimited = quota <= 0;
   const max = unlimited ? 1 : quota;
   const value = unlimited ? 0 : Math.min(used, quota);
   const text = unlimited
-    ? `${formatBytes(used)} used (no quota)`
-    : `${formatBytes(used)} of ${formatBytes(quota)} used`;
+    ? t('quota.usedNoQuota', { used: formatBytes(used) })
+    : t('quota.usedOf', { used: formatBytes(used), quota: formatBytes(quota) });
   return (
     <div className="quota">
       <div className="quota-text">

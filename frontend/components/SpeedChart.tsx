@@ -1,4 +1,5 @@
 import { formatSpeed } from '../lib/format';
+import { t } from '../lib/i18n';
 
 export interface SpeedSample {
   /** ms since epoch */
@@ -80,10 +81,12 @@ export function SpeedChart({ samples, windowSeconds = 120, height = 140 }: Speed
       <figcaption className="chart-legend">
         <span className="chart-max">{formatSpeed(max)}</span>
         <span>
-          <span className="swatch swatch-down" aria-hidden="true" /> Download {formatSpeed(last?.down ?? 0)}
+          <span className="swatch swatch-down" aria-hidden="true" />{' '}
+          {t('chart.down', { speed: formatSpeed(last?.down ?? 0) })}
         </span>
         <span>
-          <span className="swatch swatch-up" aria-hidden="true" /> Upload {formatSpeed(last?.up ?? 0)}
+          <span className="swatch swatch-up" aria-hidden="true" />{' '}
+          {t('chart.up', { speed: formatSpeed(last?.up ?? 0) })}
         </span>
       </figcaption>
     </figure>

@@ -6,6 +6,8 @@
  */
 import type { AddExtras, RetryFilter } from '@contracts';
 import { MAX_IDS_PER_CALL } from '@rules';
+import { translateDetail } from './api-messages';
+import { t } from './i18n';
 import { loginUrl } from './navigation';
 import type {
   BatchCreateResponse,
@@ -28,6 +30,9 @@ import type {
   User,
 } from './types';
 
+/** A fetch that got no answer; shown in the reader's language (see api-messages). */
+export const UNREACHABLE = 'The server cannot be reached. Check your connection.';
+
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: string;
@@ -43,9 +48,12 @@ export class ApiError extends Error {
   }
 }
 
-/** The human sentence of any error, for toasts: the server's `detail` when there is one. */
+/**
+ * The human sentence of any error, for toasts: the server's `detail` when there is one, in the
+ * reader's language when it is a sentence the UI knows.
+ */
 export function errorDetail(err: unknown): string {
-  if (err instanceof ApiError) return err.detail;
+  if (err instanceof ApiError) return translateDetail(err.detail);
   if (err instanceof Error) return err.message;
   return String(err);
 }
@@ -89,7 +97,7 @@ function buildUrl(path: string, query?: RequestOptions['query']): string {
 }
 
 async function readDetail(res: Response): Promise<{ detail: string; body?: unknown }> {
-  const fallback = `${res.status} ${res.statusText || 'Request failed'}`.trim();
+  const fallback = `${res.status} ${res.statusText || t('api.requestFailed')}`.trim();
   let text: string;
   try {
     text = await res.text();
@@ -126,7 +134,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     res = await fetch(buildUrl(path, query), init);
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'The server cannot be reached. Check your connection.');
+    throw new ApiError(0, UNREACHABLE);
   }
   if (!res.ok) {
     const { detail, body: errorBody } = await readDetail(res);

@@ -63,16 +63,15 @@ describe('waitingText', () => {
       status,
       waiting_reason,
     });
-    expect(waitingText(t('waiting', 'user_limit'), 3)).toBe(
-      'Waiting: you have 3 downloads running (your limit)',
-    );
-    expect(waitingText(t('waiting', 'user_limit'), 1)).toBe(
-      'Waiting: you have 1 download running (your limit)',
+    const counts = { user_limit: { running: 3, limit: 3 }, slots: { running: 5, limit: 5 } };
+    expect(waitingText(t('waiting', 'user_limit'), counts)).toBe(
+      'Waiting: you have 3 of 3 downloads running (your limit)',
     );
     expect(waitingText(t('waiting', 'user_limit'))).toBe(
       'Waiting: you have as many downloads running as your limit allows',
     );
-    expect(waitingText(t('waiting', 'slots'))).toBe('Waiting for a free download slot: every slot is in use');
+    expect(waitingText(t('waiting', 'slots'), counts)).toBe('Waiting for a free slot, 5 of 5 in use');
+    expect(waitingText(t('waiting', 'slots'))).toBe('Waiting for a free slot: every slot is in use');
     expect(waitingText(t('waiting', 'queue'))).toBe('Waiting in the download queue: it starts next');
     expect(waitingText(t('active', null))).toBeNull();
     expect(waitingText(t('paused', null))).toBeNull();

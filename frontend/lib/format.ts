@@ -1,11 +1,24 @@
-/** Formatters for sizes, speeds, durations and times. Binary units (KiB, MiB, GiB). */
+/**
+ * Formatters for sizes, speeds, durations and times, in the reader's language (numbers and dates by
+ * Intl). Sizes keep binary units (KiB, MiB, GiB) in every language.
+ */
+import { intlLocale, t } from './i18n';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 export const GIB = 1024 ** 3;
 
+/** A number with a fixed count of decimals, in the reader's locale (no grouping: `1023 B`). */
+function fixed(value: number, digits: number): string {
+  return new Intl.NumberFormat(intlLocale(), {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    useGrouping: false,
+  }).format(value);
+}
+
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '—';
-  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  if (bytes < 1024) return `${fixed(Math.round(bytes), 0)} B`;
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {
@@ -13,26 +26,27 @@ export function formatBytes(bytes: number | null | undefined): string {
     unit += 1;
   }
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+  return `${fixed(value, digits)} ${UNITS[unit]}`;
 }
 
 export function formatSpeed(bytesPerSecond: number | null | undefined): string {
-  if (!bytesPerSecond || bytesPerSecond < 0) return '0 B/s';
+  if (!bytesPerSecond || bytesPerSecond < 0) return `${fixed(0, 0)} B/s`;
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/** Seconds as `2d 3h`, `1h 02m`, `3m 05s`, `45s`. */
+/** Seconds as `2d 3h`, `1h 02m`, `3m 05s`, `45s` (`2天3小时`, `3分05秒` in Chinese). */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
   const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return t('format.seconds', { s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  if (m < 60) return t('format.minutesSeconds', { m, s: two(s % 60) });
   const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  if (h < 24) return t('format.hoursMinutes', { h, m: two(m % 60) });
   const d = Math.floor(h / 24);
-  if (d < 100) return `${d}d ${h % 24}h`;
-  return `${d}d`;
+  if (d < 100) return t('format.daysHours', { d, h: h % 24 });
+  return t('format.days', { d });
 }
 
 interface Progressing {
@@ -59,7 +73,7 @@ export function formatPercent(fraction: number): string {
   const pct = fraction * 100;
   if (pct >= 100) return '100%';
   if (pct > 0 && pct < 0.1) return '<0.1%';
-  return `${pct.toFixed(pct < 10 ? 1 : 0)}%`;
+  return `${fixed(pct, pct < 10 ? 1 : 0)}%`;
 }
 
 /** An ISO time as the reader's local date and time. */
@@ -67,7 +81,7 @@ export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, {
+  return date.toLocaleString(intlLocale(), {
     year: 'numeric',
     month: 'short',
     day: 'numeric',
@@ -87,26 +101,36 @@ export function gbToBytes(gb: number): number {
 
 /** A quota for people: `Unlimited` for 0. */
 export function formatQuota(bytes: number): string {
-  return bytes === 0 ? 'Unlimited' : formatBytes(bytes);
+  return bytes === 0 ? t('format.unlimited') : formatBytes(bytes);
+}
+
+/** What the waiting reasons count (`waiting_counts` of /api/stats). */
+export interface WaitingCounts {
+  user_limit: { running: number; limit: number };
+  slots: { running: number; limit: number };
 }
 
 /**
- * Why a waiting download waits, in words; null when it does not wait. `activeCount` (the reader's own
- * running downloads, from their stats) makes the per-user limit concrete.
+ * Why a waiting download waits, in words; null when it does not wait. With the counts of /api/stats
+ * the limit is concrete ("3 of 3 in use"). Every sentence of it lives here.
  */
 export function waitingText(
   task: { status: string; waiting_reason: 'queue' | 'user_limit' | 'slots' | null },
-  activeCount?: number | null,
+  counts?: WaitingCounts | null,
 ): string | null {
   if (task.status !== 'waiting' || !task.waiting_reason) return null;
   switch (task.waiting_reason) {
-    case 'user_limit':
-      return typeof activeCount === 'number' && activeCount > 0
-        ? `Waiting: you have ${activeCount} download${activeCount === 1 ? '' : 's'} running (your limit)`
-        : 'Waiting: you have as many downloads running as your limit allows';
-    case 'slots':
-      return 'Waiting for a free download slot: every slot is in use';
+    case 'user_limit': {
+      const c = counts?.user_limit;
+      return c && c.limit > 0
+        ? t('waiting.userLimitOf', { running: c.running, limit: c.limit })
+        : t('waiting.userLimit');
+    }
+    case 'slots': {
+      const c = counts?.slots;
+      return c ? t('waiting.slotsOf', { running: c.running, limit: c.limit }) : t('waiting.slots');
+    }
     default:
-      return 'Waiting in the download queue: it starts next';
+      return t('waiting.queue');
   }
 }

@@ -5,8 +5,10 @@
  * them, until the shared contracts carry them (reading them is always optional, so an older server
  * simply shows no retry plan).
  */
+
 import { TASK_MESSAGES } from '@rules';
 import { ApiError, request } from './api';
+import { t } from './i18n';
 import type { BatchCreateResponse, Task, TaskOptions, TaskStatus } from './types';
 
 /** What a Task says about the server's retries of it. */
@@ -139,18 +141,17 @@ export function failedFilter(view: RetryFilter['view'], q?: string): RetryFilter
  * answer's `failed` could not be retried at all.
  */
 export function retryFilterMessage(result: RetryFilterResult, failedAgain = 0): string {
-  const tasks = (n: number) => `${n} task${n === 1 ? '' : 's'}`;
   const refused = result.failed.length;
+  const more = refused >= 100 ? '+' : '';
   const again = Math.min(Math.max(0, failedAgain), result.retried);
-  if (result.retried === 0 && refused === 0) return 'No failed tasks to retry';
+  if (result.retried === 0 && refused === 0) return t('retry.noneFailed');
   const parts: string[] = [];
-  if (again > 0) parts.push(`${result.retried - again} running, ${again} failed again`);
-  if (refused > 0) parts.push(`${refused}${refused >= 100 ? '+' : ''} could not be retried`);
-  if (result.retried === 0)
-    return `No task retried: ${tasks(refused)}${refused >= 100 ? '+' : ''} could not be retried`;
+  if (again > 0) parts.push(t('retry.runningAgain', { running: result.retried - again, again }));
+  if (refused > 0) parts.push(t('retry.refused', { count: refused, more }));
+  if (result.retried === 0) return t('retry.noneRetried', { count: refused, more });
   return parts.length
-    ? `Retried ${tasks(result.retried)}: ${parts.join('; ')}`
-    : `Retried ${tasks(result.retried)}`;
+    ? t('retry.retriedParts', { count: result.retried, parts: parts.join(t('retry.partsSeparator')) })
+    : t('retry.retried', { count: result.retried });
 }
 
 /** The seconds left until a planned retry (never negative), or null when none is planned. */
@@ -163,18 +164,18 @@ export function secondsUntil(nextRetryAt: string | null | undefined, now: number
 
 /** "Retrying in 30 s (attempt 2 of 3)"; the attempt part only when the total is known. */
 export function retryCountdownText(secondsLeft: number, attempt: number, attempts?: number | null): string {
-  const when = secondsLeft <= 0 ? 'Retrying now' : `Retrying in ${formatWait(secondsLeft)}`;
-  if (!attempts || attempts < attempt) return `${when} (attempt ${attempt})`;
-  return `${when} (attempt ${attempt} of ${attempts})`;
+  const when = secondsLeft <= 0 ? t('retry.now') : t('retry.inWait', { wait: formatWait(secondsLeft) });
+  if (!attempts || attempts < attempt) return t('retry.attempt', { when, attempt });
+  return t('retry.attemptOf', { when, attempt, attempts });
 }
 
 function formatWait(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return t('retry.wait.s', { s: seconds });
   const m = Math.floor(seconds / 60);
   const s = seconds % 60;
-  if (m < 60) return s ? `${m} min ${s} s` : `${m} min`;
+  if (m < 60) return s ? t('retry.wait.ms', { m, s }) : t('retry.wait.m', { m });
   const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return m % 60 ? t('retry.wait.hm', { h, m: m % 60 }) : t('retry.wait.h', { h });
 }
 
 export const retryApi = {

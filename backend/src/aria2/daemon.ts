@@ -181,6 +181,8 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
       '--continue=true',
       '--file-allocation=none',
       '--seed-time=0',
+      // A seeding torrent is done for its owner: it must not keep a download from starting.
+      '--bt-detach-seed-only=true',
       // Results are looked up after notifications: keep more than the default 1,000 between two passes.
       '--max-download-result=10000',
       `--dht-file-path=${path.join(this.options.stateDir, 'dht.dat')}`,

@@ -27,7 +27,8 @@ export { stateFromAria2 } from './status.js';
 
 /** The tellStatus keys of each field set; `detail` asks for every key. */
 const KEYS: Record<StatusFields, readonly Aria2StatusKey[] | undefined> = {
-  state: ['gid', 'status', 'following'],
+  // `seeder`: a seeding torrent takes no download slot (the daemon runs with --bt-detach-seed-only).
+  state: ['gid', 'status', 'following', 'seeder'],
   progress: PROGRESS_KEYS,
   sync: SYNC_KEYS,
   detail: undefined,

@@ -10,6 +10,20 @@ export const stats = z.object({
   download_speed: z.number().int(),
   upload_speed: z.number().int(),
   active_count: z.number().int(),
+  waiting_counts: z
+    .object({
+      user_limit: z
+        .object({ running: z.number().int(), limit: z.number().int() })
+        .describe(
+          "the caller's downloads running (seeding torrents not counted) and max_active_per_user (0: no limit)",
+        ),
+      slots: z
+        .object({ running: z.number().int(), limit: z.number().int() })
+        .describe(
+          "downloads running on the caller's node (seeding torrents not counted) and max_concurrent_downloads",
+        ),
+    })
+    .describe("what a waiting task's waiting_reason counts: 'user_limit' and 'slots'"),
 });
 export type Stats = z.infer<typeof stats>;
 

@@ -98,9 +98,12 @@ export const taskOptions = z.strictObject({
     .optional()
     .describe('a torrent seeds until it uploaded this many times its size (0: no ratio)'),
   'seed-time': z
-    .union([z.number().int().min(0).max(525_600), safeText().regex(/^\d{1,6}$/, 'must be whole minutes')])
+    .union([
+      z.number().min(0).max(525_600),
+      safeText().regex(/^\d{1,6}(\.\d{1,3})?$/, 'must be minutes such as 30 or 0.5'),
+    ])
     .optional()
-    .describe('a torrent seeds for this many minutes after it finished (0: not at all)'),
+    .describe('a torrent seeds for this many minutes (fractions too) after it finished (0: not at all)'),
 });
 export type TaskOptions = z.infer<typeof taskOptions>;
 

@@ -67,6 +67,10 @@ export async function caseInsensitiveUniqueColumn(
 /**
  * The garbage collection of option sets: a set is deleted with the last task row that references it,
  * whether the row is deleted (a user's cascade too) or given another set.
+ * PostgreSQL: a transaction inserting a row that uses the set holds the set's row locked (the insert
+ * writes it again, repositories/tasks.ts), so the collector locks it first and only then looks for
+ * rows that use it, in a statement of its own and so with a snapshot taken after the lock: it sees
+ * the new row once that transaction committed, and keeps the set.
  */
 export async function createOptionSetCollector(db: AnyDb): Promise<void> {
   const unreferenced = sql`DELETE FROM option_sets WHERE hash = OLD.option_set
@@ -74,6 +78,7 @@ export async function createOptionSetCollector(db: AnyDb): Promise<void> {
   if (dialectOf(db) === 'postgres') {
     await sql`CREATE FUNCTION option_sets_gc() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        PERFORM 1 FROM option_sets WHERE hash = OLD.option_set FOR UPDATE;
         ${unreferenced};
         RETURN NULL;
       END $$`.execute(db);
@@ -105,6 +110,95 @@ export async function dropOptionSetCollector(db: AnyDb): Promise<void> {
   }
   await sql`DROP TRIGGER IF EXISTS option_sets_gc_update`.execute(db);
   await sql`DROP TRIGGER IF EXISTS option_sets_gc_delete`.execute(db);
+}
+
+/**
+ * Keeps `task_counts` (owner_id, status, n) exact: every row inserted into or deleted from `tasks`, and
+ * every change of a row's status or owner, adds signed rows to it in the same transaction, so the sum
+ * of `n` per owner and status is always the real number of task rows. Only ever appended to (no row
+ * is updated), so concurrent transactions never wait on one another for it; the repository folds the
+ * rows of an owner together now and then (repositories/tasks.ts, `compactTaskCounts`).
+ * PostgreSQL counts an INSERT or DELETE statement once (transition tables), a status change per row.
+ */
+export async function createTaskCounter(db: AnyDb): Promise<void> {
+  if (dialectOf(db) === 'postgres') {
+    await sql`CREATE FUNCTION task_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO task_counts (owner_id, status, n)
+          SELECT owner_id, status, COUNT(*) FROM new_rows GROUP BY owner_id, status;
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`CREATE FUNCTION task_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO task_counts (owner_id, status, n)
+          SELECT owner_id, status, -COUNT(*) FROM old_rows GROUP BY owner_id, status;
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`CREATE FUNCTION task_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO task_counts (owner_id, status, n)
+          VALUES (OLD.owner_id, OLD.status, -1), (NEW.owner_id, NEW.status, 1);
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION task_counts_insert()`.execute(db);
+    await sql`CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks REFERENCING OLD TABLE AS old_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION task_counts_delete()`.execute(db);
+    await sql`CREATE TRIGGER task_counts_update AFTER UPDATE OF status, owner_id ON tasks FOR EACH ROW
+      WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.owner_id IS DISTINCT FROM NEW.owner_id)
+      EXECUTE FUNCTION task_counts_update()`.execute(db);
+    return;
+  }
+  await sql`CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks
+    BEGIN
+      INSERT INTO task_counts (owner_id, status, n) VALUES (NEW.owner_id, NEW.status, 1);
+    END`.execute(db);
+  await sql`CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks
+    BEGIN
+      INSERT INTO task_counts (owner_id, status, n) VALUES (OLD.owner_id, OLD.status, -1);
+    END`.execute(db);
+  await sql`CREATE TRIGGER task_counts_update AFTER UPDATE OF status, owner_id ON tasks
+    WHEN OLD.status IS NOT NEW.status OR OLD.owner_id IS NOT NEW.owner_id
+    BEGIN
+      INSERT INTO task_counts (owner_id, status, n)
+        VALUES (OLD.owner_id, OLD.status, -1), (NEW.owner_id, NEW.status, 1);
+    END`.execute(db);
+}
+
+export async function dropTaskCounter(db: AnyDb): Promise<void> {
+  for (const name of ['task_counts_insert', 'task_counts_delete', 'task_counts_update']) {
+    if (dialectOf(db) === 'postgres') {
+      await sql`DROP TRIGGER IF EXISTS ${sql.raw(name)} ON tasks`.execute(db);
+      await sql`DROP FUNCTION IF EXISTS ${sql.raw(name)}()`.execute(db);
+    } else {
+      await sql`DROP TRIGGER IF EXISTS ${sql.raw(name)}`.execute(db);
+    }
+  }
+}
+
+// ---- locks ------------------------------------------------------------------------------------------
+
+/**
+ * Holds a lock named `name` until the transaction `trx` ends, so read-then-write steps under the same
+ * name never interleave, on any instance: PostgreSQL takes an advisory transaction lock; SQLite runs one
+ * writing transaction at a time already.
+ */
+export async function lockUntilCommit(trx: AnyDb, name: string): Promise<void> {
+  if (dialectOf(trx) === 'postgres')
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(trx);
+}
+
+/**
+ * Runs `fn` while holding the lock `name`, so no other instance runs a step under the same name at the
+ * same time; `fn` uses `db` as usual. PostgreSQL: an advisory lock held by a transaction of its own
+ * for the duration. SQLite: one instance only, whose callers serialise the step themselves.
+ */
+export async function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<T>): Promise<T> {
+  if (dialectOf(db) !== 'postgres') return fn();
+  return db.transaction().execute(async (trx) => {
+    await lockUntilCommit(trx, name);
+    return fn();
+  });
 }
 
 // ---- expressions ------------------------------------------------------------------------------------
@@ -157,6 +251,14 @@ export function rowList(
       return sql.ref(`${alias}.column${i + 1}`);
     },
   };
+}
+
+/**
+ * What `RETURNING` names for every column of the updated table of an `UPDATE … FROM` (PostgreSQL's `*`
+ * would add the FROM item's columns; SQLite takes no `table.*` there, and its `*` is the table's).
+ */
+export function allColumnsOf(db: AnyDb, table: string): RawBuilder<unknown> {
+  return dialectOf(db) === 'postgres' ? sql`${sql.table(table)}.*` : sql`*`;
 }
 
 /**

@@ -20,6 +20,9 @@ import * as taskQueue from './migrations/006_task_queue.js';
 import * as taskNode from './migrations/007_task_node.js';
 import * as apiTokens from './migrations/008_api_tokens.js';
 import * as userNode from './migrations/009_user_node.js';
+import * as instances from './migrations/010_instances.js';
+import * as taskCounts from './migrations/011_task_counts.js';
+import * as optionSetLock from './migrations/012_option_set_lock.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -36,6 +39,9 @@ const migrations: Record<string, Migration> = {
   '007_task_node': taskNode,
   '008_api_tokens': apiTokens,
   '009_user_node': userNode,
+  '010_instances': instances,
+  '011_task_counts': taskCounts,
+  '012_option_set_lock': optionSetLock,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -83,6 +83,16 @@ export interface OptionSetsTable {
   options: string;
 }
 
+/**
+ * Signed changes of how many tasks an owner has in a status (migration 011): the sum of `n` per owner
+ * and status is the number of task rows, kept by triggers in the transactions that change them.
+ */
+export interface TaskCountsTable {
+  owner_id: number;
+  status: string;
+  n: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -116,6 +126,33 @@ export interface ApiTokensTable {
   last_used_at: string | null;
 }
 
+/** Something only one instance may drive at a time (a node's sync), and who drives it until when. */
+export interface LeasesTable {
+  name: string;
+  /** The random id of the instance (process) holding it. */
+  holder: string;
+  /** Epoch milliseconds; past it, any instance may take the lease. */
+  expires_at: number;
+}
+
+/** One failed sign-in (or share-password guess), counted in a sliding window per key. */
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  /** Which counter: sign-in by username or address, share password by share or address. */
+  scope: string;
+  key: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/** A task an instance is handing to its daemon (or taking out) right now: every sync leaves it alone. */
+export interface HandOversTable {
+  task_id: number;
+  holder: string;
+  /** Epoch milliseconds; a crashed instance's marks lapse by themselves. */
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -124,4 +161,8 @@ export interface Database {
   option_sets: OptionSetsTable;
   shares: SharesTable;
   api_tokens: ApiTokensTable;
+  leases: LeasesTable;
+  login_failures: LoginFailuresTable;
+  hand_overs: HandOversTable;
+  task_counts: TaskCountsTable;
 }

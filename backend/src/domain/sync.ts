@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { DaemonStatus } from '../gateway/types.js';
-import { type TaskStatus, taskStatusOf } from './task-status.js';
+import { isSeeding, type TaskStatus, taskStatusOf } from './task-status.js';
 import { maskUrisIn } from './uri.js';
 
 /** The fields of a task row the sync reads. */
@@ -58,6 +58,11 @@ export interface SyncDiff {
   completes: boolean;
   /** It failed: the daemon forgets it (the row keeps the failure). */
   failed: boolean;
+  /**
+   * A torrent began seeding just now: done for its owner, its files get their artifact where they lie
+   * (aria2 reads them there until seeding ends; they move into the user's folder then).
+   */
+  seeds: boolean;
   /** The daemon writes it outside its folder: it is removed from the daemon, never resumed. */
   misplaced: boolean;
 }
@@ -124,6 +129,7 @@ export function diff(row: SyncRow, status: DaemonStatus, now: string, userDir?: 
     recheckSize: null,
     completes: false,
     failed: false,
+    seeds: false,
     misplaced: false,
   };
   if (userDir !== undefined && !inOwnFolder(row, status, userDir)) {
@@ -183,6 +189,14 @@ export function diff(row: SyncRow, status: DaemonStatus, now: string, userDir?: 
     }
     out.failed = s === 'error';
     out.completes = s === 'complete' && row.status !== 'complete';
+    out.seeds =
+      row.artifact_token === null &&
+      isSeeding({
+        status: s,
+        info_hash: patch.info_hash ?? row.info_hash,
+        total_length: patch.total_length ?? row.total_length,
+        completed_length: patch.completed_length,
+      });
     if (out.completes) patch.finished_at = now;
   }
   // Whatever is still to come (a size refused, the files moved) changes the status too.

@@ -45,6 +45,8 @@ export interface TaskFacts {
   status: TaskStatus;
   uri: string;
   artifact_token?: string | null;
+  /** A finished torrent that still uploads: done for its owner. */
+  seeding?: boolean;
   /** When the server retries it on its own; null or absent when nothing is planned. */
   next_retry_at?: string | null;
 }
@@ -71,9 +73,14 @@ export const canRetryWithLink = canRetryById;
 export const canReupload = (t: TaskFacts): boolean => isRetryable(t.status) && isTorrentUri(t.uri);
 /** The server's planned retry can be cancelled (the task stays failed). */
 export const canCancelAutoRetry = (t: TaskFacts): boolean => hasPlannedRetry(t);
-/** A finished task whose file is still there (deleting it on the Files page drops the token). */
+/**
+ * A finished task (or a seeding torrent) whose file is still there (deleting it on the Files page drops
+ * the token).
+ */
 export const canDownload = (t: TaskFacts): boolean =>
-  t.status === 'complete' && t.artifact_token !== null && t.artifact_token !== undefined;
+  (t.status === 'complete' || t.seeding === true) &&
+  t.artifact_token !== null &&
+  t.artifact_token !== undefined;
 /** Only the waiting queue has an order to change. */
 export const canMove = (t: Pick<TaskFacts, 'status'>): boolean => t.status === 'waiting';
 /** Any task can be deleted: a running download stops first. */

@@ -2,6 +2,7 @@ import type { DownloadEvent, NodeName } from '../gateway/types.js';
 import type { Admission } from '../services/admission.js';
 import type { ServiceContext } from '../services/context.js';
 import type { SyncService, TaskRow } from '../services/sync.js';
+import type { HandOverTracker } from '../services/tasks/tracker.js';
 
 export { MISPLACED_ERROR } from '../services/sync.js';
 
@@ -37,6 +38,8 @@ export class SyncEngine {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly passes: SyncService,
+    /** Re-read before every pass: what other instances are handing over right now. */
+    private readonly handingOver: Pick<HandOverTracker, 'refresh'>,
   ) {}
 
   get node(): NodeName {
@@ -97,6 +100,7 @@ export class SyncEngine {
     this.chain = this.chain.then(async () => {
       if (this.stopped || !this.gateway.connected) return;
       try {
+        await this.handingOver.refresh();
         const again = await pass();
         for (const gid of again) this.markDirty(gid);
       } catch (err) {

@@ -118,12 +118,6 @@ export class SocketHub {
       room.delete(client);
       if (room.size === 0) this.rooms.delete(userId);
     });
-    // Messages from clients are not part of the contract; a flood of them is cut off.
-    let received = 0;
-    socket.on('message', (data) => {
-      if (++received > 100) socket.close(1008, 'too many messages');
-      else if (messageBytes(data) > MAX_CLIENT_MESSAGE_BYTES) socket.close(1009, 'message too big');
-    });
     this.scheduleStats(userId, 0);
     // A token does not expire; its revocation closes the socket (onTokenRevoked).
     if (client.sessionIdHash !== null) void this.watchSession(client);
@@ -223,6 +217,19 @@ export class SocketHub {
       }
     this.rooms.clear();
   }
+}
+
+/**
+ * Messages from clients are not part of the live socket's contract: a flood of them, or one past its cap,
+ * closes it. Set as soon as the socket opens, before it is authenticated, so that nothing sent meanwhile
+ * escapes the limits (the WebSocket server's own cap is the RPC's, much larger).
+ */
+export function limitClientMessages(socket: WebSocket): void {
+  let received = 0;
+  socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+    if (++received > 100) socket.close(1008, 'too many messages');
+    else if (messageBytes(data) > MAX_CLIENT_MESSAGE_BYTES) socket.close(1009, 'message too big');
+  });
 }
 
 function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): number {

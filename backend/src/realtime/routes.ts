@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { hashSessionId } from '../domain/passwords.js';
 import { bearerToken, SESSION_COOKIE } from '../plugins/auth.js';
 import type { Actor } from '../services/context.js';
-import type { SocketAuth } from './hub.js';
+import { limitClientMessages, type SocketAuth } from './hub.js';
 
 export const MAX_SOCKETS_PER_USER = 100;
 
@@ -28,6 +28,7 @@ export async function socketRoutes(app: FastifyInstance): Promise<void> {
     '/ws/tasks',
     { websocket: true, config: { access: 'socket' }, schema: { hide: true } },
     async (socket, request) => {
+      limitClientMessages(socket);
       const found = await authenticate(bearerToken(request), request.cookies[SESSION_COOKIE]).catch(
         () => null,
       );
@@ -35,6 +36,8 @@ export async function socketRoutes(app: FastifyInstance): Promise<void> {
         socket.close(4401, 'Not authenticated');
         return;
       }
+      // Closed while it was being authenticated: its close is past, so the hub would never drop it.
+      if (socket.readyState !== socket.OPEN) return;
       // One user cannot hold the server's sockets: past the cap, new sockets are refused.
       const { user } = found;
       if (hub.count(user.id) >= MAX_SOCKETS_PER_USER) {

@@ -38,14 +38,30 @@ export function listRowsByGids(db: Runner, gids: readonly string[], node?: strin
 /** Writes the changes of one pass in one transaction, with each owner's used space; returns the rows. */
 export function writeSyncPatches(
   db: Runner,
-  items: readonly { row: Pick<TaskRow, 'id' | 'owner_id'>; patch: TaskPatch; usedDelta?: number }[],
+  items: readonly {
+    row: Pick<TaskRow, 'id' | 'owner_id' | 'status'>;
+    patch: TaskPatch;
+    usedDelta?: number;
+  }[],
 ): Promise<TaskRow[]> {
   return db.transaction().execute(async (trx) => {
     const out: TaskRow[] = [];
     for (const { row, patch, usedDelta } of items) {
-      const updated = await updateTask(trx, row.id, patch);
+      // A row whose status changed since the pass read it (a user's stop or pause in between) keeps
+      // that change; the next pass reads it again. A finished download is recorded whatever happened.
+      const updated =
+        patch.status === 'complete'
+          ? await updateTask(trx, row.id, patch)
+          : await trx
+              .updateTable('tasks')
+              .set(patch)
+              .where('id', '=', row.id)
+              .where('status', '=', row.status)
+              .returningAll()
+              .executeTakeFirst();
+      if (!updated) continue;
       if (usedDelta) await addUsedSpace(trx, row.owner_id, usedDelta);
-      if (updated) out.push(updated);
+      out.push(updated);
     }
     return out;
   });

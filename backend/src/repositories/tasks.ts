@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
-import { caseInsensitive, likeIgnoringCase, rowList } from '../db/dialect.js';
+import {
+  allColumnsOf,
+  caseInsensitive,
+  dialectOf,
+  likeIgnoringCase,
+  lockUntilCommit,
+  rowList,
+} from '../db/dialect.js';
 import type { Db } from '../db/index.js';
-import type { TasksTable } from '../db/schema.js';
+import type { Database, TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
 import { publicMessage } from '../domain/messages.js';
-import { CURRENT_STATUSES, HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
+import { CURRENT_STATUSES, HISTORY_STATUSES, isSeeding, type TaskStatus } from '../domain/task-status.js';
 
 export type TaskRow = Selectable<TasksTable>;
 /** A row to insert: `options` (the JSON of the task's options) is stored once per distinct set. */
@@ -68,12 +75,7 @@ export function toTask(row: TaskView): Task {
       row.status === 'active' && row.display_uri.startsWith('magnet:') && row.origin_gid === null
         ? 'metadata'
         : null,
-    // A torrent that has every byte yet still runs is seeding (seed-ratio / seed-time).
-    seeding:
-      row.status === 'active' &&
-      row.info_hash !== null &&
-      row.total_length > 0 &&
-      row.completed_length >= row.total_length,
+    seeding: isSeeding(row),
   };
 }
 
@@ -117,7 +119,9 @@ export function getTasksAnyOwner(db: Runner, ids: readonly number[]): Promise<Ta
 
 /**
  * Stores each distinct option set of `rows` once and gives the rows their reference. Runs in the
- * transaction that inserts the rows, so no concurrent delete can remove a set before they refer to it.
+ * transaction that inserts the rows; an existing set is written again (the same value) so its row
+ * stays locked until that transaction ends: the collector's delete of a set waits for the lock and then
+ * sees the new rows (dialect.ts, `createOptionSetCollector`).
  */
 async function withOptionSets(db: Runner, rows: NewTaskRow[]): Promise<Insertable<TasksTable>[]> {
   const sets = new Map<string, string>();
@@ -132,7 +136,7 @@ async function withOptionSets(db: Runner, rows: NewTaskRow[]): Promise<Insertabl
     await db
       .insertInto('option_sets')
       .values([...sets].map(([hash, options]) => ({ hash, options })))
-      .onConflict((oc) => oc.column('hash').doNothing())
+      .onConflict((oc) => oc.column('hash').doUpdateSet((eb) => ({ hash: eb.ref('excluded.hash') })))
       .execute();
   }
   return out;
@@ -200,13 +204,17 @@ export async function deleteTask(db: Runner, id: number): Promise<void> {
   await db.deleteFrom('tasks').where('id', '=', id).execute();
 }
 
-/** How many current (queued, active, waiting, paused) tasks a user has. */
+/**
+ * How many current (queued, active, waiting, paused) tasks a user has; a seeding torrent is done for
+ * its owner and not counted (the same rule as domain/task-status.ts's isSeeding).
+ */
 export async function countCurrentTasks(db: Runner, ownerId: number): Promise<number> {
   const row = await db
     .selectFrom('tasks')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('owner_id', '=', ownerId)
     .where('status', 'in', CURRENT_STATUSES)
+    .where(notSeeding)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -305,25 +313,97 @@ export async function listTasks(
       ]),
     );
   }
-  const { total } = await query
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .executeTakeFirstOrThrow();
+  // A search counts its matches; a view or status alone reads the kept counts (exact, and a few rows).
+  const total = f.q
+    ? Number(
+        (await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()).total,
+      )
+    : countOf(await taskCounts(db, ownerId), f);
   // NULLs (no name, no queue place) sort first when ascending on both databases, as SQLite puts them.
   const direction = f.order === 'asc' ? sql`ASC NULLS FIRST` : sql`DESC NULLS LAST`;
   // aria2's queue order: running tasks first (newest first), then the waiting ones in their places,
   // then paused ones; `order` turns the whole list round.
+  // Columns never null are ordered without NULLS …: PostgreSQL then walks the (owner_id, created_at,
+  // id) index backwards for the newest page instead of sorting every row of the owner.
+  const plain = f.order === 'asc' ? sql`ASC` : sql`DESC`;
   const sortBy =
     f.sort === 'position'
       ? sql`CASE status WHEN 'active' THEN 0 WHEN 'queued' THEN 1 WHEN 'waiting' THEN 2 ELSE 3 END ${direction}, queue_position ${direction}`
-      : sql`${SORT_COLUMNS[f.sort](db)} ${direction}`;
+      : sql`${SORT_COLUMNS[f.sort](db)} ${f.sort === 'created_at' || f.sort === 'updated_at' ? plain : direction}`;
   const rows = await query
     .select(TASK_COLUMNS)
     .orderBy(sortBy)
-    .orderBy(sql`id ${direction}`)
+    .orderBy(sql`id ${plain}`)
     .limit(f.limit)
     .offset(f.offset)
     .execute();
-  return { rows, total: Number(total) };
+  return { rows, total };
+}
+
+/** Past this many change rows for one owner, reading the counts folds them into one row per status. */
+const COUNT_ROWS_BEFORE_COMPACTING = 64;
+
+/** How many task rows the owner has in each status, from `task_counts` (migration 011). */
+export async function taskCounts(db: Db, ownerId: number): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('task_counts')
+    .select((eb) => ['status', eb.fn.sum<number>('n').as('n'), eb.fn.countAll<number>().as('rows')])
+    .where('owner_id', '=', ownerId)
+    .groupBy('status')
+    .execute();
+  const counts = new Map<string, number>();
+  let changeRows = 0;
+  for (const r of rows) {
+    changeRows += Number(r.rows);
+    if (Number(r.n) !== 0) counts.set(r.status, Number(r.n));
+  }
+  if (changeRows > COUNT_ROWS_BEFORE_COMPACTING) await compactTaskCounts(db, ownerId);
+  return counts;
+}
+
+/**
+ * Folds an owner's change rows into one per status (none for a status at 0). Only rows this
+ * transaction sees are folded, and their sum is written back in the same statement or transaction,
+ * so changes other transactions have not committed yet stay as they are and every sum stays exact.
+ */
+export async function compactTaskCounts(db: Db, ownerId: number): Promise<void> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => compactTaskCounts(trx, ownerId));
+  // Two folds of one owner at once would be correct too, but the second would only wait.
+  await lockUntilCommit(db, `task_counts:${ownerId}`);
+  if (dialectOf(db) === 'postgres') {
+    await sql`WITH folded AS (DELETE FROM task_counts WHERE owner_id = ${ownerId} RETURNING status, n)
+        INSERT INTO task_counts (owner_id, status, n)
+        SELECT ${ownerId}, status, SUM(n) FROM folded GROUP BY status HAVING SUM(n) <> 0`.execute(db);
+    return;
+  }
+  // SQLite: one writer at a time, so a read and the rewrite are one step.
+  const sums = await db
+    .selectFrom('task_counts')
+    .select((eb) => ['status', eb.fn.sum<number>('n').as('n')])
+    .where('owner_id', '=', ownerId)
+    .groupBy('status')
+    .execute();
+  await db.deleteFrom('task_counts').where('owner_id', '=', ownerId).execute();
+  const kept = sums.filter((r) => Number(r.n) !== 0);
+  if (kept.length > 0) {
+    await db
+      .insertInto('task_counts')
+      .values(kept.map((r) => ({ owner_id: ownerId, status: r.status, n: Number(r.n) })))
+      .execute();
+  }
+}
+
+/** The number of rows a list filter without a search matches, from the owner's counts per status. */
+function countOf(counts: ReadonlyMap<string, number>, f: Pick<ListFilter, 'view' | 'status'>): number {
+  const view: readonly string[] | null =
+    f.view === 'current' ? CURRENT_STATUSES : f.view === 'history' ? HISTORY_STATUSES : null;
+  let total = 0;
+  for (const [status, n] of counts) {
+    if (view && !view.includes(status)) continue;
+    if (f.status && f.status !== status) continue;
+    total += n;
+  }
+  return total;
 }
 
 export async function speedTotals(
@@ -345,6 +425,40 @@ export async function speedTotals(
     upload_speed: Number(r.upload_speed),
     active_count: Number(r.active_count),
   };
+}
+
+/** Not a seeding torrent: the SQL of domain/task-status.ts's isSeeding, negated. */
+function notSeeding(eb: ExpressionBuilder<Database, 'tasks'>) {
+  return eb.not(
+    eb.and([
+      eb('status', '=', 'active'),
+      eb('info_hash', 'is not', null),
+      eb('total_length', '>', 0),
+      eb('completed_length', '>=', eb.ref('total_length')),
+    ]),
+  );
+}
+
+/**
+ * Active downloads that take a download slot (seeding torrents take none): a user's own, and those of
+ * the node they live on. What the waiting reasons count.
+ */
+export async function countDownloading(
+  db: Runner,
+  ownerId: number,
+  node: string,
+): Promise<{ own: number; node: number }> {
+  const r = await db
+    .selectFrom('tasks')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('node'),
+      eb.fn.sum<number>(eb.case().when('owner_id', '=', ownerId).then(1).else(0).end()).as('own'),
+    ])
+    .where('status', '=', 'active')
+    .where('node', '=', node)
+    .where(notSeeding)
+    .executeTakeFirstOrThrow();
+  return { own: Number(r.own ?? 0), node: Number(r.node) };
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------
@@ -628,6 +742,71 @@ export function updateHeld(db: Runner, id: number, heldFor: string | null): Prom
     .executeTakeFirst();
 }
 
+/**
+ * `updateHeld` for many rows in one statement per chunk: each row's new reason (or null to release),
+ * only while it is still held. Returns the rows that changed.
+ */
+export async function updateHeldMany(
+  db: Runner,
+  changes: readonly (readonly [id: number, heldFor: string | null])[],
+): Promise<TaskRow[]> {
+  const out: TaskRow[] = [];
+  for (const part of chunks(changes)) {
+    const v = rowList(db, 'v', { id: 'integer', held_for: 'text' }, part);
+    const { rows } = await sql<TaskRow>`UPDATE tasks SET held_for = ${v.column('held_for')}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.held_for IS NOT NULL
+      RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** What a hand-over records of one row: aria2's answer, or the reason it failed. */
+export interface HandOverOutcome {
+  id: number;
+  gid: string | null;
+  status: string;
+  /** Null keeps the row's sizes (aria2 did not know them yet). */
+  total_length: number | null;
+  completed_length: number | null;
+  error: string | null;
+  finished_at: string | null;
+}
+
+/** Records hand-overs in one statement per chunk; returns the rows as stored (a row gone meanwhile is not). */
+export async function recordHandOvers(
+  db: Runner,
+  outcomes: readonly HandOverOutcome[],
+  now: string,
+): Promise<TaskRow[]> {
+  const out: TaskRow[] = [];
+  for (const part of chunks(outcomes, 200)) {
+    const v = rowList(
+      db,
+      'v',
+      {
+        id: 'integer',
+        gid: 'text',
+        status: 'text',
+        total_length: 'bigint',
+        completed_length: 'bigint',
+        error: 'text',
+        finished_at: 'text',
+      },
+      part.map((o) => [o.id, o.gid, o.status, o.total_length, o.completed_length, o.error, o.finished_at]),
+    );
+    const { rows } =
+      await sql<TaskRow>`UPDATE tasks SET gid = ${v.column('gid')}, status = ${v.column('status')},
+        total_length = COALESCE(${v.column('total_length')}, tasks.total_length),
+        completed_length = COALESCE(${v.column('completed_length')}, tasks.completed_length),
+        error = ${v.column('error')}, finished_at = ${v.column('finished_at')}, updated_at = ${now}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')}
+      RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
+    out.push(...rows);
+  }
+  return out;
+}
+
 /** Marks rows held (undecided): downloads that wait paused in aria2 until the admission lets them start. */
 export async function holdRows(db: Runner, ids: readonly number[]): Promise<void> {
   for (const part of chunks(ids))
@@ -706,18 +885,26 @@ export function setQueuePositions(
  * Undoes retries a crash interrupted: every new row still marked `retry_of` goes and its old task is
  * released; claims left without a new row are released too. Returns how many new rows went.
  */
-export function repairInterruptedRetries(db: Db): Promise<number> {
+export function repairInterruptedRetries(db: Db, running: readonly number[]): Promise<number> {
+  // New rows another instance is handing over now (a retry under way there) are not interrupted ones.
+  const busy = running.length === 0 ? [-1] : running;
   return db.transaction().execute(async (trx) => {
     const orphans = await trx
       .selectFrom('tasks')
       .select(['id', 'retry_of'])
       .where('retry_of', 'is not', null)
+      .where('id', 'not in', busy)
       .execute();
     for (const row of orphans) {
       await deleteTask(trx, row.id);
       await trx.updateTable('tasks').set({ replaced_by: null }).where('id', '=', row.retry_of!).execute();
     }
-    await trx.updateTable('tasks').set({ replaced_by: null }).where('replaced_by', 'is not', null).execute();
+    await trx
+      .updateTable('tasks')
+      .set({ replaced_by: null })
+      .where('replaced_by', 'is not', null)
+      .where('replaced_by', 'not in', busy)
+      .execute();
     return orphans.length;
   });
 }

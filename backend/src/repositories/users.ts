@@ -63,7 +63,10 @@ export async function updateUser(db: Db, id: number, patch: UserPatch): Promise<
 
 /** Deletes the row; sessions and task rows go with it (ON DELETE CASCADE). True when a row was deleted. */
 export async function deleteUser(db: Db, id: number): Promise<boolean> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => deleteUser(trx, id));
   const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+  // The cascade's task rows are counted out; the user's counts go with the user.
+  await db.deleteFrom('task_counts').where('owner_id', '=', id).execute();
   return result.numDeletedRows > 0n;
 }
 

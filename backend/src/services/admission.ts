@@ -1,3 +1,4 @@
+import { whileLocked } from '../db/dialect.js';
 import { chooseAdmissions, type HeldDownload } from '../domain/admission.js';
 import type { DownloadGateway } from '../gateway/types.js';
 import type { AdmissionRow, TaskRow } from '../repositories/tasks.js';
@@ -23,7 +24,7 @@ const AGAIN_MS = 200;
  */
 export class Admission {
   private chain: Promise<void> = Promise.resolve();
-  private pending: Promise<void> | null = null;
+  private pending: Promise<ReadonlyMap<number, TaskRow>> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private started = false;
   /** Set while the pass emits its own updates, which need no further pass. */
@@ -77,25 +78,41 @@ export class Admission {
   }
 
   /**
-   * Runs a pass after the one under way and resolves when it is done; callers arriving while it waits
-   * share it. Passes never overlap. Never rejects: a failed pass is logged and the next one repairs.
+   * Runs a pass after the one under way and resolves when it is done, with the rows it changed (so a
+   * caller need not read them again); callers arriving while it waits share it. Passes never overlap.
+   * Never rejects: a failed pass is logged (and changed nothing it knows of) and the next one repairs.
    */
-  admit(): Promise<void> {
+  admit(): Promise<ReadonlyMap<number, TaskRow>> {
     if (this.pending) return this.pending;
     const next = this.chain.then(async () => {
       this.pending = null;
       try {
-        await this.pass();
+        return await this.pass();
       } catch (err) {
         this.ctx.logger.warn(
           { err: err instanceof Error ? err.message : String(err) },
           'admission pass failed',
         );
+        return new Map<number, TaskRow>();
       }
     });
     this.pending = next;
-    this.chain = next;
+    this.chain = next.then(() => undefined);
     return next;
+  }
+
+  /**
+   * Runs a pass and gives `rows` back as they stand after it, for an answer that shows the outcome.
+   * A row the pass did not change may have been decided by the pass just before it (one that started
+   * while the rows were being handed over): a row still without a reason is read again.
+   */
+  async admitAndRead(rows: readonly TaskRow[]): Promise<TaskRow[]> {
+    const changed = await this.admit();
+    const after = rows.map((r) => changed.get(r.id) ?? r);
+    const undecided = after.filter((r) => r.status === 'waiting' && r.held_for === 'queue').map((r) => r.id);
+    if (undecided.length === 0) return after;
+    const read = new Map((await repo.getTasksAnyOwner(this.ctx.db, undecided)).map((r) => [r.id, r]));
+    return after.map((r) => read.get(r.id) ?? r);
   }
 
   /**
@@ -119,18 +136,26 @@ export class Admission {
   }
 
   /** Each daemon has its own slots: one pass per node, a node that is away left alone. */
-  private async pass(): Promise<void> {
-    const results = await Promise.allSettled(this.ctx.nodes.list().map((g) => this.passOn(g)));
+  private async pass(): Promise<Map<number, TaskRow>> {
+    // A node's slots are counted then filled: one pass at a time across the instances, or two could
+    // both fill the same free slot.
+    const results = await Promise.allSettled(
+      this.ctx.nodes.list().map((g) => whileLocked(this.ctx.db, `admission:${g.node}`, () => this.passOn(g))),
+    );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+    const changed = new Map<number, TaskRow>();
+    for (const r of results)
+      if (r.status === 'fulfilled') for (const row of r.value) changed.set(row.id, row);
+    return changed;
   }
 
-  private async passOn(gateway: DownloadGateway): Promise<void> {
-    if (!gateway.connected) return;
+  private async passOn(gateway: DownloadGateway): Promise<TaskRow[]> {
+    if (!gateway.connected) return [];
     const settings = this.ctx.settings.get();
     const snap = await gateway.snapshot({ active: 'state', waiting: 'state' });
-    if (!snap.active || !snap.waiting) return;
-    type Entry = { gid: string; status?: string; following?: string };
+    if (!snap.active || !snap.waiting) return [];
+    type Entry = { gid: string; status?: string; following?: string; seeder?: boolean };
     const active: Entry[] = snap.active;
     const queue: Entry[] = snap.waiting;
 
@@ -146,6 +171,9 @@ export class Admission {
     const running = new Map<number, number>();
     const stale: AdmissionRow[] = [];
     const take = (e: Entry) => {
+      // A seeding torrent is done for its owner and takes no slot (qBittorrent and Transmission count
+      // seeding apart from downloading too; aria2 runs with --bt-detach-seed-only).
+      if (e.seeder) return;
       busy++;
       // A torrent's real download follows its metadata download before the row learns its gid.
       const r = byGid.get(e.gid) ?? (e.following ? byGid.get(e.following) : undefined);
@@ -181,29 +209,34 @@ export class Admission {
     if (choice.admit.length > 0) {
       const unpaused = await gateway.resume(choice.admit.map((r) => r.gid!));
       const repause: string[] = [];
-      for (const [i, r] of choice.admit.entries()) {
-        if (!unpaused[i]?.ok) continue; // gone or changed meanwhile: the sync engine sees to it
-        const updated = await repo.updateHeld(this.ctx.db, r.id, null);
-        if (updated) changed.push(updated);
-        else {
-          // The owner paused (or stopped) it while it was being let in: their word stands.
-          const now = await repo.getTask(this.ctx.db, r.owner_id, r.id);
-          if (now?.status === 'paused' && now.gid) repause.push(now.gid);
-        }
+      // Gone or changed meanwhile when aria2 did not unpause it: the sync engine sees to it.
+      const letIn = choice.admit.filter((_, i) => unpaused[i]?.ok);
+      const released = new Set(
+        (
+          await repo.updateHeldMany(
+            this.ctx.db,
+            letIn.map((r) => [r.id, null] as const),
+          )
+        ).map((r) => {
+          changed.push(r);
+          return r.id;
+        }),
+      );
+      for (const r of letIn) {
+        if (released.has(r.id)) continue;
+        // The owner paused (or stopped) it while it was being let in: their word stands.
+        const now = await repo.getTask(this.ctx.db, r.owner_id, r.id);
+        if (now?.status === 'paused' && now.gid) repause.push(now.gid);
       }
       if (repause.length > 0) {
         await gateway.pause(repause).catch(ignored(this.ctx.logger, 'could not pause downloads again'));
       }
     }
-    for (const [r, reason] of choice.waiting) {
-      if (r.held_for === reason) continue;
-      const updated = await repo.updateHeld(this.ctx.db, r.id, reason);
-      if (updated) changed.push(updated);
-    }
-    for (const r of stale) {
-      const updated = await repo.updateHeld(this.ctx.db, r.id, null);
-      if (updated) changed.push(updated);
-    }
+    // The reasons that changed and the stale holds, in one statement per chunk.
+    const reasons: (readonly [number, string | null])[] = [];
+    for (const [r, reason] of choice.waiting) if (r.held_for !== reason) reasons.push([r.id, reason]);
+    for (const r of stale) reasons.push([r.id, null]);
+    if (reasons.length > 0) changed.push(...(await repo.updateHeldMany(this.ctx.db, reasons)));
 
     this.emitting = true;
     try {
@@ -211,5 +244,6 @@ export class Admission {
     } finally {
       this.emitting = false;
     }
+    return changed;
   }
 }

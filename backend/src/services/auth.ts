@@ -1,5 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { User } from '../contracts/users.js';
+import { lockUntilCommit } from '../db/dialect.js';
+import type { Db } from '../db/index.js';
 import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../domain/errors.js';
 import {
   generatePassword,
@@ -10,6 +12,7 @@ import {
   verifyPassword,
 } from '../domain/passwords.js';
 import { nowIso } from '../domain/time.js';
+import * as failures from '../repositories/login-failures.js';
 import {
   deleteExpiredSessions,
   deleteSession,
@@ -71,77 +74,80 @@ export function addressKey(ip: string): string {
   return `${prefix.join(':')}::/64`;
 }
 
+/** One attempt under a failure window: counted (`id`, to take back on success) or refused (`wait` seconds). */
+export type Attempt = { id: number; wait: 0 } | { id: null; wait: number };
+
 /**
- * Failures per key in a sliding window, in memory and bounded: each key keeps at most `limit`
- * timestamps, and the map at most `maxKeys` keys.
+ * Failures per key in a sliding window, kept in the database so every controller instance counts the
+ * same attempts, and bounded: each key keeps at most `limit` failures, a scope at most `maxKeys` keys
+ * (the least recently failed are forgotten first), and failures that left the window are dropped.
  */
 export class FailureWindow {
-  private readonly hits = new Map<string, number[]>();
-
   constructor(
+    private readonly db: Db,
+    /** Which counter this is (several share the table). */
+    private readonly scope: string,
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly maxKeys: number,
     private readonly now: () => number,
   ) {}
 
-  get size(): number {
-    return this.hits.size;
+  /** How many keys have failures in the window. */
+  async size(): Promise<number> {
+    await failures.deleteFailuresBefore(this.db, this.scope, this.now() - this.windowMs);
+    return failures.countFailureKeys(this.db, this.scope);
   }
 
   /** Seconds until the key may try again; 0 when it may now. */
-  retryAfter(key: string): number {
-    const list = this.live(key);
-    if (list.length < this.limit) return 0;
-    return Math.max(1, Math.ceil((list[0]! + this.windowMs - this.now()) / 1000));
+  async retryAfter(key: string): Promise<number> {
+    return this.waitFor(await failures.recentFailures(this.db, this.scope, key, this.since(), this.limit));
   }
 
-  /** Records a failure; returns its timestamp so a success can take it back. */
-  add(key: string): number {
+  /**
+   * Counts an attempt as a failure unless the key is at its limit; the count and the write are one
+   * step under a lock of the key, so parallel attempts (on any instance) cannot all slip under.
+   */
+  async attempt(key: string): Promise<Attempt> {
     const at = this.now();
-    const list = this.live(key);
-    list.push(at);
-    if (list.length > this.limit) list.splice(0, list.length - this.limit);
-    // Re-inserting moves the key to the end: the map's order is least recently failed first.
-    this.hits.delete(key);
-    this.hits.set(key, list);
-    if (this.hits.size > this.maxKeys) this.prune();
-    return at;
-  }
-
-  remove(key: string, at: number): void {
-    const list = this.hits.get(key);
-    const i = list?.indexOf(at) ?? -1;
-    if (!list || i < 0) return;
-    list.splice(i, 1);
-    if (list.length === 0) this.hits.delete(key);
-  }
-
-  clear(key: string): void {
-    this.hits.delete(key);
-  }
-
-  private live(key: string): number[] {
-    const list = this.hits.get(key);
-    if (!list) return [];
-    const since = this.now() - this.windowMs;
-    const kept = list.filter((t) => t > since);
-    if (kept.length === 0) this.hits.delete(key);
-    else if (kept.length !== list.length) this.hits.set(key, kept);
-    return kept;
-  }
-
-  /** Drops expired keys, then the least recently failed ones, down to 90% of the bound. */
-  private prune(): void {
-    const since = this.now() - this.windowMs;
-    for (const [key, list] of this.hits) {
-      if (list[list.length - 1]! <= since) this.hits.delete(key);
+    const since = at - this.windowMs;
+    const result = await this.db.transaction().execute(async (trx) => {
+      // One attempt of a key at a time (on any instance): each counts the ones before it exactly.
+      await lockUntilCommit(trx, `failures:${this.scope}:${key}`);
+      const before = await failures.recentFailures(trx, this.scope, key, since, this.limit);
+      const wait = this.waitFor(before);
+      if (wait > 0) return { id: null, wait } as const;
+      const id = await failures.insertFailure(trx, this.scope, key, at);
+      await failures.trimKeyFailures(trx, this.scope, key, this.limit);
+      return { id, wait: 0 } as const;
+    });
+    if (result.id === null) return result;
+    await failures.deleteFailuresBefore(this.db, this.scope, since);
+    const keys = await failures.countFailureKeys(this.db, this.scope);
+    if (keys > this.maxKeys) {
+      await failures.deleteOldestKeys(this.db, this.scope, keys - Math.floor(this.maxKeys * 0.9));
     }
-    const target = Math.floor(this.maxKeys * 0.9);
-    for (const key of this.hits.keys()) {
-      if (this.hits.size <= target) break;
-      this.hits.delete(key);
-    }
+    return result;
+  }
+
+  /** Takes back one counted attempt (the caller proved it was no guess). */
+  async remove(key: string, id: number): Promise<void> {
+    await failures.deleteFailure(this.db, this.scope, key, id);
+  }
+
+  async clear(key: string): Promise<void> {
+    await failures.deleteKeyFailures(this.db, this.scope, key);
+  }
+
+  private since(): number {
+    return this.now() - this.windowMs;
+  }
+
+  /** The wait given the newest failures (at most `limit`, newest first). */
+  private waitFor(recent: readonly number[]): number {
+    if (recent.length < this.limit) return 0;
+    const oldest = recent[recent.length - 1]!;
+    return Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
   }
 }
 
@@ -162,8 +168,10 @@ export class AuthService {
   ) {
     const limits = { ...DEFAULT_LOGIN_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
-    this.byUsername = new FailureWindow(limits.perUsername, limits.windowMs, limits.maxKeys, this.now);
-    this.byAddress = new FailureWindow(limits.perAddress, limits.windowMs, limits.maxKeys, this.now);
+    const window = (scope: string, limit: number) =>
+      new FailureWindow(ctx.db, scope, limit, limits.windowMs, limits.maxKeys, this.now);
+    this.byUsername = window('sign-in:username', limits.perUsername);
+    this.byAddress = window('sign-in:address', limits.perAddress);
     this.dummyHash = hashPassword(generatePassword(20));
     this.dummyHash.catch(() => undefined);
   }
@@ -201,11 +209,15 @@ export class AuthService {
     // Usernames are case-insensitive, so are their counters.
     const userKey = username.toLowerCase();
     const address = addressKey(ip);
-    const wait = Math.max(this.byUsername.retryAfter(userKey), this.byAddress.retryAfter(address));
-    if (wait > 0) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, wait);
-    // Counted before the slow hash check, so parallel guesses cannot all slip under the limit.
-    this.byUsername.add(userKey);
-    const addressHit = this.byAddress.add(address);
+    // Counted before the slow hash check, so parallel guesses cannot all slip under the limit; a
+    // refused attempt is not counted.
+    const userHit = await this.byUsername.attempt(userKey);
+    if (userHit.id === null) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, userHit.wait);
+    const addressHit = await this.byAddress.attempt(address);
+    if (addressHit.id === null) {
+      await this.byUsername.remove(userKey, userHit.id);
+      throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, addressHit.wait);
+    }
 
     const row = await findUserByUsername(db, username);
     const ok = row
@@ -218,8 +230,8 @@ export class AuthService {
     }
     // The account's owner proved the password: earlier failures for the name no longer count. The
     // address keeps its earlier failures (a guesser could otherwise reset them with an account of their own).
-    this.byUsername.clear(userKey);
-    this.byAddress.remove(address, addressHit);
+    await this.byUsername.clear(userKey);
+    await this.byAddress.remove(address, addressHit.id);
 
     const now = this.now();
     const sessionId = newSessionId();
@@ -249,16 +261,15 @@ export class AuthService {
   async changePassword(actor: Actor, current: string, next: string, keepSessionId: string): Promise<void> {
     const { db, logger } = this.ctx;
     const userKey = actor.username.toLowerCase();
-    const wait = this.byUsername.retryAfter(userKey);
-    if (wait > 0) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, wait);
-    const hit = this.byUsername.add(userKey);
+    const hit = await this.byUsername.attempt(userKey);
+    if (hit.id === null) throw new TooManyRequestsError(TOO_MANY_ATTEMPTS, hit.wait);
     const row = await findUserById(db, actor.id);
     if (!row) throw new NotAuthenticatedError();
     if (!(await verifyPassword(row.password_hash, current))) {
       logger.warn({ userId: actor.id }, 'failed password change: wrong current password');
       throw new ForbiddenError('Current password is incorrect');
     }
-    this.byUsername.remove(userKey, hit);
+    await this.byUsername.remove(userKey, hit.id);
     const passwordHash = await hashPassword(next);
     const keep = hashSessionId(keepSessionId);
     const ended = await db.transaction().execute(async (trx) => {

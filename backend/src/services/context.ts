@@ -12,6 +12,8 @@ export type { Logger } from './logger.js';
 export interface ServiceContext {
   config: Config;
   db: Db;
+  /** This controller process's random id: it holds leases and hand-over marks under it. */
+  instanceId: string;
   /** The download daemons by node: the gateway of a task's node (`nodes.forTask(row)`). */
   nodes: NodeRegistry;
   events: ControllerEvents;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { TaskRow } from '../repositories/tasks.js';
+import type { Db } from '../db/index.js';
+import { getTasksAnyOwner, type TaskRow } from '../repositories/tasks.js';
 
 /** The rows the events carry, and their public view: listeners (the hub, jobs) need no repository. */
 export type { TaskRow } from '../repositories/tasks.js';
@@ -14,6 +15,12 @@ export interface TokenRevoked {
   tokenId: number | null;
 }
 
+/** Admin settings changed on an instance (`origin`): the others read them again. */
+export interface SettingsChanged {
+  origin: string;
+  keys: string[];
+}
+
 /** What the live hub hears from the services: always the owner's task rows, ended sessions and revoked tokens. */
 export interface ControllerEventMap {
   task_update: [row: TaskRow];
@@ -22,9 +29,43 @@ export interface ControllerEventMap {
   sessions_ended: [ended: SessionsEnded];
   /** Sockets opened with the token close at once. */
   token_revoked: [revoked: TokenRevoked];
+  settings_changed: [changed: SettingsChanged];
 }
 
+type EventName = keyof ControllerEventMap;
+
+/** How the events reach the other instances on one database (PostgreSQL NOTIFY; db/notify.ts). */
+export interface EventLink {
+  /** This instance's id: its own messages, heard back, are dropped. */
+  origin: string;
+  /** The largest message `send` takes. */
+  maxBytes: number;
+  send(message: string): Promise<void>;
+  /** The task rows of these ids as they are now (an update message carries ids, not rows). */
+  readRows(ids: readonly number[]): Promise<TaskRow[]>;
+  /** A message could not be sent or read: the others miss an event, nothing else. */
+  failed(err: unknown): void;
+}
+
+/** One message on the link: an event with its arguments, or task updates by row id. */
+type Message =
+  | { o: string; e: 'task_update'; ids: number[] }
+  | { o: string; e: Exclude<EventName, 'task_update'>; a: unknown[] };
+
+/**
+ * The events of the services. Listeners (the socket hub, the RPC, the jobs) hear every event of this
+ * instance and, once `link` is set, those of the other instances on the database: each event emitted
+ * here is also sent to them (task updates by id, gathered over one turn of the event loop and re-read
+ * on arrival, as a row can exceed a message), and theirs are emitted here as they arrive, in order.
+ */
 export class ControllerEvents extends EventEmitter<ControllerEventMap> {
+  private link: EventLink | null = null;
+  private outbox: Message[] = [];
+  private flushing: NodeJS.Immediate | null = null;
+  private arriving: Promise<void> = Promise.resolve();
+  /** The last row heard from another instance, by id: two updates re-read as one state are heard once. */
+  private readonly lastHeard = new Map<number, string>();
+
   constructor() {
     super();
     this.setMaxListeners(0);
@@ -39,4 +80,113 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   taskRemoved(ownerId: number, id: number, replacedBy?: number): void {
     this.emit('task_removed', ownerId, id, replacedBy);
   }
+
+  /** Sends every event from now on to the other instances too, and hears theirs through `receive`. */
+  connect(link: EventLink): void {
+    this.link = link;
+  }
+
+  /** Stops sending (pending messages are sent first). */
+  async disconnect(): Promise<void> {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = null;
+    await this.flush();
+    await this.arriving;
+    this.link = null;
+  }
+
+  override emit<K extends EventName>(event: K, ...args: ControllerEventMap[K]): boolean;
+  override emit(event: EventName, ...args: unknown[]): boolean {
+    const heard = (super.emit as (e: EventName, ...a: unknown[]) => boolean)(event, ...args);
+    if (this.link) this.queue(event, args);
+    return heard;
+  }
+
+  private queue(event: EventName, args: unknown[]): void {
+    const origin = this.link!.origin;
+    const last = this.outbox[this.outbox.length - 1];
+    if (event === 'task_update') {
+      const id = (args[0] as TaskRow).id;
+      if (last?.e === 'task_update') {
+        if (!last.ids.includes(id)) last.ids.push(id);
+      } else this.outbox.push({ o: origin, e: 'task_update', ids: [id] });
+    } else {
+      // undefined (a task removed without replacement) does not survive JSON in an array; null does.
+      this.outbox.push({ o: origin, e: event, a: args.map((a) => a ?? null) });
+    }
+    this.flushing ??= setImmediate(() => {
+      this.flushing = null;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const link = this.link;
+    const messages = this.outbox;
+    this.outbox = [];
+    if (!link) return;
+    for (const message of messages) {
+      for (const text of split(message, link.maxBytes)) {
+        await link.send(text).catch((err) => link.failed(err));
+      }
+    }
+  }
+
+  private isNews(row: TaskRow): boolean {
+    const { torrent: _, ...shown } = row;
+    const text = JSON.stringify(shown);
+    if (this.lastHeard.get(row.id) === text) return false;
+    this.lastHeard.delete(row.id);
+    this.lastHeard.set(row.id, text);
+    if (this.lastHeard.size > MAX_HEARD) this.lastHeard.delete(this.lastHeard.keys().next().value!);
+    return true;
+  }
+
+  /** A message from the link; this instance's own are dropped (they were heard when emitted). */
+  receive(text: string): void {
+    const link = this.link;
+    if (!link) return;
+    let message: Message;
+    try {
+      message = JSON.parse(text) as Message;
+    } catch (err) {
+      link.failed(err);
+      return;
+    }
+    if (message.o === link.origin) return;
+    const hear = (super.emit as (e: EventName, ...a: unknown[]) => boolean).bind(this);
+    this.arriving = this.arriving.then(async () => {
+      try {
+        if (message.e === 'task_update') {
+          for (const row of await link.readRows(message.ids)) if (this.isNews(row)) hear('task_update', row);
+        } else if (message.e === 'task_removed') {
+          const [ownerId, taskId, replacedBy] = message.a as [number, number, number | null];
+          this.lastHeard.delete(taskId);
+          hear('task_removed', ownerId, taskId, replacedBy ?? undefined);
+        } else hear(message.e, ...message.a);
+      } catch (err) {
+        link.failed(err);
+      }
+    });
+  }
+}
+
+/** The most rows remembered for `isNews`; the oldest are forgotten first. */
+const MAX_HEARD = 10_000;
+
+/** A message as texts of at most `maxBytes` (task updates split by ids; the others are small). */
+function split(message: Message, maxBytes: number): string[] {
+  const text = JSON.stringify(message);
+  if (Buffer.byteLength(text) <= maxBytes || message.e !== 'task_update' || message.ids.length < 2)
+    return [text];
+  const half = Math.ceil(message.ids.length / 2);
+  return [
+    ...split({ ...message, ids: message.ids.slice(0, half) }, maxBytes),
+    ...split({ ...message, ids: message.ids.slice(half) }, maxBytes),
+  ];
+}
+
+/** The task rows of these ids as they are now (what an update from another instance names). */
+export function rowsByIds(db: Db, ids: readonly number[]): Promise<TaskRow[]> {
+  return getTasksAnyOwner(db, ids);
 }

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { DeleteResult, Entry } from '../contracts/files.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { isWithin, parseUserPath, rebase } from '../domain/paths.js';
-import { isCurrent } from '../domain/task-status.js';
+import { isCurrent, isSeeding } from '../domain/task-status.js';
 import { deleteSharesUnder, rebaseShares } from '../repositories/shares.js';
 import { addUsedSpace, usedSpace } from '../repositories/space.js';
 import { getTaskByToken, listFolderTasks, updateTask } from '../repositories/tasks.js';
@@ -254,7 +254,8 @@ export class FilesService {
     const row = /^[A-Za-z0-9_-]{16,128}$/.test(token)
       ? await getTaskByToken(this.ctx.db, actor.id, token)
       : undefined;
-    const artifactPath = row?.status === 'complete' ? row.artifact_path : null;
+    // A seeding torrent is done for its owner: its files are read where aria2 seeds them from.
+    const artifactPath = row && (row.status === 'complete' || isSeeding(row)) ? row.artifact_path : null;
     if (!artifactPath) throw new NotFoundError('File not found');
     const real = await this.storage.resolveInside(actor.id, artifactPath);
     return this.openReal(actor.id, real);

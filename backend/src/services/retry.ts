@@ -356,12 +356,18 @@ export class RetryService {
         trx,
         olds.map((o) => o.id),
       );
+      // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
+      await this.tasks.handingOver.mark(
+        fresh.map((f) => f.id),
+        trx,
+      );
       const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
       return olds.map((old) => ({ old, fresh: byOld.get(old.id)! }));
     });
 
     // Step 4: the new downloads, in one multicall.
-    for (const p of pairs) this.tasks.handingOver.add(p.fresh.id);
+    const freshIds = pairs.map((p) => p.fresh.id);
+    let unmarked = false;
     try {
       const handed = await handOverByNode(
         this.ctx.nodes,
@@ -416,32 +422,24 @@ export class RetryService {
 
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      for (const { fresh } of done) this.tasks.handingOver.delete(fresh.id);
-      await Promise.all([
+      await this.tasks.handingOver.unmark(freshIds);
+      unmarked = true;
+      const [, admitted] = await Promise.all([
         forgetRowDownloads(
           this.ctx.nodes,
           done.map(({ old }) => old),
           { stopped: true, logger: this.ctx.logger },
         ),
-        done.length > 0 ? this.tasks.admission.admit() : undefined,
+        done.length > 0 ? this.tasks.admission.admitAndRead(done.map((d) => d.fresh)) : [],
       ]);
-      const admitted = new Map(
-        (
-          await repo.getTasks(
-            this.ctx.db,
-            actor.id,
-            done.map((d) => d.fresh.id),
-          )
-        ).map((r) => [r.id, r]),
-      );
-      for (const { old, fresh: handed } of done) {
-        const fresh = admitted.get(handed.id) ?? handed;
+      for (const [i, { old }] of done.entries()) {
+        const fresh = admitted[i]!;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
         this.ctx.events.taskRemoved(old.owner_id, old.id, fresh.id);
         this.ctx.events.taskUpdate(fresh);
       }
     } finally {
-      for (const p of pairs) this.tasks.handingOver.delete(p.fresh.id);
+      if (!unmarked) await this.tasks.handingOver.unmark(freshIds);
     }
     return ids.map((id) => ({ id, ...outcome.get(id)! }));
   }
@@ -451,7 +449,8 @@ export class RetryService {
    * transaction, so it goes and the old task is released (its download, if aria2 took it, is owned by
    * no row and the sync engine removes it). Claims left without a new row are released too.
    */
-  repairInterrupted(): Promise<number> {
-    return repo.repairInterruptedRetries(this.ctx.db);
+  async repairInterrupted(): Promise<number> {
+    // A retry another instance is running right now is marked as a hand-over: it is left alone.
+    return repo.repairInterruptedRetries(this.ctx.db, await this.tasks.handingOver.othersNow());
   }
 }

@@ -23,15 +23,43 @@ export class SettingsService {
     private readonly logger: Logger,
   ) {}
 
+  /** Told after this instance stored a change, with the changed keys (the other instances are sent them). */
+  announce: ((keys: string[]) => void) | null = null;
+
   async load(seed: Readonly<SettingsSeed>): Promise<void> {
     await writeSettings(this.db, { ...seed });
+    this.current = await this.read();
+  }
+
+  private async read(): Promise<Settings> {
     const stored = await readAllSettings(this.db);
     const merged: Settings = { ...DEFAULT_SETTINGS };
     for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
       const v = stored[key];
       if (typeof v === typeof DEFAULT_SETTINGS[key]) (merged as unknown as Record<string, unknown>)[key] = v;
     }
-    this.current = merged;
+    return merged;
+  }
+
+  /**
+   * Reads the stored settings again (another instance changed them); the listeners hear what changed.
+   * Returns the changes.
+   */
+  async reload(): Promise<Partial<Settings>> {
+    const next = await this.read();
+    const patch: Record<string, unknown> = {};
+    for (const key of Object.keys(next) as (keyof Settings)[]) {
+      if (next[key] !== this.current[key]) patch[key] = next[key];
+    }
+    this.current = next;
+    if (Object.keys(patch).length > 0) await this.tell(patch as Partial<Settings>);
+    return patch as Partial<Settings>;
+  }
+
+  private async tell(patch: Partial<Settings>): Promise<void> {
+    await Promise.all(
+      [...this.listeners].map((l) => l(patch).catch(ignored(this.logger, 'a settings listener failed'))),
+    );
   }
 
   get(): Readonly<Settings> {
@@ -39,7 +67,8 @@ export class SettingsService {
   }
 
   async update(patch: Partial<Settings>): Promise<Settings> {
-    const next = { ...this.current, ...patch };
+    // Another instance may have changed other keys meanwhile: those are kept as stored.
+    const next = { ...(await this.read()), ...patch };
     await writeSettings(this.db, patch);
     this.current = next;
     if (
@@ -51,10 +80,9 @@ export class SettingsService {
       // Applied again on the next connection to aria2.
       await this.applyToAria2().catch(ignored(this.logger, 'could not apply the global limits to aria2'));
     }
+    this.announce?.(Object.keys(patch));
     // Whoever follows a setting (the fair admission) has applied the change when the PUT answers.
-    await Promise.all(
-      [...this.listeners].map((l) => l(patch).catch(ignored(this.logger, 'a settings listener failed'))),
-    );
+    await this.tell(patch);
     return { ...next };
   }
 

@@ -64,8 +64,15 @@ export class SharesService {
     this.secret = loadSecret(path.join(ctx.config.dataDir, SHARE_SECRET_FILE));
     this.now = options.now ?? Date.now;
     const l = DEFAULT_LOGIN_LIMITS;
-    this.byShare = new FailureWindow(l.perUsername, l.windowMs, l.maxKeys, this.now);
-    this.byAddress = new FailureWindow(l.perAddress, l.windowMs, l.maxKeys, this.now);
+    this.byShare = new FailureWindow(ctx.db, 'share:link', l.perUsername, l.windowMs, l.maxKeys, this.now);
+    this.byAddress = new FailureWindow(
+      ctx.db,
+      'share:address',
+      l.perAddress,
+      l.windowMs,
+      l.maxKeys,
+      this.now,
+    );
   }
 
   private token(nonce: string): string {
@@ -159,17 +166,20 @@ export class SharesService {
     }
     const shareKey = String(row.id);
     const address = addressKey(ip);
-    const wait = Math.max(this.byShare.retryAfter(shareKey), this.byAddress.retryAfter(address));
-    if (wait > 0) throw new TooManyRequestsError(TOO_MANY_GUESSES, wait);
     // Counted before the slow hash check, so parallel guesses cannot all slip under the limit.
-    this.byShare.add(shareKey);
-    const addressHit = this.byAddress.add(address);
+    const shareHit = await this.byShare.attempt(shareKey);
+    if (shareHit.id === null) throw new TooManyRequestsError(TOO_MANY_GUESSES, shareHit.wait);
+    const addressHit = await this.byAddress.attempt(address);
+    if (addressHit.id === null) {
+      await this.byShare.remove(shareKey, shareHit.id);
+      throw new TooManyRequestsError(TOO_MANY_GUESSES, addressHit.wait);
+    }
     if (!(await verifyPassword(row.password_hash, password))) {
       this.ctx.logger.warn({ ip, share: row.id }, 'wrong share password');
       throw new ForbiddenError(WRONG_PASSWORD);
     }
-    this.byShare.clear(shareKey);
-    this.byAddress.remove(address, addressHit);
+    await this.byShare.clear(shareKey);
+    await this.byAddress.remove(address, addressHit.id);
     return { value: this.accessValue(row, this.now() + SHARE_ACCESS_MS), maxAgeMs: SHARE_ACCESS_MS };
   }
 

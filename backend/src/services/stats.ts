@@ -1,6 +1,6 @@
 import type { HealthBody, Stats } from '../contracts/stats.js';
-import { speedTotals } from '../repositories/tasks.js';
-import { countUsersByNode } from '../repositories/users.js';
+import { countDownloading, speedTotals } from '../repositories/tasks.js';
+import { countUsersByNode, findUserNode } from '../repositories/users.js';
 import type { ServiceContext } from './context.js';
 import type { Storage } from './storage.js';
 import type { SpaceService } from './tasks/space.js';
@@ -14,18 +14,25 @@ export class StatsService {
 
   /** The caller's /api/stats: space from the database (kept incrementally), speeds from their active rows. */
   async forUser(userId: number): Promise<Stats> {
-    const [space, speeds, disk] = await Promise.all([
+    const node = (await findUserNode(this.ctx.db, userId)) ?? this.ctx.nodes.first.node;
+    const [space, speeds, disk, downloading] = await Promise.all([
       this.limits.space(userId),
       speedTotals(this.ctx.db, userId),
       this.storage.freeDisk(userId),
+      countDownloading(this.ctx.db, userId, node),
     ]);
-    const diskLeft = Math.max(0, disk.free - this.ctx.settings.get().min_free_disk);
+    const settings = this.ctx.settings.get();
+    const diskLeft = Math.max(0, disk.free - settings.min_free_disk);
     return {
       used_space: space.used,
       quota: space.quota,
       // Unlimited quota: what the disk still allows.
       available_space: Math.min(space.available, diskLeft),
       ...speeds,
+      waiting_counts: {
+        user_limit: { running: downloading.own, limit: settings.max_active_per_user },
+        slots: { running: downloading.node, limit: settings.max_concurrent_downloads },
+      },
     };
   }
 

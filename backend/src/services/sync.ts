@@ -307,6 +307,7 @@ export class SyncService {
     // Reservations grown in this pass, per owner: the rows are written only after the loop, so two
     // downloads whose sizes become known together still count against each other.
     const grown = new Map<number, number>();
+    let seeding = false;
 
     for (const { row, status } of updates) {
       const d: SyncDiff = diff(row, status, now);
@@ -349,6 +350,10 @@ export class SyncService {
         }
       }
       if (d.failed) failed.push(status.gid);
+      if (d.seeds && !patch.error) {
+        Object.assign(patch, this.artifactInPlace(row, status));
+        seeding = true;
+      }
       if (d.completes) {
         const finished = await this.finish(row, status);
         Object.assign(patch, finished, { finished_at: now });
@@ -365,6 +370,8 @@ export class SyncService {
     // The daemon saves failed downloads in its session and runs them again at its next start; the row
     // keeps the failure, so the daemon forgets it (a retry is a new download).
     if (failed.length > 0) await this.forget(failed, { stopped: true });
+    // A seeding torrent takes no download slot (aria2 runs with --bt-detach-seed-only): one is free.
+    if (seeding) this.deps.admission.soon();
     if (followUps.length > 0) return this.refresh(followUps);
     return [];
   }
@@ -380,6 +387,22 @@ export class SyncService {
     });
     const entries = Storage.topEntries(row.dir, got?.ok ? got.value : [], null);
     if (entries.length > 0) await this.deps.storage.removeEntries(row.node, row.dir, entries);
+  }
+
+  /**
+   * A torrent that seeds is done for its owner: its artifact is its one top entry where aria2 reads it
+   * (under `.incomplete/`), relative to the user's folder. It moves when seeding ends (finish).
+   */
+  private artifactInPlace(row: TaskRow, status: DaemonStatus): repo.TaskPatch {
+    const entries = Storage.topEntries(row.dir, status.files, row.name);
+    if (entries.length !== 1) return {};
+    return {
+      artifact_path: path.relative(
+        this.deps.storage.daemonUserDir(row.node, row.owner_id),
+        path.join(row.dir, entries[0]!),
+      ),
+      artifact_token: randomBytes(24).toString('base64url'),
+    };
   }
 
   /** Moves a finished download into the user's folder and gives it its artifact token. */
@@ -407,7 +430,8 @@ export class SyncService {
     if (artifact && row.origin_gid) await this.removeOriginFiles(row);
     return {
       artifact_path: artifact,
-      artifact_token: artifact ? randomBytes(24).toString('base64url') : null,
+      // A torrent that seeded keeps the token its owner has had since: the same link downloads it.
+      artifact_token: artifact ? (row.artifact_token ?? randomBytes(24).toString('base64url')) : null,
       counted_bytes: status.totalLength,
       // Partial bytes of this row were counted live; from now on the folder total holds them.
       completed_length: status.completedLength,

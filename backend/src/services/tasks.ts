@@ -49,7 +49,7 @@ export function buildTaskServices(
   /** The users' folders; built here when not given (the composition root shares one, tests inject statfs). */
   storage: Storage = new Storage(ctx),
 ): TaskServices & TaskCollaborators {
-  const handingOver = new HandOverTracker();
+  const handingOver = new HandOverTracker(ctx.db, ctx.instanceId);
   const admission = new Admission(ctx, handingOver);
   const sources = new SourceChecks(guard);
   const limits = new SpaceService(ctx, storage);

@@ -77,7 +77,13 @@ export class UsersService {
     const { adminUsername, adminPassword, dataDir } = this.ctx.config;
     const password = adminPassword ?? generatePassword(20);
     // The first admin has no quota (0 = unlimited); they set everyone's limits.
-    await this.create({ username: adminUsername, password, is_admin: true, quota: 0 });
+    try {
+      await this.create({ username: adminUsername, password, is_admin: true, quota: 0 });
+    } catch (err) {
+      // Another instance starting on the same database at the same moment created it first.
+      if ((await countUsers(this.ctx.db)) > 0) return;
+      throw err;
+    }
     if (adminPassword) {
       this.ctx.logger.info({ username: adminUsername }, 'created the first admin with ADMIN_PASSWORD');
       return;

@@ -194,7 +194,10 @@ export async function spawnController(options: SpawnOptions): Promise<Controller
       30_000,
       'the controller process to answer /api/health with aria2 connected',
     );
-    aria2Pid = await waitFor(() => childPids(pid, 'aria2c')[0], 5_000, 'the embedded aria2c child');
+    // With ARIA2_NODES (or ARIA2_RPC_URL) the daemons are the test's own: no embedded aria2c.
+    if (!env.ARIA2_NODES && !env.ARIA2_RPC_URL) {
+      aria2Pid = await waitFor(() => childPids(pid, 'aria2c')[0], 5_000, 'the embedded aria2c child');
+    }
   } catch (err) {
     child.kill('SIGKILL');
     await waitGone().catch(() => undefined);

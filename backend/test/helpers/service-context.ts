@@ -9,6 +9,7 @@ import { EgressGuard } from '../../src/egress/guard.js';
 import { NodeRegistry } from '../../src/gateway/registry.js';
 import type { Actor, Logger, ServiceContext } from '../../src/services/context.js';
 import { ControllerEvents } from '../../src/services/events.js';
+import { newInstanceId } from '../../src/services/leases.js';
 import { SettingsService } from '../../src/services/settings.js';
 import { buildTaskServices, type TaskCollaborators, type TaskServices } from '../../src/services/tasks.js';
 import { UsersService } from '../../src/services/users.js';
@@ -102,7 +103,7 @@ export async function unitContext(
   );
   const settings = new SettingsService(db, nodes.first, logger);
   await settings.load(config.settingsSeed);
-  const ctx: ServiceContext = { config, db, nodes, events, settings, logger };
+  const ctx: ServiceContext = { config, db, instanceId: newInstanceId(), nodes, events, settings, logger };
   if (daemon) {
     void nodes.first.start();
     await waitFor(() => nodes.first.connected, 10_000, 'the test aria2c to connect');

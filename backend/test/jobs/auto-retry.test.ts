@@ -185,8 +185,9 @@ describe('a planned retry across restarts', () => {
     let d = await startTestController({}, { dataDir });
     try {
       const admin2 = as(d, await d.adminCookie());
+      // Long enough that the plan is still ahead after the restart, however slow the machine is.
       expect(
-        (await admin2.put('/api/config', { auto_retry_delay_s: 3, auto_retry_max_delay_s: 3 })).statusCode,
+        (await admin2.put('/api/config', { auto_retry_delay_s: 10, auto_retry_max_delay_s: 10 })).statusCode,
       ).toBe(200);
       const user = await d.createUser('dave');
       const data = patternBytes(0, 50_000);

@@ -237,7 +237,7 @@ describe('retry by filter', () => {
     for (const t of ((await carol.get('/api/tasks?view=current&limit=1000')).json() as { items: Task[] })
       .items)
       await carol.del(`/api/tasks/${t.id}?delete_files=true`);
-  }, 120_000);
+  }, 300_000);
 
   it('matches q and view, includes stopped tasks, and answers 422 for both ids and filter or a bad filter', async () => {
     const a = await failed(bob, '/filter/q-one.bin', patternBytes(0, 100));

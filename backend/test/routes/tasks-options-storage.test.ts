@@ -99,7 +99,7 @@ describe('task options', () => {
     );
     expect((await bob.del('/api/tasks')).json()).toEqual({ deleted: 1000 });
     expect(await optionSetCount()).toBe(setsBefore);
-  });
+  }, 180_000);
 
   it('one copy serves a download and its retry: both send the headers', async () => {
     server.addFile('/retry-opts.bin', Buffer.from('hello options'), { status: 404 });

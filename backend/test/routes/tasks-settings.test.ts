@@ -31,6 +31,8 @@ describe('GET /api/stats', () => {
       download_speed: 0,
       upload_speed: 0,
       active_count: 0,
+      // Nothing runs: the defaults' 3 per user and 5 slots of the node, none in use.
+      waiting_counts: { user_limit: { running: 0, limit: 3 }, slots: { running: 0, limit: 5 } },
     });
     // Unlimited quota (the admin): what the disk allows over the minimum free.
     const adminStats = (await admin.get('/api/stats')).json();

@@ -340,3 +340,72 @@ it('files chosen at add apply to the real download once the metadata is known (a
   ]);
   await hal.put(`/api/tasks/${t.id}/status`, { status: 'stop' });
 });
+
+it('a seeding torrent is done for its owner: fetched where it lies, no slot or current-task room taken, moved when seeding ends', async () => {
+  const admin = as(c, await c.adminCookie());
+  expect((await admin.put('/api/config', { max_current_tasks_per_user: 1 })).statusCode).toBe(200);
+  try {
+    const ida = as(c, (await c.createUser('ida')).cookie);
+    const data = patternBytes(7, 150_000);
+    const made = makeTorrent({
+      name: 'seedlong.bin',
+      content: data,
+      webSeedUrl: server.url('/seedlong.bin'),
+    });
+    server.addFile('/seedlong.bin', data);
+    // aria2 takes fractions of a minute: about 9 s of seeding.
+    const r = await ida.post('/api/tasks/torrent', {
+      torrent: made.base64,
+      options: { 'seed-time': '0.15' },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const t = r.json() as Task;
+    const seeding = await ida.waitTask(t.id, (x) => x.seeding, 'the torrent to seed');
+    // aria2 reads the file where it downloaded it until seeding ends.
+    expect(seeding.artifact_token).not.toBeNull();
+    expect(seeding.artifact_path).toMatch(/^\.incomplete\/.+\/seedlong\.bin$/);
+    const fetched = await ida.get(`/api/tasks/artifacts/${seeding.artifact_token}`);
+    expect(fetched.statusCode).toBe(200);
+    expect(fetched.rawPayload.equals(data)).toBe(true);
+
+    // The one download slot and the one current task of the limit are free for a real download.
+    server.addFile('/while-seeding.bin', { size: 400_000 }, { throttle: 40_000 });
+    const http = await ida.add(server.url('/while-seeding.bin'));
+    const running = await ida.waitTask(http.id, (x) => x.status === 'active', 'the download to start');
+    expect(running.waiting_reason).toBeNull();
+    expect((await ida.task(t.id)).seeding).toBe(true);
+    // The counts behind "waiting for a free slot, N of M in use" leave the seeding torrent out.
+    const stats = (await ida.get('/api/stats')).json();
+    expect(stats.waiting_counts).toEqual({
+      user_limit: { running: 1, limit: 3 },
+      slots: { running: 1, limit: 1 },
+    });
+
+    // Seeding ends: complete, moved into the user's folder, the same link still downloads it.
+    const done = await ida.waitTask(t.id, (x) => x.status === 'complete', 'seeding to end', 40_000);
+    expect(done).toMatchObject({ seeding: false, artifact_path: 'seedlong.bin' });
+    expect(done.artifact_token).toBe(seeding.artifact_token);
+    const again = await ida.get(`/api/tasks/artifacts/${seeding.artifact_token}`);
+    expect(again.rawPayload.equals(data)).toBe(true);
+    await ida.put(`/api/tasks/${http.id}/status`, { status: 'stop' });
+  } finally {
+    await admin.put('/api/config', { max_current_tasks_per_user: 1000 });
+  }
+});
+
+it('a task waiting for a slot comes with the counts that say how many are in use', async () => {
+  const jo = as(c, (await c.createUser('jo')).cookie);
+  server.addFile('/slot-a.bin', { size: 400_000 }, { throttle: 40_000 });
+  server.addFile('/slot-b.bin', { size: 400_000 }, { throttle: 40_000 });
+  const a = await jo.add(server.url('/slot-a.bin'));
+  await jo.waitTask(a.id, (x) => x.status === 'active', 'the first to run');
+  const b = await jo.add(server.url('/slot-b.bin'));
+  await jo.waitTask(b.id, (x) => x.waiting_reason === 'slots', 'the second to wait for a slot');
+  const stats = (await jo.get('/api/stats')).json();
+  expect(stats.waiting_counts).toEqual({
+    user_limit: { running: 1, limit: 3 },
+    slots: { running: 1, limit: 1 },
+  });
+  await jo.put(`/api/tasks/${a.id}/status`, { status: 'stop' });
+  await jo.put(`/api/tasks/${b.id}/status`, { status: 'stop' });
+});

@@ -62,4 +62,14 @@ describe('Admission on a real SQLite file and aria2c', () => {
     );
     expect((await getTask(u.db, alice.id, a2.id))!.held_for).toBeNull();
   });
+
+  it('answers with the reason a pass just before gave, when its own pass has nothing to change', async () => {
+    // Alice's room is taken (one running): a new one of hers is held for her limit by the add's pass.
+    const a3 = await tasks.add.create(alice, slowUrl());
+    expect(a3).toMatchObject({ status: 'waiting', waiting_reason: 'user_limit' });
+    // A caller that handed the row over while that pass ran still holds it as it was before the pass.
+    const before = { ...(await getTask(u.db, alice.id, a3.id))!, held_for: 'queue' };
+    const [after] = await tasks.admission.admitAndRead([before]);
+    expect(after).toMatchObject({ id: a3.id, status: 'waiting', held_for: 'user_limit' });
+  });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
 import { ForbiddenError, NotAuthenticatedError, TooManyRequestsError } from '../../src/domain/errors.js';
 import { hashSessionId } from '../../src/domain/passwords.js';
 import { AuthService, addressKey, FailureWindow, TOO_MANY_ATTEMPTS } from '../../src/services/auth.js';
@@ -27,44 +28,85 @@ describe('addressKey', () => {
 });
 
 describe('FailureWindow', () => {
-  it('allows up to the limit, then answers the seconds until the oldest failure leaves the window', () => {
+  let u: UnitContext;
+  beforeEach(async () => {
+    u = await unitContext();
+  });
+  afterEach(async () => {
+    await u.close();
+  });
+  const counted = async (w: FailureWindow, key: string) => {
+    const hit = await w.attempt(key);
+    if (hit.id === null) throw new Error(`the attempt for ${key} was refused`);
+    return hit.id;
+  };
+
+  it('allows up to the limit, then answers the seconds until the oldest failure leaves the window', async () => {
     let now = 1_000_000;
-    const w = new FailureWindow(3, 60_000, 100, () => now);
-    w.add('k');
+    const w = new FailureWindow(u.db, 't', 3, 60_000, 100, () => now);
+    await counted(w, 'k');
     now += 10_000;
-    w.add('k');
-    expect(w.retryAfter('k')).toBe(0);
-    w.add('k');
-    expect(w.retryAfter('k')).toBe(50);
+    await counted(w, 'k');
+    expect(await w.retryAfter('k')).toBe(0);
+    await counted(w, 'k');
+    expect(await w.retryAfter('k')).toBe(50);
+    expect(await w.attempt('k')).toEqual({ id: null, wait: 50 });
     now += 49_500;
-    expect(w.retryAfter('k')).toBe(1);
+    expect(await w.retryAfter('k')).toBe(1);
     now += 500;
-    expect(w.retryAfter('k')).toBe(0);
-    expect(w.retryAfter('other')).toBe(0);
+    expect(await w.retryAfter('k')).toBe(0);
+    expect(await w.retryAfter('other')).toBe(0);
   });
 
-  it('takes back one failure with remove and all with clear', () => {
+  it('takes back one failure with remove and all with clear', async () => {
     const now = 5_000;
-    const w = new FailureWindow(2, 60_000, 100, () => now);
-    const at = w.add('k');
-    w.add('k');
-    expect(w.retryAfter('k')).toBeGreaterThan(0);
-    w.remove('k', at);
-    expect(w.retryAfter('k')).toBe(0);
-    w.add('k');
-    w.clear('k');
-    expect(w.retryAfter('k')).toBe(0);
-    expect(w.size).toBe(0);
+    const w = new FailureWindow(u.db, 't', 2, 60_000, 100, () => now);
+    const at = await counted(w, 'k');
+    await counted(w, 'k');
+    expect(await w.retryAfter('k')).toBeGreaterThan(0);
+    await w.remove('k', at);
+    expect(await w.retryAfter('k')).toBe(0);
+    await counted(w, 'k');
+    await w.clear('k');
+    expect(await w.retryAfter('k')).toBe(0);
+    expect(await w.size()).toBe(0);
   });
 
-  it('stays bounded: beyond maxKeys the least recently failed keys are forgotten', () => {
-    const now = 0;
-    const w = new FailureWindow(1, 60_000, 100, () => now);
-    w.add('first');
-    for (let i = 0; i < 500; i++) w.add(`k${i}`);
-    expect(w.size).toBeLessThanOrEqual(100);
-    expect(w.retryAfter('first')).toBe(0);
-    expect(w.retryAfter('k499')).toBeGreaterThan(0);
+  it('stays bounded: beyond maxKeys the least recently failed keys are forgotten, old failures dropped', async () => {
+    let now = 0;
+    const w = new FailureWindow(u.db, 't', 1, 60_000, 100, () => now);
+    await counted(w, 'first');
+    for (let i = 0; i < 300; i++) await counted(w, `k${i}`);
+    expect(await w.size()).toBeLessThanOrEqual(100);
+    expect(await w.retryAfter('first')).toBe(0);
+    expect(await w.retryAfter('k299')).toBeGreaterThan(0);
+    const rows = () => u.db.selectFrom('login_failures').select('id').execute();
+    expect((await rows()).length).toBeLessThanOrEqual(100);
+    now += 60_001;
+    await counted(w, 'late');
+    expect(await rows()).toHaveLength(1);
+  });
+
+  it('counts parallel attempts exactly: never more than the limit get through', async () => {
+    const w = new FailureWindow(u.db, 't', 5, 60_000, 100, () => 1_000);
+    const hits = await Promise.all(Array.from({ length: 20 }, () => w.attempt('k')));
+    expect(hits.filter((h) => h.id !== null)).toHaveLength(5);
+  });
+
+  it('is shared by every instance on the database, each counter apart', async () => {
+    const second = await openDatabase(u.ctx.config.database);
+    try {
+      const a = new FailureWindow(u.db, 'sign-in', 2, 60_000, 100, () => 1_000);
+      const b = new FailureWindow(second, 'sign-in', 2, 60_000, 100, () => 1_000);
+      const otherScope = new FailureWindow(second, 'share', 2, 60_000, 100, () => 1_000);
+      await counted(a, 'k');
+      await counted(b, 'k');
+      expect(await a.retryAfter('k')).toBe(60);
+      expect((await b.attempt('k')).id).toBeNull();
+      expect(await otherScope.retryAfter('k')).toBe(0);
+    } finally {
+      await second.destroy();
+    }
   });
 });
 
@@ -207,6 +249,23 @@ describe('AuthService', () => {
       TooManyRequestsError,
     );
     await expect(limited.login('alice', PASSWORD, '2001:db8:5:7::1')).resolves.toBeTruthy();
+  });
+
+  it('counts failures across instances: guesses spread over two on one database share one limit', async () => {
+    const second = await openDatabase(u.ctx.config.database);
+    try {
+      const other = new AuthService({ ...u.ctx, db: second }, { now: () => now });
+      for (let i = 0; i < 10; i++) {
+        const instance = i % 2 === 0 ? auth : other;
+        expect(await failure(instance.login('alice', `wrong-${i}`, `10.0.4.${i}`))).toBeInstanceOf(
+          NotAuthenticatedError,
+        );
+      }
+      expect(await failure(other.login('alice', PASSWORD, '10.0.5.1'))).toBeInstanceOf(TooManyRequestsError);
+      expect(await failure(auth.login('alice', PASSWORD, '10.0.5.1'))).toBeInstanceOf(TooManyRequestsError);
+    } finally {
+      await second.destroy();
+    }
   });
 
   it('does not let parallel guesses slip past the limit', async () => {

@@ -90,16 +90,17 @@ describe('task services on a real SQLite file and aria2c', () => {
   it("another user's task is not found by any use-case, and nothing of it changes", async () => {
     const task = await tasks.add.create(bob, slowUrl());
     const row = (await getTask(u.db, bob.id, task.id))!;
+    // One call at a time: a call started before the previous one is awaited would reject unheard.
     const foreign = [
-      tasks.query.get(alice, task.id),
-      tasks.query.detail(alice, task.id),
-      tasks.query.files(alice, task.id),
-      tasks.control.changeStatus(alice, task.id, 'stop'),
-      tasks.control.changeOptions(alice, task.id, { 'max-download-limit': '1K' }),
-      tasks.remove.delete(alice, task.id, true),
+      () => tasks.query.get(alice, task.id),
+      () => tasks.query.detail(alice, task.id),
+      () => tasks.query.files(alice, task.id),
+      () => tasks.control.changeStatus(alice, task.id, 'stop'),
+      () => tasks.control.changeOptions(alice, task.id, { 'max-download-limit': '1K' }),
+      () => tasks.remove.delete(alice, task.id, true),
     ];
-    for (const p of foreign) {
-      const err = await failure(p);
+    for (const call of foreign) {
+      const err = await failure(call());
       expect(err).toBeInstanceOf(NotFoundError);
       expect(err.detail).toBe('Task not found');
     }

@@ -99,6 +99,9 @@ describe('the task rules', () => {
     expect(holdsFor(canDownload, { artifact_token: 'tok' })).toEqual(['complete']);
     expect(canDownload(http('complete'))).toBe(false);
     expect(canDownload(http('complete', { artifact_token: undefined }))).toBe(false);
+    // A seeding torrent is done for its owner: its file downloads where it is seeded from.
+    expect(canDownload(http('active', { artifact_token: 'tok', seeding: true }))).toBe(true);
+    expect(canDownload(http('active', { artifact_token: null, seeding: true }))).toBe(false);
   });
 
   it('move only waiting tasks in the queue, delete any task', () => {

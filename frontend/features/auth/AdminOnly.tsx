@@ -4,6 +4,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { EmptyState } from '../../components/EmptyState';
 import { Spinner } from '../../components/Spinner';
+import { t } from '../../lib/i18n';
 import { useMe } from './useMe';
 
 /** Renders its children for administrators only. */
@@ -12,9 +13,9 @@ export function AdminOnly({ children }: { children: ReactNode }) {
   if (me.isLoading) return <Spinner />;
   if (!me.data?.is_admin) {
     return (
-      <EmptyState title="Administrators only.">
+      <EmptyState title={t('adminOnly.title')}>
         <p>
-          This page is for administrators. <Link href="/tasks">Back to your tasks</Link>
+          {t('adminOnly.text')} <Link href="/tasks">{t('adminOnly.back')}</Link>
         </p>
       </EmptyState>
     );

@@ -6,6 +6,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Button } from '../../components/Button';
 import { TextField } from '../../components/Field';
 import { ApiError, api, errorDetail } from '../../lib/api';
+import { t } from '../../lib/i18n';
 import { safeNextPath } from '../../lib/navigation';
 import { meKey } from '../tasks/cache';
 
@@ -26,7 +27,7 @@ export function LoginPage() {
     event.preventDefault();
     if (busy) return;
     if (!username.trim() || !password) {
-      setError('Enter your username and password.');
+      setError(t('login.enterBoth'));
       return;
     }
     setBusy(true);
@@ -38,7 +39,7 @@ export function LoginPage() {
       const next = safeNextPath(new URLSearchParams(window.location.search).get('next'));
       router.replace(next);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) setError('Wrong username or password.');
+      if (err instanceof ApiError && err.status === 401) setError(t('login.wrong'));
       else setError(errorDetail(err));
       setBusy(false);
     }
@@ -57,15 +58,15 @@ export function LoginPage() {
             strokeLinejoin="round"
           />
         </svg>
-        aria2 controller
+        {t('app.name')}
       </h1>
-      <p className="muted">Sign in to manage your downloads.</p>
+      <p className="muted">{t('login.lead')}</p>
       <form onSubmit={onSubmit} className="stack" noValidate>
         <TextField
           ref={userRef}
           id="username"
           name="username"
-          label="Username"
+          label={t('login.username')}
           autoComplete="username"
           autoCapitalize="none"
           spellCheck={false}
@@ -77,7 +78,7 @@ export function LoginPage() {
           id="password"
           name="password"
           type="password"
-          label="Password"
+          label={t('login.password')}
           autoComplete="current-password"
           required
           value={password}
@@ -89,7 +90,7 @@ export function LoginPage() {
           </p>
         ) : null}
         <Button type="submit" variant="primary" busy={busy}>
-          Sign in
+          {t('login.title')}
         </Button>
       </form>
     </div>

@@ -8,16 +8,17 @@ import { QuotaBar } from '../../components/QuotaBar';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
 import { formatDateTime, formatQuota } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import { useStats } from '../tasks/queries';
 import { TokensSection } from '../tokens/TokensSection';
 import { useMe } from './useMe';
 
 /** The first problem with a password change, or null. */
 export function passwordProblem(current: string, next: string, confirm: string): string | null {
-  if (!current) return 'Enter your current password.';
-  if (next.length < 8) return 'The new password must be at least 8 characters.';
-  if (next !== confirm) return 'The new passwords do not match.';
-  if (next === current) return 'The new password is the same as the current one.';
+  if (!current) return t('profile.enterCurrent');
+  if (next.length < 8) return t('profile.tooShort', { min: 8 });
+  if (next !== confirm) return t('profile.noMatch');
+  if (next === current) return t('profile.same');
   return null;
 }
 
@@ -38,7 +39,7 @@ export function ProfilePage() {
     setBusy(true);
     try {
       await api.changePassword(current, next);
-      toast.success('Password changed. Your other sessions were signed out.');
+      toast.success(t('profile.changed'));
       setCurrent('');
       setNext('');
       setConfirm('');
@@ -53,33 +54,33 @@ export function ProfilePage() {
   return (
     <div className="profile-page">
       <div className="page-head">
-        <h1>Profile</h1>
+        <h1>{t('nav.profile')}</h1>
       </div>
       <section className="card" aria-labelledby="account-title">
         <h2 id="account-title" className="card-title">
-          Account
+          {t('profile.account')}
         </h2>
         {user ? (
           <dl className="info-grid">
             <div className="info">
-              <dt>Username</dt>
+              <dt>{t('login.username')}</dt>
               <dd>{user.username}</dd>
             </div>
             <div className="info">
-              <dt>Role</dt>
-              <dd>{user.is_admin ? 'Administrator' : 'User'}</dd>
+              <dt>{t('profile.role')}</dt>
+              <dd>{user.is_admin ? t('roles.admin') : t('roles.user')}</dd>
             </div>
             <div className="info">
-              <dt>Quota</dt>
+              <dt>{t('profile.quota')}</dt>
               <dd>{formatQuota(user.quota)}</dd>
             </div>
             <div className="info">
-              <dt>Member since</dt>
+              <dt>{t('profile.memberSince')}</dt>
               <dd>{formatDateTime(user.created_at)}</dd>
             </div>
             {stats.data ? (
               <div className="info wide">
-                <dt>Storage</dt>
+                <dt>{t('stats.storage')}</dt>
                 <dd>
                   <QuotaBar used={stats.data.used_space} quota={stats.data.quota} />
                 </dd>
@@ -92,26 +93,26 @@ export function ProfilePage() {
       </section>
       <section className="card narrow" aria-labelledby="password-title">
         <h2 id="password-title" className="card-title">
-          Change password
+          {t('profile.changePassword')}
         </h2>
         <form className="stack" onSubmit={onSubmit} noValidate>
           <TextField
-            label="Current password"
+            label={t('profile.current')}
             type="password"
             autoComplete="current-password"
             value={current}
             onChange={(e) => setCurrent(e.currentTarget.value)}
           />
           <TextField
-            label="New password"
+            label={t('profile.new')}
             type="password"
             autoComplete="new-password"
-            hint="At least 8 characters."
+            hint={t('profile.minHint', { min: 8 })}
             value={next}
             onChange={(e) => setNext(e.currentTarget.value)}
           />
           <TextField
-            label="Confirm new password"
+            label={t('profile.confirm')}
             type="password"
             autoComplete="new-password"
             value={confirm}
@@ -124,7 +125,7 @@ export function ProfilePage() {
           ) : null}
           <div>
             <Button type="submit" variant="primary" busy={busy}>
-              Change password
+              {t('profile.changePassword')}
             </Button>
           </div>
         </form>

@@ -6,6 +6,7 @@ import { Dialog } from '../../components/Dialog';
 import { TextField } from '../../components/Field';
 import { errorDetail } from '../../lib/api';
 import type { FileEntry } from '../../lib/files-api';
+import { t } from '../../lib/i18n';
 import { baseName, checkName, checkPath, describeEntries, joinPath, parentOf, tidyFolder } from './paths';
 
 /** A new folder inside the folder on screen. */
@@ -46,21 +47,21 @@ export function NewFolderDialog({
     <Dialog
       open={open}
       onClose={busy ? () => {} : onClose}
-      title="New folder"
+      title={t('files.newFolder')}
       footer={
         <>
           <Button onClick={onClose} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </Button>
           <Button type="submit" form="new-folder" variant="primary" busy={busy}>
-            Create folder
+            {t('files.createFolder')}
           </Button>
         </>
       }
     >
       <form id="new-folder" className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
         <TextField
-          label="Folder name"
+          label={t('files.folderName')}
           autoComplete="off"
           spellCheck={false}
           value={name}
@@ -111,7 +112,7 @@ export function MoveDialog({
       return;
     }
     if (moves.some((m) => m.to === m.from || m.to.startsWith(`${m.from}/`))) {
-      setFolderError('A folder cannot move into itself.');
+      setFolderError(t('files.moveIntoItself'));
       return;
     }
     setBusy(true);
@@ -129,14 +130,18 @@ export function MoveDialog({
     <Dialog
       open
       onClose={busy ? () => {} : onClose}
-      title={single ? `Rename or move ${describeEntries(entries)}` : `Move ${describeEntries(entries)}`}
+      title={
+        single
+          ? t('files.renameOrMove', { what: describeEntries(entries) })
+          : t('files.move', { what: describeEntries(entries) })
+      }
       footer={
         <>
           <Button onClick={onClose} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </Button>
           <Button type="submit" form="move-entries" variant="primary" busy={busy}>
-            {single ? 'Save' : 'Move'}
+            {single ? t('common.save') : t('files.moveButton')}
           </Button>
         </>
       }
@@ -144,7 +149,7 @@ export function MoveDialog({
       <form id="move-entries" className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
         {single ? (
           <TextField
-            label="Name"
+            label={t('tasks.col.name')}
             autoComplete="off"
             spellCheck={false}
             value={name}
@@ -153,11 +158,11 @@ export function MoveDialog({
           />
         ) : null}
         <TextField
-          label="Folder"
+          label={t('files.folder')}
           autoComplete="off"
           spellCheck={false}
-          placeholder="(the top folder)"
-          hint="A folder path from the top, such as Movies/2024. Empty: the top folder."
+          placeholder={t('files.topFolderPlaceholder')}
+          hint={t('files.folderHint')}
           value={folder}
           error={folderError}
           onChange={(e) => setFolder(e.currentTarget.value)}

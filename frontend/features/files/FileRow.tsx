@@ -6,6 +6,7 @@ import { Button } from '../../components/Button';
 import { DownloadIcon, EditIcon, FileIcon, FolderIcon, ShareIcon, TrashIcon } from '../../components/Icons';
 import { type FileEntry, fileContentUrl } from '../../lib/files-api';
 import { formatBytes, formatDateTime } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import { type FileActionId, fileRowActions } from './actions';
 import { filesHref, isLocked } from './paths';
 
@@ -55,7 +56,7 @@ export const FileRow = memo(function FileRow({
           <input
             type="checkbox"
             checked={selected}
-            aria-label={`Select ${entry.name}`}
+            aria-label={t('row.select', { name: entry.name })}
             onChange={(e) => onToggle(entry.path, e.currentTarget.checked)}
           />
         )}
@@ -77,20 +78,20 @@ export const FileRow = memo(function FileRow({
         )}
         {locked ? (
           <span className="file-sub">
-            Downloading now ·{' '}
+            {t('files.downloadingNow')} ·{' '}
             <Link href={`/tasks/detail?id=${entry.task_id}`} prefetch={false}>
-              see the task
+              {t('files.seeTask')}
             </Link>
           </span>
         ) : null}
       </div>
       <dl className="file-meta">
         <div>
-          <dt>Size</dt>
+          <dt>{t('tasks.col.size')}</dt>
           <dd>{formatBytes(entry.size)}</dd>
         </div>
         <div>
-          <dt>Modified</dt>
+          <dt>{t('files.modified')}</dt>
           <dd>{formatDateTime(entry.modified_at)}</dd>
         </div>
       </dl>
@@ -102,7 +103,11 @@ export const FileRow = memo(function FileRow({
               className="btn btn-secondary btn-sm"
               href={fileContentUrl(entry.path)}
               download
-              aria-label={`Download ${entry.name}${dir ? ' as zip' : ''}`}
+              aria-label={
+                dir
+                  ? t('files.downloadZipNamed', { name: entry.name })
+                  : t('torrentFiles.file', { path: entry.name })
+              }
             >
               {ICONS.download}
               <span className="btn-label">{a.label}</span>
@@ -114,7 +119,7 @@ export const FileRow = memo(function FileRow({
               variant={a.danger ? 'danger' : 'secondary'}
               icon={ICONS[a.id]}
               disabled={busy}
-              aria-label={`${a.label} ${entry.name}`}
+              aria-label={t('files.actionNamed', { action: a.label, name: entry.name })}
               onClick={() => onAction(a.id as Exclude<FileActionId, 'download'>, entry)}
             >
               {a.label}

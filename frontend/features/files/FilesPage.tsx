@@ -14,6 +14,7 @@ import { Spinner } from '../../components/Spinner';
 import { ApiError, errorDetail } from '../../lib/api';
 import { type FileEntry, filesApi, filesArchiveUrl, INCOMPLETE_DIR, type Share } from '../../lib/files-api';
 import { formatBytes } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import { useStats } from '../tasks/queries';
 import { FILE_ACTIONS, FILE_BULK_ORDER, type FileActionId, fileBulkTargets } from './actions';
 import { MoveDialog, NewFolderDialog } from './FileDialogs';
@@ -48,30 +49,28 @@ export function sharesOf(shares: readonly Share[], entries: readonly FileEntry[]
 
 /** The confirmation's sentence: what goes and how much quota it gives back. */
 export function deleteMessage(entries: readonly FileEntry[], shares: readonly Share[]): string {
-  const frees = `This frees ${formatBytes(totalSize(entries))} of your storage.`;
-  const hasDir = entries.some((e) => e.type === 'dir');
-  const what = hasDir ? ' Folders are deleted with everything in them.' : '';
+  const parts = [t('files.delete.frees', { size: formatBytes(totalSize(entries)) })];
+  if (entries.some((e) => e.type === 'dir')) parts.push(t('files.delete.folders'));
   const links = sharesOf(shares, entries).length;
-  const linked = links
-    ? ` ${links === 1 ? 'Its shared link stops' : `${links} shared links stop`} working.`
-    : '';
-  return `${frees}${what}${linked}`;
+  if (links) parts.push(t('files.delete.links', { count: links }));
+  return parts.join(t('files.sentenceSeparator'));
 }
 
 /** The toast after a rename or move. */
 export function moveMessage(moves: readonly { from: string; to: string }[]): string {
-  if (moves.length !== 1) return `Moved ${moves.length} items`;
+  if (moves.length !== 1) return t('files.moved.many', { count: moves.length });
   const { from, to } = moves[0]!;
-  if (parentOf(from) === parentOf(to)) return `Renamed ${baseName(from)} to ${baseName(to)}`;
+  if (parentOf(from) === parentOf(to))
+    return t('files.moved.renamed', { from: baseName(from), to: baseName(to) });
   if (baseName(from) === baseName(to))
-    return `Moved ${baseName(from)} to ${parentOf(to) || 'the top folder'}`;
-  return `Moved ${baseName(from)} to ${to}`;
+    return t('files.moved.to', { name: baseName(from), to: parentOf(to) || t('files.moved.top') });
+  return t('files.moved.to', { name: baseName(from), to });
 }
 
 function Breadcrumbs({ path }: { path: string }) {
   const crumbs = breadcrumbs(path);
   return (
-    <nav aria-label="Breadcrumbs" className="breadcrumbs">
+    <nav aria-label={t('files.breadcrumbs')} className="breadcrumbs">
       <ol>
         {crumbs.map((c, i) => (
           <li key={c.path}>
@@ -102,21 +101,19 @@ function InProgress({
   return (
     <section className="card list-card" aria-labelledby="in-progress-title">
       <div className="card-head">
-        <h2 id="in-progress-title">In progress</h2>
-        <p className="hint">
-          Downloads still running. They count against your storage and move to your files when they finish.
-        </p>
+        <h2 id="in-progress-title">{t('files.inProgress')}</h2>
+        <p className="hint">{t('files.inProgressHint')}</p>
       </div>
       {folder.isLoading ? (
-        <Spinner label="Loading running downloads" />
+        <Spinner label={t('files.loadingRunning')} />
       ) : folder.error ? (
-        <EmptyState title="Running downloads could not be listed.">
+        <EmptyState title={t('files.runningFailed')}>
           <p>{errorDetail(folder.error)}</p>
         </EmptyState>
       ) : entries.length === 0 ? (
-        <p className="muted card-pad">Nothing is downloading.</p>
+        <p className="muted card-pad">{t('files.nothingRunning')}</p>
       ) : (
-        <ul className="file-list" aria-label="In progress">
+        <ul className="file-list" aria-label={t('files.inProgress')}>
           {entries.map((e) => (
             <FileRow
               key={e.path}
@@ -199,7 +196,7 @@ export function FilesPage() {
   async function createFolder(p: string) {
     const entry = await filesApi.createFolder(p);
     refreshAfterChange(qc);
-    toast.success(`Created ${entry.name}`);
+    toast.success(t('users.created', { name: entry.name }));
   }
 
   async function move(moves: { from: string; to: string }[]) {
@@ -216,7 +213,7 @@ export function FilesPage() {
       toast.success(moveMessage(moves));
     } catch (err) {
       // The dialog shows the reason; what already moved stays moved.
-      if (done > 0) toast.warning(`Moved ${done} of ${moves.length} items`);
+      if (done > 0) toast.warning(t('files.moved.some', { count: moves.length, done }));
       throw err;
     } finally {
       markBusy(
@@ -238,11 +235,14 @@ export function FilesPage() {
     try {
       const { freed } = await filesApi.deleteFiles(targets.map((e) => e.path));
       toast.success(
-        `Deleted ${targets.length === 1 ? targets[0]!.name : describeEntries(targets)}, freed ${formatBytes(freed)}`,
+        t('files.deleted', {
+          what: targets.length === 1 ? targets[0]!.name : describeEntries(targets),
+          size: formatBytes(freed),
+        }),
       );
       setDeleting(null);
     } catch (err) {
-      toast.error(`Could not delete: ${errorDetail(err)}`);
+      toast.error(t('delete.failed', { detail: errorDetail(err) }));
     } finally {
       setDeleteBusy(false);
       markBusy(
@@ -259,12 +259,12 @@ export function FilesPage() {
     setRevokeBusy(true);
     try {
       await filesApi.revokeShare(share.id);
-      toast.success(`Revoked the link to ${share.path}`);
+      toast.success(t('shares.revoked', { path: share.path }));
       setRevoking(null);
     } catch (err) {
       // Already gone is what was asked.
       if (err instanceof ApiError && err.status === 404) setRevoking(null);
-      else toast.error(`Could not revoke the link: ${errorDetail(err)}`);
+      else toast.error(t('shares.revokeFailed', { detail: errorDetail(err) }));
     } finally {
       setRevokeBusy(false);
       void qc.invalidateQueries({ queryKey: sharesKey });
@@ -280,35 +280,38 @@ export function FilesPage() {
 
   const notFound = folder.error instanceof ApiError && folder.error.status === 404;
   const summary = folder.isLoading
-    ? 'Loading'
-    : `${entries.length} item${entries.length === 1 ? '' : 's'}${
-        chosen.length ? `, ${chosen.length} selected (${formatBytes(totalSize(chosen))})` : ''
-      }`;
+    ? t('common.loadingPage')
+    : [
+        t('files.items', { count: entries.length }),
+        ...(chosen.length
+          ? [t('files.selectedSize', { count: chosen.length, size: formatBytes(totalSize(chosen)) })]
+          : []),
+      ].join(t('common.listSeparator'));
 
   return (
     <div className="files-page">
       <div className="page-head">
-        <h1>Files</h1>
+        <h1>{t('nav.files')}</h1>
         <Button
           variant="primary"
           icon={<PlusIcon />}
           onClick={() => setNewFolderOpen(true)}
           disabled={notFound}
         >
-          New folder
+          {t('files.newFolder')}
         </Button>
       </div>
       {folder.data ? (
-        <section className="stats-bar" aria-label="Your storage">
+        <section className="stats-bar" aria-label={t('files.yourStorage')}>
           <div className="stats-quota">
-            <QuotaBar used={folder.data.used_space} quota={folder.data.quota} label="Storage" />
+            <QuotaBar used={folder.data.used_space} quota={folder.data.quota} label={t('stats.storage')} />
           </div>
         </section>
       ) : null}
 
       <section className="card list-card" aria-labelledby="files-title">
         <h2 id="files-title" className="sr-only">
-          Your files
+          {t('files.yourFiles')}
         </h2>
         <div className="files-head">
           <Breadcrumbs path={path} />
@@ -316,7 +319,7 @@ export function FilesPage() {
         <div
           className={`toolbar${chosen.length ? ' has-selection' : ''}`}
           role="toolbar"
-          aria-label="Selected files"
+          aria-label={t('files.selectedToolbar')}
         >
           <div className="check select-all">
             <input
@@ -330,7 +333,7 @@ export function FilesPage() {
                 setSelected(checked ? new Set(selectable.map((x) => x.path)) : new Set());
               }}
             />
-            <label htmlFor="files-select-all">Select all</label>
+            <label htmlFor="files-select-all">{t('tasks.selectAll')}</label>
           </div>
           <div className="toolbar-buttons">
             {FILE_BULK_ORDER.map((id) => {
@@ -370,31 +373,31 @@ export function FilesPage() {
           </output>
         </div>
         {folder.isLoading ? (
-          <Spinner label="Loading your files" />
+          <Spinner label={t('files.loading')} />
         ) : notFound ? (
-          <EmptyState title="This folder does not exist.">
-            <Link href="/files">Back to your files</Link>
+          <EmptyState title={t('files.noFolder')}>
+            <Link href="/files">{t('files.back')}</Link>
           </EmptyState>
         ) : folder.error ? (
-          <EmptyState title="Your files could not be loaded.">
+          <EmptyState title={t('files.loadFailed')}>
             <p>{errorDetail(folder.error)}</p>
-            <Button onClick={() => void folder.refetch()}>Try again</Button>
+            <Button onClick={() => void folder.refetch()}>{t('common.tryAgain')}</Button>
           </EmptyState>
         ) : entries.length === 0 ? (
-          <EmptyState title={path ? 'This folder is empty.' : 'No files yet.'}>
-            {path ? null : <p>Finished downloads land here.</p>}
+          <EmptyState title={path ? t('files.emptyFolder') : t('files.empty')}>
+            {path ? null : <p>{t('files.emptyHint')}</p>}
           </EmptyState>
         ) : (
           <>
             <div className="file-list-head" aria-hidden="true">
-              <span className="lh-main">Name</span>
+              <span className="lh-main">{t('tasks.col.name')}</span>
               <span className="lh-meta">
-                <span>Size</span>
-                <span>Modified</span>
+                <span>{t('tasks.col.size')}</span>
+                <span>{t('files.modified')}</span>
               </span>
               <span className="lh-actions" />
             </div>
-            <ul className="file-list" aria-label="Files">
+            <ul className="file-list" aria-label={t('nav.files')}>
               {entries.map((e) => (
                 <FileRow
                   key={e.path}
@@ -434,16 +437,18 @@ export function FilesPage() {
           onCreate={async (body) => {
             const share = await filesApi.createShare(body);
             void qc.invalidateQueries({ queryKey: sharesKey });
-            toast.success('Link created');
+            toast.success(t('shares.created'));
             return share;
           }}
         />
       ) : null}
       <ConfirmDialog
         open={deleting !== null}
-        title={deleting ? `Delete ${describeEntries(deleting)}?` : 'Delete?'}
+        title={
+          deleting ? t('files.deleteTitle', { what: describeEntries(deleting) }) : t('files.deleteTitleBare')
+        }
         message={deleting ? deleteMessage(deleting, shares.data ?? []) : undefined}
-        confirmLabel="Delete"
+        confirmLabel={t('actions.delete')}
         danger
         busy={deleteBusy}
         onConfirm={() => void confirmDelete()}
@@ -453,9 +458,9 @@ export function FilesPage() {
       />
       <ConfirmDialog
         open={revoking !== null}
-        title="Revoke this link?"
-        message={revoking ? `Nobody can download ${revoking.path} through it any more.` : undefined}
-        confirmLabel="Revoke"
+        title={t('shares.revokeTitle')}
+        message={revoking ? t('shares.revokeMessage', { path: revoking.path }) : undefined}
+        confirmLabel={t('tokens.revoke')}
         danger
         busy={revokeBusy}
         onConfirm={() => void confirmRevoke()}

@@ -9,13 +9,14 @@ import { CopyIcon } from '../../components/Icons';
 import { errorDetail } from '../../lib/api';
 import { copyText } from '../../lib/clipboard';
 import type { CreateShareBody, FileEntry, Share } from '../../lib/files-api';
+import { t } from '../../lib/i18n';
 import { absoluteShareUrl, EXPIRY_CHOICES, type ExpiryChoice, expiryToIso, parseMaxDownloads } from './paths';
 
 /** Copies a share's link, saying so in a toast. */
 export async function copyShareLink(share: Pick<Share, 'url'>): Promise<void> {
   const ok = await copyText(absoluteShareUrl(share.url, window.location.origin));
-  if (ok) toast.success('Link copied');
-  else toast.error('The link could not be copied: select it and copy it by hand.');
+  if (ok) toast.success(t('detail.linkCopied'));
+  else toast.error(t('shares.copyFailed'));
 }
 
 /** Builds the request body of the share form (a sentence when a field is wrong). */
@@ -71,7 +72,7 @@ export function ShareDialog({
     }
   }
 
-  const title = `Share “${entry.name}”`;
+  const title = t('shares.title', { name: entry.name });
   if (created) {
     const link = absoluteShareUrl(created.url, window.location.origin);
     return (
@@ -79,20 +80,20 @@ export function ShareDialog({
         open
         onClose={onClose}
         title={title}
-        description="Anyone with this link can download it, without an account."
+        description={t('shares.createdHint')}
         footer={
           <>
             <Button icon={<CopyIcon />} onClick={() => void copyShareLink(created)}>
-              Copy link
+              {t('detail.copyLink')}
             </Button>
             <Button variant="primary" onClick={onClose}>
-              Done
+              {t('tokens.done')}
             </Button>
           </>
         }
       >
         <TextField
-          label="Link"
+          label={t('shares.link')}
           readOnly
           value={link}
           className="input mono"
@@ -107,40 +108,40 @@ export function ShareDialog({
       open
       onClose={busy ? () => {} : onClose}
       title={title}
-      description="A link that works without an account. Moving or deleting the file updates or ends it."
+      description={t('shares.hint')}
       footer={
         <>
           <Button onClick={onClose} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </Button>
           <Button type="submit" form="share-form" variant="primary" busy={busy}>
-            Create link
+            {t('shares.create')}
           </Button>
         </>
       }
     >
       <form id="share-form" className="stack" onSubmit={(e) => void onSubmit(e)} noValidate>
         <SelectField
-          label="Expires"
-          options={EXPIRY_CHOICES}
+          label={t('shares.expires')}
+          options={EXPIRY_CHOICES.map((c) => ({ ...c, label: t(c.label) }))}
           value={expiry}
           onChange={(e) => setExpiry(e.currentTarget.value as ExpiryChoice)}
         />
         <TextField
-          label="Password"
+          label={t('login.password')}
           type="password"
           autoComplete="new-password"
-          hint="Optional: whoever opens the link must type it."
+          hint={t('shares.passwordHint')}
           value={password}
           onChange={(e) => setPassword(e.currentTarget.value)}
         />
         <TextField
-          label="Maximum downloads"
+          label={t('shares.max')}
           type="number"
           min={1}
           step={1}
           inputMode="numeric"
-          hint="Optional: empty means no limit."
+          hint={t('shares.maxHint')}
           value={maxDownloads}
           error={maxError}
           onChange={(e) => setMaxDownloads(e.currentTarget.value)}

@@ -8,13 +8,14 @@ import { Spinner } from '../../components/Spinner';
 import { errorDetail } from '../../lib/api';
 import type { Share } from '../../lib/files-api';
 import { formatDateTime } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import { filesHref, parentOf } from './paths';
 import { copyShareLink } from './ShareDialog';
 
 export function downloadsText(share: Pick<Share, 'downloads' | 'max_downloads'>): string {
   return share.max_downloads === null
     ? String(share.downloads)
-    : `${share.downloads} of ${share.max_downloads}`;
+    : t('shares.downloadsOf', { count: share.downloads, max: share.max_downloads });
 }
 
 /** The caller's shared links, each with copy and revoke. */
@@ -33,17 +34,17 @@ export function SharesList({
 }) {
   return (
     <section className="card" aria-labelledby="shares-title">
-      <h2 id="shares-title">Shared links</h2>
+      <h2 id="shares-title">{t('shares.listTitle')}</h2>
       {loading ? (
-        <Spinner label="Loading your links" />
+        <Spinner label={t('shares.loading')} />
       ) : error ? (
-        <EmptyState title="Your links could not be loaded.">
+        <EmptyState title={t('shares.loadFailed')}>
           <p>{errorDetail(error)}</p>
         </EmptyState>
       ) : shares.length === 0 ? (
-        <p className="muted">No shared links. Use Share on a file or folder to make one.</p>
+        <p className="muted">{t('shares.none')}</p>
       ) : (
-        <ul className="share-list" aria-label="Shared links">
+        <ul className="share-list" aria-label={t('shares.listTitle')}>
           {shares.map((s) => (
             <li key={s.id} className="share-row" data-share-id={s.id}>
               <div className="share-main">
@@ -54,35 +55,35 @@ export function SharesList({
               </div>
               <dl className="share-meta">
                 <div>
-                  <dt>Expires</dt>
-                  <dd>{s.expires_at ? formatDateTime(s.expires_at) : 'Never'}</dd>
+                  <dt>{t('shares.expires')}</dt>
+                  <dd>{s.expires_at ? formatDateTime(s.expires_at) : t('common.never')}</dd>
                 </div>
                 <div>
-                  <dt>Downloads</dt>
+                  <dt>{t('shares.downloads')}</dt>
                   <dd>{downloadsText(s)}</dd>
                 </div>
                 <div>
-                  <dt>Password</dt>
-                  <dd>{s.has_password ? 'Yes' : 'No'}</dd>
+                  <dt>{t('login.password')}</dt>
+                  <dd>{s.has_password ? t('common.yes') : t('common.no')}</dd>
                 </div>
               </dl>
               <div className="share-actions">
                 <Button
                   size="sm"
                   icon={<CopyIcon />}
-                  aria-label={`Copy the link to ${s.path}`}
+                  aria-label={t('shares.copyNamed', { path: s.path })}
                   onClick={() => void copyShareLink(s)}
                 >
-                  Copy link
+                  {t('detail.copyLink')}
                 </Button>
                 <Button
                   size="sm"
                   variant="danger"
                   busy={revoking === s.id}
-                  aria-label={`Revoke the link to ${s.path}`}
+                  aria-label={t('shares.revokeNamed', { path: s.path })}
                   onClick={() => onRevoke(s)}
                 >
-                  Revoke
+                  {t('tokens.revoke')}
                 </Button>
               </div>
             </li>

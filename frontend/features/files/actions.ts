@@ -3,7 +3,9 @@
  * buttons and the selection toolbar read it, so "can I delete this?" has one answer. An entry a
  * running download writes offers nothing.
  */
+
 import type { FileEntry } from '../../lib/files-api';
+import { t } from '../../lib/i18n';
 import { isLocked } from './paths';
 
 export type FileActionId = 'download' | 'move' | 'share' | 'delete';
@@ -20,16 +22,39 @@ export interface FileActionDef {
 export const FILE_ACTIONS: Readonly<Record<FileActionId, FileActionDef>> = {
   download: {
     id: 'download',
-    label: 'Download',
-    bulkLabel: 'Download as zip',
+    get label() {
+      return t('actions.download');
+    },
+    get bulkLabel() {
+      return t('files.downloadZip');
+    },
     appliesTo: (e) => !isLocked(e),
   },
-  move: { id: 'move', label: 'Rename', bulkLabel: 'Move selected', appliesTo: (e) => !isLocked(e) },
-  share: { id: 'share', label: 'Share', appliesTo: (e) => !isLocked(e) },
+  move: {
+    id: 'move',
+    get label() {
+      return t('files.rename');
+    },
+    get bulkLabel() {
+      return t('files.moveSelected');
+    },
+    appliesTo: (e) => !isLocked(e),
+  },
+  share: {
+    id: 'share',
+    get label() {
+      return t('files.share');
+    },
+    appliesTo: (e) => !isLocked(e),
+  },
   delete: {
     id: 'delete',
-    label: 'Delete',
-    bulkLabel: 'Delete selected',
+    get label() {
+      return t('actions.delete');
+    },
+    get bulkLabel() {
+      return t('actions.deleteSelected');
+    },
     danger: true,
     appliesTo: (e) => !isLocked(e),
   },

@@ -2,7 +2,9 @@
  * Pure rules of the Files page: paths relative to the user's folder, breadcrumbs, names the server
  * accepts, what a selection holds and frees, and the share dialog's expiry choices.
  */
+
 import { type FileEntry, type FileListing, INCOMPLETE_DIR } from '../../lib/files-api';
+import { t } from '../../lib/i18n';
 
 /** `""` is the user's folder itself. */
 export function joinPath(dir: string, name: string): string {
@@ -25,7 +27,7 @@ export interface Crumb {
 
 /** The trail from the user's folder (`Files`) to `path`. */
 export function breadcrumbs(path: string): Crumb[] {
-  const crumbs: Crumb[] = [{ label: 'Files', path: '' }];
+  const crumbs: Crumb[] = [{ label: t('nav.files'), path: '' }];
   let at = '';
   for (const segment of path.split('/').filter(Boolean)) {
     at = joinPath(at, segment);
@@ -51,21 +53,21 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Why a single name (a new folder, a rename) would be refused, or null when it is fine. */
 export function checkName(name: string): string | null {
-  if (name.trim() === '') return 'Enter a name.';
-  if (name.includes('/')) return 'A name cannot contain “/”.';
-  if (name === '.' || name === '..') return 'A name cannot be “.” or “..”.';
-  if (CONTROL.test(name)) return 'A name cannot contain control characters.';
-  if (new TextEncoder().encode(name).length > 255) return 'The name is too long.';
+  if (name.trim() === '') return t('files.name.empty');
+  if (name.includes('/')) return t('files.name.slash');
+  if (name === '.' || name === '..') return t('files.name.dots');
+  if (CONTROL.test(name)) return t('files.name.control');
+  if (new TextEncoder().encode(name).length > 255) return t('files.name.long');
   return null;
 }
 
 /** Why a folder path typed by the user (`""` is the top folder) would be refused, or null. */
 export function checkPath(path: string): string | null {
   if (path === '') return null;
-  if (path.startsWith('/')) return 'A folder path starts without “/”.';
-  if (new TextEncoder().encode(path).length > 4096) return 'The path is too long.';
+  if (path.startsWith('/')) return t('files.path.leadingSlash');
+  if (new TextEncoder().encode(path).length > 4096) return t('files.path.long');
   for (const segment of path.split('/')) {
-    if (segment === '') return 'A folder path has no empty parts (“//” or a trailing “/”).';
+    if (segment === '') return t('files.path.empty');
     const problem = checkName(segment);
     if (problem) return problem;
   }
@@ -116,19 +118,19 @@ export function totalSize(entries: readonly Pick<FileEntry, 'size'>[]): number {
   return entries.reduce((sum, e) => sum + Math.max(0, e.size), 0);
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
 /** “report.pdf” or “3 items”. */
 export function describeEntries(entries: readonly Pick<FileEntry, 'name'>[]): string {
-  return entries.length === 1 ? `“${entries[0]!.name}”` : plural(entries.length, 'item');
+  return entries.length === 1
+    ? t('files.quoted', { name: entries[0]!.name })
+    : t('files.items', { count: entries.length });
 }
 
 export const EXPIRY_CHOICES = [
-  { value: 'never', label: 'Never' },
-  { value: '1h', label: 'In 1 hour' },
-  { value: '1d', label: 'In 1 day' },
-  { value: '7d', label: 'In 7 days' },
-  { value: '30d', label: 'In 30 days' },
+  { value: 'never', label: 'common.never' },
+  { value: '1h', label: 'shares.expiry.1h' },
+  { value: '1d', label: 'shares.expiry.1d' },
+  { value: '7d', label: 'shares.expiry.7d' },
+  { value: '30d', label: 'shares.expiry.30d' },
 ] as const;
 export type ExpiryChoice = (typeof EXPIRY_CHOICES)[number]['value'];
 
@@ -154,7 +156,7 @@ export function parseMaxDownloads(input: string): { value?: number; error?: stri
   const text = input.trim();
   if (text === '') return {};
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) return { error: 'Maximum downloads must be a whole number from 1.' };
+  if (!Number.isInteger(n) || n < 1) return { error: t('shares.badMax') };
   return { value: n };
 }
 

@@ -14,6 +14,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { api, errorDetail } from '../../lib/api';
 import { formatBytes, formatDateTime } from '../../lib/format';
 import { useDebounced, useScrollMargin } from '../../lib/hooks';
+import { t } from '../../lib/i18n';
 import { failedFilter } from '../../lib/retry-api';
 import type { Task, TaskStatus } from '../../lib/types';
 import { ActionButtons } from '../tasks/ActionButtons';
@@ -30,17 +31,17 @@ import { useTaskActions } from '../tasks/useTaskActions';
 type HistoryStatus = 'all' | Extract<TaskStatus, 'complete' | 'error' | 'removed'>;
 
 const STATUS_CHOICES: readonly { value: HistoryStatus; label: string }[] = [
-  { value: 'all', label: 'All finished' },
-  { value: 'complete', label: 'Complete' },
-  { value: 'error', label: 'Failed' },
-  { value: 'removed', label: 'Stopped' },
+  { value: 'all', label: 'history.show.all' },
+  { value: 'complete', label: 'tasks.show.complete' },
+  { value: 'error', label: 'tasks.show.error' },
+  { value: 'removed', label: 'tasks.show.removed' },
 ];
 
 const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
-  { value: 'updated_at', label: 'Finished' },
-  { value: 'size', label: 'Size' },
-  { value: 'name', label: 'Name' },
-  { value: 'created_at', label: 'Added' },
+  { value: 'updated_at', label: 'history.sort.finished' },
+  { value: 'size', label: 'tasks.sort.size' },
+  { value: 'name', label: 'tasks.sort.name' },
+  { value: 'created_at', label: 'tasks.sort.created_at' },
 ];
 
 interface HistoryRowProps {
@@ -95,11 +96,11 @@ const HistoryRow = memo(function HistoryRow({
       </div>
       <dl className="task-meta">
         <div>
-          <dt>Size</dt>
+          <dt>{t('tasks.col.size')}</dt>
           <dd>{task.total_length > 0 ? formatBytes(task.total_length) : '—'}</dd>
         </div>
         <div>
-          <dt>Finished</dt>
+          <dt>{t('history.sort.finished')}</dt>
           <dd>{formatDateTime(task.updated_at)}</dd>
         </div>
       </dl>
@@ -143,7 +144,7 @@ function HistoryList({
     <ul
       ref={listRef}
       className="task-list"
-      aria-label="History"
+      aria-label={t('nav.history')}
       style={{ height: virtualizer.getTotalSize() }}
     >
       {virtualItems.map((v) => {
@@ -196,11 +197,13 @@ export function HistoryPage() {
       const { deleted } = await api.clearHistory(deleteFiles);
       removeHistoryEverywhere(qc);
       toast.success(
-        `Cleared ${deleted} task${deleted === 1 ? '' : 's'} from the history${deleteFiles ? ' and deleted their files' : ''}`,
+        deleteFiles
+          ? t('history.clearedWithFiles', { count: deleted })
+          : t('history.cleared', { count: deleted }),
       );
       setClearOpen(false);
     } catch (err) {
-      toast.error(`Could not clear the history: ${errorDetail(err)}`);
+      toast.error(t('history.clearFailed', { detail: errorDetail(err) }));
     } finally {
       setClearing(false);
     }
@@ -209,14 +212,14 @@ export function HistoryPage() {
   return (
     <div className="history-page">
       <div className="page-head">
-        <h1>History</h1>
+        <h1>{t('nav.history')}</h1>
         <div className="page-head-actions">
           <Button
             icon={<RetryIcon />}
             busy={actions.bulkPending === 'retry'}
             onClick={() => void actions.retryAllFailed(failedFilter('history', filter.q))}
           >
-            Retry all failed
+            {t('tasks.retryAllFailed')}
           </Button>
           <Button
             variant="danger"
@@ -224,11 +227,11 @@ export function HistoryPage() {
             onClick={() => setClearOpen(true)}
             disabled={list.total === 0 && !list.isLoading}
           >
-            Clear history
+            {t('history.clear')}
           </Button>
         </div>
       </div>
-      <section className="card list-card" aria-label="Finished, failed and stopped downloads">
+      <section className="card list-card" aria-label={t('history.listLabel')}>
         <ListFilters
           status={status}
           statusChoices={STATUS_CHOICES}
@@ -242,16 +245,16 @@ export function HistoryPage() {
           onOrderToggle={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
         />
         <output className="toolbar-summary standalone" aria-live="polite">
-          {list.isLoading ? 'Loading' : `${list.total} task${list.total === 1 ? '' : 's'}`}
+          {list.isLoading ? t('common.loadingPage') : t('tasks.count', { count: list.total })}
         </output>
         {list.isLoading ? (
-          <Spinner label="Loading the history" />
+          <Spinner label={t('history.loading')} />
         ) : list.error && list.items.length === 0 ? (
-          <EmptyState title="The history could not be loaded.">
-            <Button onClick={() => void list.refetch()}>Try again</Button>
+          <EmptyState title={t('history.loadFailed')}>
+            <Button onClick={() => void list.refetch()}>{t('common.tryAgain')}</Button>
           </EmptyState>
         ) : list.items.length === 0 ? (
-          <EmptyState title={q || status !== 'all' ? 'Nothing matches.' : 'No finished downloads yet.'} />
+          <EmptyState title={q || status !== 'all' ? t('history.noMatch') : t('history.empty')} />
         ) : (
           <HistoryList
             items={list.items}
@@ -262,18 +265,18 @@ export function HistoryPage() {
             onAction={onAction}
           />
         )}
-        {list.loadingMore ? <Spinner label="Loading more" /> : null}
+        {list.loadingMore ? <Spinner label={t('common.loadingMore')} /> : null}
       </section>
       <ConfirmDialog {...actions.confirmDialog} />
       <RetryDialog {...actions.retryDialog} />
       <ConfirmDialog
         open={clearOpen}
-        title="Clear history?"
-        message="Every complete, failed and stopped task is removed from your history. Downloaded files stay unless you tick the box."
-        confirmLabel="Clear history"
+        title={t('history.clearTitle')}
+        message={t('history.clearMessage')}
+        confirmLabel={t('history.clear')}
         danger
         busy={clearing}
-        checkboxLabel="Also delete files"
+        checkboxLabel={t('actions.alsoDeleteFiles')}
         onConfirm={(checked) => void clearHistory(checked)}
         onCancel={() => setClearOpen(false)}
       />

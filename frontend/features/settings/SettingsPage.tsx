@@ -10,6 +10,7 @@ import { QuotaBar } from '../../components/QuotaBar';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
 import { bytesToGb, formatBytes, gbToBytes } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { Settings, SettingsPatch } from '../../lib/types';
 
 export const configKey = ['config'] as const;
@@ -43,53 +44,54 @@ function toDraft(s: Settings): Draft {
 /** Only what changed, in the API's units; or a sentence naming the first bad field. */
 export function settingsPatchFrom(draft: Draft, initial: Draft): SettingsPatch | string {
   const patch: SettingsPatch = {};
+  // `name` is the field's catalog key.
   const num = (v: string, name: string, min = 0): number | string => {
     const n = Number(v);
     return v.trim() === '' || !Number.isFinite(n) || n < min
-      ? `${name} must be a number of at least ${min}.`
+      ? t('settings.atLeast', { name: t(name), min })
       : n;
   };
   if (draft.maxTaskSizeGb !== initial.maxTaskSizeGb) {
-    const n = num(draft.maxTaskSizeGb, 'Maximum task size');
+    const n = num(draft.maxTaskSizeGb, 'settings.field.maxTaskSize');
     if (typeof n === 'string') return n;
     patch.max_task_size = gbToBytes(n);
   }
   if (draft.minFreeDiskGb !== initial.minFreeDiskGb) {
-    const n = num(draft.minFreeDiskGb, 'Minimum free disk');
+    const n = num(draft.minFreeDiskGb, 'settings.field.minFreeDisk');
     if (typeof n === 'string') return n;
     patch.min_free_disk = gbToBytes(n);
   }
   if (draft.defaultQuotaGb !== initial.defaultQuotaGb) {
-    const n = num(draft.defaultQuotaGb, 'Default quota');
+    const n = num(draft.defaultQuotaGb, 'settings.field.defaultQuota');
     if (typeof n === 'string') return n;
     patch.default_quota = gbToBytes(n);
   }
   if (draft.allowPrivateNetwork !== initial.allowPrivateNetwork)
     patch.allow_private_network = draft.allowPrivateNetwork;
   if (draft.maxConcurrent !== initial.maxConcurrent) {
-    const n = num(draft.maxConcurrent, 'Concurrent downloads', 1);
+    const n = num(draft.maxConcurrent, 'settings.field.concurrent', 1);
     if (typeof n === 'string') return n;
     if (!Number.isInteger(n) || n > 1000)
-      return 'Concurrent downloads must be a whole number from 1 to 1000.';
+      return t('settings.wholeNumber', { name: t('settings.field.concurrent'), min: 1, max: 1000 });
     patch.max_concurrent_downloads = n;
   }
   if (draft.maxActivePerUser !== initial.maxActivePerUser) {
-    const n = num(draft.maxActivePerUser, 'Running downloads per user');
+    const n = num(draft.maxActivePerUser, 'settings.field.perUser');
     if (typeof n === 'string') return n;
     if (!Number.isInteger(n) || n > 1000)
-      return 'Running downloads per user must be a whole number from 0 to 1000.';
+      return t('settings.wholeNumber', { name: t('settings.field.perUser'), min: 0, max: 1000 });
     patch.max_active_per_user = n;
   }
   if (draft.maxOverallLimitMib !== initial.maxOverallLimitMib) {
-    const n = num(draft.maxOverallLimitMib, 'Overall speed limit');
+    const n = num(draft.maxOverallLimitMib, 'settings.field.overall');
     if (typeof n === 'string') return n;
     patch.max_overall_download_limit = Math.round(n * MIB);
   }
   if (draft.maxCurrentTasks !== initial.maxCurrentTasks) {
-    const n = num(draft.maxCurrentTasks, 'Downloads in progress per user', 1);
+    const n = num(draft.maxCurrentTasks, 'settings.field.inProgress', 1);
     if (typeof n === 'string') return n;
     if (!Number.isInteger(n) || n > 1_000_000)
-      return 'Downloads in progress per user must be a whole number from 1 to 1000000.';
+      return t('settings.wholeNumber', { name: t('settings.field.inProgress'), min: 1, max: 1000000 });
     patch.max_current_tasks_per_user = n;
   }
   return patch;
@@ -102,33 +104,39 @@ function MachinePanel() {
   return (
     <section className="card" aria-labelledby="machine-title">
       <h2 id="machine-title" className="card-title">
-        Server
+        {t('settings.server')}
       </h2>
       {machine.isLoading ? (
-        <Spinner label="Loading server state" />
+        <Spinner label={t('settings.loadingServer')} />
       ) : m ? (
         <dl className="info-grid">
           <div className="info">
             <dt>aria2</dt>
             <dd>
               <span className={`badge ${m.aria2.connected ? 'badge-complete' : 'badge-error'}`}>
-                {m.aria2.connected ? 'Connected' : 'Disconnected'}
+                {m.aria2.connected ? t('settings.connected') : t('settings.disconnected')}
               </span>
             </dd>
           </div>
           <div className="info">
-            <dt>aria2 version</dt>
+            <dt>{t('settings.aria2Version')}</dt>
             <dd>{m.aria2.version ?? '—'}</dd>
           </div>
           <div className="info">
-            <dt>Health</dt>
-            <dd>{health.data ? (health.data.status === 'ok' ? 'OK' : 'Degraded') : '—'}</dd>
+            <dt>{t('settings.health')}</dt>
+            <dd>
+              {health.data
+                ? health.data.status === 'ok'
+                  ? t('settings.healthOk')
+                  : t('settings.degraded')
+                : '—'}
+            </dd>
           </div>
           <div className="info wide">
-            <dt>Disk</dt>
+            <dt>{t('settings.disk')}</dt>
             <dd>
-              <QuotaBar used={m.disk_used} quota={m.disk_total} label="Used" />
-              <span className="muted small">{formatBytes(m.disk_free)} free</span>
+              <QuotaBar used={m.disk_used} quota={m.disk_total} label={t('users.used')} />
+              <span className="muted small">{t('settings.free', { size: formatBytes(m.disk_free) })}</span>
             </dd>
           </div>
         </dl>
@@ -158,7 +166,7 @@ export function SettingsPage() {
     mutationFn: (patch: SettingsPatch) => api.updateConfig(patch),
     onSuccess: (saved) => {
       qc.setQueryData(configKey, saved);
-      toast.success('Settings saved');
+      toast.success(t('settings.saved'));
     },
     onError: (err) => setError(errorDetail(err)),
   });
@@ -173,7 +181,7 @@ export function SettingsPage() {
     }
     setError(null);
     if (Object.keys(patch).length === 0) {
-      toast.info('Nothing changed');
+      toast.info(t('settings.nothingChanged'));
       return;
     }
     save.mutate(patch);
@@ -187,92 +195,92 @@ export function SettingsPage() {
   return (
     <div className="settings-page">
       <div className="page-head">
-        <h1>Settings</h1>
+        <h1>{t('nav.settings')}</h1>
       </div>
       <section className="card" aria-labelledby="limits-title">
         <h2 id="limits-title" className="card-title">
-          Limits
+          {t('detail.limits')}
         </h2>
         {config.isLoading || !draft ? (
           config.error ? (
-            <EmptyState title="The settings could not be loaded.">
+            <EmptyState title={t('settings.loadFailed')}>
               <p>{errorDetail(config.error)}</p>
             </EmptyState>
           ) : (
-            <Spinner label="Loading settings" />
+            <Spinner label={t('settings.loading')} />
           )
         ) : (
           <form className="stack" onSubmit={onSubmit} noValidate>
             <div className="options-grid">
               <TextField
-                label="Maximum task size (GB)"
+                label={t('settings.maxTaskSize')}
                 type="number"
                 min={0}
                 step="any"
-                hint="A download announced larger than this is refused."
+                hint={t('settings.maxTaskSizeHint')}
                 value={draft.maxTaskSizeGb}
                 onChange={set('maxTaskSizeGb')}
               />
               <TextField
-                label="Minimum free disk (GB)"
+                label={t('settings.minFreeDisk')}
                 type="number"
                 min={0}
                 step="any"
-                hint="New downloads are refused below this much free space."
+                hint={t('settings.minFreeDiskHint')}
                 value={draft.minFreeDiskGb}
                 onChange={set('minFreeDiskGb')}
               />
               <TextField
-                label="Default quota (GB)"
+                label={t('settings.defaultQuota')}
                 type="number"
                 min={0}
                 step="any"
-                hint="For new users. 0 = unlimited."
+                hint={t('settings.defaultQuotaHint')}
                 value={draft.defaultQuotaGb}
                 onChange={set('defaultQuotaGb')}
               />
               <TextField
-                label="Concurrent downloads"
+                label={t('settings.field.concurrent')}
                 type="number"
                 min={1}
                 max={1000}
                 step={1}
-                hint="Downloads aria2 runs at once, for all users together."
+                hint={t('settings.concurrentHint')}
                 value={draft.maxConcurrent}
                 onChange={set('maxConcurrent')}
               />
               <TextField
-                label="Running downloads per user"
+                label={t('settings.field.perUser')}
                 type="number"
                 min={0}
                 max={1000}
                 step={1}
-                hint="No user runs more at once; free slots go round-robin to users who wait. 0 = no limit."
+                hint={t('settings.perUserHint')}
                 value={draft.maxActivePerUser}
                 onChange={set('maxActivePerUser')}
               />
               <TextField
-                label="Overall speed limit (MiB/s)"
+                label={t('settings.overall')}
                 type="number"
                 min={0}
                 step="any"
-                hint="0 = unlimited."
+                hint={t('settings.unlimitedHint')}
                 value={draft.maxOverallLimitMib}
                 onChange={set('maxOverallLimitMib')}
               />
               <TextField
-                label="Downloads in progress per user"
+                label={t('settings.field.inProgress')}
                 type="number"
                 min={1}
                 max={1_000_000}
                 step={1}
-                hint="Queued, active, waiting and paused tasks one user may have."
+                hint={t('settings.inProgressHint')}
                 value={draft.maxCurrentTasks}
                 onChange={set('maxCurrentTasks')}
               />
             </div>
             <Checkbox
-              label="Allow downloads from private networks (loopback, LAN, link-local)"
+              label={t('settings.privateNetwork')}
               checked={draft.allowPrivateNetwork}
               onChange={(e) => {
                 const checked = e.currentTarget.checked;
@@ -286,7 +294,7 @@ export function SettingsPage() {
             ) : null}
             <div>
               <Button type="submit" variant="primary" busy={save.isPending}>
-                Save settings
+                {t('settings.save')}
               </Button>
             </div>
           </form>

@@ -3,18 +3,20 @@
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import { api } from '../../lib/api';
+import { t } from '../../lib/i18n';
 import { useMe } from '../auth/useMe';
+import { LanguageSwitch } from './LanguageSwitch';
 import { LiveSync, useLiveState } from './live-sync';
 
 const LINKS: readonly { href: string; label: string; admin?: boolean }[] = [
-  { href: '/tasks', label: 'Tasks' },
-  { href: '/history', label: 'History' },
-  { href: '/files', label: 'Files' },
-  { href: '/users', label: 'Users', admin: true },
-  { href: '/settings', label: 'Settings', admin: true },
-  { href: '/profile', label: 'Profile' },
+  { href: '/tasks', label: 'nav.tasks' },
+  { href: '/history', label: 'nav.history' },
+  { href: '/files', label: 'nav.files' },
+  { href: '/users', label: 'nav.users', admin: true },
+  { href: '/settings', label: 'nav.settings', admin: true },
+  { href: '/profile', label: 'nav.profile' },
 ];
 
 function normalize(pathname: string): string {
@@ -26,14 +28,14 @@ function LiveIndicator() {
   const state = useLiveState();
   const label =
     state === 'open'
-      ? 'Live'
+      ? t('live.open')
       : state === 'closed'
-        ? 'Offline'
+        ? t('live.closed')
         : state === 'connecting'
-          ? 'Connecting'
-          : 'Reconnecting';
+          ? t('live.connecting')
+          : t('live.reconnecting');
   return (
-    <span className={`live live-${state}`} title={`Live updates: ${label}`}>
+    <span className={`live live-${state}`} title={t('live.title', { state: label })}>
       <span className="live-dot" aria-hidden="true" />
       <span className="live-text">{label}</span>
     </span>
@@ -57,14 +59,32 @@ export function AppShell({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const me = useMe(!isLogin);
   const user = me.data;
+  // The export's <title> is English; the page's own language names the tab.
+  useEffect(() => {
+    const key =
+      pathname === '/tasks/detail'
+        ? 'detail.title'
+        : isLogin
+          ? 'login.title'
+          : LINKS.find((l) => l.href === pathname)?.label;
+    if (key) document.title = `${t(key)} · ${t('app.name')}`;
+  }, [pathname, isLogin]);
 
-  if (isLogin) return <main className="page page-login">{children}</main>;
+  if (isLogin)
+    return (
+      <main className="page page-login">
+        <div className="login-lang">
+          <LanguageSwitch />
+        </div>
+        {children}
+      </main>
+    );
 
   const current = `/${pathname.split('/')[1] ?? ''}`;
   return (
     <LiveSync enabled={Boolean(user)}>
       <a className="skip-link" href="#main">
-        Skip to content
+        {t('nav.skip')}
       </a>
       <header className="topbar">
         <Link href="/tasks" className="brand">
@@ -78,14 +98,14 @@ export function AppShell({ children }: { children: ReactNode }) {
               strokeLinejoin="round"
             />
           </svg>
-          <span>aria2 controller</span>
+          <span>{t('app.name')}</span>
         </Link>
-        <nav aria-label="Main" className="nav">
+        <nav aria-label={t('nav.main')} className="nav">
           <ul>
             {LINKS.filter((l) => !l.admin || user?.is_admin).map((l) => (
               <li key={l.href}>
                 <Link href={l.href} aria-current={current === l.href ? 'page' : undefined}>
-                  {l.label}
+                  {t(l.label)}
                 </Link>
               </li>
             ))}
@@ -93,8 +113,9 @@ export function AppShell({ children }: { children: ReactNode }) {
         </nav>
         <div className="topbar-end">
           <LiveIndicator />
+          <LanguageSwitch />
           {user ? (
-            <span className="whoami" title={user.is_admin ? 'Administrator' : 'User'}>
+            <span className="whoami" title={user.is_admin ? t('roles.admin') : t('roles.user')}>
               {user.username}
             </span>
           ) : null}
@@ -103,7 +124,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             className="btn btn-ghost btn-sm"
             onClick={() => void signOut(() => qc.clear())}
           >
-            Sign out
+            {t('nav.signOut')}
           </button>
         </div>
       </header>

@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect } from 'react';
+import { t } from '../../lib/i18n';
 
 /** `/` is the tasks page. */
 export function HomeRedirect() {
@@ -12,7 +13,7 @@ export function HomeRedirect() {
   }, [router]);
   return (
     <p className="muted">
-      Opening <Link href="/tasks">your tasks</Link>…
+      {t('home.opening')} <Link href="/tasks">{t('home.yourTasks')}</Link>…
     </p>
   );
 }

@@ -1,6 +1,6 @@
 'use client';
 
-import { MAX_TORRENT_BYTES, MAX_URIS_PER_BATCH, TASK_MESSAGES } from '@rules';
+import { MAX_TORRENT_BYTES, MAX_URIS_PER_BATCH } from '@rules';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
@@ -8,7 +8,9 @@ import { Button } from '../../components/Button';
 import { TextAreaField, TextField } from '../../components/Field';
 import { PlusIcon, UploadIcon } from '../../components/Icons';
 import { errorDetail } from '../../lib/api';
+import { translateDetail } from '../../lib/api-messages';
 import { fileToBase64, isTorrentFile } from '../../lib/base64';
+import { t } from '../../lib/i18n';
 import {
   type AddExtras,
   createTasksWith,
@@ -103,13 +105,14 @@ export function useAddTasks() {
       try {
         const task = await createTaskWith(uri, options, extras);
         upsertTask(qc, task);
-        if (task.status === 'error') toast.error(`Added, but it failed: ${task.error ?? 'unknown error'}`);
-        else toast.success(`Added ${taskTitle(task)}`);
+        if (task.status === 'error')
+          toast.error(t('add.addedButFailed', { error: task.error ?? t('add.unknownError') }));
+        else toast.success(t('add.added', { name: taskTitle(task) }));
         return task;
       } catch (err) {
         const existing = duplicateTaskId(err);
         if (existing !== null && onDuplicate) onDuplicate(existing);
-        else toast.error(`Could not add the download: ${errorDetail(err)}`);
+        else toast.error(t('add.addFailed', { detail: errorDetail(err) }));
         return null;
       }
     },
@@ -128,31 +131,27 @@ export function useAddTasks() {
           upsertTasks(qc, result.created);
         }
       } catch (err) {
-        toast.error(`Could not add the downloads: ${errorDetail(err)}`);
+        toast.error(t('add.addManyFailed', { detail: errorDetail(err) }));
         return false;
       }
-      if (created.length) toast.success(`Added ${created.length} download${created.length === 1 ? '' : 's'}`);
+      if (created.length) toast.success(t('add.addedCount', { count: created.length }));
       // Links already in the list are not errors: they can be added anyway, in one more request.
       const duplicates = failed.filter((f) => f.detail === DUPLICATE_DETAIL).map((f) => f.uri);
       const others = failed.filter((f) => f.detail !== DUPLICATE_DETAIL);
       if (duplicates.length) {
-        toast.warning(
-          `${duplicates.length} link${duplicates.length === 1 ? ' is' : 's are'} already in your list`,
-          {
-            description: duplicates.slice(0, 5).join('\n'),
-            action: {
-              label: 'Add anyway',
-              onClick: () =>
-                void addManyRef.current(duplicates, options, { ...extras, allow_duplicate: true }),
-            },
+        toast.warning(t('add.duplicates', { count: duplicates.length }), {
+          description: duplicates.slice(0, 5).join('\n'),
+          action: {
+            label: t('add.addAnyway'),
+            onClick: () => void addManyRef.current(duplicates, options, { ...extras, allow_duplicate: true }),
           },
-        );
+        });
       }
       if (others.length) {
-        toast.error(`${others.length} could not be added`, {
+        toast.error(t('add.notAdded', { count: others.length }), {
           description: others
             .slice(0, 5)
-            .map((f) => `${f.uri} — ${f.detail}`)
+            .map((f) => `${f.uri} — ${translateDetail(f.detail)}`)
             .join('\n'),
         });
       }
@@ -167,11 +166,11 @@ export function useAddTasks() {
     async (files: readonly File[], options?: TaskOptions, choose?: ChooseTorrentFiles) => {
       for (const file of files) {
         if (!isTorrentFile(file)) {
-          toast.error(`${file.name} is not a .torrent file`);
+          toast.error(t('add.notTorrent', { name: file.name }));
           continue;
         }
         if (file.size > MAX_TORRENT_BYTES) {
-          toast.error(`${file.name} is ${TASK_MESSAGES.torrentTooLarge}`);
+          toast.error(t('add.torrentTooLarge', { name: file.name, mib: MAX_TORRENT_BYTES / (1024 * 1024) }));
           continue;
         }
         // A folder of files is offered to choose from; a file this cannot read goes as it is, and the
@@ -188,16 +187,16 @@ export function useAddTasks() {
           try {
             const task = await uploadTorrentWith(base64, options, extras);
             upsertTask(qc, task);
-            toast.success(`Added ${task.name ?? file.name}`);
+            toast.success(t('add.added', { name: task.name ?? file.name }));
           } catch (err) {
             if (duplicateTaskId(err) !== null && !extras.allow_duplicate) {
-              toast.warning(`${file.name}: ${DUPLICATE_DETAIL}`, {
+              toast.warning(`${file.name}: ${translateDetail(DUPLICATE_DETAIL)}`, {
                 action: {
-                  label: 'Add anyway',
+                  label: t('add.addAnyway'),
                   onClick: () => void add({ ...extras, allow_duplicate: true }),
                 },
               });
-            } else toast.error(`Could not add ${file.name}: ${errorDetail(err)}`);
+            } else toast.error(t('add.uploadFailed', { name: file.name, detail: errorDetail(err) }));
           }
         };
         await add(first);
@@ -214,9 +213,14 @@ function OptionsFields({ draft, onChange }: { draft: OptionsDraft; onChange: (d:
     onChange({ ...draft, [key]: e.currentTarget.value });
   return (
     <div className="options-grid">
-      <TextField label="File name" hint="Save as (a plain name)" value={draft.out} onChange={set('out')} />
       <TextField
-        label="Connections per server"
+        label={t('add.opt.out')}
+        hint={t('add.opt.outHint')}
+        value={draft.out}
+        onChange={set('out')}
+      />
+      <TextField
+        label={t('add.opt.connections')}
         type="number"
         min={1}
         max={16}
@@ -225,8 +229,8 @@ function OptionsFields({ draft, onChange }: { draft: OptionsDraft; onChange: (d:
         onChange={set('connections')}
       />
       <TextField
-        label="Split"
-        hint="Pieces downloaded at once (1–16)"
+        label={t('add.opt.split')}
+        hint={t('add.opt.splitHint')}
         type="number"
         min={1}
         max={16}
@@ -234,23 +238,23 @@ function OptionsFields({ draft, onChange }: { draft: OptionsDraft; onChange: (d:
         onChange={set('split')}
       />
       <TextField
-        label="Speed limit"
-        hint="Bytes per second, e.g. 500K or 2M"
+        label={t('add.opt.limit')}
+        hint={t('add.opt.limitHint')}
         value={draft.limit}
         onChange={set('limit')}
       />
-      <TextField label="Referer" value={draft.referer} onChange={set('referer')} />
-      <TextField label="User agent" value={draft.userAgent} onChange={set('userAgent')} />
+      <TextField label={t('add.opt.referer')} value={draft.referer} onChange={set('referer')} />
+      <TextField label={t('add.opt.userAgent')} value={draft.userAgent} onChange={set('userAgent')} />
       <TextAreaField
-        label="HTTP headers"
-        hint="One per line, e.g. Authorization: Bearer …"
+        label={t('add.opt.headers')}
+        hint={t('add.opt.headersHint')}
         rows={2}
         value={draft.headers}
         onChange={set('headers')}
       />
       <TextField
-        label="Checksum"
-        hint="TYPE=DIGEST, e.g. sha-256=…"
+        label={t('add.opt.checksum')}
+        hint={t('add.opt.checksumHint')}
         value={draft.checksum}
         onChange={set('checksum')}
       />
@@ -306,7 +310,7 @@ export function AddTasks({
     event.preventDefault();
     const uris = parseUriLines(many);
     if (uris.length === 0 || busy) {
-      if (uris.length === 0) toast.info('Paste one link per line.');
+      if (uris.length === 0) toast.info(t('add.pasteOnePerLine'));
       return;
     }
     setBusy('many');
@@ -326,17 +330,17 @@ export function AddTasks({
   return (
     <section className="card add-card" aria-labelledby="add-title">
       <h2 id="add-title" className="card-title">
-        Add downloads
+        {t('add.title')}
       </h2>
       <form className="add-row" onSubmit={submitOne}>
         <TextField
-          label="Download URL"
+          label={t('add.url')}
           fieldClassName="grow"
           type="text"
           inputMode="url"
           autoComplete="off"
           spellCheck={false}
-          placeholder="https://…, ftp://…, sftp://… or magnet:?xt=…"
+          placeholder={t('add.urlPlaceholder')}
           value={uri}
           onChange={(e) => {
             setUri(e.currentTarget.value);
@@ -350,7 +354,7 @@ export function AddTasks({
           busy={busy === 'one'}
           disabled={!uri.trim()}
         >
-          Add
+          {t('add.add')}
         </Button>
         <div className="upload">
           <input
@@ -364,13 +368,13 @@ export function AddTasks({
           />
           <label htmlFor={fileId} className={`btn btn-secondary${busy === 'torrent' ? ' is-busy' : ''}`}>
             <UploadIcon />
-            <span className="btn-label">Upload .torrent</span>
+            <span className="btn-label">{t('add.upload')}</span>
           </label>
         </div>
       </form>
       {duplicate ? (
         <DuplicateNotice
-          message={DUPLICATE_DETAIL}
+          message={translateDetail(DUPLICATE_DETAIL)}
           taskId={duplicate.taskId}
           busy={busy === 'one'}
           onAddAnyway={() => void addAnyway()}
@@ -378,10 +382,10 @@ export function AddTasks({
         />
       ) : null}
       <details className="disclosure">
-        <summary>Add many (one link per line)</summary>
+        <summary>{t('add.many')}</summary>
         <form onSubmit={submitMany} className="stack">
           <TextAreaField
-            label="Links, one per line"
+            label={t('add.manyLabel')}
             rows={5}
             spellCheck={false}
             value={many}
@@ -389,23 +393,23 @@ export function AddTasks({
           />
           <div>
             <Button type="submit" variant="primary" busy={busy === 'many'}>
-              Add all
+              {t('add.addAll')}
             </Button>
-            <span className="hint inline-hint">{parseUriLines(many).length} links</span>
+            <span className="hint inline-hint">
+              {t('add.linkCount', { count: parseUriLines(many).length })}
+            </span>
           </div>
         </form>
       </details>
       <details className="disclosure">
-        <summary>Download options</summary>
-        <p className="hint">
-          Apply to everything added from this panel. Leave empty for aria2&apos;s defaults.
-        </p>
+        <summary>{t('add.options')}</summary>
+        <p className="hint">{t('add.optionsHint')}</p>
         <OptionsFields draft={draft} onChange={setDraft} />
         <Button size="sm" variant="ghost" onClick={() => setDraft(EMPTY_OPTIONS)}>
-          Reset options
+          {t('add.resetOptions')}
         </Button>
       </details>
-      <p className="hint drop-hint">Tip: drop .torrent files anywhere on this page.</p>
+      <p className="hint drop-hint">{t('add.dropTip')}</p>
     </section>
   );
 }

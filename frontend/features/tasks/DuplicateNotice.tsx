@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { Button } from '../../components/Button';
 import { PlusIcon } from '../../components/Icons';
+import { t } from '../../lib/i18n';
 
 /** The add form's warning: this download is already in the list; open it, or add it anyway. */
 export function DuplicateNotice({
@@ -23,15 +24,15 @@ export function DuplicateNotice({
       <p>
         <strong>{message}</strong>{' '}
         <Link href={`/tasks/detail?id=${taskId}`} prefetch={false}>
-          Show that download
+          {t('add.showDuplicate')}
         </Link>
       </p>
       <div className="duplicate-actions">
         <Button size="sm" variant="primary" icon={<PlusIcon />} busy={busy} onClick={onAddAnyway}>
-          Add anyway
+          {t('add.addAnyway')}
         </Button>
         <Button size="sm" variant="ghost" disabled={busy} onClick={onDismiss}>
-          Dismiss
+          {t('common.dismiss')}
         </Button>
       </div>
     </div>

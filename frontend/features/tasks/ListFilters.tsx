@@ -2,6 +2,7 @@
 
 import { Button } from '../../components/Button';
 import { SelectField, TextField } from '../../components/Field';
+import { t } from '../../lib/i18n';
 import type { SortOrder, TaskSortKey } from './list-state';
 
 export interface ListFiltersProps<S extends string> {
@@ -23,34 +24,34 @@ export function ListFilters<S extends string>(props: ListFiltersProps<S>) {
   return (
     <search className="filters">
       <SelectField
-        label="Show"
+        label={t('filters.show')}
         value={props.status}
-        options={props.statusChoices}
+        options={props.statusChoices.map((c) => ({ ...c, label: t(c.label) }))}
         onChange={(e) => props.onStatusChange(e.currentTarget.value as S)}
       />
       <TextField
-        label="Search"
+        label={t('filters.search')}
         type="search"
-        placeholder="Name or link"
+        placeholder={t('filters.searchPlaceholder')}
         value={props.search}
         fieldClassName="grow"
         onChange={(e) => props.onSearchChange(e.currentTarget.value)}
       />
       <SelectField
-        label="Sort by"
+        label={t('filters.sortBy')}
         value={props.sort}
-        options={props.sortChoices}
+        options={props.sortChoices.map((c) => ({ ...c, label: t(c.label) }))}
         onChange={(e) => props.onSortChange(e.currentTarget.value as TaskSortKey)}
       />
       <div className="field">
         <span className="field-label" aria-hidden="true">
-          Order
+          {t('filters.order')}
         </span>
         <Button
           onClick={props.onOrderToggle}
-          aria-label={`Order: ${order === 'asc' ? 'ascending' : 'descending'}. Switch`}
+          aria-label={order === 'asc' ? t('filters.orderAscSwitch') : t('filters.orderDescSwitch')}
         >
-          {order === 'asc' ? '↑ Ascending' : '↓ Descending'}
+          {order === 'asc' ? t('filters.ascending') : t('filters.descending')}
         </Button>
       </div>
     </search>

@@ -5,6 +5,8 @@ import { Button } from '../../components/Button';
 import { Dialog } from '../../components/Dialog';
 import { TextField } from '../../components/Field';
 import { DownloadIcon, RetryIcon, UploadIcon } from '../../components/Icons';
+import { translateDetail } from '../../lib/api-messages';
+import { t } from '../../lib/i18n';
 import { TORRENT_RETRY_DETAIL, torrentUrl } from '../../lib/retry-api';
 import type { RetryRequest } from './useTaskActions';
 
@@ -35,24 +37,23 @@ export function RetryDialog({ request, busy, error, onSubmit, onCancel }: RetryD
       <Dialog
         open={open}
         onClose={close}
-        title="Retry a torrent"
-        description={<p>{TORRENT_RETRY_DETAIL}</p>}
+        title={t('retry.torrentTitle')}
+        description={<p>{translateDetail(TORRENT_RETRY_DETAIL)}</p>}
         footer={
           <>
             <Button onClick={onCancel} disabled={busy}>
-              Cancel
+              {t('common.cancel')}
             </Button>
             <Button variant="primary" icon={<UploadIcon />} busy={busy} onClick={() => onSubmit()}>
-              Re-upload the stored .torrent
+              {t('retry.reupload')}
             </Button>
           </>
         }
       >
         <p className="hint">
-          The server kept the .torrent file this task was added from: it is added again, and what was already
-          downloaded is kept.{' '}
+          {t('retry.reuploadHint')}{' '}
           <a href={torrentUrl(request.task.id)} download>
-            <DownloadIcon /> Download .torrent
+            <DownloadIcon /> {t('actions.downloadTorrent')}
           </a>
         </p>
         {error ? (
@@ -72,32 +73,30 @@ export function RetryDialog({ request, busy, error, onSubmit, onCancel }: RetryD
     <Dialog
       open={open}
       onClose={close}
-      title="Retry with a new link"
-      description={
-        <p>
-          A new link for the same download (a link that expired, or a mirror). Files already on disk stay.
-        </p>
-      }
+      title={t('retry.linkTitle')}
+      description={<p>{t('retry.linkHint')}</p>}
       footer={
         <>
           <Button onClick={onCancel} disabled={busy}>
-            Cancel
+            {t('common.cancel')}
           </Button>
           <Button type="submit" form={formId} variant="primary" icon={<RetryIcon />} busy={busy}>
-            Retry
+            {t('actions.retry')}
           </Button>
         </>
       }
     >
       <form id={formId} onSubmit={submit}>
         <TextField
-          label="New link"
+          label={t('retry.newLink')}
           type="text"
           inputMode="url"
           autoComplete="off"
           spellCheck={false}
           placeholder="https://…"
-          hint={request ? <span className="break">Was: {request.task.uri}</span> : undefined}
+          hint={
+            request ? <span className="break">{t('retry.was', { uri: request.task.uri })}</span> : undefined
+          }
           value={uri}
           error={error}
           onChange={(e) => setUri(e.currentTarget.value)}

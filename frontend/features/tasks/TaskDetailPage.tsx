@@ -25,6 +25,7 @@ import {
   timeLeft,
   waitingText,
 } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import { magnetFor } from '../../lib/magnet';
 import type { Task, TaskDetail, TaskFile } from '../../lib/types';
 import { ActionButtons } from './ActionButtons';
@@ -103,7 +104,7 @@ function PieceMap({ bitfield, numPieces }: { bitfield: string; numPieces: number
       viewBox={`0 0 ${cells.length} 1`}
       preserveAspectRatio="none"
       role="img"
-      aria-label={`Pieces: ${numPieces}, about ${Math.round((done / cells.length) * 100)}% complete`}
+      aria-label={t('detail.pieces', { count: numPieces, percent: Math.round((done / cells.length) * 100) })}
     >
       {cells.map((cell) => (
         <rect
@@ -130,19 +131,19 @@ function Info({ label, children }: { label: string; children: ReactNode }) {
 }
 
 function FilesTable({ files }: { files: readonly TaskFile[] }) {
-  if (files.length === 0) return <p className="muted">No files known yet.</p>;
+  if (files.length === 0) return <p className="muted">{t('detail.noFiles')}</p>;
   return (
     <div className="table-wrap">
       <table className="table">
-        <caption className="sr-only">Files of this download</caption>
+        <caption className="sr-only">{t('detail.filesCaption')}</caption>
         <thead>
           <tr>
-            <th scope="col">File</th>
+            <th scope="col">{t('detail.file')}</th>
             <th scope="col" className="num">
-              Size
+              {t('tasks.col.size')}
             </th>
-            <th scope="col">Progress</th>
-            <th scope="col">Selected</th>
+            <th scope="col">{t('detail.progress')}</th>
+            <th scope="col">{t('detail.selected')}</th>
           </tr>
         </thead>
         <tbody>
@@ -150,7 +151,7 @@ function FilesTable({ files }: { files: readonly TaskFile[] }) {
             const p = f.length > 0 ? f.completed_length / f.length : 0;
             return (
               <tr key={f.index}>
-                <td className="break">{f.path || `(file ${f.index})`}</td>
+                <td className="break">{f.path || t('detail.fileIndex', { index: f.index })}</td>
                 <td className="num">{formatBytes(f.length)}</td>
                 <td className="progress-cell">
                   <ProgressBar
@@ -160,7 +161,7 @@ function FilesTable({ files }: { files: readonly TaskFile[] }) {
                   />
                   <span className="muted small">{formatPercent(p)}</span>
                 </td>
-                <td>{f.selected ? 'Yes' : 'No'}</td>
+                <td>{f.selected ? t('common.yes') : t('common.no')}</td>
               </tr>
             );
           })}
@@ -170,9 +171,10 @@ function FilesTable({ files }: { files: readonly TaskFile[] }) {
   );
 }
 
-async function copy(text: string, what: string) {
-  if (await copyText(text)) toast.success(`${what} copied`);
-  else toast.error(`Could not copy the ${what.toLowerCase()}`);
+async function copy(text: string, what: 'link' | 'magnet') {
+  if (await copyText(text))
+    toast.success(what === 'link' ? t('detail.linkCopied') : t('detail.magnetCopied'));
+  else toast.error(what === 'link' ? t('detail.linkCopyFailed') : t('detail.magnetCopyFailed'));
 }
 
 export function TaskDetailPage() {
@@ -181,8 +183,8 @@ export function TaskDetailPage() {
   const id = raw && /^\d+$/.test(raw) ? Number(raw) : null;
   if (id === null || id <= 0) {
     return (
-      <EmptyState title="No task selected.">
-        <Link href="/tasks">Back to tasks</Link>
+      <EmptyState title={t('detail.noneSelected')}>
+        <Link href="/tasks">{t('detail.backToTasks')}</Link>
       </EmptyState>
     );
   }
@@ -219,17 +221,18 @@ function TaskDetailView({ id }: { id: number }) {
   const stats = useStats();
 
   useEffect(() => {
-    if (task) document.title = `${taskTitle(task)} · aria2 controller`;
+    if (task) document.title = `${taskTitle(task)} · ${t('app.name')}`;
   }, [task]);
 
-  if (detail.isLoading || (replacedBy !== null && !task)) return <Spinner label="Loading the task" />;
+  if (detail.isLoading || (replacedBy !== null && !task)) return <Spinner label={t('detail.loading')} />;
   if (!task) {
     const notFound = detail.error instanceof ApiError && detail.error.status === 404;
     return (
-      <EmptyState title={notFound ? 'This task does not exist (any more).' : 'The task could not be loaded.'}>
+      <EmptyState title={notFound ? t('detail.notFound') : t('detail.loadFailed')}>
         {!notFound && detail.error ? <p>{errorDetail(detail.error)}</p> : null}
         <p>
-          <Link href="/tasks">Back to tasks</Link> · <Link href="/history">History</Link>
+          <Link href="/tasks">{t('detail.backToTasks')}</Link> ·{' '}
+          <Link href="/history">{t('nav.history')}</Link>
         </p>
       </EmptyState>
     );
@@ -247,7 +250,7 @@ function TaskDetailView({ id }: { id: number }) {
     trackers,
   });
   const fileList = info?.files ?? files.data ?? [];
-  const waiting = waitingText(task, stats.data?.active_count);
+  const waiting = waitingText(task, stats.data?.waiting_counts);
 
   // A retry's new task takes this page over; a deleted task leaves it.
   const follow = (next?: Task) => {
@@ -261,18 +264,18 @@ function TaskDetailView({ id }: { id: number }) {
 
   return (
     <div className="detail-page">
-      <nav aria-label="Breadcrumb" className="crumbs">
-        <Link href="/tasks">Tasks</Link> <span aria-hidden="true">/</span> <span>#{task.id}</span>
+      <nav aria-label={t('detail.breadcrumb')} className="crumbs">
+        <Link href="/tasks">{t('nav.tasks')}</Link> <span aria-hidden="true">/</span> <span>#{task.id}</span>
       </nav>
       <div className="page-head detail-head">
         <h1 className="break">{title}</h1>
-        <StatusBadge status={task.status} />
+        <StatusBadge status={task.status} seeding={task.seeding} />
       </div>
 
-      <section className="card" aria-label="Progress" data-task-id={task.id}>
+      <section className="card" aria-label={t('detail.progress')} data-task-id={task.id}>
         <ProgressBar
           value={progress}
-          label={`Progress ${formatPercent(progress)}`}
+          label={t('detail.progressValue', { percent: formatPercent(progress) })}
           tone={task.status === 'error' ? 'danger' : task.status === 'complete' ? 'success' : 'normal'}
           indeterminate={task.status === 'active' && task.total_length <= 0}
         />
@@ -281,18 +284,20 @@ function TaskDetailView({ id }: { id: number }) {
             <strong>{formatPercent(progress)}</strong>
           </span>
           <span>
-            {formatBytes(task.completed_length)} of{' '}
-            {task.total_length > 0 ? formatBytes(task.total_length) : 'unknown size'}
+            {t('detail.doneOf', {
+              done: formatBytes(task.completed_length),
+              total: task.total_length > 0 ? formatBytes(task.total_length) : t('detail.unknownSize'),
+            })}
           </span>
           <span>↓ {formatSpeed(task.download_speed)}</span>
           <span>↑ {formatSpeed(task.upload_speed)}</span>
           <span>
             {task.phase === 'metadata'
-              ? `Fetching metadata · ${info?.connections ?? 0} peers`
+              ? t('detail.fetchingMetadata', { count: info?.connections ?? 0 })
               : task.seeding
-                ? `Seeding · ratio ${(info?.ratio ?? 0).toFixed(2)}`
+                ? t('detail.seedingRatio', { ratio: (info?.ratio ?? 0).toFixed(2) })
                 : task.status === 'active'
-                  ? `${left === null ? '∞' : formatDuration(left)} left`
+                  ? t('detail.left', { time: left === null ? '∞' : formatDuration(left) })
                   : null}
           </span>
         </div>
@@ -315,13 +320,13 @@ function TaskDetailView({ id }: { id: number }) {
             onAction={onAction}
           />
           {!isTorrentTask(task) ? (
-            <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(task.uri, 'Link')}>
-              Copy link
+            <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(task.uri, 'link')}>
+              {t('detail.copyLink')}
             </Button>
           ) : null}
           {magnet ? (
-            <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(magnet, 'Magnet link')}>
-              Copy magnet
+            <Button variant="ghost" icon={<CopyIcon />} onClick={() => void copy(magnet, 'magnet')}>
+              {t('detail.copyMagnet')}
             </Button>
           ) : null}
         </div>
@@ -330,11 +335,9 @@ function TaskDetailView({ id }: { id: number }) {
       {task.status === 'active' ? (
         <section className="card" aria-labelledby="speed-title">
           <h2 id="speed-title" className="card-title">
-            Speed
+            {t('tasks.col.speed')}
           </h2>
-          <p className="muted small chart-axis">
-            Speed per second (vertical) over the last 5 minutes (horizontal, now at the right)
-          </p>
+          <p className="muted small chart-axis">{t('detail.chartAxis')}</p>
           <SpeedChart samples={samples} windowSeconds={WINDOW_SECONDS} />
         </section>
       ) : null}
@@ -342,7 +345,7 @@ function TaskDetailView({ id }: { id: number }) {
       {isCurrent(task.status) && task.status !== 'queued' ? (
         <section className="card" aria-labelledby="limits-title">
           <h2 id="limits-title" className="card-title">
-            Limits
+            {t('detail.limits')}
           </h2>
           <LimitsForm taskId={task.id} />
         </section>
@@ -351,7 +354,7 @@ function TaskDetailView({ id }: { id: number }) {
       {info && (info.bittorrent || info.servers.length > 0) ? (
         <section className="card" aria-labelledby="peers-title">
           <h2 id="peers-title" className="card-title">
-            {info.bittorrent ? 'Peers' : 'Servers'}
+            {info.bittorrent ? t('detail.peers') : t('detail.servers')}
           </h2>
           {info.bittorrent ? <PeersTable peers={info.peers} /> : null}
           {info.servers.length > 0 ? <ServersTable servers={info.servers} /> : null}
@@ -360,61 +363,69 @@ function TaskDetailView({ id }: { id: number }) {
 
       <section className="card" aria-labelledby="about-title">
         <h2 id="about-title" className="card-title">
-          Details
+          {t('detail.details')}
         </h2>
         <dl className="info-grid">
-          <Info label="Source">
+          <Info label={t('detail.source')}>
             <span className="break mono">{task.uri}</span>
           </Info>
-          <Info label="Status">
-            <StatusBadge status={task.status} />
+          <Info label={t('detail.status')}>
+            <StatusBadge status={task.status} seeding={task.seeding} />
           </Info>
-          <Info label="Size">{task.total_length > 0 ? formatBytes(task.total_length) : 'Unknown'}</Info>
-          <Info label="Downloaded">{formatBytes(task.completed_length)}</Info>
-          <Info label="Added">{formatDateTime(task.created_at)}</Info>
-          <Info label="Updated">{formatDateTime(task.updated_at)}</Info>
+          <Info label={t('tasks.col.size')}>
+            {task.total_length > 0 ? formatBytes(task.total_length) : t('detail.unknown')}
+          </Info>
+          <Info label={t('detail.downloaded')}>{formatBytes(task.completed_length)}</Info>
+          <Info label={t('detail.added')}>{formatDateTime(task.created_at)}</Info>
+          <Info label={t('detail.updated')}>{formatDateTime(task.updated_at)}</Info>
           {task.artifact_path ? (
-            <Info label="Saved as">
+            <Info label={t('detail.savedAs')}>
               <span className="break mono">{task.artifact_path}</span>
             </Info>
           ) : null}
-          <Info label="aria2 GID">
+          <Info label={t('detail.gid')}>
             <span className="mono">{task.gid ?? '—'}</span>
           </Info>
           {info ? (
             <>
-              <Info label="Connections">{info.connections}</Info>
-              <Info label="Pieces">
+              <Info label={t('detail.connections')}>{info.connections}</Info>
+              <Info label={t('detail.piecesLabel')}>
                 {info.num_pieces} × {formatBytes(info.piece_length)}
               </Info>
               {info.info_hash ? (
-                <Info label="Info hash">
+                <Info label={t('detail.infoHash')}>
                   <span className="break mono">{info.info_hash}</span>
                 </Info>
               ) : null}
-              {info.info_hash ? <Info label="Seeders">{info.num_seeders}</Info> : null}
-              {info.seeder !== null ? <Info label="Seeding">{info.seeder ? 'Yes' : 'No'}</Info> : null}
+              {info.info_hash ? <Info label={t('detail.seeders')}>{info.num_seeders}</Info> : null}
+              {info.seeder !== null ? (
+                <Info label={t('detail.seeding')}>{info.seeder ? t('common.yes') : t('common.no')}</Info>
+              ) : null}
             </>
           ) : (
-            <Info label="aria2">No live information (aria2 no longer tracks this download).</Info>
+            <Info label="aria2">{t('detail.noLive')}</Info>
           )}
           {info?.bittorrent ? (
             <>
-              {info.bittorrent.name ? <Info label="Torrent name">{info.bittorrent.name}</Info> : null}
-              {info.bittorrent.comment ? <Info label="Comment">{info.bittorrent.comment}</Info> : null}
+              {info.bittorrent.name ? (
+                <Info label={t('detail.torrentName')}>{info.bittorrent.name}</Info>
+              ) : null}
+              {info.bittorrent.comment ? (
+                <Info label={t('detail.comment')}>{info.bittorrent.comment}</Info>
+              ) : null}
               {info.bittorrent.creation_date ? (
-                <Info label="Created">
+                <Info label={t('detail.created')}>
                   {formatDateTime(new Date(info.bittorrent.creation_date * 1000).toISOString())}
                 </Info>
               ) : null}
-              {info.bittorrent.mode ? <Info label="Mode">{info.bittorrent.mode}</Info> : null}
+              {info.bittorrent.mode ? <Info label={t('detail.mode')}>{info.bittorrent.mode}</Info> : null}
             </>
           ) : null}
         </dl>
         {info?.bitfield ? <PieceMap bitfield={info.bitfield} numPieces={info.num_pieces} /> : null}
         {trackers.length ? (
           <details className="disclosure">
-            <summary>Trackers ({trackers.length})</summary>
+            <summary>{t('detail.trackers', { count: trackers.length })}</summary>
             <ul className="plain-list mono small">
               {trackers.map((t) => (
                 <li key={t} className="break">
@@ -428,10 +439,10 @@ function TaskDetailView({ id }: { id: number }) {
 
       <section className="card" aria-labelledby="files-title">
         <h2 id="files-title" className="card-title">
-          Files
+          {t('nav.files')}
         </h2>
         {files.isLoading && needFiles ? (
-          <Spinner label="Loading files" />
+          <Spinner label={t('detail.loadingFiles')} />
         ) : info?.bittorrent && isCurrent(task.status) && task.phase !== 'metadata' && fileList.length > 1 ? (
           <FileSelection taskId={task.id} files={fileList} />
         ) : (

@@ -19,8 +19,10 @@ import {
 import { defaultRangeExtractor, type Range, useWindowVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useScrollMargin } from '../../lib/hooks';
+import { t } from '../../lib/i18n';
 import type { Task } from '../../lib/types';
 import { actionForKey, type TaskActionId } from './actions';
+import { useStats } from './queries';
 import { TaskRow, type TaskRowProps } from './TaskRow';
 
 export interface TaskListProps {
@@ -170,6 +172,7 @@ export function TaskList({
     [onReorder],
   );
 
+  const { data: stats } = useStats();
   const rows = virtualItems.map((v) => {
     const task = items[v.index];
     if (!task) return null;
@@ -181,6 +184,8 @@ export function TaskList({
       busyAction: pending.get(task.id) ?? null,
       onToggle,
       onAction,
+      // Only waiting rows show them: the others need not render again when they change.
+      waitingCounts: task.status === 'waiting' ? (stats?.waiting_counts ?? null) : null,
     };
     const start = v.start - virtualizer.options.scrollMargin;
     if (sortable) {
@@ -205,8 +210,7 @@ export function TaskList({
       onDragCancel={() => setActiveId(null)}
       accessibility={{
         screenReaderInstructions: {
-          draggable:
-            'To reorder the queue, press Space or Enter on the handle, move with the arrow keys, and press Space or Enter again to drop, or Escape to cancel.',
+          draggable: t('tasks.dragScreenReader'),
         },
       }}
     >

@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { type CSSProperties, memo, type Ref } from 'react';
 import { GripIcon } from '../../components/Icons';
 import { ProgressBar } from '../../components/ProgressBar';
-import { STATUS_LABELS, StatusBadge } from '../../components/StatusBadge';
+import { StatusBadge, statusLabel } from '../../components/StatusBadge';
 import {
   formatBytes,
   formatDuration,
@@ -13,8 +13,10 @@ import {
   formatSpeed,
   progressOf,
   timeLeft,
+  type WaitingCounts,
   waitingText,
 } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { Task } from '../../lib/types';
 import { ActionButtons } from './ActionButtons';
 import { hasPlannedRetry, type TaskActionId } from './actions';
@@ -22,7 +24,7 @@ import { RetryCountdown } from './RetryPlan';
 
 export function taskTitle(task: Task): string {
   if (task.name) return task.name;
-  if (isTorrentUri(task.uri)) return 'Torrent';
+  if (isTorrentUri(task.uri)) return t('row.torrent');
   try {
     const url = new URL(task.uri);
     const last = url.pathname.split('/').filter(Boolean).pop();
@@ -51,14 +53,14 @@ function tone(task: Task): 'normal' | 'success' | 'danger' | 'muted' | 'warning'
 
 export function sizeText(task: Task): string {
   if (task.total_length <= 0)
-    return task.completed_length > 0 ? formatBytes(task.completed_length) : 'Size unknown';
+    return task.completed_length > 0 ? formatBytes(task.completed_length) : t('row.sizeUnknown');
   if (task.status === 'complete' || task.completed_length >= task.total_length)
     return formatBytes(task.total_length);
   return `${formatBytes(task.completed_length)} / ${formatBytes(task.total_length)}`;
 }
 
 export function etaText(task: Task): string {
-  if (task.status === 'complete') return 'Done';
+  if (task.status === 'complete') return t('row.done');
   if (task.status !== 'active') return '—';
   const left = timeLeft(task);
   return left === null ? '∞' : formatDuration(left);
@@ -88,6 +90,8 @@ export interface TaskRowProps {
   transition?: string;
   dragHandle?: DragHandleProps;
   dragging?: boolean;
+  /** What the waiting reasons count (/api/stats), given to waiting rows only. */
+  waitingCounts?: WaitingCounts | null;
 }
 
 /** One task: name (a link to its detail), progress, size, speed, time left, status, error, actions. */
@@ -105,6 +109,7 @@ export const TaskRow = memo(function TaskRow({
   transition,
   dragHandle,
   dragging,
+  waitingCounts,
 }: TaskRowProps) {
   // While sortable, the row sits at `top` and the transform is dnd-kit's alone: it measures rows
   // without their transforms.
@@ -120,12 +125,12 @@ export const TaskRow = memo(function TaskRow({
   const progress = progressOf(task);
   const unknownSize = task.total_length <= 0 && task.status === 'active';
   const detailHref = `/tasks/detail?id=${task.id}`;
-  const waiting = waitingText(task);
+  const waiting = waitingText(task, waitingCounts);
   const sub =
     task.status === 'error' && task.error
       ? null
       : isTorrentUri(task.uri)
-        ? 'Uploaded .torrent file'
+        ? t('row.uploadedTorrent')
         : task.uri;
   return (
     <li
@@ -142,7 +147,7 @@ export const TaskRow = memo(function TaskRow({
         <input
           type="checkbox"
           checked={selected}
-          aria-label={`Select ${title}`}
+          aria-label={t('row.select', { name: title })}
           onChange={(e) => onToggle(task.id, e.currentTarget.checked, false)}
           onClick={(e) => {
             if (e.shiftKey) onToggle(task.id, e.currentTarget.checked, true);
@@ -154,7 +159,7 @@ export const TaskRow = memo(function TaskRow({
           type="button"
           ref={dragHandle.ref}
           className="icon-btn drag-handle"
-          aria-label={`Reorder ${title}`}
+          aria-label={t('row.reorder', { name: title })}
           {...dragHandle.attributes}
           {...dragHandle.listeners}
         >
@@ -166,7 +171,7 @@ export const TaskRow = memo(function TaskRow({
           <Link href={detailHref} className="task-name" title={title} prefetch={false}>
             {title}
           </Link>
-          <StatusBadge status={task.status} />
+          <StatusBadge status={task.status} seeding={task.seeding} />
         </div>
         {hasPlannedRetry(task) ? (
           <RetryCountdown task={task} />
@@ -187,24 +192,28 @@ export const TaskRow = memo(function TaskRow({
           value={progress}
           tone={tone(task)}
           indeterminate={unknownSize}
-          label={`${title}: ${formatPercent(progress)}, ${STATUS_LABELS[task.status]}`}
+          label={t('row.progress', {
+            name: title,
+            percent: formatPercent(progress),
+            status: statusLabel(task.status),
+          })}
         />
       </div>
       <dl className="task-meta">
         <div>
-          <dt>Done</dt>
+          <dt>{t('tasks.col.done')}</dt>
           <dd>{formatPercent(progress)}</dd>
         </div>
         <div>
-          <dt>Size</dt>
+          <dt>{t('tasks.col.size')}</dt>
           <dd>{sizeText(task)}</dd>
         </div>
         <div>
-          <dt>Speed</dt>
+          <dt>{t('tasks.col.speed')}</dt>
           <dd>{task.status === 'active' ? formatSpeed(task.download_speed) : '—'}</dd>
         </div>
         <div>
-          <dt>Time left</dt>
+          <dt>{t('tasks.col.eta')}</dt>
           <dd>{etaText(task)}</dd>
         </div>
       </dl>

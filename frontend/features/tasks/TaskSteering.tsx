@@ -8,6 +8,7 @@ import { TextField } from '../../components/Field';
 import { ProgressBar } from '../../components/ProgressBar';
 import { api, errorDetail } from '../../lib/api';
 import { formatBytes, formatPercent, formatSpeed } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { TaskDetail, TaskFile } from '../../lib/types';
 import { taskKeys } from './cache';
 
@@ -21,7 +22,7 @@ export function LimitsForm({ taskId }: { taskId: number }) {
   const [down, setDown] = useState('');
   const [up, setUp] = useState('');
   const [busy, setBusy] = useState(false);
-  const bad = (v: string) => (v && !LIMIT.test(v) ? 'A number of bytes per second, e.g. 500K or 2M' : null);
+  const bad = (v: string) => (v && !LIMIT.test(v) ? t('limits.bad') : null);
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
     if (bad(down) || bad(up) || (!down && !up)) return;
@@ -31,7 +32,7 @@ export function LimitsForm({ taskId }: { taskId: number }) {
         ...(down ? { 'max-download-limit': down } : {}),
         ...(up ? { 'max-upload-limit': up } : {}),
       });
-      toast.success('Limits applied');
+      toast.success(t('limits.applied'));
       void qc.invalidateQueries({ queryKey: taskKeys.detail(taskId) });
     } catch (err) {
       toast.error(errorDetail(err));
@@ -40,25 +41,25 @@ export function LimitsForm({ taskId }: { taskId: number }) {
     }
   };
   return (
-    <form className="limits-form" onSubmit={(e) => void onSubmit(e)} aria-label="Speed limits">
+    <form className="limits-form" onSubmit={(e) => void onSubmit(e)} aria-label={t('limits.label')}>
       <TextField
-        label="Download limit (bytes/s, 0 = none)"
+        label={t('limits.down')}
         name="max-download-limit"
         value={down}
-        placeholder="e.g. 500K"
+        placeholder={t('limits.downPlaceholder')}
         error={bad(down)}
         onChange={(e) => setDown(e.target.value.trim())}
       />
       <TextField
-        label="Upload limit (bytes/s, 0 = none)"
+        label={t('limits.up')}
         name="max-upload-limit"
         value={up}
-        placeholder="e.g. 100K"
+        placeholder={t('limits.upPlaceholder')}
         error={bad(up)}
         onChange={(e) => setUp(e.target.value.trim())}
       />
       <Button type="submit" busy={busy} disabled={(!down && !up) || Boolean(bad(down) || bad(up))}>
-        Apply limits
+        {t('limits.apply')}
       </Button>
     </form>
   );
@@ -83,7 +84,7 @@ export function FileSelection({ taskId, files }: { taskId: number; files: readon
         taskId,
         [...chosen].sort((a, b) => a - b),
       );
-      toast.success('File selection applied');
+      toast.success(t('selection.applied'));
       void qc.invalidateQueries({ queryKey: taskKeys.detail(taskId) });
     } catch (err) {
       toast.error(errorDetail(err));
@@ -94,15 +95,15 @@ export function FileSelection({ taskId, files }: { taskId: number; files: readon
   return (
     <div className="table-wrap">
       <table className="table">
-        <caption className="sr-only">Files of this torrent; choose which to download</caption>
+        <caption className="sr-only">{t('selection.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">Download</th>
-            <th scope="col">File</th>
+            <th scope="col">{t('actions.download')}</th>
+            <th scope="col">{t('detail.file')}</th>
             <th scope="col" className="num">
-              Size
+              {t('tasks.col.size')}
             </th>
-            <th scope="col">Progress</th>
+            <th scope="col">{t('detail.progress')}</th>
           </tr>
         </thead>
         <tbody>
@@ -113,7 +114,9 @@ export function FileSelection({ taskId, files }: { taskId: number; files: readon
                 <td>
                   <input
                     type="checkbox"
-                    aria-label={`Download ${f.path || `file ${f.index}`}`}
+                    aria-label={t('torrentFiles.file', {
+                      path: f.path || t('detail.fileIndex', { index: f.index }),
+                    })}
                     checked={chosen.has(f.index)}
                     onChange={(e) => {
                       const next = new Set(chosen);
@@ -123,7 +126,7 @@ export function FileSelection({ taskId, files }: { taskId: number; files: readon
                     }}
                   />
                 </td>
-                <td className="break">{f.path || `(file ${f.index})`}</td>
+                <td className="break">{f.path || t('detail.fileIndex', { index: f.index })}</td>
                 <td className="num">{formatBytes(f.length)}</td>
                 <td className="progress-cell">
                   <ProgressBar value={p} label={`${f.path}: ${formatPercent(p)}`} />
@@ -135,42 +138,42 @@ export function FileSelection({ taskId, files }: { taskId: number; files: readon
         </tbody>
       </table>
       <p className="muted small">
-        {chosen.size} of {files.length} files selected · {formatBytes(size)}
+        {t('torrentFiles.selected', { count: files.length, chosen: chosen.size, size: formatBytes(size) })}
       </p>
       <Button onClick={() => void apply()} busy={busy} disabled={!changed || chosen.size === 0}>
-        Apply selection
+        {t('selection.apply')}
       </Button>
     </div>
   );
 }
 
 export function PeersTable({ peers }: { peers: Info['peers'] }) {
-  if (peers.length === 0) return <p className="muted">No peers connected.</p>;
+  if (peers.length === 0) return <p className="muted">{t('peers.none')}</p>;
   return (
     <div className="table-wrap">
       <table className="table">
-        <caption className="sr-only">Peers of this torrent</caption>
+        <caption className="sr-only">{t('peers.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">Address</th>
-            <th scope="col">Client</th>
+            <th scope="col">{t('peers.address')}</th>
+            <th scope="col">{t('peers.client')}</th>
             <th scope="col" className="num">
-              Down
+              {t('peers.down')}
             </th>
             <th scope="col" className="num">
-              Up
+              {t('peers.up')}
             </th>
-            <th scope="col">Progress</th>
+            <th scope="col">{t('detail.progress')}</th>
           </tr>
         </thead>
         <tbody>
           {peers.map((p) => (
             <tr key={p.address}>
               <td className="mono">{p.address}</td>
-              <td>{p.client ?? 'Unknown'}</td>
+              <td>{p.client ?? t('detail.unknown')}</td>
               <td className="num">{formatSpeed(p.download_speed)}</td>
               <td className="num">{formatSpeed(p.upload_speed)}</td>
-              <td>{p.seeder ? 'Seeder' : formatPercent(p.progress)}</td>
+              <td>{p.seeder ? t('peers.seeder') : formatPercent(p.progress)}</td>
             </tr>
           ))}
         </tbody>
@@ -180,17 +183,17 @@ export function PeersTable({ peers }: { peers: Info['peers'] }) {
 }
 
 export function ServersTable({ servers }: { servers: Info['servers'] }) {
-  if (servers.length === 0) return <p className="muted">No server connections.</p>;
+  if (servers.length === 0) return <p className="muted">{t('servers.none')}</p>;
   return (
     <div className="table-wrap">
       <table className="table">
-        <caption className="sr-only">Servers this download fetches from</caption>
+        <caption className="sr-only">{t('servers.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">File</th>
-            <th scope="col">Server</th>
+            <th scope="col">{t('detail.file')}</th>
+            <th scope="col">{t('servers.server')}</th>
             <th scope="col" className="num">
-              Speed
+              {t('tasks.col.speed')}
             </th>
           </tr>
         </thead>

@@ -7,6 +7,7 @@ import { Button } from '../../components/Button';
 import { ArrowDownIcon, ArrowUpIcon, BellIcon } from '../../components/Icons';
 import { QuotaBar } from '../../components/QuotaBar';
 import { formatSpeed } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import {
   disableNotifications,
   enableNotifications,
@@ -29,7 +30,7 @@ function NotificationToggle() {
       variant="ghost"
       icon={<BellIcon />}
       aria-pressed={on}
-      title="Show a browser notification when a download completes or fails"
+      title={t('notify.hint')}
       onClick={async () => {
         if (on) {
           disableNotifications();
@@ -38,10 +39,10 @@ function NotificationToggle() {
         }
         const granted = await enableNotifications();
         setOn(granted);
-        if (!granted) toast.error('Notifications are blocked for this site in the browser settings.');
+        if (!granted) toast.error(t('notify.blocked'));
       }}
     >
-      {on ? 'Notifications on' : 'Notify me'}
+      {on ? t('notify.on') : t('notify.off')}
     </Button>
   );
 }
@@ -50,28 +51,23 @@ function NotificationToggle() {
 export function TasksHeader() {
   const { data: stats } = useStats();
   return (
-    <section className="stats-bar" aria-label="Your downloads">
+    <section className="stats-bar" aria-label={t('stats.label')}>
       <div className="stats-speeds">
-        <span className="stat" title="Total download speed">
+        <span className="stat" title={t('stats.downSpeedTotal')}>
           <ArrowDownIcon />
-          <span className="sr-only">Download speed </span>
+          <span className="sr-only">{t('stats.downSpeed')} </span>
           <strong>{formatSpeed(stats?.download_speed ?? 0)}</strong>
         </span>
-        <span className="stat" title="Total upload speed">
+        <span className="stat" title={t('stats.upSpeedTotal')}>
           <ArrowUpIcon />
-          <span className="sr-only">Upload speed </span>
+          <span className="sr-only">{t('stats.upSpeed')} </span>
           <strong>{formatSpeed(stats?.upload_speed ?? 0)}</strong>
         </span>
-        <span className="stat muted">{stats ? `${stats.active_count} active` : '—'}</span>
+        <span className="stat muted">{stats ? t('stats.active', { count: stats.active_count }) : '—'}</span>
       </div>
-      <Link
-        href="/files"
-        className="stats-quota quota-link"
-        prefetch={false}
-        title="See and manage what fills your storage on the Files page"
-      >
+      <Link href="/files" className="stats-quota quota-link" prefetch={false} title={t('stats.quotaLink')}>
         {stats ? (
-          <QuotaBar used={stats.used_space} quota={stats.quota} label="Storage" />
+          <QuotaBar used={stats.used_space} quota={stats.quota} label={t('stats.storage')} />
         ) : (
           <QuotaBar used={0} quota={0} />
         )}

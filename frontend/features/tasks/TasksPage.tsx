@@ -10,6 +10,7 @@ import { RetryIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { isTorrentFile } from '../../lib/base64';
 import { useDebounced } from '../../lib/hooks';
+import { t } from '../../lib/i18n';
 import { failedFilter } from '../../lib/retry-api';
 import type { TaskOptions, TaskStatus } from '../../lib/types';
 import { AddTasks, type ChooseTorrentFiles, parseUriLines, useAddTasks } from './AddTasks';
@@ -32,24 +33,24 @@ import { useTaskActions } from './useTaskActions';
 type StatusChoice = 'all' | 'current' | TaskStatus;
 
 const STATUS_CHOICES: readonly { value: StatusChoice; label: string }[] = [
-  { value: 'all', label: 'All tasks' },
-  { value: 'current', label: 'Current (downloading, waiting, paused)' },
-  { value: 'active', label: 'Downloading' },
-  { value: 'waiting', label: 'Waiting (queue)' },
-  { value: 'paused', label: 'Paused' },
-  { value: 'error', label: 'Failed' },
-  { value: 'removed', label: 'Stopped' },
-  { value: 'complete', label: 'Complete' },
+  { value: 'all', label: 'tasks.show.all' },
+  { value: 'current', label: 'tasks.show.current' },
+  { value: 'active', label: 'tasks.show.active' },
+  { value: 'waiting', label: 'tasks.show.waiting' },
+  { value: 'paused', label: 'tasks.show.paused' },
+  { value: 'error', label: 'tasks.show.error' },
+  { value: 'removed', label: 'tasks.show.removed' },
+  { value: 'complete', label: 'tasks.show.complete' },
 ];
 
 const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
-  { value: 'position', label: 'Queue order' },
-  { value: 'created_at', label: 'Added' },
-  { value: 'name', label: 'Name' },
-  { value: 'size', label: 'Size' },
-  { value: 'speed', label: 'Speed' },
-  { value: 'progress', label: 'Progress' },
-  { value: 'eta', label: 'Time left' },
+  { value: 'position', label: 'tasks.sort.position' },
+  { value: 'created_at', label: 'tasks.sort.created_at' },
+  { value: 'name', label: 'tasks.sort.name' },
+  { value: 'size', label: 'tasks.sort.size' },
+  { value: 'speed', label: 'tasks.sort.speed' },
+  { value: 'progress', label: 'tasks.sort.progress' },
+  { value: 'eta', label: 'tasks.sort.eta' },
 ];
 
 export function toFilter(status: StatusChoice, q: string, sort: TaskSortKey, order: SortOrder): TaskFilter {
@@ -205,7 +206,7 @@ export function TasksPage() {
     async (files: File[], options?: TaskOptions) => {
       const torrents = files.filter(isTorrentFile);
       if (torrents.length < files.length) {
-        toast.error('Only .torrent files can be dropped here.');
+        toast.error(t('tasks.dropOnlyTorrents'));
       }
       if (torrents.length) await uploadTorrents(torrents, options, chooseFiles);
     },
@@ -234,15 +235,17 @@ export function TasksPage() {
 
   const shown = list.items.length;
   const summary = list.isLoading
-    ? 'Loading tasks'
-    : `${list.total} task${list.total === 1 ? '' : 's'}${shown < list.total ? `, ${shown} loaded` : ''}${
-        selected.size ? `, ${selected.size} selected` : ''
-      }`;
+    ? t('tasks.loading')
+    : [
+        t('tasks.count', { count: list.total }),
+        ...(shown < list.total ? [t('tasks.loaded', { count: shown })] : []),
+        ...(selected.size ? [t('tasks.selectedCount', { count: selected.size })] : []),
+      ].join(t('common.listSeparator'));
 
   return (
     <div className="tasks-page">
       <div className="page-head">
-        <h1>Tasks</h1>
+        <h1>{t('tasks.title')}</h1>
         <Button
           icon={<RetryIcon />}
           busy={actions.bulkPending === 'retry'}
@@ -252,7 +255,7 @@ export function TasksPage() {
           }
           onClick={() => void actions.retryAllFailed(failedFilter(filter.view, filter.q))}
         >
-          Retry all failed
+          {t('tasks.retryAllFailed')}
         </Button>
       </div>
       <TasksHeader />
@@ -260,7 +263,7 @@ export function TasksPage() {
 
       <section className="card list-card" aria-labelledby="list-title">
         <h2 id="list-title" className="sr-only">
-          Task list
+          {t('tasks.listTitle')}
         </h2>
         <ListFilters
           status={status}
@@ -278,7 +281,7 @@ export function TasksPage() {
         <div
           className={`toolbar${selected.size ? ' has-selection' : ''}`}
           role="toolbar"
-          aria-label="Selected tasks"
+          aria-label={t('tasks.selectedToolbar')}
         >
           <div className="check select-all">
             <input
@@ -292,7 +295,7 @@ export function TasksPage() {
                 setSelected(checked ? new Set(list.items.map((t) => t.id)) : new Set());
               }}
             />
-            <label htmlFor="select-all">Select all</label>
+            <label htmlFor="select-all">{t('tasks.selectAll')}</label>
           </div>
           <div className="toolbar-buttons">
             {BULK_ACTION_ORDER.map((id) => {
@@ -322,39 +325,34 @@ export function TasksPage() {
             ) : null}
           </output>
         </div>
-        {sortable && list.items.length > 1 ? (
-          <p className="hint queue-hint">
-            Drag a task by its handle (or focus it and press Space, then the arrow keys) to change the queue
-            order.
-          </p>
-        ) : null}
+        {sortable && list.items.length > 1 ? <p className="hint queue-hint">{t('tasks.dragHint')}</p> : null}
 
         {list.isLoading ? (
-          <Spinner label="Loading tasks" />
+          <Spinner label={t('tasks.loading')} />
         ) : list.error && list.items.length === 0 ? (
-          <EmptyState title="The task list could not be loaded.">
-            <Button onClick={() => void list.refetch()}>Try again</Button>
+          <EmptyState title={t('tasks.loadFailed')}>
+            <Button onClick={() => void list.refetch()}>{t('common.tryAgain')}</Button>
           </EmptyState>
         ) : list.items.length === 0 ? (
-          <EmptyState title={q || status !== 'all' ? 'No tasks match.' : 'No downloads yet.'}>
-            {q || status !== 'all' ? null : <p>Add a link above, or drop a .torrent file on this page.</p>}
+          <EmptyState title={q || status !== 'all' ? t('tasks.noMatch') : t('tasks.empty')}>
+            {q || status !== 'all' ? null : <p>{t('tasks.emptyHint')}</p>}
           </EmptyState>
         ) : (
           <>
             <div className="list-head" aria-hidden="true">
               <span className="lh-select" />
               {sortable ? <span className="lh-handle" /> : null}
-              <span className="lh-main">Name</span>
+              <span className="lh-main">{t('tasks.col.name')}</span>
               <span className="lh-meta">
-                <span>Done</span>
-                <span>Size</span>
-                <span>Speed</span>
-                <span>Time left</span>
+                <span>{t('tasks.col.done')}</span>
+                <span>{t('tasks.col.size')}</span>
+                <span>{t('tasks.col.speed')}</span>
+                <span>{t('tasks.col.eta')}</span>
               </span>
               <span className="lh-actions" />
             </div>
             <TaskList
-              label="Tasks"
+              label={t('tasks.title')}
               items={list.items}
               total={list.total}
               hasMore={list.hasMore}
@@ -368,12 +366,12 @@ export function TasksPage() {
             />
           </>
         )}
-        {list.loadingMore ? <Spinner label="Loading more" /> : null}
+        {list.loadingMore ? <Spinner label={t('common.loadingMore')} /> : null}
       </section>
 
       {dropping ? (
         <div className="drop-overlay" aria-hidden="true">
-          <div className="drop-box">Drop .torrent files to add them</div>
+          <div className="drop-box">{t('tasks.dropBox')}</div>
         </div>
       ) : null}
       <ConfirmDialog {...actions.confirmDialog} />

@@ -5,6 +5,7 @@ import { Button } from '../../components/Button';
 import { Dialog } from '../../components/Dialog';
 import { PlusIcon } from '../../components/Icons';
 import { formatBytes } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { TorrentInfo } from '../../lib/torrent-file';
 import {
   buildFileTree,
@@ -75,7 +76,7 @@ function TreeList({
             <span className="check tree-item">
               <FolderBox
                 folder={node}
-                label={`Download folder ${prefix}${node.path}`}
+                label={t('torrentFiles.folder', { path: `${prefix}${node.path}` })}
                 chosen={chosen}
                 onChange={onChange}
               />
@@ -89,7 +90,7 @@ function TreeList({
             <span className="check tree-item">
               <input
                 type="checkbox"
-                aria-label={`Download ${prefix}${node.path}`}
+                aria-label={t('torrentFiles.file', { path: `${prefix}${node.path}` })}
                 checked={chosen.has(node.index)}
                 onChange={(e) => onChange([node.index], e.currentTarget.checked)}
               />
@@ -131,21 +132,19 @@ export function TorrentFilesDialog({ choice, onSubmit, onCancel }: TorrentFilesD
     <Dialog
       open={choice !== null}
       onClose={onCancel}
-      title={`Choose files: ${choice?.fileName ?? ''}`}
-      description={
-        <p>Only the checked files are downloaded; the others can be chosen later on the task page.</p>
-      }
+      title={t('torrentFiles.title', { name: choice?.fileName ?? '' })}
+      description={<p>{t('torrentFiles.hint')}</p>}
       className="torrent-files-dialog"
       footer={
         <>
-          <Button onClick={onCancel}>Cancel</Button>
+          <Button onClick={onCancel}>{t('common.cancel')}</Button>
           <Button
             variant="primary"
             icon={<PlusIcon />}
             disabled={chosen.size === 0}
             onClick={() => onSubmit(selectFilesOf(files, chosen))}
           >
-            Add download
+            {t('torrentFiles.add')}
           </Button>
         </>
       }
@@ -155,7 +154,7 @@ export function TorrentFilesDialog({ choice, onSubmit, onCancel }: TorrentFilesD
           <span className="check tree-item">
             <FolderBox
               folder={root}
-              label={`Download folder ${info!.name}`}
+              label={t('torrentFiles.folder', { path: info!.name })}
               chosen={chosen}
               onChange={onChange}
             />
@@ -165,7 +164,11 @@ export function TorrentFilesDialog({ choice, onSubmit, onCancel }: TorrentFilesD
         </div>
       ) : null}
       <p className="muted small" aria-live="polite">
-        {chosen.size} of {files.length} files selected · {formatBytes(chosenLength(files, chosen))}
+        {t('torrentFiles.selected', {
+          count: files.length,
+          chosen: chosen.size,
+          size: formatBytes(chosenLength(files, chosen)),
+        })}
       </p>
     </Dialog>
   );

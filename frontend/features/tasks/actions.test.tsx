@@ -13,7 +13,7 @@ import {
   bulkTargets,
   detailActions,
   isActionEnabled,
-  KEPT_FILES,
+  keptFiles,
   rowActions,
   TASK_ACTIONS,
   type TaskActionId,
@@ -197,7 +197,7 @@ describe('the registry runs its actions', () => {
     const del = TASK_ACTIONS.delete.confirm!;
     expect(del.title(one)).toBe('Delete “slow.bin”?');
     expect(del.title(two)).toBe('Delete 2 tasks?');
-    expect(del.message(one)).toContain(KEPT_FILES);
+    expect(del.message(one)).toContain(keptFiles());
     expect(del.message(two)).toMatch(/^Running downloads stop/);
     expect(del.checkboxLabel).toBe('Also delete files');
     // The others run at once.

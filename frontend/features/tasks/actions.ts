@@ -5,6 +5,7 @@
  * selection toolbar, the detail page and the keyboard all render and run from it, so "can I pause
  * this?" has one answer and each button is drawn one way.
  */
+
 import {
   canCancelAutoRetry,
   canDelete,
@@ -23,6 +24,7 @@ import type { ComponentType } from 'react';
 import type { ButtonVariant } from '../../components/Button';
 import { DownloadIcon, PauseIcon, PlayIcon, RetryIcon, StopIcon, TrashIcon } from '../../components/Icons';
 import { artifactUrl } from '../../lib/api';
+import { t } from '../../lib/i18n';
 import { torrentUrl } from '../../lib/retry-api';
 import type { Task } from '../../lib/types';
 
@@ -113,11 +115,9 @@ export interface TaskActionDef {
 }
 
 /** Where files kept after a delete are, and that they still fill the quota. */
-export const KEPT_FILES =
-  'Files you keep still count against your storage quota; find and delete them on the Files page.';
+export const keptFiles = () => t('actions.keptFiles');
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const nameOf = (t: Task) => t.name ?? t.uri;
+const nameOf = (task: Task) => task.name ?? task.uri;
 
 const deleteTasks = async (ctx: ActionRunner, tasks: readonly Task[], options: RunOptions) => {
   const gone = await ctx.deleteTasks(tasks, options.checked ?? false);
@@ -127,8 +127,12 @@ const deleteTasks = async (ctx: ActionRunner, tasks: readonly Task[], options: R
 export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   pause: {
     id: 'pause',
-    label: 'Pause',
-    bulkLabel: 'Pause selected',
+    get label() {
+      return t('actions.pause');
+    },
+    get bulkLabel() {
+      return t('actions.pauseSelected');
+    },
     icon: PauseIcon,
     shortcut: 'p',
     enabled: canPause,
@@ -137,8 +141,12 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   },
   resume: {
     id: 'resume',
-    label: 'Resume',
-    bulkLabel: 'Resume selected',
+    get label() {
+      return t('actions.resume');
+    },
+    get bulkLabel() {
+      return t('actions.resumeSelected');
+    },
     icon: PlayIcon,
     shortcut: 'p',
     enabled: canResume,
@@ -147,16 +155,23 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   },
   stop: {
     id: 'stop',
-    label: 'Stop',
+    get label() {
+      return t('actions.stop');
+    },
     icon: StopIcon,
     enabled: canStop,
     confirm: {
       title: (tasks) =>
-        tasks.length === 1 ? `Stop “${nameOf(tasks[0]!)}”?` : `Stop ${plural(tasks.length, 'download')}?`,
-      message: () =>
-        'Stopping ends the download: it moves to the history as stopped. Its files stay, and you can start it again later.',
-      confirmLabel: 'Stop download',
-      cancelLabel: 'Keep downloading',
+        tasks.length === 1
+          ? t('actions.stopOne', { name: nameOf(tasks[0]!) })
+          : t('actions.stopMany', { count: tasks.length }),
+      message: () => t('actions.stopMessage'),
+      get confirmLabel() {
+        return t('actions.stopConfirm');
+      },
+      get cancelLabel() {
+        return t('actions.stopCancel');
+      },
       danger: true,
     },
     run: (ctx, t) => ctx.changeStatus(t, 'stop'),
@@ -164,12 +179,21 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   },
   retry: {
     id: 'retry',
-    label: 'Retry',
-    bulkLabel: 'Retry selected',
+    get label() {
+      return t('actions.retry');
+    },
+    get bulkLabel() {
+      return t('actions.retrySelected');
+    },
     icon: RetryIcon,
     shortcut: 'r',
     // A stopped download starts again from where it stopped: that is a retry too.
-    labelFor: (t) => (hasPlannedRetry(t) ? 'Retry now' : t.status === 'removed' ? 'Start again' : 'Retry'),
+    labelFor: (task) =>
+      hasPlannedRetry(task)
+        ? t('actions.retryNow')
+        : task.status === 'removed'
+          ? t('actions.startAgain')
+          : t('actions.retry'),
     // Failed or stopped; a torrent task offers its stored .torrent when clicked.
     enabled: canRetry,
     // The server retries failed and stopped tasks alike, many at once; a torrent task is re-added
@@ -180,7 +204,9 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   },
   retryLink: {
     id: 'retryLink',
-    label: 'Retry with a new link…',
+    get label() {
+      return t('actions.retryLink');
+    },
     icon: RetryIcon,
     enabled: canRetryWithLink,
     run: (ctx, t, o) => ctx.requestRetry(t, 'link', o.after),
@@ -188,22 +214,33 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   cancelRetry: {
     id: 'cancelRetry',
     // Next to "Retrying in 30 s": cancels the server's planned retry, the task stays failed.
-    label: 'Cancel',
+    get label() {
+      return t('actions.cancelRetry');
+    },
     enabled: canCancelAutoRetry,
     run: (ctx, t) => ctx.cancelPlannedRetry(t),
   },
   download: {
     id: 'download',
-    label: 'Download',
+    get label() {
+      return t('actions.download');
+    },
     icon: DownloadIcon,
-    detail: { label: 'Download file', variant: 'primary' },
+    detail: {
+      get label() {
+        return t('actions.downloadFile');
+      },
+      variant: 'primary',
+    },
     // A plain link to the finished file (or a zip of a finished folder), opened by the browser.
     enabled: canDownload,
     href: (t) => artifactUrl(t.artifact_token ?? ''),
   },
   downloadTorrent: {
     id: 'downloadTorrent',
-    label: 'Download .torrent',
+    get label() {
+      return t('actions.downloadTorrent');
+    },
     icon: DownloadIcon,
     variant: 'ghost',
     enabled: (t) => isTorrentUri(t.uri),
@@ -211,21 +248,29 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   },
   delete: {
     id: 'delete',
-    label: 'Delete',
-    bulkLabel: 'Delete selected',
+    get label() {
+      return t('actions.delete');
+    },
+    get bulkLabel() {
+      return t('actions.deleteSelected');
+    },
     icon: TrashIcon,
     shortcut: 'Delete',
     danger: true,
     enabled: canDelete,
     confirm: {
       title: (tasks) =>
-        tasks.length === 1 ? `Delete “${nameOf(tasks[0]!)}”?` : `Delete ${plural(tasks.length, 'task')}?`,
-      message: (tasks) =>
         tasks.length === 1
-          ? `A running download stops and the task is removed from your lists. ${KEPT_FILES}`
-          : `Running downloads stop and the tasks are removed from your lists. ${KEPT_FILES}`,
-      confirmLabel: 'Delete',
-      checkboxLabel: 'Also delete files',
+          ? t('actions.deleteOne', { name: nameOf(tasks[0]!) })
+          : t('actions.deleteMany', { count: tasks.length }),
+      message: (tasks) =>
+        `${tasks.length === 1 ? t('actions.deleteMessageOne') : t('actions.deleteMessageMany')} ${keptFiles()}`,
+      get confirmLabel() {
+        return t('actions.delete');
+      },
+      get checkboxLabel() {
+        return t('actions.alsoDeleteFiles');
+      },
       danger: true,
     },
     run: (ctx, t, o) => deleteTasks(ctx, [t], o),
@@ -233,13 +278,17 @@ export const TASK_ACTIONS: Readonly<Record<TaskActionId, TaskActionDef>> = {
   },
   moveTop: {
     id: 'moveTop',
-    label: 'Move to top',
+    get label() {
+      return t('actions.moveTop');
+    },
     enabled: canMove,
     run: (ctx, t) => ctx.move(t, 'top'),
   },
   moveBottom: {
     id: 'moveBottom',
-    label: 'Move to bottom',
+    get label() {
+      return t('actions.moveBottom');
+    },
     enabled: canMove,
     run: (ctx, t) => ctx.move(t, 'bottom'),
   },

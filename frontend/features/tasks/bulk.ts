@@ -2,7 +2,9 @@
  * What a bulk call's answer means for the tasks it was sent for: which are done (with the task as
  * the server has it now, when it says) and one line per failure, naming the task.
  */
+
 import type { BulkResult } from '../../lib/api';
+import { translateDetail } from '../../lib/api-messages';
 import type { Task } from '../../lib/types';
 
 export interface BulkOutcome {
@@ -24,7 +26,7 @@ export function bulkOutcome(
     if (!r) outcome.failures.push(`${name}: no answer from the server`);
     else if (r.ok) outcome.done.push(r.task ? { task, now: r.task } : { task });
     else if (r.status === 404 && options.notFoundIsDone) outcome.done.push({ task });
-    else outcome.failures.push(`${name}: ${r.detail}`);
+    else outcome.failures.push(`${name}: ${translateDetail(r.detail)}`);
   }
   return outcome;
 }

@@ -3,7 +3,9 @@
  * action answers and retries are applied to every cached list (each with its own filter and
  * sort) through the pure functions of list-state.ts.
  */
+
 import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import { t } from '../../lib/i18n';
 import { notify } from '../../lib/notifications';
 import type { Stats, Task, TaskDetail, TaskStatus } from '../../lib/types';
 import {
@@ -89,9 +91,9 @@ const lastStatus = new Map<number, TaskStatus>();
 function notifyTransition(previous: TaskStatus | undefined, task: Task): void {
   if (!previous || previous === task.status || !isCurrent(previous)) return;
   const name = task.name ?? task.uri;
-  if (task.status === 'complete') notify('Download complete', name, `task-${task.id}`);
+  if (task.status === 'complete') notify(t('notify.complete'), name, `task-${task.id}`);
   else if (task.status === 'error')
-    notify('Download failed', `${name}\n${task.error ?? ''}`.trim(), `task-${task.id}`);
+    notify(t('notify.failed'), `${name}\n${task.error ?? ''}`.trim(), `task-${task.id}`);
 }
 
 /** A task appeared or changed: merge it into every list and its detail. */

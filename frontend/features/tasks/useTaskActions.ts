@@ -5,6 +5,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { ApiError, api, type BulkResult, errorDetail } from '../../lib/api';
+import { translateDetail } from '../../lib/api-messages';
+import { t } from '../../lib/i18n';
 import {
   cancelAutoRetry,
   type RetryFilter,
@@ -18,7 +20,7 @@ import {
   type ActionRunner,
   type ActionSurface,
   bulkTargets,
-  KEPT_FILES,
+  keptFiles,
   type RunOptions,
   TASK_ACTIONS,
   type TaskActionId,
@@ -37,14 +39,20 @@ import { isTorrentTask } from './list-state';
 
 /** The spec's messages, word for word. */
 export const MESSAGES = {
-  torrentRetry: TASK_MESSAGES.torrentRetry,
-  noRetryable: TASK_MESSAGES.noRetryable,
-  failedAgain: (error: string | null) => `Retried, but it failed again: ${error ?? 'unknown error'}`,
-  retryFailed: (detail: string) => `Retry failed: ${detail}`,
-  retryPartial: (ok: number, failed: number) => `Retry complete: ${ok} succeeded, ${failed} failed`,
-  retryAll: (n: number) => `Successfully retried ${n} tasks`,
-  historyRetry: 'Task retry initiated. Check the Tasks page for progress.',
-} as const;
+  get torrentRetry() {
+    return translateDetail(TASK_MESSAGES.torrentRetry);
+  },
+  get noRetryable() {
+    return translateDetail(TASK_MESSAGES.noRetryable);
+  },
+  failedAgain: (error: string | null) => t('retry.failedAgain', { error: error ?? t('add.unknownError') }),
+  retryFailed: (detail: string) => t('retry.failed', { detail }),
+  retryPartial: (ok: number, failed: number) => t('retry.partial', { ok, failed }),
+  retryAll: (n: number) => t('retry.all', { count: n }),
+  get historyRetry() {
+    return t('retry.fromHistory');
+  },
+};
 
 /** One task's delete by its own route, answered like one id of the bulk route. */
 function deleteOne(id: number, deleteFiles: boolean): Promise<BulkResult> {
@@ -59,14 +67,13 @@ function deleteOne(id: number, deleteFiles: boolean): Promise<BulkResult> {
   );
 }
 
-export { KEPT_FILES };
+export { keptFiles };
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
+/** Catalog keys of a status change's toasts (`done` takes the count). */
 const STATUS_VERB: Record<'pause' | 'resume' | 'stop', { done: string; fail: string; none: string }> = {
-  pause: { done: 'Paused', fail: 'Could not pause', none: 'None of the selected tasks can be paused' },
-  resume: { done: 'Resumed', fail: 'Could not resume', none: 'None of the selected tasks can be resumed' },
-  stop: { done: 'Stopped', fail: 'Could not stop', none: 'None of the selected tasks can be stopped' },
+  pause: { done: 'status.paused', fail: 'status.pauseFailed', none: 'status.noneToPause' },
+  resume: { done: 'status.resumed', fail: 'status.resumeFailed', none: 'status.noneToResume' },
+  stop: { done: 'status.stopped', fail: 'status.stopFailed', none: 'status.noneToStop' },
 };
 
 /** The retry dialog: a new link for a task, or a torrent task's stored file. */
@@ -124,7 +131,7 @@ export function useTaskActions() {
       replaceTasksEverywhere(qc, [{ oldId, task: newTask }]);
       if (newTask.status === 'error') toast.error(MESSAGES.failedAgain(newTask.error));
       else if (surface === 'history') toast.success(MESSAGES.historyRetry);
-      else if (surface === 'detail') toast.success('Retry started');
+      else if (surface === 'detail') toast.success(t('retry.started'));
     },
     [qc],
   );
@@ -168,7 +175,7 @@ export function useTaskActions() {
       const request = retryRequest;
       if (!request || retryBusy) return;
       if (request.mode === 'link' && !uri?.trim()) {
-        setRetryError('Enter the new link.');
+        setRetryError(t('retry.enterLink'));
         return;
       }
       setRetryBusy(true);
@@ -181,7 +188,7 @@ export function useTaskActions() {
         request.after?.(newTask);
         replaced(request.task.id, newTask, 'tasks');
         if (newTask.status !== 'error')
-          toast.success(request.mode === 'torrent' ? 'Torrent added again' : 'Retry started');
+          toast.success(request.mode === 'torrent' ? t('retry.torrentAgain') : t('retry.started'));
         setRetryRequest(null);
       } catch (err) {
         // Shown in the dialog, which stays open so the link can be corrected.
@@ -203,9 +210,9 @@ export function useTaskActions() {
       if (!begin('cancelRetry', task.id)) return;
       try {
         upsertTask(qc, await cancelAutoRetry(task.id));
-        toast.success('Automatic retry cancelled');
+        toast.success(t('retry.autoCancelled'));
       } catch (err) {
-        toast.error(`Could not cancel the retry: ${errorDetail(err)}`);
+        toast.error(t('retry.cancelFailed', { detail: errorDetail(err) }));
       } finally {
         end('cancelRetry', task.id);
       }
@@ -237,7 +244,7 @@ export function useTaskActions() {
         const message = retryFilterMessage(result, failedAgain);
         const description = result.failed
           .slice(0, 5)
-          .map((f) => `#${f.id}: ${f.detail}`)
+          .map((f) => `#${f.id}: ${translateDetail(f.detail)}`)
           .join('\n');
         if (result.retried === 0 && result.failed.length === 0) toast.info(message);
         else if (failedAgain > 0 || result.failed.length > 0)
@@ -272,8 +279,9 @@ export function useTaskActions() {
           if (r.ok) {
             replacements.push({ oldId: r.id, task: r.task });
             // Retried, but its new download failed straight away: that is not a success.
-            if (r.task.status === 'error') failures.push(`#${r.task.id}: ${r.task.error ?? 'failed again'}`);
-          } else failures.push(`#${r.id}: ${r.detail}`);
+            if (r.task.status === 'error')
+              failures.push(`#${r.task.id}: ${r.task.error ?? t('retry.failedAgainShort')}`);
+          } else failures.push(`#${r.id}: ${translateDetail(r.detail)}`);
         }
         replaceTasksEverywhere(qc, replacements);
         if (failures.length > 0) {
@@ -300,7 +308,7 @@ export function useTaskActions() {
         const updated = await api.setTaskStatus(task.id, change);
         upsertTask(qc, updated);
       } catch (err) {
-        toast.error(`${STATUS_VERB[change].fail}: ${errorDetail(err)}`);
+        toast.error(t(STATUS_VERB[change].fail, { detail: errorDetail(err) }));
       } finally {
         end(change, task.id);
       }
@@ -313,7 +321,7 @@ export function useTaskActions() {
       const targets = bulkTargets(change, selectedTasks);
       const verb = STATUS_VERB[change];
       if (targets.length === 0) {
-        toast.info(verb.none);
+        toast.info(t(verb.none));
         return;
       }
       if (running.current.has(`bulk:${change}`)) return;
@@ -330,14 +338,14 @@ export function useTaskActions() {
         if (updated.length) upsertTasks(qc, updated);
         const ok = done.length;
         if (failures.length) {
-          toast.warning(`${verb.done} ${plural(ok, 'task')}, ${failures.length} failed`, {
+          toast.warning(t('status.partial', { done: t(verb.done, { count: ok }), failed: failures.length }), {
             description: failures.slice(0, 5).join('\n'),
           });
         } else {
-          toast.success(`${verb.done} ${plural(ok, 'task')}`);
+          toast.success(t(verb.done, { count: ok }));
         }
       } catch (err) {
-        toast.error(`${verb.fail}: ${errorDetail(err)}`);
+        toast.error(t(verb.fail, { detail: errorDetail(err) }));
       } finally {
         running.current.delete(`bulk:${change}`);
         setBulkPending(null);
@@ -366,11 +374,11 @@ export function useTaskActions() {
         if (now !== null) moveInQueueEverywhere(qc, task.id, now, position);
         else void qc.invalidateQueries({ queryKey: taskKeys.lists() });
         if (typeof where === 'string')
-          toast.success(where === 'top' ? 'Moved to the top of the queue' : 'Moved to the end of the queue');
+          toast.success(where === 'top' ? t('queue.movedTop') : t('queue.movedBottom'));
         return true;
       } catch (err) {
         if (optimistic) void qc.invalidateQueries({ queryKey: taskKeys.lists() });
-        toast.error(`Could not move the task: ${errorDetail(err)}`);
+        toast.error(t('queue.moveFailed', { detail: errorDetail(err) }));
         return false;
       } finally {
         end(action, task.id);
@@ -398,21 +406,25 @@ export function useTaskActions() {
               ).results;
         outcome = bulkOutcome(tasks, results, { notFoundIsDone: true });
       } catch (err) {
-        toast.error(`Could not delete: ${errorDetail(err)}`);
+        toast.error(t('delete.failed', { detail: errorDetail(err) }));
         return 0;
       }
       for (const { task } of outcome.done) removeTaskEverywhere(qc, task.id);
       const { failures } = outcome;
       const ok = outcome.done.length;
       if (failures.length) {
-        toast.error(`Deleted ${plural(ok, 'task')}, ${failures.length} failed`, {
+        toast.error(t('delete.partial', { count: ok, failed: failures.length }), {
           description: failures.slice(0, 5).join('\n'),
         });
       } else {
         toast.success(
           tasks.length === 1
-            ? `Deleted ${tasks[0]!.name ?? 'the task'}${deleteFiles ? ' and its files' : ''}`
-            : `Deleted ${plural(ok, 'task')}${deleteFiles ? ' and their files' : ''}`,
+            ? deleteFiles
+              ? t('delete.oneWithFiles', { name: tasks[0]!.name ?? t('delete.theTask') })
+              : t('delete.one', { name: tasks[0]!.name ?? t('delete.theTask') })
+            : deleteFiles
+              ? t('delete.manyWithFiles', { count: ok })
+              : t('delete.many', { count: ok }),
         );
       }
       return ok;
@@ -505,7 +517,7 @@ export function useTaskActions() {
     open: confirmRequest !== null && confirmation !== undefined,
     title: confirmation?.title(confirmTasks) ?? '',
     message: confirmation?.message(confirmTasks),
-    confirmLabel: confirmation?.confirmLabel ?? 'OK',
+    confirmLabel: confirmation?.confirmLabel ?? t('common.ok'),
     cancelLabel: confirmation?.cancelLabel,
     danger: confirmation?.danger,
     busy: confirming,

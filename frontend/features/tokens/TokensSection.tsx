@@ -6,10 +6,12 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { TextField } from '../../components/Field';
+import { Rich } from '../../components/Rich';
 import { Spinner } from '../../components/Spinner';
 import { errorDetail } from '../../lib/api';
 import { copyText } from '../../lib/clipboard';
 import { formatDateTime } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import {
   type ApiToken,
   type CreatedApiToken,
@@ -44,7 +46,7 @@ export function TokensSection() {
   const revoke = useMutation({
     mutationFn: (id: number) => revokeToken(id),
     onSuccess: (_v, id) => {
-      toast.success('Token revoked.');
+      toast.success(t('tokens.revoked'));
       if (created?.id === id) setCreated(null);
       void queryClient.invalidateQueries({ queryKey: TOKENS_KEY });
     },
@@ -55,22 +57,19 @@ export function TokensSection() {
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     const trimmed = name.trim();
-    setError(trimmed ? null : 'Give the token a name, e.g. "AriaNg on my laptop".');
+    setError(trimmed ? null : t('tokens.nameMissing'));
     if (trimmed && !create.isPending) create.mutate(trimmed);
   }
 
   return (
     <section className="card" aria-labelledby="tokens-title">
       <h2 id="tokens-title" className="card-title">
-        API tokens
+        {t('tokens.title')}
       </h2>
-      <p className="muted">
-        A token lets a script or an aria2 client (AriaNg, a browser extension, aria2p) act as you. Treat it
-        like a password.
-      </p>
+      <p className="muted">{t('tokens.lead')}</p>
       <form className="stack" onSubmit={onSubmit} noValidate>
         <TextField
-          label="Token name"
+          label={t('tokens.name')}
           value={name}
           maxLength={100}
           onChange={(e) => setName(e.currentTarget.value)}
@@ -82,14 +81,14 @@ export function TokensSection() {
         ) : null}
         <div>
           <Button type="submit" variant="primary" busy={create.isPending}>
-            Create token
+            {t('tokens.create')}
           </Button>
         </div>
       </form>
       {created ? (
-        <div className="token-secret" role="status" aria-label="New token">
+        <div className="token-secret" role="status" aria-label={t('tokens.new')}>
           <p>
-            <strong>Copy this token now: it is shown only once.</strong>
+            <strong>{t('tokens.copyNow')}</strong>
           </p>
           <code className="mono break" data-testid="new-token">
             {created.token}
@@ -98,48 +97,50 @@ export function TokensSection() {
             <Button
               size="sm"
               onClick={async () =>
-                (await copyText(created.token)) ? toast.success('Token copied.') : toast.error('Copy failed.')
+                (await copyText(created.token))
+                  ? toast.success(t('tokens.copied'))
+                  : toast.error(t('tokens.copyFailed'))
               }
             >
-              Copy token
+              {t('tokens.copy')}
             </Button>
             <Button size="sm" onClick={() => setCreated(null)}>
-              Done
+              {t('tokens.done')}
             </Button>
           </div>
         </div>
       ) : null}
       {tokens.isLoading ? (
-        <Spinner label="Loading your tokens" />
+        <Spinner label={t('tokens.loading')} />
       ) : tokens.error ? (
         <p className="form-error">{errorDetail(tokens.error)}</p>
       ) : (tokens.data ?? []).length === 0 ? (
-        <p className="muted">No tokens yet.</p>
+        <p className="muted">{t('tokens.none')}</p>
       ) : (
-        <ul className="share-list" aria-label="API tokens">
-          {(tokens.data ?? []).map((t) => (
-            <li key={t.id} className="share-row" data-token-id={t.id}>
+        <ul className="share-list" aria-label={t('tokens.title')}>
+          {(tokens.data ?? []).map((token) => (
+            <li key={token.id} className="share-row" data-token-id={token.id}>
               <div className="share-main">
-                <span className="break">{t.name}</span>
+                <span className="break">{token.name}</span>
               </div>
               <dl className="share-meta">
                 <div>
-                  <dt>Created</dt>
-                  <dd>{formatDateTime(t.created_at)}</dd>
+                  <dt>{t('detail.created')}</dt>
+                  <dd>{formatDateTime(token.created_at)}</dd>
                 </div>
                 <div>
-                  <dt>Last used</dt>
-                  <dd>{t.last_used_at ? formatDateTime(t.last_used_at) : 'Never'}</dd>
+                  <dt>{t('tokens.lastUsed')}</dt>
+                  <dd>{token.last_used_at ? formatDateTime(token.last_used_at) : t('common.never')}</dd>
                 </div>
               </dl>
               <div className="share-actions">
                 <Button
                   size="sm"
                   variant="danger"
-                  aria-label={`Revoke ${t.name}`}
-                  onClick={() => setRevoking(t)}
+                  aria-label={t('tokens.revokeNamed', { name: token.name })}
+                  onClick={() => setRevoking(token)}
                 >
-                  Revoke
+                  {t('tokens.revoke')}
                 </Button>
               </div>
             </li>
@@ -148,9 +149,9 @@ export function TokensSection() {
       )}
       <ConfirmDialog
         open={revoking !== null}
-        title="Revoke this token?"
-        message={`Anything using "${revoking?.name ?? ''}" stops working at once.`}
-        confirmLabel="Revoke"
+        title={t('tokens.revokeTitle')}
+        message={t('tokens.revokeMessage', { name: revoking?.name ?? '' })}
+        confirmLabel={t('tokens.revoke')}
         danger
         busy={revoke.isPending}
         onConfirm={() => revoking && revoke.mutate(revoking.id)}
@@ -165,34 +166,45 @@ export function TokensSection() {
 export function ClientHelp({ setup }: { setup: ClientSetup }) {
   return (
     <section className="stack" aria-labelledby="clients-title">
-      <h3 id="clients-title">Use with aria2 clients</h3>
+      <h3 id="clients-title">{t('tokens.clients')}</h3>
       <dl className="info-grid">
         <div className="info wide">
-          <dt>RPC URL</dt>
+          <dt>{t('tokens.rpcUrl')}</dt>
           <dd className="mono break">{setup.rpcUrl}</dd>
         </div>
         <div className="info wide">
-          <dt>WebSocket</dt>
+          <dt>{t('tokens.websocket')}</dt>
           <dd className="mono break">{setup.wsUrl}</dd>
         </div>
         <div className="info">
-          <dt>Secret</dt>
-          <dd>one of your tokens</dd>
+          <dt>{t('tokens.secret')}</dt>
+          <dd>{t('tokens.secretValue')}</dd>
         </div>
       </dl>
       <ul>
         <li>
-          <strong>AriaNg</strong>: AriaNg Settings → RPC: address <code>{setup.host}</code>, port{' '}
-          <code>{setup.port}</code>, path <code>/jsonrpc</code>, protocol{' '}
-          <code>{setup.secure ? 'HTTPS or WebSocket (Secure)' : 'HTTP or WebSocket'}</code>, secret token:
-          your token.
+          <Rich
+            text={t('tokens.ariang')}
+            parts={{
+              name: <strong>AriaNg</strong>,
+              host: <code>{setup.host}</code>,
+              port: <code>{setup.port}</code>,
+              path: <code>/jsonrpc</code>,
+              protocol: <code>{setup.secure ? t('tokens.protocolSecure') : t('tokens.protocolPlain')}</code>,
+            }}
+          />
         </li>
         <li>
-          <strong>Browser extension</strong> (Aria2 Explorer, aria2 integration and the like): RPC URL{' '}
-          <code>{setup.rpcUrl}</code>, secret: your token.
+          <Rich
+            text={t('tokens.extension')}
+            parts={{ name: <strong>{t('tokens.extensionName')}</strong>, url: <code>{setup.rpcUrl}</code> }}
+          />
         </li>
         <li>
-          <strong>aria2p</strong>: <code>{aria2pCommand(setup)}</code>
+          <Rich
+            text={t('tokens.aria2p')}
+            parts={{ name: <strong>aria2p</strong>, command: <code>{aria2pCommand(setup)}</code> }}
+          />
         </li>
       </ul>
     </section>

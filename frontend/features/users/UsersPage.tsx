@@ -12,6 +12,7 @@ import { PlusIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
 import { bytesToGb, formatBytes, formatDateTime, formatQuota, gbToBytes } from '../../lib/format';
+import { t } from '../../lib/i18n';
 import type { CreateUserBody, UpdateUserBody, User } from '../../lib/types';
 import { useMe } from '../auth/useMe';
 
@@ -30,14 +31,12 @@ interface Draft {
 
 /** Checks a draft; the first problem as a sentence, or null. */
 export function validateUserDraft(draft: Draft, creating: boolean): string | null {
-  if (!USERNAME.test(draft.username))
-    return 'The username must be 1–50 letters, digits, dots, underscores or dashes.';
-  if (creating && draft.password.length < 8) return 'The password must be at least 8 characters.';
-  if (!creating && draft.password && draft.password.length < 8)
-    return 'The new password must be at least 8 characters.';
+  if (!USERNAME.test(draft.username)) return t('users.badUsername');
+  if (creating && draft.password.length < 8) return t('users.shortPassword', { min: 8 });
+  if (!creating && draft.password && draft.password.length < 8) return t('profile.tooShort', { min: 8 });
   if (draft.quotaGb.trim()) {
     const gb = Number(draft.quotaGb);
-    if (!Number.isFinite(gb) || gb < 0) return 'The quota must be a number of GB (0 = unlimited).';
+    if (!Number.isFinite(gb) || gb < 0) return t('users.badQuota');
   }
   return null;
 }
@@ -86,7 +85,9 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
         old ? (creating ? [...old, saved] : old.map((u) => (u.id === saved.id ? saved : u))) : old,
       );
       void qc.invalidateQueries({ queryKey: usersKey });
-      toast.success(creating ? `Created ${saved.username}` : `Saved ${saved.username}`);
+      toast.success(
+        creating ? t('users.created', { name: saved.username }) : t('users.saved', { name: saved.username }),
+      );
       onClose();
     },
     onError: (err) => setError(errorDetail(err)),
@@ -104,19 +105,19 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
     <Dialog
       open={open}
       onClose={onClose}
-      title={creating ? 'New user' : `Edit ${user.username}`}
+      title={creating ? t('users.new') : t('users.editNamed', { name: user.username })}
       footer={
         <>
-          <Button onClick={onClose}>Cancel</Button>
+          <Button onClick={onClose}>{t('common.cancel')}</Button>
           <Button type="submit" form={formId} variant="primary" busy={save.isPending}>
-            {creating ? 'Create user' : 'Save'}
+            {creating ? t('users.create') : t('common.save')}
           </Button>
         </>
       }
     >
       <form id={formId} className="stack" onSubmit={onSubmit} noValidate>
         <TextField
-          label="Username"
+          label={t('login.username')}
           autoComplete="off"
           autoCapitalize="none"
           spellCheck={false}
@@ -125,38 +126,38 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
           onChange={(e) => setDraft({ ...draft, username: e.currentTarget.value })}
         />
         <TextField
-          label={creating ? 'Password' : 'New password'}
+          label={creating ? t('login.password') : t('profile.new')}
           type="password"
           autoComplete="new-password"
-          hint={creating ? 'At least 8 characters.' : 'Leave empty to keep the current password.'}
+          hint={creating ? t('profile.minHint', { min: 8 }) : t('users.keepPassword')}
           required={creating}
           value={draft.password}
           onChange={(e) => setDraft({ ...draft, password: e.currentTarget.value })}
         />
         <TextField
-          label="Quota (GB)"
+          label={t('users.quotaGb')}
           type="number"
           min={0}
           step="any"
           inputMode="decimal"
-          hint={creating ? 'Empty: the default quota. 0: unlimited.' : '0: unlimited.'}
+          hint={creating ? t('users.quotaHintNew') : t('users.quotaHint')}
           value={draft.quotaGb}
           onChange={(e) => setDraft({ ...draft, quotaGb: e.currentTarget.value })}
         />
         {creating && nodeIds.length > 1 ? (
           <SelectField
-            label="Node"
-            hint="The download server the user lives on, fixed from then on."
+            label={t('users.node')}
+            hint={t('users.nodeHint')}
             value={draft.node}
             options={[
-              { value: '', label: 'The one with the most free space' },
+              { value: '', label: t('users.nodeAuto') },
               ...nodeIds.map((id) => ({ value: id, label: id })),
             ]}
             onChange={(e) => setDraft({ ...draft, node: e.currentTarget.value })}
           />
         ) : null}
         <Checkbox
-          label="Administrator"
+          label={t('roles.admin')}
           checked={draft.isAdmin}
           onChange={(e) => setDraft({ ...draft, isAdmin: e.currentTarget.checked })}
         />
@@ -189,45 +190,49 @@ export function UsersPage() {
       api.deleteUser(user.id, deleteFiles),
     onSuccess: (_, { user, deleteFiles }) => {
       qc.setQueryData<User[]>(usersKey, (old) => old?.filter((u) => u.id !== user.id));
-      toast.success(`Deleted ${user.username}${deleteFiles ? ' and their files' : ''}`);
+      toast.success(
+        deleteFiles
+          ? t('users.deletedWithFiles', { name: user.username })
+          : t('users.deleted', { name: user.username }),
+      );
       setDeleting(null);
     },
-    onError: (err) => toast.error(`Could not delete the user: ${errorDetail(err)}`),
+    onError: (err) => toast.error(t('users.deleteFailed', { detail: errorDetail(err) })),
   });
 
   return (
     <div className="users-page">
       <div className="page-head">
-        <h1>Users</h1>
+        <h1>{t('nav.users')}</h1>
         <Button variant="primary" icon={<PlusIcon />} onClick={() => setEditing(null)}>
-          New user
+          {t('users.new')}
         </Button>
       </div>
       <section className="card">
         {users.isLoading ? (
-          <Spinner label="Loading users" />
+          <Spinner label={t('users.loading')} />
         ) : users.error ? (
-          <EmptyState title="The users could not be loaded.">
+          <EmptyState title={t('users.loadFailed')}>
             <p>{errorDetail(users.error)}</p>
           </EmptyState>
         ) : (
           <div className="table-wrap">
             <table className="table">
-              <caption className="sr-only">Users</caption>
+              <caption className="sr-only">{t('nav.users')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Username</th>
-                  <th scope="col">Role</th>
+                  <th scope="col">{t('login.username')}</th>
+                  <th scope="col">{t('profile.role')}</th>
                   <th scope="col" className="num">
-                    Used
+                    {t('users.used')}
                   </th>
                   <th scope="col" className="num">
-                    Quota
+                    {t('profile.quota')}
                   </th>
-                  {severalNodes ? <th scope="col">Node</th> : null}
-                  <th scope="col">Created</th>
+                  {severalNodes ? <th scope="col">{t('users.node')}</th> : null}
+                  <th scope="col">{t('detail.created')}</th>
                   <th scope="col">
-                    <span className="sr-only">Actions</span>
+                    <span className="sr-only">{t('users.actions')}</span>
                   </th>
                 </tr>
               </thead>
@@ -236,25 +241,31 @@ export function UsersPage() {
                   <tr key={u.id} data-user-id={u.id}>
                     <td>
                       <strong>{u.username}</strong>
-                      {u.id === me.data?.id ? <span className="muted small"> (you)</span> : null}
+                      {u.id === me.data?.id ? <span className="muted small"> {t('users.you')}</span> : null}
                     </td>
-                    <td>{u.is_admin ? <span className="badge badge-admin">Admin</span> : 'User'}</td>
+                    <td>
+                      {u.is_admin ? (
+                        <span className="badge badge-admin">{t('users.adminBadge')}</span>
+                      ) : (
+                        t('roles.user')
+                      )}
+                    </td>
                     <td className="num">{usedText(u)}</td>
                     <td className="num">{formatQuota(u.quota)}</td>
                     {severalNodes ? <td data-testid="user-node">{u.node}</td> : null}
                     <td>{formatDateTime(u.created_at)}</td>
                     <td className="row-actions">
                       <Button size="sm" onClick={() => setEditing(u)}>
-                        Edit
+                        {t('users.edit')}
                       </Button>
                       <Button
                         size="sm"
                         variant="danger"
                         onClick={() => setDeleting(u)}
                         disabled={u.id === me.data?.id}
-                        title={u.id === me.data?.id ? 'You cannot delete yourself' : undefined}
+                        title={u.id === me.data?.id ? t('users.cannotDeleteSelf') : undefined}
                       >
-                        Delete
+                        {t('actions.delete')}
                       </Button>
                     </td>
                   </tr>
@@ -269,12 +280,12 @@ export function UsersPage() {
       ) : null}
       <ConfirmDialog
         open={deleting !== null}
-        title={`Delete ${deleting?.username ?? 'user'}?`}
-        message="The account and all its tasks are removed. Its files stay on the server unless you tick the box."
-        confirmLabel="Delete"
+        title={t('users.deleteTitle', { name: deleting?.username ?? '' })}
+        message={t('users.deleteMessage')}
+        confirmLabel={t('actions.delete')}
         danger
         busy={remove.isPending}
-        checkboxLabel="Also delete files"
+        checkboxLabel={t('actions.alsoDeleteFiles')}
         onConfirm={(deleteFiles) => deleting && remove.mutate({ user: deleting, deleteFiles })}
         onCancel={() => setDeleting(null)}
       />

@@ -86,7 +86,7 @@ export class ControlTasksService {
     const patches = new Map<number, repo.TaskPatch>();
     if (action === 'stop') await this.stop(eligible, now, patches);
     else if (action === 'pause') await this.pause(eligible, now, patches, outcome);
-    else await this.resume(actor, eligible, now, patches, outcome);
+    else await this.resume(eligible, now, patches, outcome);
     for (const [id, patch] of patches) {
       const updated = (await repo.updateTask(this.ctx.db, id, patch))!;
       this.ctx.events.taskUpdate(updated);
@@ -181,7 +181,6 @@ export class ControlTasksService {
   }
 
   private async resume(
-    actor: Actor,
     rows: TaskRow[],
     now: string,
     patches: Map<number, repo.TaskPatch>,
@@ -222,20 +221,10 @@ export class ControlTasksService {
       }
     }
     if (waiting.length === 0) return;
-    await this.admission.admit();
-    const after = new Map(
-      (
-        await repo.getTasks(
-          this.ctx.db,
-          actor.id,
-          waiting.map((w) => w.id),
-        )
-      ).map((r) => [r.id, r]),
-    );
-    for (const w of waiting) {
-      const row = after.get(w.id) ?? w;
+    const after = await this.admission.admitAndRead(waiting);
+    for (const row of after) {
       this.ctx.events.taskUpdate(row);
-      outcome.set(w.id, { ok: true, value: repo.toTask(row) });
+      outcome.set(row.id, { ok: true, value: repo.toTask(row) });
     }
   }
 

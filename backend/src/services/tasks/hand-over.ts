@@ -62,16 +62,7 @@ export class HandOverService {
   async handOverRows(rows: TaskRow[]): Promise<TaskRow[]> {
     const stored = await this.handOverHeld(rows);
     if (!stored.some((r) => r.held_for !== null && r.status === 'waiting')) return stored;
-    await this.admission.admit();
-    const now = new Map(
-      (
-        await repo.getTasksAnyOwner(
-          this.ctx.db,
-          stored.map((r) => r.id),
-        )
-      ).map((r) => [r.id, r]),
-    );
-    return stored.map((r) => now.get(r.id) ?? r);
+    return this.admission.admitAndRead(stored);
   }
 
   private handOverHeld(rows: TaskRow[]): Promise<TaskRow[]> {
@@ -84,23 +75,35 @@ export class HandOverService {
           this.ctx.downloadOptions,
         );
         const now = nowIso();
-        return this.ctx.db.transaction().execute(async (trx) => {
-          const out: TaskRow[] = [];
-          for (const row of rows) {
-            const r = results.get(row.id)!;
-            const patch: repo.TaskPatch = r.ok
-              ? statusPatch(r.gid, r.status, now, row.held_for !== null)
-              : {
-                  gid: null,
-                  status: 'error',
-                  error: `Failed to hand the download to aria2: ${maskUrisIn(r.reason)}`,
-                  updated_at: now,
-                  finished_at: now,
-                };
-            out.push((await repo.updateTask(trx, row.id, patch)) ?? row);
+        const outcomes = rows.map((row): repo.HandOverOutcome => {
+          const r = results.get(row.id)!;
+          if (!r.ok) {
+            return {
+              id: row.id,
+              gid: null,
+              status: 'error',
+              total_length: null,
+              completed_length: null,
+              error: `Failed to hand the download to aria2: ${maskUrisIn(r.reason)}`,
+              finished_at: now,
+            };
           }
-          return out;
+          const patch = statusPatch(r.gid, r.status, now, row.held_for !== null);
+          return {
+            id: row.id,
+            gid: r.gid,
+            status: patch.status as string,
+            total_length: (patch.total_length as number | undefined) ?? null,
+            completed_length: (patch.completed_length as number | undefined) ?? null,
+            error: (patch.error as string | null | undefined) ?? null,
+            finished_at: (patch.finished_at as string | null | undefined) ?? null,
+          };
         });
+        // One statement per chunk, not one per row: a batch of 1000 is a handful of round trips.
+        const stored = new Map(
+          (await repo.recordHandOvers(this.ctx.db, outcomes, now)).map((r) => [r.id, r]),
+        );
+        return rows.map((row) => stored.get(row.id) ?? row);
       },
     );
   }

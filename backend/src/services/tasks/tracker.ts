@@ -1,16 +1,76 @@
+import type { Db } from '../../db/index.js';
+import { listOthersHandOvers, markHandOvers, unmarkHandOvers } from '../../repositories/hand-overs.js';
+import { isGoneLocalInstance } from '../leases.js';
+
+/**
+ * How long a hand-over mark holds in the database: far longer than a hand-over takes, short enough
+ * that a crashed instance's marks lapse soon.
+ */
+export const HAND_OVER_TTL_MS = 2 * 60 * 1000;
+
 /**
  * Task ids being handed to aria2 (or taken out of it) right now: the sync engine and the admission
  * leave them alone, so a download that is half handed over is neither re-added nor let in twice.
- * One tracker is shared by every service that hands over or forgets downloads.
+ * One tracker is shared by every service of an instance that hands over or forgets downloads; the
+ * marks are also written to the database, so the instance that drives a node's sync leaves alone what
+ * another instance is handing over. The set holds this instance's marks; `has` and `size` also count
+ * the other instances' marks as last read by `refresh` (before every sync pass).
  */
 export class HandOverTracker extends Set<number> {
+  private others: ReadonlySet<number> = new Set();
+
+  constructor(
+    private readonly db: Db,
+    /** This instance's id (the holder of its marks). */
+    private readonly holder: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+  }
+
+  override has(id: number): boolean {
+    return super.has(id) || this.others.has(id);
+  }
+
+  override get size(): number {
+    let n = super.size;
+    for (const id of this.others) if (!super.has(id)) n++;
+    return n;
+  }
+
+  /**
+   * Marks `ids` here and in the database before anything is handed over; `db` may be the transaction
+   * that creates the rows, so no other instance ever sees them unmarked.
+   */
+  async mark(ids: readonly number[], db: Db = this.db): Promise<void> {
+    for (const id of ids) this.add(id);
+    await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
+  }
+
+  /** Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses). */
+  async unmark(ids: readonly number[]): Promise<void> {
+    for (const id of ids) this.delete(id);
+    await unmarkHandOvers(this.db, ids, this.holder).catch(() => undefined);
+  }
+
   /** Runs `fn` with `ids` marked, unmarking them afterwards whatever happens. */
   async around<T>(ids: readonly number[], fn: () => Promise<T>): Promise<T> {
-    for (const id of ids) this.add(id);
     try {
+      await this.mark(ids);
       return await fn();
     } finally {
-      for (const id of ids) this.delete(id);
+      await this.unmark(ids);
     }
+  }
+
+  /** Reads which tasks the other instances are handing over now. */
+  async refresh(): Promise<void> {
+    this.others = new Set(await this.othersNow());
+  }
+
+  /** The tasks other live instances are handing over (a gone process's marks of this machine do not count). */
+  async othersNow(): Promise<number[]> {
+    const marks = await listOthersHandOvers(this.db, this.holder, this.now());
+    return marks.filter((m) => !isGoneLocalInstance(m.holder)).map((m) => m.task_id);
   }
 }

@@ -1,0 +1,53 @@
+import type { Db } from '../db/index.js';
+
+/**
+ * Takes the lease, or renews it, in one statement: the row is written only when it is free, expired or
+ * already ours, so two instances racing for it cannot both win. True when `holder` holds it now.
+ */
+export async function takeLease(
+  db: Db,
+  name: string,
+  holder: string,
+  now: number,
+  ttlMs: number,
+  /** A holder known to be dead (a process of this machine that is gone): its lease is taken at once. */
+  deadHolder?: string,
+): Promise<boolean> {
+  const row = await db
+    .insertInto('leases')
+    .values({ name, holder, expires_at: now + ttlMs })
+    .onConflict((oc) =>
+      oc
+        .column('name')
+        .doUpdateSet((eb) => ({
+          holder: eb.ref('excluded.holder'),
+          expires_at: eb.ref('excluded.expires_at'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('leases.expires_at', '<', now),
+            eb('leases.holder', '=', holder),
+            ...(deadHolder ? [eb('leases.holder', '=', deadHolder)] : []),
+          ]),
+        ),
+    )
+    .returning('holder')
+    .executeTakeFirst();
+  return row?.holder === holder;
+}
+
+/** Gives the lease up (only if `holder` still holds it), so another instance may take it at once. */
+export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
+  await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute();
+}
+
+/** Who holds the lease, or null when nobody does (never taken, released or expired). */
+export async function leaseHolder(db: Db, name: string, now: number): Promise<string | null> {
+  const row = await db
+    .selectFrom('leases')
+    .select('holder')
+    .where('name', '=', name)
+    .where('expires_at', '>=', now)
+    .executeTakeFirst();
+  return row?.holder ?? null;
+}
