@@ -413,11 +413,12 @@ export class RetryService {
           failed.map((f) => f.fresh.id),
           failed.map((f) => f.old.id),
         );
+        await this.tasks.handingOver.unmarkStored(freshIds, trx);
       });
 
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      await this.tasks.handingOver.unmark(freshIds);
+      await this.tasks.handingOver.unmark(freshIds, { stored: false });
       unmarked = true;
       const [, admitted] = await Promise.all([
         forgetRowDownloads(

@@ -54,10 +54,21 @@ export class HandOverTracker extends Set<number> {
     if (this.shared) await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
   }
 
-  /** Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses). */
-  async unmark(ids: readonly number[]): Promise<void> {
+  /**
+   * Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses).
+   * `stored: false`: the database's marks went already (`unmarkStored`).
+   */
+  async unmark(ids: readonly number[], { stored = true }: { stored?: boolean } = {}): Promise<void> {
     for (const id of ids) this.delete(id);
-    if (this.shared) await unmarkHandOvers(this.db, ids, this.holder).catch(() => undefined);
+    if (this.shared && stored) await unmarkHandOvers(this.db, ids, this.holder).catch(() => undefined);
+  }
+
+  /**
+   * Removes the database's marks of `ids` in `trx`, the transaction that records their outcome (one
+   * round trip fewer); this instance's own marks stay until `unmark` after it commits.
+   */
+  async unmarkStored(ids: readonly number[], trx: Db): Promise<void> {
+    if (this.shared) await unmarkHandOvers(trx, ids, this.holder);
   }
 
   /** Runs `fn` with `ids` marked, unmarking them afterwards whatever happens. */
