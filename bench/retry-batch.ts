@@ -1,13 +1,16 @@
 /**
  * Batch retry of 1,000 failed tasks (`POST /api/tasks/retry`) until all are handed to aria2, against
- * the floor: adding the same 1,000 URIs straight to a bare aria2c in one multicall. Both side by side
- * in the same run, several runs each.
+ * two floors timed in the same run just before it: adding the same 1,000 URIs straight to a bare
+ * aria2c in one multicall (`batch_retry_vs_raw_ratio`), and that plus the same 1,000 HEAD requests at
+ * the same concurrency that the retry's size check sends first (`batch_retry_vs_floor_ratio`).
  */
 import { Aria2Client } from '../backend/src/aria2/client.js';
+import { HEAD_CONCURRENCY, mapLimit } from '../backend/src/services/tasks/sources.js';
 import { startTestAria2 } from '../backend/test/helpers/aria2.js';
 import { startTestController, waitFor } from '../backend/test/helpers/controller.js';
 import { startFileServer } from '../backend/test/helpers/file-server.js';
 import { type Figure, timeMs } from './lib.js';
+import { head } from './retry-continued.js';
 
 const COUNT = 1000;
 
@@ -15,21 +18,12 @@ export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
   const server = await startFileServer();
   const retryRuns: number[] = [];
   const ratioRuns: number[] = [];
+  const floorRuns: number[] = [];
   try {
     for (let run = 0; run < runs; run++) {
       const paths = Array.from({ length: COUNT }, (_, i) => `/r${run}/f${i}.bin`);
       for (const p of paths) server.addFile(p, Buffer.alloc(1000, 1), { status: 404 });
       const uris = paths.map((p) => server.url(p));
-
-      // The floor: a bare aria2c taking the same URIs in one multicall.
-      const bare = await startTestAria2({ extraArgs: ['--max-concurrent-downloads=5'] });
-      const client = new Aria2Client({ url: bare.url, secret: bare.secret });
-      await client.start();
-      const rawMs = await timeMs(() =>
-        client.multicall(uris.map((u) => ({ method: 'aria2.addUri', params: [[u], { dir: bare.dir }] }))),
-      );
-      await client.close();
-      await bare.stop();
 
       // The controller: 1,000 failed tasks of one user, retried in one request.
       const c = await startTestController();
@@ -56,6 +50,19 @@ export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
           'all tasks to fail',
         );
         for (const p of paths) server.update(p, { status: undefined, throttle: 1 });
+
+        // The floors, with the files served as the retry finds them: the HEADs at the same
+        // concurrency (a new connection each), then a bare aria2c taking the same URIs in one multicall.
+        const headsMs = await timeMs(() => mapLimit(uris, HEAD_CONCURRENCY, head));
+        const bare = await startTestAria2({ extraArgs: ['--max-concurrent-downloads=5', '--pause=true'] });
+        const client = new Aria2Client({ url: bare.url, secret: bare.secret });
+        await client.start();
+        const rawMs = await timeMs(() =>
+          client.multicall(uris.map((u) => ({ method: 'aria2.addUri', params: [[u], { dir: bare.dir }] }))),
+        );
+        await client.close();
+        await bare.stop();
+
         let ok = 0;
         const retryMs = await timeMs(async () => {
           const r = await c.app.inject({
@@ -69,8 +76,9 @@ export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
         if (ok !== COUNT) throw new Error(`only ${ok} of ${COUNT} retries succeeded`);
         retryRuns.push(retryMs / 1000);
         ratioRuns.push(retryMs / rawMs);
+        floorRuns.push(retryMs / (headsMs + rawMs));
         process.stdout.write(
-          `  run ${run + 1}: retry ${(retryMs / 1000).toFixed(3)} s, raw multicall ${rawMs.toFixed(1)} ms\n`,
+          `  run ${run + 1}: retry ${(retryMs / 1000).toFixed(3)} s, HEADs ${headsMs.toFixed(1)} ms, raw multicall ${rawMs.toFixed(1)} ms\n`,
         );
       } finally {
         await c.destroy();
@@ -94,6 +102,13 @@ export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
       unit: 'x',
       target: '<= 3',
       runs: ratioRuns,
+    },
+    {
+      key: 'batch_retry_vs_floor_ratio',
+      what: 'that time / the same 1,000 HEADs at the same concurrency plus that multicall, in the same run',
+      unit: 'x',
+      target: '<= 1.5',
+      runs: floorRuns,
     },
   ];
 }

@@ -80,7 +80,7 @@ async function seedFailed(
 }
 
 /** One HEAD on a new connection (what the controller's size check does), resolving on the answer. */
-function head(uri: string): Promise<void> {
+export function head(uri: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(uri, { method: 'HEAD', agent: false }, (res) => {
       res.resume();

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { greatest } from '../db/dialect.js';
+import { forUpdate, greatest } from '../db/dialect.js';
 import { CURRENT_STATUSES } from '../domain/task-status.js';
 import type { Runner } from './tasks.js';
 
@@ -60,12 +60,11 @@ export async function usedSpaceAll(db: Runner): Promise<Map<number, number>> {
 export async function usedSpace(
   db: Runner,
   ownerId: number,
+  /** Lock the user's row until the transaction `db` ends (nothing else reserves meanwhile). */
+  lock = false,
 ): Promise<{ quota: number; used: number; reserved: number } | undefined> {
-  const user = await db
-    .selectFrom('users')
-    .select(['quota', 'used_space'])
-    .where('id', '=', ownerId)
-    .executeTakeFirst();
+  const read = db.selectFrom('users').select(['quota', 'used_space']).where('id', '=', ownerId);
+  const user = await (lock ? forUpdate(db, read) : read).executeTakeFirst();
   if (!user) return undefined;
   const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
   return { quota: user.quota, used: user.used_space + partial, reserved };

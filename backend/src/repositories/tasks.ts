@@ -497,20 +497,20 @@ export async function claimForRetry(
   return claimed;
 }
 
-/** Points each claimed old row at the new row that carries `retry_of` = its id. */
-export async function linkReplacements(db: Runner, oldIds: readonly number[]): Promise<void> {
-  for (const part of chunks(oldIds)) {
-    await db
-      .updateTable('tasks')
-      .set((eb) => ({
-        replaced_by: eb
-          .selectFrom('tasks as fresh')
-          .select('fresh.id')
-          .whereRef('fresh.retry_of', '=', 'tasks.id')
-          .limit(1),
-      }))
-      .where('id', 'in', part)
-      .execute();
+/** Points each claimed old row at its new row: `[old id, new id]` pairs, one statement per chunk. */
+export async function linkReplacements(
+  db: Runner,
+  pairs: readonly (readonly [number, number])[],
+): Promise<void> {
+  for (const part of chunks(pairs)) {
+    if (part.length === 1) {
+      const [oldId, newId] = part[0]!;
+      await db.updateTable('tasks').set({ replaced_by: newId }).where('id', '=', oldId).execute();
+      continue;
+    }
+    const v = rowList(db, 'v', { old: 'integer', fresh: 'integer' }, part);
+    await sql`UPDATE tasks SET replaced_by = ${v.column('fresh')} FROM ${v.table}
+      WHERE tasks.id = ${v.column('old')}`.execute(db);
   }
 }
 

@@ -240,8 +240,8 @@ export class RetryService {
       }
     } else {
       // The guard and then the HEAD of each distinct URI in one bounded pass (several failed tasks of
-      // one source need one answer), while the disk and quota are read.
-      limitsRead = candidates.length > 0 ? this.tasks.limits.spaceLimits(actor.id) : null;
+      // one source need one answer), while the free disk is read.
+      limitsRead = candidates.length > 0 ? this.tasks.limits.diskLimits(actor.id) : null;
       type Verdict = [string, { refused: unknown; size: number | null }];
       const verdicts = await mapLimit(
         [...new Set(candidates.map(sourceOf))],
@@ -266,17 +266,14 @@ export class RetryService {
       }
     }
 
-    // Step 3: disk, then size over the maximum, then over the quota left; each id on its own. This
-    // early check refuses what cannot fit at all; the one that counts runs with the claim below.
+    // Step 3, the free disk: refused before anything is claimed. The size and quota checks, which
+    // need the user's space, run with the claim below (the quota used up goes first, whatever the size).
     const checked: TaskRow[] = [];
     if (guarded.length === 0) await limitsRead?.catch(() => undefined);
-    const limits = guarded.length > 0 ? await (limitsRead ?? this.tasks.limits.spaceLimits(actor.id)) : null;
+    const limits = guarded.length > 0 ? await (limitsRead ?? this.tasks.limits.diskLimits(actor.id)) : null;
     for (const row of guarded) {
       try {
-        // The old task's partial file is resumed, not added: it does not count against the new one.
-        const l = withoutPartial(limits!, row);
-        checkSpaceBeforeAdd(l, null);
-        checkSpaceBeforeAdd(l, sizeOf.get(row.id) ?? null);
+        checkSpaceBeforeAdd(limits!, null);
         checked.push(row);
       } catch (err) {
         fail(row.id, err);
@@ -354,7 +351,7 @@ export class RetryService {
       );
       await repo.linkReplacements(
         trx,
-        olds.map((o) => o.id),
+        fresh.map((f) => [f.retry_of!, f.id] as const),
       );
       // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
       await this.tasks.handingOver.mark(
@@ -362,7 +359,8 @@ export class RetryService {
         trx,
       );
       const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
-      return olds.map((old) => ({ old, fresh: byOld.get(old.id)! }));
+      // The new row shares the old one's option set: its options are read once, here.
+      return olds.map((old) => ({ old, fresh: byOld.get(old.id)!, options: optionsOf.get(old.id) ?? '{}' }));
     });
 
     // Step 4: the new downloads, in one multicall.
@@ -371,10 +369,7 @@ export class RetryService {
     try {
       const handed = await handOverByNode(
         this.ctx.nodes,
-        await repo.attachOptions(
-          this.ctx.db,
-          pairs.map((p) => p.fresh),
-        ),
+        pairs.map((p) => ({ ...p.fresh, options: p.options })),
         this.ctx.downloadOptions,
       );
       this.faults.afterHandover?.();
@@ -418,11 +413,12 @@ export class RetryService {
           failed.map((f) => f.fresh.id),
           failed.map((f) => f.old.id),
         );
+        await this.tasks.handingOver.unmarkStored(freshIds, trx);
       });
 
       // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
       // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      await this.tasks.handingOver.unmark(freshIds);
+      await this.tasks.handingOver.unmark(freshIds, { stored: false });
       unmarked = true;
       const [, admitted] = await Promise.all([
         forgetRowDownloads(

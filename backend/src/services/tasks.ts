@@ -1,3 +1,4 @@
+import { dialectOf } from '../db/dialect.js';
 import type { EgressGuard } from '../egress/guard.js';
 import { Admission } from './admission.js';
 import type { ServiceContext } from './context.js';
@@ -49,7 +50,8 @@ export function buildTaskServices(
   /** The users' folders; built here when not given (the composition root shares one, tests inject statfs). */
   storage: Storage = new Storage(ctx),
 ): TaskServices & TaskCollaborators {
-  const handingOver = new HandOverTracker(ctx.db, ctx.instanceId);
+  // Several controller instances share only a PostgreSQL database; on SQLite the marks stay in memory.
+  const handingOver = new HandOverTracker(ctx.db, ctx.instanceId, Date.now, dialectOf(ctx.db) === 'postgres');
   const admission = new Admission(ctx, handingOver);
   const sources = new SourceChecks(guard);
   const limits = new SpaceService(ctx, storage);

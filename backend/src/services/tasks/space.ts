@@ -1,7 +1,6 @@
 import { availableSpace, type SpaceLimits } from '../../domain/size.js';
 import { usedSpace } from '../../repositories/space.js';
 import type { Runner } from '../../repositories/tasks.js';
-import { lockUser } from '../../repositories/users.js';
 import type { ServiceContext } from '../context.js';
 import type { Storage } from '../storage.js';
 
@@ -26,13 +25,29 @@ export class SpaceService {
   }
 
   /**
+   * The limits without the user's space (read later, with the claim: `spaceLimitsIn`): free disk and
+   * the maximum size, which need no database.
+   */
+  async diskLimits(userId: number): Promise<SpaceLimits> {
+    const settings = this.ctx.settings.get();
+    const disk = await this.storage.freeDisk(userId);
+    return {
+      freeDisk: disk.free,
+      minFreeDisk: settings.min_free_disk,
+      maxTaskSize: settings.max_task_size,
+      quota: 0,
+      usedSpace: 0,
+      reserved: 0,
+    };
+  }
+
+  /**
    * `limits` with the user's quota, used space and reservations read again in `trx`, the transaction
    * that inserts the new rows: what a concurrent add reserved meanwhile counts, and nothing can
    * reserve between this check and the insert (the user's row stays locked until it ends).
    */
   async spaceLimitsIn(trx: Runner, userId: number, limits: SpaceLimits): Promise<SpaceLimits> {
-    await lockUser(trx, userId);
-    const space = await usedSpace(trx, userId);
+    const space = await usedSpace(trx, userId, true);
     return {
       ...limits,
       quota: space?.quota ?? 0,

@@ -11,10 +11,11 @@ export const HAND_OVER_TTL_MS = 2 * 60 * 1000;
 /**
  * Task ids being handed to aria2 (or taken out of it) right now: the sync engine and the admission
  * leave them alone, so a download that is half handed over is neither re-added nor let in twice.
- * One tracker is shared by every service of an instance that hands over or forgets downloads; the
- * marks are also written to the database, so the instance that drives a node's sync leaves alone what
- * another instance is handing over. The set holds this instance's marks; `has` and `size` also count
- * the other instances' marks as last read by `refresh` (before every sync pass).
+ * One tracker is shared by every service of an instance that hands over or forgets downloads; where
+ * several instances share the database (`shared`), the marks are also written to it, so the instance
+ * that drives a node's sync leaves alone what another instance is handing over. The set holds this
+ * instance's marks; `has` and `size` also count the other instances' marks as last read by `refresh`
+ * (before every sync pass).
  */
 export class HandOverTracker extends Set<number> {
   private others: ReadonlySet<number> = new Set();
@@ -24,6 +25,12 @@ export class HandOverTracker extends Set<number> {
     /** This instance's id (the holder of its marks). */
     private readonly holder: string,
     private readonly now: () => number = Date.now,
+    /**
+     * Whether other instances may hand over on this database. A lone instance (SQLite: the admission
+     * and the sync are locked across instances on PostgreSQL only) keeps its marks in memory and
+     * saves a write and a delete per hand-over; the others' marks are still read.
+     */
+    private readonly shared = true,
   ) {
     super();
   }
@@ -44,13 +51,24 @@ export class HandOverTracker extends Set<number> {
    */
   async mark(ids: readonly number[], db: Db = this.db): Promise<void> {
     for (const id of ids) this.add(id);
-    await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
+    if (this.shared) await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
   }
 
-  /** Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses). */
-  async unmark(ids: readonly number[]): Promise<void> {
+  /**
+   * Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses).
+   * `stored: false`: the database's marks went already (`unmarkStored`).
+   */
+  async unmark(ids: readonly number[], { stored = true }: { stored?: boolean } = {}): Promise<void> {
     for (const id of ids) this.delete(id);
-    await unmarkHandOvers(this.db, ids, this.holder).catch(() => undefined);
+    if (this.shared && stored) await unmarkHandOvers(this.db, ids, this.holder).catch(() => undefined);
+  }
+
+  /**
+   * Removes the database's marks of `ids` in `trx`, the transaction that records their outcome (one
+   * round trip fewer); this instance's own marks stay until `unmark` after it commits.
+   */
+  async unmarkStored(ids: readonly number[], trx: Db): Promise<void> {
+    if (this.shared) await unmarkHandOvers(trx, ids, this.holder);
   }
 
   /** Runs `fn` with `ids` marked, unmarking them afterwards whatever happens. */
