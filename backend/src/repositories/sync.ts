@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
+import { allColumnsOf, type RowListType, rowList } from '../db/dialect.js';
 import { addUsedSpace } from './space.js';
-import { type Runner, type TaskPatch, type TaskRow, updateTask } from './tasks.js';
+import { chunks, type Runner, type TaskPatch, type TaskRow, updateTask } from './tasks.js';
 
 /** The sync engine's queries: the rows it looks at and the changes it writes, one transaction a pass. */
 
@@ -35,34 +37,107 @@ export function listRowsByGids(db: Runner, gids: readonly string[], node?: strin
     .execute();
 }
 
-/** Writes the changes of one pass in one transaction, with each owner's used space; returns the rows. */
-export function writeSyncPatches(
-  db: Runner,
-  items: readonly {
-    row: Pick<TaskRow, 'id' | 'owner_id' | 'status'>;
-    patch: TaskPatch;
-    usedDelta?: number;
-  }[],
-): Promise<TaskRow[]> {
+/** A sync item: the row as the pass read it, its changes, and what its owner's used space grows by. */
+export interface SyncWrite {
+  row: Pick<TaskRow, 'id' | 'owner_id' | 'status'>;
+  patch: TaskPatch;
+  usedDelta?: number;
+}
+
+/** The columns a pass may write in a statement shared by many rows, with their SQL types. */
+const SHARED_COLUMNS: Readonly<Record<string, RowListType>> = {
+  gid: 'text',
+  origin_gid: 'text',
+  status: 'text',
+  name: 'text',
+  total_length: 'bigint',
+  completed_length: 'bigint',
+  download_speed: 'bigint',
+  upload_speed: 'bigint',
+  error: 'text',
+  error_code: 'text',
+  info_hash: 'text',
+  held_for: 'text',
+  finished_at: 'text',
+  updated_at: 'text',
+  artifact_path: 'text',
+  artifact_token: 'text',
+  counted_bytes: 'bigint',
+};
+
+/** Rows written together per statement (a dozen parameters each). */
+const SHARED_CHUNK = 200;
+
+/**
+ * Writes the changes of one pass in one transaction, with each owner's used space; returns the rows.
+ * A row whose status changed since the pass read it (a user's stop or pause in between) keeps that
+ * change; the next pass reads it again. A finished download is recorded whatever happened.
+ * The once-a-second progress of many downloads changes the same columns of every row: rows with the
+ * same columns are written in one `UPDATE … FROM (VALUES …)` per chunk rather than one each.
+ */
+export function writeSyncPatches(db: Runner, items: readonly SyncWrite[]): Promise<TaskRow[]> {
+  if (items.length === 0) return Promise.resolve([]);
   return db.transaction().execute(async (trx) => {
-    const out: TaskRow[] = [];
-    for (const { row, patch, usedDelta } of items) {
-      // A row whose status changed since the pass read it (a user's stop or pause in between) keeps
-      // that change; the next pass reads it again. A finished download is recorded whatever happened.
-      const updated =
-        patch.status === 'complete'
-          ? await updateTask(trx, row.id, patch)
-          : await trx
-              .updateTable('tasks')
-              .set(patch)
-              .where('id', '=', row.id)
-              .where('status', '=', row.status)
-              .returningAll()
-              .executeTakeFirst();
-      if (!updated) continue;
-      if (usedDelta) await addUsedSpace(trx, row.owner_id, usedDelta);
-      out.push(updated);
+    const byId = new Map<number, TaskRow>();
+    const groups = new Map<string, SyncWrite[]>();
+    for (const item of items) {
+      const keys = Object.keys(item.patch).filter(
+        (k) => (item.patch as Record<string, unknown>)[k] !== undefined,
+      );
+      if (keys.length === 0) continue;
+      if (item.patch.status === 'complete' || item.usedDelta || !keys.every((k) => k in SHARED_COLUMNS)) {
+        const updated = await writeOne(trx, item);
+        if (updated) byId.set(updated.id, updated);
+        continue;
+      }
+      const signature = keys.sort().join(',');
+      const group = groups.get(signature);
+      if (group) group.push(item);
+      else groups.set(signature, [item]);
     }
-    return out;
+    for (const [signature, group] of groups) {
+      const keys = signature.split(',');
+      for (const part of chunks(group, SHARED_CHUNK)) {
+        for (const row of await writeShared(trx, keys, part)) byId.set(row.id, row);
+      }
+    }
+    // In the order given, as the one-by-one writes were.
+    return items.map((i) => byId.get(i.row.id)).filter((r): r is TaskRow => r !== undefined);
   });
+}
+
+async function writeOne(trx: Runner, { row, patch, usedDelta }: SyncWrite): Promise<TaskRow | undefined> {
+  const updated =
+    patch.status === 'complete'
+      ? await updateTask(trx, row.id, patch)
+      : await trx
+          .updateTable('tasks')
+          .set(patch)
+          .where('id', '=', row.id)
+          .where('status', '=', row.status)
+          .returningAll()
+          .executeTakeFirst();
+  if (updated && usedDelta) await addUsedSpace(trx, row.owner_id, usedDelta);
+  return updated;
+}
+
+/** Rows whose patches set the same columns (`keys`), in one statement, each only if its status held. */
+async function writeShared(trx: Runner, keys: readonly string[], part: readonly SyncWrite[]) {
+  const columns: Record<string, RowListType> = { id: 'integer', was: 'text' };
+  for (const k of keys) columns[k] = SHARED_COLUMNS[k]!;
+  const v = rowList(
+    trx,
+    'v',
+    columns,
+    part.map(({ row, patch }) => [
+      row.id,
+      row.status,
+      ...keys.map((k) => (patch as Record<string, unknown>)[k] ?? null),
+    ]),
+  );
+  const set = sql.join(keys.map((k) => sql`${sql.ref(k)} = ${v.column(k)}`));
+  const { rows } = await sql<TaskRow>`UPDATE tasks SET ${set} FROM ${v.table}
+    WHERE tasks.id = ${v.column('id')} AND tasks.status = ${v.column('was')}
+    RETURNING ${allColumnsOf(trx, 'tasks')}`.execute(trx);
+  return rows;
 }

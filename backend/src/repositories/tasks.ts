@@ -464,7 +464,8 @@ export async function countDownloading(
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------
 
 const CHUNK = 500;
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+/** A list in parts of at most `size`, so each statement stays within the parameter limits. */
+export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

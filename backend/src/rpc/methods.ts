@@ -157,6 +157,14 @@ function fieldsFor(keys: readonly string[] | undefined): StatusFields | null {
 
 /** How long a user's getGlobalStat is shared by their clients (they poll it about once a second). */
 const GLOBAL_STAT_MS = 1000;
+/**
+ * How long one answer of a list call is shared by the same user's identical calls: clients polling
+ * together (a UI open in two tabs, an extension beside it) read the rows once. Any change of one of
+ * the user's tasks ends it sooner (`forgetLists`).
+ */
+const SHARED_LIST_MS = 100;
+/** Users whose shared lists are kept at most; past it the stale ones go. */
+const SHARED_LIST_USERS = 10_000;
 
 /**
  * The subfolder of the user's folder that an add's `dir` names: `/downloads` itself is the folder ('');
@@ -220,6 +228,8 @@ export class RpcMethods {
   /** Stable for this process and user, as aria2's changes on every start. */
   private readonly sessionSalt = randomBytes(16).toString('hex');
   private readonly globalStats = new Map<number, { at: number; stat: Promise<Aria2Struct> }>();
+  /** Per user: the answers of their list calls under way or just given, by method and parameters. */
+  private readonly lists = new Map<number, Map<string, { at: number; answer: Promise<Aria2Struct[]> }>>();
 
   constructor(
     private readonly s: RpcServices,
@@ -268,6 +278,42 @@ export class RpcMethods {
     return pick(aria2Status(view, files, keys), keys);
   }
 
+  /** A task of the user changed: their list calls read the rows again. */
+  forgetLists(userId: number): void {
+    this.lists.delete(userId);
+  }
+
+  /**
+   * The answer of a list call, shared with the user's identical calls within SHARED_LIST_MS. Each
+   * caller gets the same objects: they are only serialised.
+   */
+  private sharedList(
+    actor: Actor,
+    key: string,
+    compute: () => Promise<Aria2Struct[]>,
+  ): Promise<Aria2Struct[]> {
+    const now = Date.now();
+    let mine = this.lists.get(actor.id);
+    const hit = mine?.get(key);
+    if (hit && now - hit.at < SHARED_LIST_MS) return hit.answer;
+    if (!mine) {
+      if (this.lists.size >= SHARED_LIST_USERS) {
+        for (const [id, m] of this.lists)
+          if ([...m.values()].every((e) => now - e.at >= SHARED_LIST_MS)) this.lists.delete(id);
+      }
+      mine = new Map();
+      this.lists.set(actor.id, mine);
+    }
+    for (const [k, e] of mine) if (now - e.at >= SHARED_LIST_MS) mine.delete(k);
+    const answer = compute();
+    const entry = { at: now, answer };
+    mine.set(key, entry);
+    answer.catch(() => {
+      if (this.lists.get(actor.id)?.get(key) === entry) this.lists.get(actor.id)?.delete(key);
+    });
+    return answer;
+  }
+
   /** The user's totals, shared by their clients for a second (one computation, however many poll). */
   private globalStat(actor: Actor): Promise<Aria2Struct> {
     const now = Date.now();
@@ -298,10 +344,22 @@ export class RpcMethods {
   }
 
   /** A page as aria2 pages: a negative offset counts from the end and lists backwards. */
-  private async list(actor: Actor, statuses: readonly TaskStatus[], params: readonly unknown[]) {
+  private list(actor: Actor, statuses: readonly TaskStatus[], params: readonly unknown[]) {
     const offset = intParam(params, 0, 'offset');
     const num = Math.min(MAX_LIST, Math.max(0, intParam(params, 1, 'num')));
     const keys = keysParam(params, 2);
+    return this.sharedList(actor, JSON.stringify([statuses, offset, num, keys]), () =>
+      this.listPage(actor, statuses, offset, num, keys),
+    );
+  }
+
+  private async listPage(
+    actor: Actor,
+    statuses: readonly TaskStatus[],
+    offset: number,
+    num: number,
+    keys: string[] | undefined,
+  ): Promise<Aria2Struct[]> {
     let rows: ViewRow[];
     if (offset >= 0) rows = await this.s.views.page(actor, statuses, offset, num);
     else {
@@ -413,8 +471,10 @@ export class RpcMethods {
       }
       case 'aria2.tellActive': {
         const keys = keysParam(params, 0);
-        const rows = await views.page(actor, ['active'], 0, MAX_LIST);
-        return (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
+        return this.sharedList(actor, JSON.stringify(['active', keys]), async () => {
+          const rows = await views.page(actor, ['active'], 0, MAX_LIST);
+          return (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
+        });
       }
       case 'aria2.tellWaiting':
         return this.list(actor, WAITING, params);

@@ -103,8 +103,14 @@ export class RpcServer {
   private readonly unbound = new Map<string, number>();
   /** The last status seen of each task, so a notification is sent once per change of status. */
   private readonly lastStatus = new Map<number, string>();
-  private readonly onUpdate = (row: TaskRow) => this.notify(row);
-  private readonly onRemoved = (_owner: number, id: number) => this.lastStatus.delete(id);
+  private readonly onUpdate = (row: TaskRow) => {
+    this.methods.forgetLists(row.owner_id);
+    this.notify(row);
+  };
+  private readonly onRemoved = (owner: number, id: number) => {
+    this.methods.forgetLists(owner);
+    this.lastStatus.delete(id);
+  };
   /**
    * The latest revocations, numbered: a token check that was under way when one happened does not let
    * its token (or user) through, nor bind a socket the revocation could not yet see.

@@ -205,6 +205,38 @@ describe('/jsonrpc over HTTP', () => {
     expect(await alice.call('getGlobalStat')).toHaveProperty('numActive');
   });
 
+  it("clients polling together get the same lists, and a change of the user's downloads shows in the very next call", async () => {
+    const alice = client('alice');
+    const other = client('alice');
+    const gid = await alice.call<string>('addUri', [server.url('/slow.bin')], {
+      'max-download-limit': '16K',
+    });
+    await waitStatus(alice, gid, (s) => s.status === 'active', 'the download to run');
+    const keys = ['gid', 'status'];
+    const [mine, theirs] = await Promise.all([
+      alice.call<Status[]>('tellActive', keys),
+      other.call<Status[]>('tellActive', keys),
+    ]);
+    expect(mine).toContainEqual({ gid, status: 'active' });
+    expect(theirs).toEqual(mine);
+    // In one request, so all three come within moments of one another.
+    const [before, paused, after, waiting] = await alice.multicall<
+      [[Status[]], [string], [Status[]], [Status[]]]
+    >([
+      ['tellActive', keys],
+      ['pause', gid],
+      ['tellActive', keys],
+      ['tellWaiting', 0, 100, keys],
+    ]);
+    expect(before[0]).toContainEqual({ gid, status: 'active' });
+    expect(paused[0]).toBe(gid);
+    expect(after[0].map((s) => s.gid)).not.toContain(gid);
+    expect(waiting[0]).toContainEqual({ gid, status: 'paused' });
+    expect(await alice.call('forceRemove', gid)).toBe(gid);
+    await waitStatus(alice, gid, (s) => s.status === 'removed', 'the download to stop');
+    expect(await alice.call('removeDownloadResult', gid)).toBe('OK');
+  });
+
   it('purgeDownloadResult clears only the caller’s stopped results', async () => {
     const bob = client('bob');
     server.addFile('/bob-purge.bin', Buffer.from('bob purge'));

@@ -2,12 +2,13 @@
  * The sync engine's passes (services/sync.ts) called directly on a real SQLite file and a real aria2c:
  * a finished download moves into its owner's folder and is counted, a failure is written with aria2's
  * code and forgotten in aria2, and a reconcile hands over again what aria2 lost and removes what no
- * task owns.
+ * task owns; a pass's writes of many rows keep a status changed meanwhile.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getTask } from '../../src/repositories/tasks.js';
+import { listRunningRows, writeSyncPatches } from '../../src/repositories/sync.js';
+import { getTask, insertTasks } from '../../src/repositories/tasks.js';
 import type { Actor } from '../../src/services/context.js';
 import { SyncService } from '../../src/services/sync.js';
 import { waitFor } from '../helpers/aria2.js';
@@ -102,5 +103,69 @@ describe('sync passes on a real SQLite file and aria2c', () => {
       10_000,
       'the stray download to be removed',
     );
+  });
+
+  it("a pass's progress of many rows is written, and a row whose status changed since the pass read it keeps it", async () => {
+    const bob = await u.user('bob');
+    const now = new Date().toISOString();
+    // More rows than one statement takes, as 1,000 running downloads give a pass.
+    const inserted = await insertTasks(
+      u.db,
+      Array.from({ length: 450 }, (_, i) => ({
+        owner_id: bob.id,
+        uri: `http://127.0.0.1:9/many-${i}.bin`,
+        display_uri: `http://127.0.0.1:9/many-${i}.bin`,
+        status: 'active',
+        dir: `/tmp/many-${i}`,
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+    const ids = new Set(inserted.map((r) => r.id));
+    const read = (await listRunningRows(u.db)).filter((r) => ids.has(r.id));
+    expect(read).toHaveLength(450);
+    // The owner pauses one and stops another after the pass read them.
+    const [paused, stopped, named, finished] = read;
+    await u.db.updateTable('tasks').set({ status: 'paused' }).where('id', '=', paused!.id).execute();
+    await u.db.updateTable('tasks').set({ status: 'removed' }).where('id', '=', stopped!.id).execute();
+    const later = new Date(Date.now() + 1000).toISOString();
+    const items = read.map((row, i) => {
+      const patch: Record<string, unknown> = {
+        status: 'active',
+        completed_length: 1000 + i,
+        download_speed: 10 + i,
+        error: null,
+        updated_at: later,
+      };
+      if (row.id === named!.id) patch.name = 'named.bin';
+      if (row.id === finished!.id) Object.assign(patch, { status: 'complete', download_speed: 0 });
+      return { row, patch, usedDelta: row.id === finished!.id ? 4321 : 0 };
+    });
+    const usedSpace = async () =>
+      (await u.db.selectFrom('users').select('used_space').where('id', '=', bob.id).executeTakeFirstOrThrow())
+        .used_space;
+    const usedBefore = await usedSpace();
+
+    const stored = await writeSyncPatches(u.db, items);
+
+    const skipped = new Set([paused!.id, stopped!.id]);
+    expect(stored.map((r) => r.id)).toEqual(read.map((r) => r.id).filter((id) => !skipped.has(id)));
+    for (const [i, row] of read.entries()) {
+      const now = (await getTask(u.db, bob.id, row.id))!;
+      if (row.id === paused!.id || row.id === stopped!.id) {
+        expect(now.status).toBe(row.id === paused!.id ? 'paused' : 'removed');
+        expect(now.completed_length).toBe(0);
+        expect(now.updated_at).toBe(now.created_at);
+        continue;
+      }
+      expect(now.completed_length).toBe(1000 + i);
+      expect(now.download_speed).toBe(row.id === finished!.id ? 0 : 10 + i);
+      expect(now.updated_at).toBe(later);
+      expect(now.status).toBe(row.id === finished!.id ? 'complete' : 'active');
+      expect(now.name).toBe(row.id === named!.id ? 'named.bin' : null);
+    }
+    expect(stored.find((r) => r.id === named!.id)?.name).toBe('named.bin');
+    expect((await usedSpace()) - usedBefore).toBe(4321);
+    await u.db.deleteFrom('tasks').where('owner_id', '=', bob.id).execute();
   });
 });
