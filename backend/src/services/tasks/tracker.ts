@@ -23,7 +23,8 @@ export class HandOverTracker extends Set<number> {
     private readonly db: Db,
     /** This instance's id (the holder of its marks). */
     private readonly holder: string,
-    private readonly now: () => number = Date.now,
+    /** Only tests give a clock: the marks' expiry is on the database's clock otherwise. */
+    private readonly now: (() => number) | null = null,
   ) {
     super();
   }
@@ -44,7 +45,7 @@ export class HandOverTracker extends Set<number> {
    */
   async mark(ids: readonly number[], db: Db = this.db): Promise<void> {
     for (const id of ids) this.add(id);
-    await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
+    await markHandOvers(db, ids, this.holder, HAND_OVER_TTL_MS, this.now?.() ?? null);
   }
 
   /** Unmarks `ids`; a failure to unmark in the database only delays the others (the mark lapses). */
@@ -70,7 +71,7 @@ export class HandOverTracker extends Set<number> {
 
   /** The tasks other live instances are handing over (a gone process's marks of this machine do not count). */
   async othersNow(): Promise<number[]> {
-    const marks = await listOthersHandOvers(this.db, this.holder, this.now());
+    const marks = await listOthersHandOvers(this.db, this.holder, this.now?.() ?? null);
     return marks.filter((m) => !isGoneLocalInstance(m.holder)).map((m) => m.task_id);
   }
 }
