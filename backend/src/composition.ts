@@ -10,6 +10,7 @@ import type { Config, Settings } from './config/index.js';
 import { type Db, openDatabase } from './db/index.js';
 import { MAX_NOTIFY_BYTES, type NotifyChannel, openNotifyChannel } from './db/notify.js';
 import { type Dial, EgressGuard, type Resolve } from './egress/guard.js';
+import { NodeEgress, proxyOptions } from './egress/node-proxies.js';
 import { EgressProxy } from './egress/proxy.js';
 import { type NodeEntry, NodeRegistry } from './gateway/registry.js';
 import { type DaemonOptions, LOCAL_NODE, type NodeName } from './gateway/types.js';
@@ -23,11 +24,12 @@ import { AutoRetryService } from './services/auto-retry.js';
 import type { ServiceContext } from './services/context.js';
 import { ControllerEvents, rowsByIds } from './services/events.js';
 import { FilesService } from './services/files.js';
+import { repointDownloads } from './services/handover.js';
 import { ignored } from './services/ignored.js';
-import { Lease, newInstanceId } from './services/leases.js';
+import { Lease, newInstanceId, syncLeaseName } from './services/leases.js';
 import { type RetryFaults, RetryService } from './services/retry.js';
 import { SettingsService } from './services/settings.js';
-import { SharesService } from './services/shares.js';
+import { databaseShareSecret, SharesService } from './services/shares.js';
 import { StatsService } from './services/stats.js';
 import { type StatFs, Storage } from './services/storage.js';
 import { SyncService } from './services/sync.js';
@@ -119,21 +121,20 @@ export async function startController(config: Config, options: ControllerOptions
   });
   const egressProxy = new EgressProxy(guard, logger.child({ part: 'egress' }));
   await egressProxy.start();
-  // tunnel: plain HTTP and FTP (its passive data connections too) arrive as CONNECT like HTTPS.
-  const proxyOptions = {
-    'all-proxy': egressProxy.url,
-    'all-proxy-user': egressProxy.user,
-    'all-proxy-passwd': egressProxy.password,
-    'proxy-method': 'tunnel',
-  };
-  const downloadOptions: Record<NodeName, DaemonOptions> = {};
+  const proxyConf = proxyOptions({
+    url: egressProxy.url,
+    username: egressProxy.user,
+    password: egressProxy.password,
+  });
+  /** Nodes whose aria2 is on loopback: their downloads go through the egress proxies. */
+  const proxied = new Set<NodeName>();
   const clients = new Map<NodeName, Aria2Client>();
   const entries: NodeEntry[] = [];
 
   let daemon: EmbeddedAria2 | null = null;
   /** A daemon of another machine cannot reach the loopback proxy: its downloads go out directly. */
   const proxyFor = (node: NodeName, url: string) => {
-    if (isLoopbackUrl(url)) downloadOptions[node] = proxyOptions;
+    if (isLoopbackUrl(url)) proxied.add(node);
     else
       logger.warn(
         { node, aria2: new URL(url).host },
@@ -157,8 +158,8 @@ export async function startController(config: Config, options: ControllerOptions
         logger: logger.child({ part: 'aria2c' }),
         extraArgs: options.aria2Args,
         // The proxy's password would show in a process list on the command line.
-        confOptions: proxyOptions,
-        perRunOptions: Object.keys(proxyOptions),
+        confOptions: proxyConf,
+        perRunOptions: Object.keys(proxyConf),
       });
       try {
         await daemon.start();
@@ -187,6 +188,10 @@ export async function startController(config: Config, options: ControllerOptions
   const events = new ControllerEvents();
   nodesRef = nodes;
   const instanceId = newInstanceId();
+  // The embedded daemon has this instance's proxy in its start options; other daemons on loopback get
+  // the proxy of the instance that drives their node with each download.
+  const egress = new NodeEgress(db, instanceId, egressProxy, proxied, syncLeaseName);
+  await egress.start();
   const context: ServiceContext = {
     config,
     db,
@@ -195,7 +200,7 @@ export async function startController(config: Config, options: ControllerOptions
     events,
     settings,
     logger,
-    downloadOptions,
+    downloadOptions: egress,
   };
 
   // The task services and the collaborators they share with the retry, the sync engine and the stats.
@@ -206,7 +211,13 @@ export async function startController(config: Config, options: ControllerOptions
   const users = new UsersService(context, tasks.remove, storage);
   const auth = new AuthService(context);
   const files = new FilesService(context, storage);
-  const shares = new SharesService(context, storage, files);
+  // Several instances share one database only on PostgreSQL: there the secret is the database's.
+  const shares = new SharesService(
+    context,
+    storage,
+    files,
+    config.database.kind === 'postgres' ? { secret: await databaseShareSecret(db, config.dataDir) } : {},
+  );
   const stats = new StatsService(context, limits, storage);
   const tokens = new TokensService(context);
   await users.ensureFirstAdmin();
@@ -252,6 +263,22 @@ export async function startController(config: Config, options: ControllerOptions
       .catch((err) => logger.warn({ node, err: String(err) }, 'could not apply aria2 limits'));
   };
   for (const gateway of nodes.list()) gateway.on('connected', () => applyLimits(gateway.node));
+  // The node's downloads go through the proxy of the instance that drives it: pointed at this one's
+  // when it takes the node over, and when the node's aria2 comes back (a restored session may name another).
+  const repoint = async (node: NodeName) => {
+    if (!egress.proxies(node) || !nodes.gatewayFor(node).connected) return;
+    await repointDownloads(context, handingOver, node, egress.own).catch((err) =>
+      logger.warn(
+        { node, err: String(err) },
+        "could not point the node's downloads at this instance's proxy",
+      ),
+    );
+  };
+  for (const gateway of nodes.list()) {
+    gateway.on('connected', () => {
+      if (sync.drives(gateway.node)) void repoint(gateway.node);
+    });
+  }
   const channel = await linkInstances(context, instanceId, (patch) => {
     if (LIMIT_KEYS.some((k) => k in patch)) for (const node of nodes.names()) applyLimits(node);
   });
@@ -268,10 +295,17 @@ export async function startController(config: Config, options: ControllerOptions
       (node) =>
         new Lease(
           db,
-          `sync:${node}`,
+          syncLeaseName(node),
           instanceId,
           {
-            gained: () => {
+            gained: async () => {
+              if (egress.proxies(node)) {
+                // Recorded again (a starting instance may have forgotten it), before anyone hands over to it.
+                await egress
+                  .register()
+                  .catch((err) => logger.warn({ err: String(err) }, 'could not record the egress proxy'));
+                await repoint(node);
+              }
               driven.add(node);
               admission.start();
               sync.start(node);
@@ -331,6 +365,7 @@ export async function startController(config: Config, options: ControllerOptions
       await app.close();
       // Released, so another instance takes over at once.
       await Promise.all(leases.map((l) => l.stop()));
+      await egress.stop().catch(ignored(logger, 'could not forget the egress proxy'));
       await events.disconnect();
       await channel?.close();
       hub.close();

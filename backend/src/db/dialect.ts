@@ -203,6 +203,18 @@ export async function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<
 
 // ---- expressions ------------------------------------------------------------------------------------
 
+/**
+ * Epoch milliseconds on the database's clock, or `given` when a test supplies its own clock. Expiries
+ * several instances compare (leases, hand-over marks) are written and compared on it, so the instances'
+ * own clocks need not agree. SQLite has one instance, whose clock it is.
+ */
+export function clockMs(db: AnyDb, given: number | null = null): RawBuilder<number> {
+  if (given !== null) return sql<number>`${given}`;
+  return dialectOf(db) === 'postgres'
+    ? sql<number>`(extract(epoch from now()) * 1000)::bigint`
+    : sql<number>`${Date.now()}`;
+}
+
 /** The larger of two values (SQLite's MAX takes two arguments; PostgreSQL's is GREATEST). */
 export function greatest<T>(db: AnyDb, a: unknown, b: unknown): RawBuilder<T> {
   return dialectOf(db) === 'postgres' ? sql<T>`GREATEST(${a}, ${b})` : sql<T>`MAX(${a}, ${b})`;

@@ -146,6 +146,21 @@ export interface LoginFailuresTable {
 }
 
 /** A task an instance is handing to its daemon (or taking out) right now: every sync leaves it alone. */
+/** A value every instance must share, written once (migration 013). */
+export interface SecretsTable {
+  name: string;
+  value: string;
+}
+
+/** A running instance's loopback egress proxy (migration 013). */
+export interface EgressProxiesTable {
+  /** The instance id, as in `leases.holder`. */
+  holder: string;
+  url: string;
+  username: string;
+  password: string;
+}
+
 export interface HandOversTable {
   task_id: number;
   holder: string;
@@ -165,4 +180,6 @@ export interface Database {
   login_failures: LoginFailuresTable;
   hand_overs: HandOversTable;
   task_counts: TaskCountsTable;
+  secrets: SecretsTable;
+  egress_proxies: EgressProxiesTable;
 }

@@ -1,16 +1,23 @@
+import { sql } from 'kysely';
+import { clockMs } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 
-/** Marks tasks as being handed over by `holder` until `expiresAt` (a mark of another holder is taken over). */
+/**
+ * Marks tasks as being handed over by `holder` for `ttlMs` (a mark of another holder is taken over), on
+ * the database's clock (`now` null) or a test's.
+ */
 export async function markHandOvers(
   db: Db,
   taskIds: readonly number[],
   holder: string,
-  expiresAt: number,
+  ttlMs: number,
+  now: number | null = null,
 ): Promise<void> {
   if (taskIds.length === 0) return;
+  const expires_at = now === null ? sql<number>`${clockMs(db)} + ${ttlMs}` : now + ttlMs;
   await db
     .insertInto('hand_overs')
-    .values(taskIds.map((task_id) => ({ task_id, holder, expires_at: expiresAt })))
+    .values(taskIds.map((task_id) => ({ task_id, holder, expires_at })))
     .onConflict((oc) =>
       oc.column('task_id').doUpdateSet((eb) => ({
         holder: eb.ref('excluded.holder'),
@@ -30,13 +37,13 @@ export async function unmarkHandOvers(db: Db, taskIds: readonly number[], holder
 export async function listOthersHandOvers(
   db: Db,
   holder: string,
-  now: number,
+  now: number | null = null,
 ): Promise<{ task_id: number; holder: string }[]> {
-  await db.deleteFrom('hand_overs').where('expires_at', '<', now).execute();
+  await db.deleteFrom('hand_overs').where('expires_at', '<', clockMs(db, now)).execute();
   return db
     .selectFrom('hand_overs')
     .select(['task_id', 'holder'])
     .where('holder', '!=', holder)
-    .where('expires_at', '>=', now)
+    .where('expires_at', '>=', clockMs(db, now))
     .execute();
 }

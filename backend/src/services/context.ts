@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
+import type { DownloadOptionsSource } from '../egress/node-proxies.js';
 import type { NodeRegistry } from '../gateway/registry.js';
 import type { DaemonOptions, NodeName } from '../gateway/types.js';
 import type { ControllerEvents } from './events.js';
@@ -19,8 +20,11 @@ export interface ServiceContext {
   events: ControllerEvents;
   settings: SettingsService;
   logger: Logger;
-  /** Added to every download handed to a node's aria2 (the egress proxy for an external aria2 on loopback). */
-  downloadOptions?: Readonly<Record<NodeName, DaemonOptions>>;
+  /**
+   * Added to every download handed to a node's aria2: the egress proxy for an external aria2 on
+   * loopback (by node; or read per hand-over, egress/node-proxies.ts).
+   */
+  downloadOptions?: Readonly<Record<NodeName, DaemonOptions>> | DownloadOptionsSource;
 }
 
 /** The user a request acts for; services take it first. */

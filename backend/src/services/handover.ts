@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { type TaskOptions, taskOptions } from '../contracts/tasks.js';
 import { TORRENT_URI } from '../domain/task-status.js';
+import type { DownloadOptionsSource } from '../egress/node-proxies.js';
 import { type NodeFolders, type NodeRegistry, toMountPath } from '../gateway/registry.js';
 import type {
   Added,
@@ -12,7 +13,10 @@ import type {
   ItemResult,
   NodeName,
 } from '../gateway/types.js';
-import type { TaskRow } from '../repositories/tasks.js';
+import { listRowsByGids } from '../repositories/sync.js';
+import { attachOptions, type TaskRow } from '../repositories/tasks.js';
+import type { ServiceContext } from './context.js';
+import type { HandOverTracker } from './tasks/tracker.js';
 
 /** A gid chosen by the controller, stored before the hand-over so a crash never leaves an unowned download. */
 export const newGid = (): string => randomBytes(8).toString('hex');
@@ -100,19 +104,79 @@ export async function handOver(
 
 /**
  * Hands rows over to the daemon of each row's node: one batch per node, one result per row. `extra`
- * holds each node's own options for every download (the egress proxy of a daemon on loopback).
+ * gives each node's own options for every download (the egress proxy of a daemon on loopback: the
+ * proxy of the instance that drives the node, read as the batch goes out).
  */
 export async function handOverByNode(
   nodes: NodeRegistry,
   rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid' | 'node'> & { options: string })[],
-  extra: Readonly<Record<NodeName, DaemonOptions>> = {},
+  extra: Readonly<Record<NodeName, DaemonOptions>> | DownloadOptionsSource = {},
 ): Promise<Map<number, HandOverResult>> {
   const groups = new Map<string, typeof rows>();
   for (const r of rows) groups.set(r.node, [...(groups.get(r.node) ?? []), r]);
   const results = new Map<number, HandOverResult>();
   for (const [node, list] of groups) {
-    const handed = await handOver(nodes.gatewayFor(node), list, extra[node], nodes.folders(node));
+    const options = isSource(extra) ? await extra.optionsFor(node) : extra[node];
+    const handed = await handOver(nodes.gatewayFor(node), list, options, nodes.folders(node));
     for (const [id, result] of handed) results.set(id, result);
   }
   return results;
+}
+
+function isSource(
+  extra: Readonly<Record<NodeName, DaemonOptions>> | DownloadOptionsSource,
+): extra is DownloadOptionsSource {
+  return typeof (extra as Partial<DownloadOptionsSource>).optionsFor === 'function';
+}
+
+/** aria2's code of a download that lost every connection it could make (its proxy gone, say). */
+const NETWORK_FAILURE = '1';
+
+/**
+ * When this instance takes a node over (or its aria2 connects again while it drives it), the node's
+ * downloads still go through the egress proxy of the instance that drove it before, which is gone or
+ * going. Points every unfinished download at this instance's proxy (aria2 restarts an active one on
+ * the new proxy, resuming it), and hands over again, under the same gid, an HTTP or FTP download that
+ * aria2 gave up on for want of a connection while no instance drove the node: its row is still active,
+ * since only the driver records a failure. A download that truly failed then fails once more, through
+ * the guard, and is recorded. Seeding torrents keep their connections (peers go without the proxy).
+ */
+export async function repointDownloads(
+  ctx: Pick<ServiceContext, 'db' | 'nodes' | 'logger'>,
+  handingOver: HandOverTracker,
+  node: NodeName,
+  proxy: DaemonOptions,
+): Promise<{ repointed: number; resumed: number }> {
+  const gateway = ctx.nodes.gatewayFor(node);
+  const snapshot = await gateway.snapshot({ active: 'state', waiting: 'state', stopped: 'progress' });
+  const unfinished = [...(snapshot.active ?? []), ...(snapshot.waiting ?? [])].filter((s) => !s.seeder);
+  let repointed = 0;
+  if (unfinished.length > 0) {
+    const changed = await gateway.changeOptions(unfinished.map((s) => ({ gid: s.gid, options: proxy })));
+    repointed = changed.filter((r) => r.ok).length;
+  }
+  const gaveUp = new Set(
+    (snapshot.stopped ?? [])
+      .filter((s) => s.status === 'error' && s.errorCode === NETWORK_FAILURE)
+      .map((s) => s.gid),
+  );
+  if (gaveUp.size === 0) return { repointed, resumed: 0 };
+  const rows = (await listRowsByGids(ctx.db, [...gaveUp], node)).filter(
+    (r) => r.gid !== null && gaveUp.has(r.gid) && r.status === 'active' && /^(https?|ftp):/i.test(r.uri),
+  );
+  if (rows.length === 0) return { repointed, resumed: 0 };
+  const ids = rows.map((r) => r.id).filter((id) => !handingOver.has(id));
+  const own = rows.filter((r) => ids.includes(r.id));
+  const resumed = await handingOver.around(ids, async () => {
+    await gateway.forget(own.map((r) => r.gid!));
+    const handed = await handOver(gateway, await attachOptions(ctx.db, own), proxy, ctx.nodes.folders(node));
+    const back = own.flatMap((r) => (handed.get(r.id)?.ok ? [r.gid!] : []));
+    if (back.length === 0) return 0;
+    return (await gateway.resume(back)).filter((r) => r.ok).length;
+  });
+  ctx.logger.info(
+    { node, repointed, resumed },
+    "pointed the node's downloads at this instance's egress proxy",
+  );
+  return { repointed, resumed };
 }

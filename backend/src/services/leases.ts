@@ -18,6 +18,9 @@ export function newInstanceId(): string {
   return `${os.hostname()}/${process.pid}/${randomBytes(12).toString('base64url')}`;
 }
 
+/** The name of the lease whose holder drives a node's sync. */
+export const syncLeaseName = (node: string): string => `sync:${node}`;
+
 /** Whether an instance id names a process of this machine that no longer runs. */
 export function isGoneLocalInstance(id: string): boolean {
   const [host, pidText, random] = id.split('/');
@@ -43,8 +46,15 @@ export interface LeaseHooks {
 export interface LeaseOptions {
   ttlMs?: number;
   renewMs?: number;
+  /**
+   * Only tests give a clock for the expiry; otherwise it is the database's, so instances whose clocks
+   * disagree still agree on when a lease lapses.
+   */
   now?: () => number;
 }
+
+/** A clock that only goes forward, for how long this process may drive since its last renewal. */
+const elapsedMs = () => performance.now();
 
 /**
  * Holds one named lease in the database whenever it can: one instance at a time drives what the lease
@@ -61,7 +71,7 @@ export class Lease {
   held = false;
   private readonly ttlMs: number;
   private readonly renewMs: number;
-  private readonly now: () => number;
+  private readonly now: (() => number) | null;
 
   constructor(
     private readonly db: Db,
@@ -73,7 +83,7 @@ export class Lease {
   ) {
     this.ttlMs = options.ttlMs ?? LEASE_TTL_MS;
     this.renewMs = options.renewMs ?? LEASE_RENEW_MS;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? null;
   }
 
   /** Starts trying for the lease; resolves after the first try (held or not). */
@@ -101,7 +111,8 @@ export class Lease {
   private tick(): Promise<void> {
     this.running = this.running.then(async () => {
       if (this.stopped) return;
-      const at = this.now();
+      const at = this.now?.() ?? null;
+      const askedAt = elapsedMs();
       let ours: boolean | null = null;
       try {
         ours = await takeLease(this.db, this.name, this.holder, at, this.ttlMs);
@@ -115,13 +126,14 @@ export class Lease {
         this.logger.warn({ lease: this.name, err: String(err) }, 'could not renew a lease');
       }
       if (ours) {
-        this.heldUntil = at + this.ttlMs;
+        // Counted from before the statement: the expiry it wrote is no earlier than that.
+        this.heldUntil = askedAt + this.ttlMs;
         if (!this.held && !this.stopped) {
           this.held = true;
           this.logger.info({ lease: this.name }, 'took the lease: this instance drives it now');
           await this.run('gained');
         }
-      } else if (this.held && (ours === false || this.now() + this.renewMs >= this.heldUntil)) {
+      } else if (this.held && (ours === false || elapsedMs() + this.renewMs >= this.heldUntil)) {
         // Taken by another, or the database is away so long that the lease may lapse before the next try.
         this.logger.warn({ lease: this.name }, 'lost the lease: another instance drives it now');
         await this.lose();

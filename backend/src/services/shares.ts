@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CreateShareBody, Share } from '../contracts/shares.js';
+import type { Db } from '../db/index.js';
 import {
   ForbiddenError,
   GoneError,
@@ -11,6 +12,7 @@ import {
 } from '../domain/errors.js';
 import { hashPassword, verifyPassword } from '../domain/passwords.js';
 import { nowIso } from '../domain/time.js';
+import { sharedSecret } from '../repositories/secrets.js';
 import {
   countDownload,
   findShareByTokenHash,
@@ -41,13 +43,16 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export interface ShareOptions {
   /** Clock in epoch milliseconds; tests move it. */
   now?: () => number;
+  /** The secret, when it is not this instance's file (several instances: `databaseShareSecret`). */
+  secret?: Buffer;
 }
 
 /**
  * Links to one of a user's files or folders that work without an account. A link's token is an HMAC
  * (under a secret kept in DATA_DIR, mode 600) of a random nonce; the database keeps the nonce and the
- * token's SHA-256, so the owner's list can show the link while a copy of the database alone opens
- * nothing. Wrong passwords are counted per link and per address, like failed sign-ins.
+ * token's SHA-256, so the owner's list can show the link while a copy of the SQLite database alone
+ * opens nothing. On PostgreSQL the instances share the secret through the database, so there a
+ * database dump holds what opens the links (docs/scale-out.md, "Backups"). Wrong passwords are counted per link and per address, like failed sign-ins.
  */
 export class SharesService {
   private readonly secret: Buffer;
@@ -61,7 +66,7 @@ export class SharesService {
     private readonly files: FilesService,
     options: ShareOptions = {},
   ) {
-    this.secret = loadSecret(path.join(ctx.config.dataDir, SHARE_SECRET_FILE));
+    this.secret = options.secret ?? loadSecret(path.join(ctx.config.dataDir, SHARE_SECRET_FILE));
     this.now = options.now ?? Date.now;
     const l = DEFAULT_LOGIN_LIMITS;
     this.byShare = new FailureWindow(ctx.db, 'share:link', l.perUsername, l.windowMs, l.maxKeys, this.now);
@@ -201,14 +206,31 @@ export class SharesService {
   }
 }
 
-/** The share secret: 32 random bytes, created once in DATA_DIR (readable only by this user). */
-function loadSecret(file: string): Buffer {
+/** The secret in the file, when there is a well-formed one. */
+function readSecret(file: string): Buffer | null {
   try {
     const hex = fs.readFileSync(file, 'utf8').trim();
     if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, 'hex');
   } catch {
-    // first start: created below
+    // first start
   }
+  return null;
+}
+
+/**
+ * The share secret of several instances on one database (PostgreSQL): created once, in the database,
+ * so every instance shows the same link for a share. An installation moved from SQLite offers the
+ * secret of its `DATA_DIR/share-secret`, so the links it gave out keep their tokens.
+ */
+export async function databaseShareSecret(db: Db, dataDir: string): Promise<Buffer> {
+  const offered = readSecret(path.join(dataDir, SHARE_SECRET_FILE)) ?? randomBytes(32);
+  return Buffer.from(await sharedSecret(db, 'share', offered.toString('hex')), 'hex');
+}
+
+/** The share secret of one instance: 32 random bytes, created once in DATA_DIR (readable only by this user). */
+function loadSecret(file: string): Buffer {
+  const existing = readSecret(file);
+  if (existing) return existing;
   const secret = randomBytes(32);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${secret.toString('hex')}\n`, { mode: 0o600 });

@@ -51,7 +51,7 @@ export function buildTaskServices(
   storage: Storage = new Storage(ctx),
 ): TaskServices & TaskCollaborators {
   // Several controller instances share only a PostgreSQL database; on SQLite the marks stay in memory.
-  const handingOver = new HandOverTracker(ctx.db, ctx.instanceId, Date.now, dialectOf(ctx.db) === 'postgres');
+  const handingOver = new HandOverTracker(ctx.db, ctx.instanceId, null, dialectOf(ctx.db) === 'postgres');
   const admission = new Admission(ctx, handingOver);
   const sources = new SourceChecks(guard);
   const limits = new SpaceService(ctx, storage);

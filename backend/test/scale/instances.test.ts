@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import type { SocketMessage } from '../../src/contracts/socket.js';
 import type { Task } from '../../src/contracts/tasks.js';
 import { type Db, openDatabase } from '../../src/db/index.js';
+import { LEASE_RENEW_MS } from '../../src/services/leases.js';
 import { startTestAria2, type TestAria2 } from '../helpers/aria2.js';
 import { ADMIN_PASSWORD, USER_PASSWORD } from '../helpers/controller.js';
 import { type FileServer, startFileServer } from '../helpers/file-server.js';
@@ -30,9 +31,10 @@ let two: ControllerProcess;
 let alice: string;
 let aliceId: number;
 
-async function start(name: string): Promise<ControllerProcess> {
+async function start(name: string, nodeArgs: string[] = []): Promise<ControllerProcess> {
   return spawnController({
     dataDir: path.join(tmp, name),
+    nodeArgs,
     env: {
       DATABASE_URL: databaseUrl,
       ARIA2_NODES: JSON.stringify([
@@ -56,6 +58,18 @@ async function holderOf(lease: string): Promise<string | null> {
 
 /** Instance ids are `<host>/<pid>/<random>`: which of the two processes holds the lease. */
 const pidOf = (holder: string | null) => (holder ? Number(holder.split('/')[1]) : null);
+
+/** The instance (of the two) that drives a node, and the other. */
+async function driverOf(node: string): Promise<[ControllerProcess, ControllerProcess]> {
+  const driver = pidOf(await holderOf(`sync:${node}`)) === one.pid ? one : two;
+  return [driver, driver === one ? two : one];
+}
+
+/** The egress proxy address an instance runs (each records its own). */
+async function proxyUrlOf(p: ControllerProcess): Promise<string | undefined> {
+  const rows = await db.selectFrom('egress_proxies').select(['holder', 'url']).execute();
+  return rows.find((r) => pidOf(r.holder) === p.pid)?.url;
+}
 
 const task = async (p: ControllerProcess, id: number, cookie = alice) =>
   (await p.api<Task>('GET', `/api/tasks/${id}`, undefined, cookie)).body;
@@ -219,6 +233,47 @@ describe('two instances on one PostgreSQL', () => {
     expect((await two.api('GET', '/api/auth/me', undefined, alice)).status).toBe(200);
   });
 
+  it('a download handed over by either instance goes through the egress proxy of the one that drives its node', async () => {
+    const [driver, other] = await driverOf('b');
+    server.addFile('/proxied.bin', { size: 64 * 1024 }, { throttle: 16 * 1024 });
+    const added = await other.api<Task>('POST', '/api/tasks', { uri: server.url('/proxied.bin') }, alice);
+    expect(added.status).toBe(201);
+    const row = await db
+      .selectFrom('tasks')
+      .select('gid')
+      .where('id', '=', added.body.id)
+      .executeTakeFirstOrThrow();
+    const options = await nodeB.rpc<Record<string, string>>('aria2.getOption', [row.gid]);
+    // aria2 gives the address back with a trailing slash.
+    const proxy = new URL(options['all-proxy']!).origin;
+    const driverProxy = await proxyUrlOf(driver);
+    expect(driverProxy).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(proxy).toBe(driverProxy);
+    expect(proxy).not.toBe(await proxyUrlOf(other));
+    await waitFor(
+      async () => (await task(one, added.body.id)).status === 'complete',
+      20_000,
+      'the download to finish',
+    );
+  });
+
+  it("an instance whose clock runs two minutes ahead takes no lease the others hold (the database's clock decides)", async () => {
+    const before = await db.selectFrom('leases').select(['name', 'holder']).orderBy('name').execute();
+    expect(before.length).toBeGreaterThan(0);
+    const ahead = await start('ahead', [
+      '--import=data:text/javascript,const n=Date.now;Date.now=()=>n()+120000;',
+    ]);
+    try {
+      // Its leases tried once before it answered; a few more renewals of theirs and tries of its own.
+      await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_RENEW_MS + 500));
+      const after = await db.selectFrom('leases').select(['name', 'holder']).orderBy('name').execute();
+      expect(after).toEqual(before);
+      expect(after.map((l) => pidOf(l.holder))).not.toContain(ahead.pid);
+    } finally {
+      await ahead.kill('SIGKILL');
+    }
+  });
+
   it('killing the instance that drives a node mid-download: the other records it complete, once, within 15 s', async () => {
     const used = async () =>
       (await db.selectFrom('users').select('used_space').where('id', '=', aliceId).executeTakeFirstOrThrow())
@@ -226,15 +281,14 @@ describe('two instances on one PostgreSQL', () => {
     const usedBefore = await used();
     const size = 3 * 1024 * 1024;
     server.addFile('/failover.bin', { size }, { throttle: 128 * 1024 });
-    const driver = pidOf(await holderOf('sync:b')) === one.pid ? one : two;
-    const other = driver === one ? two : one;
-    // Added through the other instance: a download runs through the egress proxy of the instance that
-    // handed it to aria2, and that proxy dies with its instance (docs/architecture.md).
-    const added = await other.api<Task>('POST', '/api/tasks', { uri: server.url('/failover.bin') }, alice);
+    const [driver, other] = await driverOf('b');
+    // Added through the instance that drives the node, so it is handed over by, and its connections go
+    // through the egress proxy of, the instance killed: the other points it at its own proxy.
+    const added = await driver.api<Task>('POST', '/api/tasks', { uri: server.url('/failover.bin') }, alice);
     expect(added.status).toBe(201);
     await waitFor(
       async () => {
-        const t = await task(other, added.body.id);
+        const t = await task(driver, added.body.id);
         return t.status === 'active' && t.completed_length > 0;
       },
       20_000,

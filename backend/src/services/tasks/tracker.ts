@@ -24,7 +24,8 @@ export class HandOverTracker extends Set<number> {
     private readonly db: Db,
     /** This instance's id (the holder of its marks). */
     private readonly holder: string,
-    private readonly now: () => number = Date.now,
+    /** Only tests give a clock: the marks' expiry is on the database's clock otherwise. */
+    private readonly now: (() => number) | null = null,
     /**
      * Whether other instances may hand over on this database. A lone instance (SQLite: the admission
      * and the sync are locked across instances on PostgreSQL only) keeps its marks in memory and
@@ -51,7 +52,7 @@ export class HandOverTracker extends Set<number> {
    */
   async mark(ids: readonly number[], db: Db = this.db): Promise<void> {
     for (const id of ids) this.add(id);
-    if (this.shared) await markHandOvers(db, ids, this.holder, this.now() + HAND_OVER_TTL_MS);
+    if (this.shared) await markHandOvers(db, ids, this.holder, HAND_OVER_TTL_MS, this.now?.() ?? null);
   }
 
   /**
@@ -88,7 +89,7 @@ export class HandOverTracker extends Set<number> {
 
   /** The tasks other live instances are handing over (a gone process's marks of this machine do not count). */
   async othersNow(): Promise<number[]> {
-    const marks = await listOthersHandOvers(this.db, this.holder, this.now());
+    const marks = await listOthersHandOvers(this.db, this.holder, this.now?.() ?? null);
     return marks.filter((m) => !isGoneLocalInstance(m.holder)).map((m) => m.task_id);
   }
 }
