@@ -23,6 +23,7 @@ import * as userNode from './migrations/009_user_node.js';
 import * as instances from './migrations/010_instances.js';
 import * as taskCounts from './migrations/011_task_counts.js';
 import * as optionSetLock from './migrations/012_option_set_lock.js';
+import * as mustChangePassword from './migrations/013_must_change_password.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '010_instances': instances,
   '011_task_counts': taskCounts,
   '012_option_set_lock': optionSetLock,
+  '013_must_change_password': mustChangePassword,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
