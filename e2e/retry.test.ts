@@ -119,7 +119,8 @@ it('shows "Retry failed: <detail>" when the server refuses, and keeps the failed
   // The source is back, but now larger than the user's quota: the HEAD check refuses the retry.
   serve(h, '/refused/huge.iso', 2 * GiB);
   await button(old, 'Retry').click();
-  await toast(page, 'Retry failed: File size 2.00 GB exceeds your available space 1.00 GB').waitFor();
+  // The server's GB (1024³ bytes) reads GiB, with the same numbers.
+  await toast(page, 'Retry failed: File size 2.00 GiB exceeds your available space 1.00 GiB').waitFor();
 
   // The button is usable again, and the old task is untouched.
   await expect.poll(() => button(old, 'Retry').isEnabled()).toBe(true);

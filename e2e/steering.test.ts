@@ -137,7 +137,8 @@ it("the task page changes a running download's download limit live", async () =>
 
   await page.goto(`/tasks/detail?id=${t.id}`);
   const form = page.getByRole('form', { name: 'Speed limits' });
-  await form.getByLabel('Download limit (bytes/s, 0 = none)').fill('40K');
+  await form.getByLabel('Download limit', { exact: true }).fill('40');
+  await form.getByLabel('Unit of Download limit').selectOption('KiB/s');
   await button(form, 'Apply limits').click();
   await toast(page, 'Limits applied').waitFor();
   // aria2 applies it to the running download, which keeps running.
@@ -146,8 +147,8 @@ it("the task page changes a running download's download limit live", async () =>
   expect((await h.api(user).get<Task>(`/api/tasks/${t.id}`)).status).toBe('active');
 
   // A bad value is refused in the form, before any request.
-  await form.getByLabel('Download limit (bytes/s, 0 = none)').fill('fast');
-  await form.getByText('A number of bytes per second, e.g. 500K or 2M').waitFor();
+  await form.getByLabel('Download limit', { exact: true }).fill('-5');
+  await form.getByText('Enter a number of at least 0.').waitFor();
   expect(await button(form, 'Apply limits').isDisabled()).toBe(true);
   expect(h.watch(page).requests('PUT', /\/options$/)).toHaveLength(1);
 });

@@ -1,6 +1,8 @@
 'use client';
 
 import { type ComponentPropsWithRef, type ReactNode, useId } from 'react';
+import { UNIT_CHOICES, type UnitDraft, type UnitKind } from '../lib/format';
+import { t } from '../lib/i18n';
 
 interface FieldShellProps {
   label: string;
@@ -121,5 +123,85 @@ export function Checkbox({ label, id, className, ...rest }: CheckboxProps) {
       <input id={inputId} type="checkbox" {...rest} />
       <label htmlFor={inputId}>{label}</label>
     </div>
+  );
+}
+
+export interface UnitFieldProps {
+  label: string;
+  hint?: ReactNode;
+  error?: string | null;
+  kind: UnitKind;
+  value: UnitDraft;
+  onChange: (next: UnitDraft) => void;
+  /** Offers an "Unlimited" box that stands for 0. */
+  unlimitable?: boolean;
+  /** Shown but not editable (e.g. a setting an environment variable pins). */
+  readOnly?: boolean;
+  name?: string;
+  placeholder?: string;
+  id?: string;
+}
+
+/** A number with a unit picker (KiB … TiB, KiB/s, MiB/s); the form turns it into bytes with `unitDraftToBytes`. */
+export function UnitField({
+  label,
+  hint,
+  error,
+  kind,
+  value,
+  onChange,
+  unlimitable,
+  readOnly,
+  name,
+  placeholder,
+  id,
+}: UnitFieldProps) {
+  const auto = useId();
+  const inputId = id ?? auto;
+  const off = value.unlimited || readOnly;
+  return (
+    <FieldShell label={label} hint={hint} error={error} id={inputId}>
+      <div className="unit-input">
+        <input
+          id={inputId}
+          name={name}
+          className="input"
+          type="number"
+          min={0}
+          step="any"
+          inputMode="decimal"
+          placeholder={placeholder}
+          readOnly={readOnly}
+          disabled={value.unlimited}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy(inputId, hint, error)}
+          value={value.unlimited ? '' : value.amount}
+          onChange={(e) => onChange({ ...value, amount: e.currentTarget.value })}
+        />
+        <select
+          className="input select"
+          aria-label={t('units.unitOf', { field: label })}
+          name={name ? `${name}-unit` : undefined}
+          disabled={off}
+          value={value.unit}
+          onChange={(e) => onChange({ ...value, unit: e.currentTarget.value })}
+        >
+          {UNIT_CHOICES[kind].map((u) => (
+            <option key={u.symbol} value={u.symbol}>
+              {u.symbol}
+            </option>
+          ))}
+        </select>
+      </div>
+      {unlimitable ? (
+        <Checkbox
+          label={t('format.unlimited')}
+          aria-label={t('units.unlimitedOf', { field: label })}
+          checked={value.unlimited}
+          disabled={readOnly}
+          onChange={(e) => onChange({ ...value, unlimited: e.currentTarget.checked })}
+        />
+      ) : null}
+    </FieldShell>
   );
 }

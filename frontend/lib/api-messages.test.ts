@@ -8,10 +8,16 @@ afterEach(async () => {
 });
 
 describe('server sentences in the reader language', () => {
-  it('English readers see the sentence as sent', () => {
+  it('English readers see the sentence as sent, its GB (1024³ bytes) written GiB with the same number', () => {
     expect(translateDetail('Task not found')).toBe('Task not found');
     expect(translateDetail('File size 3.00 GB exceeds limit 2.00 GB')).toBe(
-      'File size 3.00 GB exceeds limit 2.00 GB',
+      'File size 3.00 GiB exceeds limit 2.00 GiB',
+    );
+    expect(translateDetail('Insufficient disk space, remaining 0.50 GB')).toBe(
+      'Insufficient disk space, remaining 0.50 GiB',
+    );
+    expect(translateDetail('File size 0.03 GB exceeds your available space 0.02 GB')).toBe(
+      'File size 0.03 GiB exceeds your available space 0.02 GiB',
     );
   });
 
@@ -19,7 +25,10 @@ describe('server sentences in the reader language', () => {
     await i18n.changeLanguage('zh');
     expect(translateDetail('Task not found')).toBe('找不到任务');
     expect(translateDetail('File size 3.00 GB exceeds limit 2.00 GB')).toBe(
-      '文件大小 3.00 GB 超过上限 2.00 GB',
+      '文件大小 3.00 GiB 超过上限 2.00 GiB',
+    );
+    expect(translateDetail('File size 0.03 GB exceeds your available space 0.02 GB')).toBe(
+      '文件大小 0.03 GiB 超过你的可用空间 0.02 GiB',
     );
     expect(translateDetail('You have too many downloads in progress (limit 5)')).toBe(
       '你进行中的下载过多（上限 5 个）',

@@ -53,10 +53,16 @@ const EXACT: Record<string, string> = {
   'Invalid expires_at: it is in the past': 'api.expiresPast',
 };
 
+// The server's "GB" is 1024³ bytes: the UI writes it GiB, with the same number.
 const GB = String.raw`([\d.]+) GB`;
 const PATTERNS: readonly Entry[] = [
   [new RegExp(`^File size ${GB} exceeds limit ${GB}$`), 'api.fileTooLarge', ['size', 'limit']],
   [new RegExp(`^Insufficient disk space, remaining ${GB}$`), 'api.diskFull', ['free']],
+  [
+    new RegExp(`^File size ${GB} exceeds your available space ${GB}$`),
+    'api.exceedsAvailable',
+    ['size', 'available'],
+  ],
   [/^You have too many downloads in progress \(limit (\d+)\)$/, 'api.tooManyDownloads', ['limit']],
   [/^You have too many API tokens \(limit (\d+)\); revoke one first$/, 'api.tooManyTokens', ['limit']],
   [/^Invalid torrent: larger than (\d+) MiB$/, 'api.torrentTooLarge', ['mib']],

@@ -7,7 +7,10 @@ import {
   formatSpeed,
   gbToBytes,
   progressOf,
+  sameUnitValue,
   timeLeft,
+  toUnitDraft,
+  unitDraftToBytes,
   waitingText,
 } from './format';
 
@@ -75,5 +78,47 @@ describe('waitingText', () => {
     expect(waitingText(t('waiting', 'queue'))).toBe('Waiting in the download queue: it starts next');
     expect(waitingText(t('active', null))).toBeNull();
     expect(waitingText(t('paused', null))).toBeNull();
+  });
+});
+
+describe('number-and-unit inputs', () => {
+  const MiB = 1024 ** 2;
+  const GiB = 1024 ** 3;
+
+  it('shows a stored size in the largest unit that keeps it exact, never rounding it away', () => {
+    expect(toUnitDraft(20.5 * MiB, 'size')).toEqual({ amount: '20.5', unit: 'MiB', unlimited: false });
+    expect(toUnitDraft(5 * GiB, 'size')).toEqual({ amount: '5', unit: 'GiB', unlimited: false });
+    expect(toUnitDraft(1.25 * GiB, 'size')).toEqual({ amount: '1.25', unit: 'GiB', unlimited: false });
+    expect(toUnitDraft(2 * 1024 * GiB, 'size')).toEqual({ amount: '2', unit: 'TiB', unlimited: false });
+    // 1.001 GiB needs more than two decimals in GiB: MiB shows it exactly.
+    expect(toUnitDraft(1025 * MiB + 0.5 * MiB, 'size').unit).toBe('MiB');
+    // No unit shows 1500 bytes in two decimals: KiB in full.
+    expect(toUnitDraft(1500, 'size')).toEqual({ amount: '1.46484375', unit: 'KiB', unlimited: false });
+    expect(unitDraftToBytes(toUnitDraft(1500, 'size'), 'size')).toBe(1500);
+  });
+
+  it('shows speeds in KiB/s or MiB/s; 0 is "unlimited" where offered, an empty value stays empty', () => {
+    expect(toUnitDraft(40 * 1024, 'speed')).toEqual({ amount: '40', unit: 'KiB/s', unlimited: false });
+    expect(toUnitDraft(3 * MiB, 'speed')).toEqual({ amount: '3', unit: 'MiB/s', unlimited: false });
+    expect(toUnitDraft(0, 'speed', true)).toEqual({ amount: '', unit: 'MiB/s', unlimited: true });
+    expect(toUnitDraft(0, 'size')).toEqual({ amount: '0', unit: 'GiB', unlimited: false });
+    expect(toUnitDraft(null, 'size')).toEqual({ amount: '', unit: 'GiB', unlimited: false });
+  });
+
+  it('turns what is typed into bytes in the picked unit', () => {
+    expect(unitDraftToBytes({ amount: '20.5', unit: 'MiB', unlimited: false }, 'size')).toBe(20.5 * MiB);
+    expect(unitDraftToBytes({ amount: '1.5', unit: 'TiB', unlimited: false }, 'size')).toBe(1.5 * 1024 * GiB);
+    expect(unitDraftToBytes({ amount: '40', unit: 'KiB/s', unlimited: false }, 'speed')).toBe(40960);
+    expect(unitDraftToBytes({ amount: '7', unit: 'GiB', unlimited: true }, 'size')).toBe(0);
+    expect(unitDraftToBytes({ amount: ' ', unit: 'GiB', unlimited: false }, 'size')).toBe('empty');
+    expect(unitDraftToBytes({ amount: '-1', unit: 'GiB', unlimited: false }, 'size')).toBe('invalid');
+    expect(unitDraftToBytes({ amount: 'abc', unit: 'GiB', unlimited: false }, 'size')).toBe('invalid');
+    expect(unitDraftToBytes({ amount: '1e30', unit: 'TiB', unlimited: false }, 'size')).toBe('invalid');
+  });
+
+  it('a unit switch that keeps the value is no change; a new amount is', () => {
+    const stored = toUnitDraft(2 * GiB, 'size');
+    expect(sameUnitValue(stored, { amount: '2048', unit: 'MiB', unlimited: false }, 'size')).toBe(true);
+    expect(sameUnitValue(stored, { amount: '2', unit: 'MiB', unlimited: false }, 'size')).toBe(false);
   });
 });

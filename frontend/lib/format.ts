@@ -90,13 +90,85 @@ export function formatDateTime(iso: string | null | undefined): string {
   });
 }
 
-/** Bytes as a number of GB (1024³, as the API counts them), for inputs. */
+/** Bytes as a number of GiB (1024³, as the API counts them), rounded to two decimals. */
 export function bytesToGb(bytes: number): number {
   return Math.round((bytes / GIB) * 100) / 100;
 }
 
 export function gbToBytes(gb: number): number {
   return Math.round(gb * GIB);
+}
+
+/** What a number-and-unit input holds: sizes (bytes) or speeds (bytes per second). */
+export type UnitKind = 'size' | 'speed';
+
+/** The units a picker offers, smallest first; the same binary units in every language. */
+export const UNIT_CHOICES: Readonly<Record<UnitKind, readonly { symbol: string; factor: number }[]>> = {
+  size: [
+    { symbol: 'KiB', factor: 1024 },
+    { symbol: 'MiB', factor: 1024 ** 2 },
+    { symbol: 'GiB', factor: 1024 ** 3 },
+    { symbol: 'TiB', factor: 1024 ** 4 },
+  ],
+  speed: [
+    { symbol: 'KiB/s', factor: 1024 },
+    { symbol: 'MiB/s', factor: 1024 ** 2 },
+  ],
+};
+
+/** The unit a new, empty or zero value starts in. */
+const DEFAULT_UNIT: Record<UnitKind, string> = { size: 'GiB', speed: 'MiB/s' };
+
+/** A number-and-unit input's state: the amount as typed, the picked unit, and "unlimited" (0) when offered. */
+export interface UnitDraft {
+  amount: string;
+  unit: string;
+  unlimited: boolean;
+}
+
+function factorOf(kind: UnitKind, unit: string): number {
+  return (UNIT_CHOICES[kind].find((u) => u.symbol === unit) ?? UNIT_CHOICES[kind][0]!).factor;
+}
+
+/**
+ * A stored value in the largest unit it fills at least once that shows it exactly with at most two
+ * decimals (20.5 MiB stays 20.5 MiB, not 0.02 GiB); a value no unit shows so briefly is written out
+ * in full in the smallest unit, so nothing is rounded away. `null` is empty; 0 is "unlimited" when
+ * `zeroIsUnlimited`.
+ */
+export function toUnitDraft(bytes: number | null, kind: UnitKind, zeroIsUnlimited = false): UnitDraft {
+  if (bytes === null) return { amount: '', unit: DEFAULT_UNIT[kind], unlimited: false };
+  if (bytes === 0)
+    return { amount: zeroIsUnlimited ? '' : '0', unit: DEFAULT_UNIT[kind], unlimited: zeroIsUnlimited };
+  const units = UNIT_CHOICES[kind];
+  for (let i = units.length - 1; i >= 0; i--) {
+    const { symbol, factor } = units[i]!;
+    const amount = bytes / factor;
+    const brief = Math.round(amount * 100) / 100;
+    if (amount >= 1 && Math.round(brief * factor) === bytes)
+      return { amount: String(brief), unit: symbol, unlimited: false };
+  }
+  const smallest = units[0]!;
+  return { amount: String(bytes / smallest.factor), unit: smallest.symbol, unlimited: false };
+}
+
+/**
+ * The bytes a draft means: `'empty'` when nothing is typed, `'invalid'` for a negative or unreadable
+ * amount, 0 for "unlimited".
+ */
+export function unitDraftToBytes(draft: UnitDraft, kind: UnitKind): number | 'empty' | 'invalid' {
+  if (draft.unlimited) return 0;
+  const text = draft.amount.trim();
+  if (text === '') return 'empty';
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) return 'invalid';
+  const bytes = Math.round(n * factorOf(kind, draft.unit));
+  return Number.isSafeInteger(bytes) ? bytes : 'invalid';
+}
+
+/** Whether two drafts mean the same value (a unit switch alone changes nothing). */
+export function sameUnitValue(a: UnitDraft, b: UnitDraft, kind: UnitKind): boolean {
+  return unitDraftToBytes(a, kind) === unitDraftToBytes(b, kind);
 }
 
 /** A quota for people: `Unlimited` for 0. */

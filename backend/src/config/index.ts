@@ -81,6 +81,19 @@ export interface SettingsSeed {
   default_quota?: number;
 }
 
+/** The variable that seeds each setting of `SettingsSeed`. */
+export const SETTING_VARIABLES = Object.freeze({
+  allow_private_network: 'ALLOW_PRIVATE_NETWORK',
+  max_task_size: 'MAX_TASK_SIZE',
+  min_free_disk: 'MIN_FREE_DISK',
+  default_quota: 'DEFAULT_QUOTA',
+} as const satisfies Record<keyof SettingsSeed, string>);
+
+/** The settings a variable pinned at this start, each with its variable's name. */
+export type PinnedSettings = {
+  -readonly [K in keyof typeof SETTING_VARIABLES]?: (typeof SETTING_VARIABLES)[K];
+};
+
 export interface Config {
   readonly host: string;
   readonly port: number;

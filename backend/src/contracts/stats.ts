@@ -94,6 +94,16 @@ export const settings = z.object({
     .min(0)
     .max(525_600)
     .describe('a finished torrent seeds this many minutes; 0 = none (a task may set its own in options)'),
+  pinned: z
+    .object({
+      allow_private_network: z.literal('ALLOW_PRIVATE_NETWORK').optional(),
+      max_task_size: z.literal('MAX_TASK_SIZE').optional(),
+      min_free_disk: z.literal('MIN_FREE_DISK').optional(),
+      default_quota: z.literal('DEFAULT_QUOTA').optional(),
+    })
+    .describe(
+      'the settings an environment variable set at this start, each with its variable: the variable wins again at every start (a PUT still applies until then)',
+    ),
 });
 export type SettingsBody = z.infer<typeof settings>;
-export const settingsPatch = settings.partial().strict();
+export const settingsPatch = settings.omit({ pinned: true }).partial().strict();

@@ -11,6 +11,11 @@ export const user = z.object({
   used_space: z.number().int().describe("bytes in the user's folder, .incomplete/ included"),
   created_at: isoTime,
   node: z.string().describe('the download daemon (node id) the user lives on, fixed at creation'),
+  must_change_password: z
+    .boolean()
+    .describe(
+      'true while the user signs in with a password chosen for them (the generated first-admin password, or one an admin set with must_change_password); their own change-password clears it',
+    ),
 });
 export type User = z.infer<typeof user>;
 
@@ -38,12 +43,20 @@ export const createUserBody = z.strictObject({
     .max(100)
     .optional()
     .describe('the node id to live on; default: the node with the most free space (400 for an unknown id)'),
+  must_change_password: z
+    .boolean()
+    .optional()
+    .describe('ask the user to choose their own password at their first sign-in (default false)'),
 });
 export const updateUserBody = z.strictObject({
   username: username.optional(),
   password: password.optional(),
   is_admin: z.boolean().optional(),
   quota: quota.optional(),
+  must_change_password: z
+    .boolean()
+    .optional()
+    .describe('ask the user to choose their own password at their next sign-in; false clears the request'),
 });
 export const deleteUserQuery = z.strictObject({ delete_files: z.enum(['true', 'false']).optional() });
 export type LoginBody = z.infer<typeof loginBody>;

@@ -24,6 +24,7 @@ import * as instances from './migrations/010_instances.js';
 import * as taskCounts from './migrations/011_task_counts.js';
 import * as optionSetLock from './migrations/012_option_set_lock.js';
 import * as sharedSecrets from './migrations/013_shared_secrets.js';
+import * as mustChangePassword from './migrations/014_must_change_password.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '011_task_counts': taskCounts,
   '012_option_set_lock': optionSetLock,
   '013_shared_secrets': sharedSecrets,
+  '014_must_change_password': mustChangePassword,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

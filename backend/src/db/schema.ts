@@ -12,6 +12,8 @@ export interface UsersTable {
   created_at: string;
   /** The download daemon the user lives on (migration 009). */
   node: Generated<string>;
+  /** 1 until the user chooses their own password (migration 013). */
+  must_change_password: Generated<number>;
 }
 
 export interface SessionsTable {

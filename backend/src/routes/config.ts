@@ -16,7 +16,7 @@ export const configRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: settings, ...errorResponses(401, 403) },
       },
     },
-    async () => service.get(),
+    async () => ({ ...service.get(), pinned: service.pinned() }),
   );
   app.put(
     '/',
@@ -29,6 +29,6 @@ export const configRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: settings, ...errorResponses(401, 403, 422) },
       },
     },
-    async (request) => service.update(request.body),
+    async (request) => ({ ...(await service.update(request.body)), pinned: service.pinned() }),
   );
 };

@@ -24,7 +24,7 @@ import {
 import { usedSpace } from '../repositories/space.js';
 import { findUserById, findUserByUsername, updateUser } from '../repositories/users.js';
 import type { Actor, ServiceContext } from './context.js';
-import { toUser } from './users.js';
+import { removeReplacedAdminPassword, toUser } from './users.js';
 
 export interface LoginLimits {
   /** Failed attempts allowed per username within the window (at most 10 per 15 minutes, as SECURITY.md says). */
@@ -273,10 +273,12 @@ export class AuthService {
     const passwordHash = await hashPassword(next);
     const keep = hashSessionId(keepSessionId);
     const ended = await db.transaction().execute(async (trx) => {
-      await updateUser(trx, actor.id, { password_hash: passwordHash });
+      // The user chose this one: nothing more to ask at sign-in.
+      await updateUser(trx, actor.id, { password_hash: passwordHash, must_change_password: 0 });
       return deleteUserSessions(trx, actor.id, keep);
     });
     this.ctx.events.emit('sessions_ended', { userId: actor.id, exceptIdHash: keep });
     logger.info({ userId: actor.id, endedSessions: ended }, 'password changed');
+    await removeReplacedAdminPassword(this.ctx, row.password_hash);
   }
 }

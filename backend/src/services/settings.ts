@@ -1,4 +1,10 @@
-import { DEFAULT_SETTINGS, type Settings, type SettingsSeed } from '../config/index.js';
+import {
+  DEFAULT_SETTINGS,
+  type PinnedSettings,
+  SETTING_VARIABLES,
+  type Settings,
+  type SettingsSeed,
+} from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { DownloadGateway } from '../gateway/types.js';
 import { readAllSettings, writeSettings } from '../repositories/settings.js';
@@ -11,6 +17,7 @@ import type { Logger } from './logger.js';
  */
 export class SettingsService {
   private current: Settings = { ...DEFAULT_SETTINGS };
+  private pinnedBy: PinnedSettings = {};
   private readonly listeners = new Set<(patch: Partial<Settings>) => Promise<void>>();
 
   constructor(
@@ -29,6 +36,17 @@ export class SettingsService {
   async load(seed: Readonly<SettingsSeed>): Promise<void> {
     await writeSettings(this.db, { ...seed });
     this.current = await this.read();
+    const pinned: Record<string, string> = {};
+    for (const key of Object.keys(seed) as (keyof SettingsSeed)[]) pinned[key] = SETTING_VARIABLES[key];
+    this.pinnedBy = pinned as PinnedSettings;
+  }
+
+  /**
+   * The settings a variable set at this start pinned, each with the variable's name: a change through
+   * the API applies until the next start, when the variable wins again.
+   */
+  pinned(): PinnedSettings {
+    return { ...this.pinnedBy };
   }
 
   private async read(): Promise<Settings> {

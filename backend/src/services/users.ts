@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { User } from '../contracts/users.js';
 import { BadRequestError, ConflictError, DependencyError, userNotFound } from '../domain/errors.js';
-import { generatePassword, hashPassword, hashSessionId } from '../domain/passwords.js';
+import { generatePassword, hashPassword, hashSessionId, verifyPassword } from '../domain/passwords.js';
 import { nowIso } from '../domain/time.js';
 import { deleteUserSessions } from '../repositories/sessions.js';
 import { usedSpace, usedSpaceAll } from '../repositories/space.js';
@@ -31,6 +31,7 @@ export function toUser(row: UserRow, used: number): User {
     used_space: used,
     created_at: row.created_at,
     node: row.node,
+    must_change_password: row.must_change_password === 1,
   };
 }
 
@@ -41,6 +42,8 @@ export interface NewUser {
   quota?: number;
   /** The node to live on; default: the one with the most free space. */
   node?: string;
+  /** Ask the user to choose their own password at their first sign-in. */
+  must_change_password?: boolean;
 }
 
 export interface UserUpdate {
@@ -48,6 +51,7 @@ export interface UserUpdate {
   password?: string;
   is_admin?: boolean;
   quota?: number;
+  must_change_password?: boolean;
 }
 
 /** What deleting a user needs from the tasks side: stop and forget their downloads in aria2. */
@@ -56,6 +60,29 @@ export interface UserTasks {
 }
 
 export const ADMIN_PASSWORD_FILE = 'admin-password.txt';
+
+/**
+ * Removes $DATA_DIR/admin-password.txt once the password it holds is no longer the account's: called
+ * with the hash a password change replaced. A file holding another password is left alone.
+ */
+export async function removeReplacedAdminPassword(ctx: ServiceContext, replacedHash: string): Promise<void> {
+  const file = path.join(ctx.config.dataDir, ADMIN_PASSWORD_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  const stored = /^password: (.*)$/m.exec(text)?.[1];
+  if (stored === undefined || !(await verifyPassword(replacedHash, stored))) return;
+  try {
+    await fs.rm(file, { force: true });
+    ctx.logger.info('removed the generated first-admin password file: the password was changed');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    ctx.logger.warn({ code }, 'could not remove the generated first-admin password file');
+  }
+}
 
 const usernameTaken = () => new ConflictError('Username already exists');
 
@@ -70,7 +97,8 @@ export class UsersService {
 
   /**
    * On a start with no users, creates the first admin. A generated password is shown once on stdout
-   * and kept in $DATA_DIR/admin-password.txt (mode 600); a later start changes nothing.
+   * and kept in $DATA_DIR/admin-password.txt (mode 600) until the admin changes it, which they are
+   * asked to at their first sign-in; a later start changes nothing.
    */
   async ensureFirstAdmin(): Promise<void> {
     if ((await countUsers(this.ctx.db)) > 0) return;
@@ -78,7 +106,13 @@ export class UsersService {
     const password = adminPassword ?? generatePassword(20);
     // The first admin has no quota (0 = unlimited); they set everyone's limits.
     try {
-      await this.create({ username: adminUsername, password, is_admin: true, quota: 0 });
+      await this.create({
+        username: adminUsername,
+        password,
+        is_admin: true,
+        quota: 0,
+        must_change_password: adminPassword === null,
+      });
     } catch (err) {
       // Another instance starting on the same database at the same moment created it first.
       if ((await countUsers(this.ctx.db)) > 0) return;
@@ -96,7 +130,7 @@ export class UsersService {
     // Printed (not only logged) so it shows whatever the log level; the log line carries no password.
     process.stdout.write(
       `\nCreated the first admin account "${adminUsername}" with the generated password: ${password}\n` +
-        `It is also saved in ${file} (readable only by this user). Sign in, change it, then delete that file.\n\n`,
+        `It is also saved in ${file} (readable only by this user) until you change it at your first sign-in.\n\n`,
     );
     this.ctx.logger.info(
       { username: adminUsername, file },
@@ -138,6 +172,7 @@ export class UsersService {
         quota: input.quota ?? settings.get().default_quota,
         created_at: nowIso(),
         node,
+        must_change_password: input.must_change_password ? 1 : 0,
       });
       this.ctx.logger.info(
         { userId: row.id, username: row.username, isAdmin: input.is_admin === true, node },
@@ -190,6 +225,10 @@ export class UsersService {
     if (patch.is_admin !== undefined) changes.is_admin = patch.is_admin ? 1 : 0;
     if (patch.quota !== undefined) changes.quota = patch.quota;
     if (patch.password !== undefined) changes.password_hash = await hashPassword(patch.password);
+    // Admins who set their own password chose it; anyone else's stays as asked (or as it was).
+    if (patch.must_change_password !== undefined)
+      changes.must_change_password = patch.must_change_password ? 1 : 0;
+    else if (patch.password !== undefined && id === actor.id) changes.must_change_password = 0;
     const keep = id === actor.id && keepSessionId ? hashSessionId(keepSessionId) : null;
     try {
       const row = await db.transaction().execute(async (trx) => {
@@ -200,8 +239,10 @@ export class UsersService {
         return updated;
       });
       if (!row) throw userNotFound();
-      if (patch.password !== undefined)
+      if (patch.password !== undefined) {
         this.ctx.events.emit('sessions_ended', { userId: id, exceptIdHash: keep });
+        await removeReplacedAdminPassword(this.ctx, current.password_hash);
+      }
       this.ctx.logger.info(
         { userId: id, by: actor.id, fields: Object.keys(patch).filter((k) => k !== 'password') },
         patch.password !== undefined ? 'user updated; password reset' : 'user updated',

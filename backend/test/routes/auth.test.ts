@@ -51,6 +51,7 @@ describe('Auth endpoints', () => {
       quota: expect.any(Number),
       used_space: 0,
       node: 'local',
+      must_change_password: false,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
     });
     const cookie = sessionCookieOf(res)!;
@@ -106,6 +107,7 @@ describe('Auth endpoints', () => {
       'created_at',
       'id',
       'is_admin',
+      'must_change_password',
       'node',
       'quota',
       'used_space',

@@ -125,6 +125,11 @@ describe('/api/config (admin)', () => {
       auto_retry_max_delay_s: 3600,
       seed_ratio: 0,
       seed_time_min: 0,
+      pinned: {
+        allow_private_network: 'ALLOW_PRIVATE_NETWORK',
+        min_free_disk: 'MIN_FREE_DISK',
+        default_quota: 'DEFAULT_QUOTA',
+      },
     });
   });
 
@@ -149,6 +154,11 @@ describe('/api/config (admin)', () => {
       auto_retry_max_delay_s: 3600,
       seed_ratio: 0,
       seed_time_min: 0,
+      pinned: {
+        allow_private_network: 'ALLOW_PRIVATE_NETWORK',
+        min_free_disk: 'MIN_FREE_DISK',
+        default_quota: 'DEFAULT_QUOTA',
+      },
     });
     expect(await globalOption('max-concurrent-downloads')).toBe('2');
     expect(await globalOption('max-overall-download-limit')).toBe('1048576');
@@ -250,6 +260,11 @@ describe('Settings across a restart', () => {
         auto_retry_max_delay_s: 3600,
         seed_ratio: 0,
         seed_time_min: 0,
+        pinned: {
+          allow_private_network: 'ALLOW_PRIVATE_NETWORK',
+          min_free_disk: 'MIN_FREE_DISK',
+          max_task_size: 'MAX_TASK_SIZE',
+        },
       });
       const s = second;
       await waitFor(

@@ -49,6 +49,7 @@ describe('Users endpoints (admin)', () => {
       used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       node: 'local',
+      must_change_password: false,
     });
     await expect(c.login('alice', USER_PASSWORD)).resolves.toMatch(/^aria2_session=/);
 
@@ -108,6 +109,7 @@ describe('Users endpoints (admin)', () => {
         'created_at',
         'id',
         'is_admin',
+        'must_change_password',
         'node',
         'quota',
         'used_space',

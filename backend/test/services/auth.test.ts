@@ -134,6 +134,7 @@ describe('AuthService', () => {
       'created_at',
       'id',
       'is_admin',
+      'must_change_password',
       'node',
       'quota',
       'used_space',

@@ -51,6 +51,7 @@ describe('UsersService', () => {
       used_space: 0,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       node: 'local',
+      must_change_password: false,
     });
     const row = (await findUserByUsername(u.db, 'alice'))!;
     expect(row.password_hash).toMatch(/^\$argon2id\$/);

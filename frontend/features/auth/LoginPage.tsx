@@ -5,10 +5,18 @@ import { useRouter } from 'next/navigation';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { Button } from '../../components/Button';
 import { TextField } from '../../components/Field';
+import { Spinner } from '../../components/Spinner';
 import { ApiError, api, errorDetail } from '../../lib/api';
 import { t } from '../../lib/i18n';
 import { safeNextPath } from '../../lib/navigation';
 import { meKey } from '../tasks/cache';
+import { ChoosePasswordForm } from './ChoosePassword';
+import { useMe } from './useMe';
+
+/** Where a signed-in visitor goes: the `next` of the address, or the Tasks page. */
+function nextPath(): string {
+  return safeNextPath(new URLSearchParams(window.location.search).get('next'));
+}
 
 export function LoginPage() {
   const router = useRouter();
@@ -18,10 +26,20 @@ export function LoginPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const userRef = useRef<HTMLInputElement>(null);
+  // A session the browser already holds (a 401 here only means "not signed in").
+  const me = useMe();
+  /** The password just typed, when the account must choose its own before going on. */
+  const [chosenFor, setChosenFor] = useState<string | null>(null);
+  const signedIn = me.data && !me.data.must_change_password && chosenFor === null;
 
   useEffect(() => {
-    userRef.current?.focus();
-  }, []);
+    if (signedIn) router.replace(nextPath());
+  }, [signedIn, router]);
+
+  const showForm = !me.isLoading && !me.data && chosenFor === null;
+  useEffect(() => {
+    if (showForm) userRef.current?.focus();
+  }, [showForm]);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -36,14 +54,29 @@ export function LoginPage() {
       const user = await api.login(username.trim(), password);
       qc.clear();
       qc.setQueryData(meKey, user);
-      const next = safeNextPath(new URLSearchParams(window.location.search).get('next'));
-      router.replace(next);
+      if (user.must_change_password) {
+        setChosenFor(password);
+        setBusy(false);
+      } else router.replace(nextPath());
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError(t('login.wrong'));
       else setError(errorDetail(err));
       setBusy(false);
     }
   }
+
+  if (chosenFor !== null || me.data?.must_change_password)
+    return (
+      <div className="login-card">
+        <ChoosePasswordForm knownCurrent={chosenFor ?? undefined} onDone={() => router.replace(nextPath())} />
+      </div>
+    );
+  if (!showForm)
+    return (
+      <div className="login-card">
+        <Spinner label={t('login.checking')} />
+      </div>
+    );
 
   return (
     <div className="login-card">

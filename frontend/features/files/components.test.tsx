@@ -190,6 +190,7 @@ describe('the users page', () => {
     used_space: 0,
     created_at: '2026-01-23T10:00:00Z',
     node: 'local',
+    must_change_password: false,
   };
   it('shows each user’s used space, and its share of their quota', () => {
     expect(usedText({ ...user, used_space: 1024 ** 3 })).toBe('1.00 GiB (25%)');

@@ -5,40 +5,55 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { EmptyState } from '../../components/EmptyState';
-import { Checkbox, TextField } from '../../components/Field';
+import { Checkbox, TextField, UnitField } from '../../components/Field';
 import { QuotaBar } from '../../components/QuotaBar';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
-import { bytesToGb, formatBytes, gbToBytes } from '../../lib/format';
+import {
+  formatBytes,
+  sameUnitValue,
+  toUnitDraft,
+  type UnitDraft,
+  type UnitKind,
+  unitDraftToBytes,
+} from '../../lib/format';
 import { t } from '../../lib/i18n';
 import type { Settings, SettingsPatch } from '../../lib/types';
 
 export const configKey = ['config'] as const;
 export const machineKey = ['machine'] as const;
-const MIB = 1024 * 1024;
 
 interface Draft {
-  maxTaskSizeGb: string;
-  minFreeDiskGb: string;
-  defaultQuotaGb: string;
+  maxTaskSize: UnitDraft;
+  minFreeDisk: UnitDraft;
+  defaultQuota: UnitDraft;
   allowPrivateNetwork: boolean;
   maxConcurrent: string;
   maxActivePerUser: string;
-  maxOverallLimitMib: string;
+  maxOverallLimit: UnitDraft;
   maxCurrentTasks: string;
 }
 
 function toDraft(s: Settings): Draft {
   return {
-    maxTaskSizeGb: String(bytesToGb(s.max_task_size)),
-    minFreeDiskGb: String(bytesToGb(s.min_free_disk)),
-    defaultQuotaGb: String(bytesToGb(s.default_quota)),
+    maxTaskSize: toUnitDraft(s.max_task_size, 'size'),
+    minFreeDisk: toUnitDraft(s.min_free_disk, 'size'),
+    defaultQuota: toUnitDraft(s.default_quota, 'size', true),
     allowPrivateNetwork: s.allow_private_network,
     maxConcurrent: String(s.max_concurrent_downloads),
     maxActivePerUser: String(s.max_active_per_user),
-    maxOverallLimitMib: String(Math.round((s.max_overall_download_limit / MIB) * 100) / 100),
+    maxOverallLimit: toUnitDraft(s.max_overall_download_limit, 'speed', true),
     maxCurrentTasks: String(s.max_current_tasks_per_user),
   };
+}
+
+type Pinned = Settings['pinned'];
+type UnitKey = 'maxTaskSize' | 'minFreeDisk' | 'defaultQuota' | 'maxOverallLimit';
+
+/** The hint of a setting an environment variable pins: which one, and how to change it for good. */
+function pinnedHint(pinned: Pinned, key: keyof Pinned): string | undefined {
+  const variable = pinned[key];
+  return variable ? t('settings.pinned.hint', { variable }) : undefined;
 }
 
 /** Only what changed, in the API's units; or a sentence naming the first bad field. */
@@ -51,21 +66,21 @@ export function settingsPatchFrom(draft: Draft, initial: Draft): SettingsPatch |
       ? t('settings.atLeast', { name: t(name), min })
       : n;
   };
-  if (draft.maxTaskSizeGb !== initial.maxTaskSizeGb) {
-    const n = num(draft.maxTaskSizeGb, 'settings.field.maxTaskSize');
-    if (typeof n === 'string') return n;
-    patch.max_task_size = gbToBytes(n);
-  }
-  if (draft.minFreeDiskGb !== initial.minFreeDiskGb) {
-    const n = num(draft.minFreeDiskGb, 'settings.field.minFreeDisk');
-    if (typeof n === 'string') return n;
-    patch.min_free_disk = gbToBytes(n);
-  }
-  if (draft.defaultQuotaGb !== initial.defaultQuotaGb) {
-    const n = num(draft.defaultQuotaGb, 'settings.field.defaultQuota');
-    if (typeof n === 'string') return n;
-    patch.default_quota = gbToBytes(n);
-  }
+  // A size or speed: its bytes when it changed, undefined when not, or the sentence of a bad one.
+  const bytes = (key: UnitKey, kind: UnitKind, name: string) => {
+    if (sameUnitValue(draft[key], initial[key], kind)) return undefined;
+    const n = unitDraftToBytes(draft[key], kind);
+    return typeof n === 'number' ? n : t('settings.atLeast', { name: t(name), min: 0 });
+  };
+  const size = bytes('maxTaskSize', 'size', 'settings.field.maxTaskSize');
+  if (typeof size === 'string') return size;
+  if (size !== undefined) patch.max_task_size = size;
+  const disk = bytes('minFreeDisk', 'size', 'settings.field.minFreeDisk');
+  if (typeof disk === 'string') return disk;
+  if (disk !== undefined) patch.min_free_disk = disk;
+  const quota = bytes('defaultQuota', 'size', 'settings.field.defaultQuota');
+  if (typeof quota === 'string') return quota;
+  if (quota !== undefined) patch.default_quota = quota;
   if (draft.allowPrivateNetwork !== initial.allowPrivateNetwork)
     patch.allow_private_network = draft.allowPrivateNetwork;
   if (draft.maxConcurrent !== initial.maxConcurrent) {
@@ -82,11 +97,9 @@ export function settingsPatchFrom(draft: Draft, initial: Draft): SettingsPatch |
       return t('settings.wholeNumber', { name: t('settings.field.perUser'), min: 0, max: 1000 });
     patch.max_active_per_user = n;
   }
-  if (draft.maxOverallLimitMib !== initial.maxOverallLimitMib) {
-    const n = num(draft.maxOverallLimitMib, 'settings.field.overall');
-    if (typeof n === 'string') return n;
-    patch.max_overall_download_limit = Math.round(n * MIB);
-  }
+  const overall = bytes('maxOverallLimit', 'speed', 'settings.field.overall');
+  if (typeof overall === 'string') return overall;
+  if (overall !== undefined) patch.max_overall_download_limit = overall;
   if (draft.maxCurrentTasks !== initial.maxCurrentTasks) {
     const n = num(draft.maxCurrentTasks, 'settings.field.inProgress', 1);
     if (typeof n === 'string') return n;
@@ -191,6 +204,8 @@ export function SettingsPage() {
     const value = e.currentTarget.value;
     setDraft((d) => (d ? { ...d, [key]: value } : d));
   };
+  const setUnit = (key: UnitKey) => (value: UnitDraft) => setDraft((d) => (d ? { ...d, [key]: value } : d));
+  const pinned: Pinned = config.data?.pinned ?? {};
 
   return (
     <div className="settings-page">
@@ -212,32 +227,30 @@ export function SettingsPage() {
         ) : (
           <form className="stack" onSubmit={onSubmit} noValidate>
             <div className="options-grid">
-              <TextField
+              <UnitField
                 label={t('settings.maxTaskSize')}
-                type="number"
-                min={0}
-                step="any"
-                hint={t('settings.maxTaskSizeHint')}
-                value={draft.maxTaskSizeGb}
-                onChange={set('maxTaskSizeGb')}
+                kind="size"
+                hint={pinnedHint(pinned, 'max_task_size') ?? t('settings.maxTaskSizeHint')}
+                readOnly={Boolean(pinned.max_task_size)}
+                value={draft.maxTaskSize}
+                onChange={setUnit('maxTaskSize')}
               />
-              <TextField
+              <UnitField
                 label={t('settings.minFreeDisk')}
-                type="number"
-                min={0}
-                step="any"
-                hint={t('settings.minFreeDiskHint')}
-                value={draft.minFreeDiskGb}
-                onChange={set('minFreeDiskGb')}
+                kind="size"
+                hint={pinnedHint(pinned, 'min_free_disk') ?? t('settings.minFreeDiskHint')}
+                readOnly={Boolean(pinned.min_free_disk)}
+                value={draft.minFreeDisk}
+                onChange={setUnit('minFreeDisk')}
               />
-              <TextField
+              <UnitField
                 label={t('settings.defaultQuota')}
-                type="number"
-                min={0}
-                step="any"
-                hint={t('settings.defaultQuotaHint')}
-                value={draft.defaultQuotaGb}
-                onChange={set('defaultQuotaGb')}
+                kind="size"
+                unlimitable
+                hint={pinnedHint(pinned, 'default_quota') ?? t('settings.defaultQuotaHint')}
+                readOnly={Boolean(pinned.default_quota)}
+                value={draft.defaultQuota}
+                onChange={setUnit('defaultQuota')}
               />
               <TextField
                 label={t('settings.field.concurrent')}
@@ -259,14 +272,13 @@ export function SettingsPage() {
                 value={draft.maxActivePerUser}
                 onChange={set('maxActivePerUser')}
               />
-              <TextField
+              <UnitField
                 label={t('settings.overall')}
-                type="number"
-                min={0}
-                step="any"
+                kind="speed"
+                unlimitable
                 hint={t('settings.unlimitedHint')}
-                value={draft.maxOverallLimitMib}
-                onChange={set('maxOverallLimitMib')}
+                value={draft.maxOverallLimit}
+                onChange={setUnit('maxOverallLimit')}
               />
               <TextField
                 label={t('settings.field.inProgress')}
@@ -282,11 +294,18 @@ export function SettingsPage() {
             <Checkbox
               label={t('settings.privateNetwork')}
               checked={draft.allowPrivateNetwork}
+              disabled={Boolean(pinned.allow_private_network)}
+              aria-describedby={pinned.allow_private_network ? 'private-network-pinned' : undefined}
               onChange={(e) => {
                 const checked = e.currentTarget.checked;
                 setDraft((d) => (d ? { ...d, allowPrivateNetwork: checked } : d));
               }}
             />
+            {pinned.allow_private_network ? (
+              <span id="private-network-pinned" className="hint">
+                {pinnedHint(pinned, 'allow_private_network')}
+              </span>
+            ) : null}
             {error ? (
               <p className="form-error" role="alert">
                 {error}

@@ -6,6 +6,7 @@ import { usePathname } from 'next/navigation';
 import { type ReactNode, useEffect } from 'react';
 import { api } from '../../lib/api';
 import { t } from '../../lib/i18n';
+import { FirstPasswordGate } from '../auth/ChoosePassword';
 import { useMe } from '../auth/useMe';
 import { LanguageSwitch } from './LanguageSwitch';
 import { LiveSync, useLiveState } from './live-sync';
@@ -129,7 +130,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         </div>
       </header>
       <main id="main" className="page" tabIndex={-1}>
-        {children}
+        <FirstPasswordGate>{children}</FirstPasswordGate>
       </main>
     </LiveSync>
   );

@@ -5,11 +5,12 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '../../components/Button';
-import { TextAreaField, TextField } from '../../components/Field';
+import { TextAreaField, TextField, UnitField } from '../../components/Field';
 import { PlusIcon, UploadIcon } from '../../components/Icons';
 import { errorDetail } from '../../lib/api';
 import { translateDetail } from '../../lib/api-messages';
 import { fileToBase64, isTorrentFile } from '../../lib/base64';
+import { toUnitDraft, type UnitDraft, unitDraftToBytes } from '../../lib/format';
 import { t } from '../../lib/i18n';
 import {
   type AddExtras,
@@ -33,7 +34,8 @@ export interface OptionsDraft {
   out: string;
   split: string;
   connections: string;
-  limit: string;
+  /** The download speed limit (bytes per second once sent); empty = none set. */
+  limit: UnitDraft;
   referer: string;
   userAgent: string;
   headers: string;
@@ -44,7 +46,7 @@ export const EMPTY_OPTIONS: OptionsDraft = {
   out: '',
   split: '',
   connections: '',
-  limit: '',
+  limit: toUnitDraft(null, 'speed'),
   referer: '',
   userAgent: '',
   headers: '',
@@ -57,7 +59,8 @@ export function toTaskOptions(draft: OptionsDraft): TaskOptions | undefined {
   if (draft.out.trim()) o.out = draft.out.trim();
   if (draft.split.trim()) o.split = Number(draft.split);
   if (draft.connections.trim()) o['max-connection-per-server'] = Number(draft.connections);
-  if (draft.limit.trim()) o['max-download-limit'] = draft.limit.trim();
+  const limit = unitDraftToBytes(draft.limit, 'speed');
+  if (typeof limit === 'number') o['max-download-limit'] = String(limit);
   if (draft.referer.trim()) o.referer = draft.referer.trim();
   if (draft.userAgent.trim()) o['user-agent'] = draft.userAgent.trim();
   const headers = draft.headers
@@ -237,11 +240,12 @@ function OptionsFields({ draft, onChange }: { draft: OptionsDraft; onChange: (d:
         value={draft.split}
         onChange={set('split')}
       />
-      <TextField
+      <UnitField
         label={t('add.opt.limit')}
         hint={t('add.opt.limitHint')}
+        kind="speed"
         value={draft.limit}
-        onChange={set('limit')}
+        onChange={(limit) => onChange({ ...draft, limit })}
       />
       <TextField label={t('add.opt.referer')} value={draft.referer} onChange={set('referer')} />
       <TextField label={t('add.opt.userAgent')} value={draft.userAgent} onChange={set('userAgent')} />

@@ -4,33 +4,43 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '../../components/Button';
-import { TextField } from '../../components/Field';
+import { UnitField } from '../../components/Field';
 import { ProgressBar } from '../../components/ProgressBar';
 import { api, errorDetail } from '../../lib/api';
-import { formatBytes, formatPercent, formatSpeed } from '../../lib/format';
+import {
+  formatBytes,
+  formatPercent,
+  formatSpeed,
+  toUnitDraft,
+  type UnitDraft,
+  unitDraftToBytes,
+} from '../../lib/format';
 import { t } from '../../lib/i18n';
 import type { TaskDetail, TaskFile } from '../../lib/types';
 import { taskKeys } from './cache';
 
 type Info = NonNullable<TaskDetail['detail']>;
 
-const LIMIT = /^\d+[KkMm]?$/;
-
-/** The download and upload limits of a current download, applied at once (0 = unlimited). */
+/** The download and upload limits of a current download, applied at once (unlimited = 0). */
 export function LimitsForm({ taskId }: { taskId: number }) {
   const qc = useQueryClient();
-  const [down, setDown] = useState('');
-  const [up, setUp] = useState('');
+  const [down, setDown] = useState<UnitDraft>(() => toUnitDraft(null, 'speed'));
+  const [up, setUp] = useState<UnitDraft>(() => toUnitDraft(null, 'speed'));
   const [busy, setBusy] = useState(false);
-  const bad = (v: string) => (v && !LIMIT.test(v) ? t('limits.bad') : null);
+  const downBytes = unitDraftToBytes(down, 'speed');
+  const upBytes = unitDraftToBytes(up, 'speed');
+  const bad = (v: number | 'empty' | 'invalid') => (v === 'invalid' ? t('limits.bad') : null);
+  const nothing = downBytes === 'empty' && upBytes === 'empty';
+  const invalid = downBytes === 'invalid' || upBytes === 'invalid';
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
-    if (bad(down) || bad(up) || (!down && !up)) return;
+    if (invalid || nothing) return;
     setBusy(true);
     try {
+      // aria2 takes a plain number of bytes per second.
       await api.changeTaskOptions(taskId, {
-        ...(down ? { 'max-download-limit': down } : {}),
-        ...(up ? { 'max-upload-limit': up } : {}),
+        ...(typeof downBytes === 'number' ? { 'max-download-limit': String(downBytes) } : {}),
+        ...(typeof upBytes === 'number' ? { 'max-upload-limit': String(upBytes) } : {}),
       });
       toast.success(t('limits.applied'));
       void qc.invalidateQueries({ queryKey: taskKeys.detail(taskId) });
@@ -42,23 +52,27 @@ export function LimitsForm({ taskId }: { taskId: number }) {
   };
   return (
     <form className="limits-form" onSubmit={(e) => void onSubmit(e)} aria-label={t('limits.label')}>
-      <TextField
+      <UnitField
         label={t('limits.down')}
         name="max-download-limit"
+        kind="speed"
+        unlimitable
         value={down}
         placeholder={t('limits.downPlaceholder')}
-        error={bad(down)}
-        onChange={(e) => setDown(e.target.value.trim())}
+        error={bad(downBytes)}
+        onChange={setDown}
       />
-      <TextField
+      <UnitField
         label={t('limits.up')}
         name="max-upload-limit"
+        kind="speed"
+        unlimitable
         value={up}
         placeholder={t('limits.upPlaceholder')}
-        error={bad(up)}
-        onChange={(e) => setUp(e.target.value.trim())}
+        error={bad(upBytes)}
+        onChange={setUp}
       />
-      <Button type="submit" busy={busy} disabled={(!down && !up) || Boolean(bad(down) || bad(up))}>
+      <Button type="submit" busy={busy} disabled={nothing || invalid}>
         {t('limits.apply')}
       </Button>
     </form>

@@ -7,11 +7,19 @@ import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Dialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
-import { Checkbox, SelectField, TextField } from '../../components/Field';
+import { Checkbox, SelectField, TextField, UnitField } from '../../components/Field';
 import { PlusIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
-import { bytesToGb, formatBytes, formatDateTime, formatQuota, gbToBytes } from '../../lib/format';
+import {
+  formatBytes,
+  formatDateTime,
+  formatQuota,
+  sameUnitValue,
+  toUnitDraft,
+  type UnitDraft,
+  unitDraftToBytes,
+} from '../../lib/format';
 import { t } from '../../lib/i18n';
 import type { CreateUserBody, UpdateUserBody, User } from '../../lib/types';
 import { useMe } from '../auth/useMe';
@@ -23,8 +31,10 @@ interface Draft {
   username: string;
   password: string;
   isAdmin: boolean;
-  /** GB (1024³); empty = the default quota (new users) or unchanged. */
-  quotaGb: string;
+  /** Empty = the default quota (new users); unlimited = 0. */
+  quota: UnitDraft;
+  /** Ask the user to choose their own password at their next sign-in (with a password set here). */
+  mustChange: boolean;
   /** The node a new user lives on; empty = the node with the most free space. */
   node: string;
 }
@@ -34,10 +44,8 @@ export function validateUserDraft(draft: Draft, creating: boolean): string | nul
   if (!USERNAME.test(draft.username)) return t('users.badUsername');
   if (creating && draft.password.length < 8) return t('users.shortPassword', { min: 8 });
   if (!creating && draft.password && draft.password.length < 8) return t('profile.tooShort', { min: 8 });
-  if (draft.quotaGb.trim()) {
-    const gb = Number(draft.quotaGb);
-    if (!Number.isFinite(gb) || gb < 0) return t('users.badQuota');
-  }
+  const quota = unitDraftToBytes(draft.quota, 'size');
+  if (quota === 'invalid' || (!creating && quota === 'empty')) return t('users.badQuota');
   return null;
 }
 
@@ -51,18 +59,21 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
   const qc = useQueryClient();
   const creating = user === null;
   const nodeIds = useNodeIds();
+  const me = useMe().data;
   const [draft, setDraft] = useState<Draft>(() => ({
     username: user?.username ?? '',
     password: '',
     isAdmin: user?.is_admin ?? false,
-    quotaGb: user ? String(bytesToGb(user.quota)) : '',
+    quota: toUnitDraft(user ? user.quota : null, 'size', true),
     node: '',
+    mustChange: true,
   }));
-  const [initialQuota] = useState(draft.quotaGb);
+  const [initialQuota] = useState(draft.quota);
   const [error, setError] = useState<string | null>(null);
   const save = useMutation({
     mutationFn: async (): Promise<User> => {
-      const quota = draft.quotaGb.trim() ? gbToBytes(Number(draft.quotaGb)) : undefined;
+      const bytes = unitDraftToBytes(draft.quota, 'size');
+      const quota = typeof bytes === 'number' ? bytes : undefined;
       if (creating) {
         const body: CreateUserBody = {
           username: draft.username,
@@ -71,13 +82,16 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
         };
         if (quota !== undefined) body.quota = quota;
         if (draft.node) body.node = draft.node;
+        if (draft.mustChange) body.must_change_password = true;
         return api.createUser(body);
       }
       const body: UpdateUserBody = {};
       if (draft.username !== user.username) body.username = draft.username;
       if (draft.password) body.password = draft.password;
+      // Admins choose their own password; anyone else may be asked to replace the one set here.
+      if (draft.password && draft.mustChange && user.id !== me?.id) body.must_change_password = true;
       if (draft.isAdmin !== user.is_admin) body.is_admin = draft.isAdmin;
-      if (quota !== undefined && draft.quotaGb !== initialQuota) body.quota = quota;
+      if (quota !== undefined && !sameUnitValue(draft.quota, initialQuota, 'size')) body.quota = quota;
       return api.updateUser(user.id, body);
     },
     onSuccess: (saved) => {
@@ -134,15 +148,20 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
           value={draft.password}
           onChange={(e) => setDraft({ ...draft, password: e.currentTarget.value })}
         />
-        <TextField
+        {creating || (draft.password && user.id !== me?.id) ? (
+          <Checkbox
+            label={t('users.mustChange')}
+            checked={draft.mustChange}
+            onChange={(e) => setDraft({ ...draft, mustChange: e.currentTarget.checked })}
+          />
+        ) : null}
+        <UnitField
           label={t('users.quotaGb')}
-          type="number"
-          min={0}
-          step="any"
-          inputMode="decimal"
+          kind="size"
+          unlimitable
           hint={creating ? t('users.quotaHintNew') : t('users.quotaHint')}
-          value={draft.quotaGb}
-          onChange={(e) => setDraft({ ...draft, quotaGb: e.currentTarget.value })}
+          value={draft.quota}
+          onChange={(quota) => setDraft({ ...draft, quota })}
         />
         {creating && nodeIds.length > 1 ? (
           <SelectField
