@@ -309,10 +309,14 @@ export function deleteTasks(ids: readonly number[], deleteFiles = false): Promis
   );
 }
 /** Clears the caller's history (complete, error, removed). */
-export function clearHistory(deleteFiles = false): Promise<{ deleted: number }> {
+/** Clears the history; with `status` only its tasks of that status ('complete': Clear completed). */
+export function clearHistory(
+  deleteFiles = false,
+  status?: 'complete' | 'error' | 'removed',
+): Promise<{ deleted: number }> {
   return request<{ deleted: number }>('/api/tasks', {
     method: 'DELETE',
-    query: { delete_files: deleteFiles ? 'true' : 'false' },
+    query: { delete_files: deleteFiles ? 'true' : 'false', status },
   });
 }
 /** Replaces a failed or stopped task by a new download of the same source: the new Task. */

@@ -1,6 +1,8 @@
 'use client';
 
-import { type RefObject, useEffect, useLayoutEffect, useState } from 'react';
+import { useSearchParams } from 'next/navigation';
+import { type RefObject, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { type ListQuery, listQueryString, readListQuery } from './navigation';
 
 /** The value, once it has stopped changing for `ms`. */
 export function useDebounced<T>(value: T, ms: number): T {
@@ -51,4 +53,55 @@ export function useMediaQuery(query: string): boolean {
     return () => mql.removeEventListener('change', update);
   }, [query]);
   return matches;
+}
+
+/**
+ * A list page's view (status, sort, order, search) kept in the query string, so a reload or a link
+ * opens the same list and Back returns to the previous one. `defaults` and `allowed` must be stable
+ * (module constants). `update(patch, 'push')` makes a history entry; `'replace'` (typing a search)
+ * does not.
+ */
+export function useListQuery<S extends string, K extends string>(
+  defaults: ListQuery<S, K>,
+  allowed: { status: readonly S[]; sort: readonly K[] },
+) {
+  const params = useSearchParams();
+  const view = useMemo(() => readListQuery(params, defaults, allowed), [params, defaults, allowed]);
+  const update = useCallback(
+    (patch: Partial<ListQuery<S, K>>, how: 'push' | 'replace') => {
+      const { pathname, search } = window.location;
+      const current = readListQuery(new URLSearchParams(search), defaults, allowed);
+      const next = pathname + listQueryString({ ...current, ...patch }, defaults);
+      if (next === pathname + search) return;
+      // Next's router follows the browser's history calls (its search params update, Back restores).
+      if (how === 'push') window.history.pushState(null, '', next);
+      else window.history.replaceState(null, '', next);
+    },
+    [defaults, allowed],
+  );
+  return [view, update] as const;
+}
+
+/**
+ * A search box over a search kept elsewhere (the URL): what is typed is written back once it stops
+ * changing for `ms`, and a search changed from outside (Back) shows in the box.
+ */
+export function useSearchBox(kept: string, write: (q: string) => void, ms = 250) {
+  const [text, setText] = useState(kept);
+  const debounced = useDebounced(text, ms);
+  const written = useRef(kept);
+  const writeRef = useRef(write);
+  writeRef.current = write;
+  useEffect(() => {
+    const q = debounced.trim();
+    if (q === written.current) return;
+    written.current = q;
+    writeRef.current(q);
+  }, [debounced]);
+  useEffect(() => {
+    if (kept === written.current) return;
+    written.current = kept;
+    setText(kept);
+  }, [kept]);
+  return [text, setText] as const;
 }

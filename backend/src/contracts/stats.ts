@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TASK_STATUSES } from '../domain/task-rules.js';
 
 export const stats = z.object({
   used_space: z.number().int(),
@@ -24,7 +25,11 @@ export const stats = z.object({
         ),
     })
     .describe("what a waiting task's waiting_reason counts: 'user_limit' and 'slots'"),
+  status_counts: z
+    .object(Object.fromEntries(TASK_STATUSES.map((s) => [s, z.number().int()])) as StatusCountShape)
+    .describe("the caller's tasks in each status (what a list of that status totals)"),
 });
+type StatusCountShape = Record<(typeof TASK_STATUSES)[number], z.ZodNumber>;
 export type Stats = z.infer<typeof stats>;
 
 export const aria2State = z.object({ connected: z.boolean(), version: z.string().nullable() });

@@ -249,6 +249,12 @@ export const positionBody = z.strictObject({
   how: z.enum(['POS_SET', 'POS_CUR', 'POS_END']),
 });
 export const deleteFilesQuery = z.strictObject({ delete_files: z.enum(['true', 'false']).default('false') });
+export const clearHistoryQuery = deleteFilesQuery.extend({
+  status: z
+    .enum(['complete', 'error', 'removed'])
+    .optional()
+    .describe('only the finished tasks of this status (default: all three)'),
+});
 
 export const retryFilter = z.strictObject({
   view: z.enum(['current', 'history', 'all']).optional(),

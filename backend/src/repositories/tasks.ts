@@ -261,12 +261,12 @@ export function listFolderTasks(
     .execute();
 }
 
-export function listHistoryTasks(db: Runner, ownerId: number): Promise<TaskRow[]> {
+export function listHistoryTasks(db: Runner, ownerId: number, status?: TaskStatus): Promise<TaskRow[]> {
   return db
     .selectFrom('tasks')
     .selectAll()
     .where('owner_id', '=', ownerId)
-    .where('status', 'in', HISTORY_STATUSES)
+    .where('status', 'in', status ? HISTORY_STATUSES.filter((s) => s === status) : HISTORY_STATUSES)
     .where('replaced_by', 'is', null)
     .execute();
 }

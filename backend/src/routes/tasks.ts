@@ -11,6 +11,7 @@ import {
   bulkResponse,
   bulkStatusBody,
   changeOptionsBody,
+  clearHistoryQuery,
   createTaskBody,
   deleteFilesQuery,
   duplicateBody,
@@ -203,13 +204,17 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       config,
       schema: {
         tags: ['tasks'],
-        summary: "Clear the caller's history (complete, error, removed)",
-        querystring: deleteFilesQuery,
+        summary: "Clear the caller's history (complete, error, removed), or only one of those statuses",
+        querystring: clearHistoryQuery,
         response: { 200: z.object({ deleted: z.number().int() }), ...errors },
       },
     },
     async (request) => ({
-      deleted: await remove.clearHistory(actor(request), request.query.delete_files === 'true'),
+      deleted: await remove.clearHistory(
+        actor(request),
+        request.query.delete_files === 'true',
+        request.query.status,
+      ),
     }),
   );
 

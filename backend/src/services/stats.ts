@@ -1,5 +1,6 @@
 import type { HealthBody, Stats } from '../contracts/stats.js';
-import { countDownloading, speedTotals } from '../repositories/tasks.js';
+import { TASK_STATUSES } from '../domain/task-status.js';
+import { countDownloading, speedTotals, taskCounts } from '../repositories/tasks.js';
 import { countUsersByNode, findUserNode } from '../repositories/users.js';
 import type { ServiceContext } from './context.js';
 import type { Storage } from './storage.js';
@@ -15,11 +16,13 @@ export class StatsService {
   /** The caller's /api/stats: space from the database (kept incrementally), speeds from their active rows. */
   async forUser(userId: number): Promise<Stats> {
     const node = (await findUserNode(this.ctx.db, userId)) ?? this.ctx.nodes.first.node;
-    const [space, speeds, disk, downloading] = await Promise.all([
+    const [space, speeds, disk, downloading, counts] = await Promise.all([
       this.limits.space(userId),
       speedTotals(this.ctx.db, userId),
       this.storage.freeDisk(userId),
       countDownloading(this.ctx.db, userId, node),
+      // The kept counts per status (the lists' totals read them too): a few rows, not a count.
+      taskCounts(this.ctx.db, userId),
     ]);
     const settings = this.ctx.settings.get();
     const diskLeft = Math.max(0, disk.free - settings.min_free_disk);
@@ -33,6 +36,9 @@ export class StatsService {
         user_limit: { running: downloading.own, limit: settings.max_active_per_user },
         slots: { running: downloading.node, limit: settings.max_concurrent_downloads },
       },
+      status_counts: Object.fromEntries(
+        TASK_STATUSES.map((s) => [s, counts.get(s) ?? 0]),
+      ) as Stats['status_counts'],
     };
   }
 

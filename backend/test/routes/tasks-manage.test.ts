@@ -526,4 +526,35 @@ describe('DELETE /api/tasks (clear history)', () => {
     expect(fs.existsSync(path.join(c.config.downloadDir, String(uid), 'stay.bin'))).toBe(true);
     expect((await user.get('/api/stats')).json().used_space).toBe(600);
   });
+
+  it('status=complete clears only the finished downloads; failed and stopped ones stay', async () => {
+    const user = as(c, (await c.createUser('clearer3')).cookie);
+    server.addFile('/clear3/ok.bin', patternBytes(0, 300));
+    server.addFile('/clear3/bad.bin', Buffer.alloc(0), { status: 404 });
+    const ok = await user.add(server.url('/clear3/ok.bin'));
+    const bad = await user.add(server.url('/clear3/bad.bin'));
+    await user.waitTask(ok.id, (x) => x.status === 'complete');
+    await user.waitTask(bad.id, (x) => x.status === 'error');
+    expect((await user.get('/api/stats')).json().status_counts).toMatchObject({ complete: 1, error: 1 });
+
+    const res = await user.del('/api/tasks?status=complete');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ deleted: 1 });
+    const left = (await user.get('/api/tasks')).json();
+    expect(left.items.map((t: Task) => t.id)).toEqual([bad.id]);
+    expect((await user.get('/api/stats')).json().status_counts).toMatchObject({ complete: 0, error: 1 });
+  });
+
+  it('a status outside the history is 422 naming the field, and nothing goes', async () => {
+    const user = as(c, (await c.createUser('clearer4')).cookie);
+    server.addFile('/clear4/ok.bin', patternBytes(0, 200));
+    const ok = await user.add(server.url('/clear4/ok.bin'));
+    await user.waitTask(ok.id, (x) => x.status === 'complete');
+    for (const status of ['active', 'done']) {
+      const res = await user.del(`/api/tasks?status=${status}`);
+      expect(res.statusCode).toBe(422);
+      expect(res.json().detail).toContain('status');
+    }
+    expect((await user.get(`/api/tasks/${ok.id}`)).statusCode).toBe(200);
+  });
 });

@@ -77,4 +77,24 @@ describe('StatsService', () => {
     await u.ctx.settings.update({ min_free_disk: disk.free * 2 });
     expect((await stats.forUser(bob.id)).available_space).toBe(0);
   });
+
+  it("counts the caller's tasks in each status, nobody else's, and follows a change of status", async () => {
+    const a = await running(alice, { total: 10, done: 0, speed: 0 });
+    await running(alice, { total: 10, done: 0, speed: 0 });
+    await running(bob, { total: 10, done: 0, speed: 0 });
+    expect((await stats.forUser(alice.id)).status_counts).toEqual({
+      queued: 0,
+      active: 2,
+      waiting: 0,
+      paused: 0,
+      complete: 0,
+      error: 0,
+      removed: 0,
+    });
+    await u.db.updateTable('tasks').set({ status: 'complete' }).where('id', '=', a.id).execute();
+    const after = await stats.forUser(alice.id);
+    expect(after.status_counts.active).toBe(1);
+    expect(after.status_counts.complete).toBe(1);
+    expect((await stats.forUser(bob.id)).status_counts.active).toBe(1);
+  });
 });

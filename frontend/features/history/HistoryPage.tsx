@@ -13,15 +13,17 @@ import { Spinner } from '../../components/Spinner';
 import { StatusBadge } from '../../components/StatusBadge';
 import { api, errorDetail } from '../../lib/api';
 import { formatBytes, formatDateTime } from '../../lib/format';
-import { useDebounced, useScrollMargin } from '../../lib/hooks';
+import { useListQuery, useScrollMargin, useSearchBox } from '../../lib/hooks';
 import { t } from '../../lib/i18n';
+import type { ListQuery } from '../../lib/navigation';
 import { failedFilter } from '../../lib/retry-api';
 import type { Task, TaskStatus } from '../../lib/types';
+import { OutageBanner, outageReason, useOutage } from '../shell/live-sync';
 import { ActionButtons } from '../tasks/ActionButtons';
 import { hasPlannedRetry, type TaskActionId } from '../tasks/actions';
 import { removeHistoryEverywhere } from '../tasks/cache';
 import { ListFilters } from '../tasks/ListFilters';
-import type { SortOrder, TaskFilter, TaskSortKey } from '../tasks/list-state';
+import type { TaskFilter, TaskSortKey } from '../tasks/list-state';
 import { useTaskList } from '../tasks/queries';
 import { RetryDialog } from '../tasks/RetryDialog';
 import { RetryCountdown } from '../tasks/RetryPlan';
@@ -43,6 +45,17 @@ const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
   { value: 'name', label: 'tasks.sort.name' },
   { value: 'created_at', label: 'tasks.sort.created_at' },
 ];
+
+const DEFAULT_VIEW: ListQuery<HistoryStatus, TaskSortKey> = {
+  status: 'all',
+  sort: 'updated_at',
+  order: 'desc',
+  q: '',
+};
+const ALLOWED = {
+  status: STATUS_CHOICES.map((c) => c.value),
+  sort: SORT_CHOICES.map((c) => c.value),
+};
 
 interface HistoryRowProps {
   task: Task;
@@ -169,11 +182,12 @@ function HistoryList({
 
 export function HistoryPage() {
   const qc = useQueryClient();
-  const [status, setStatus] = useState<HistoryStatus>('all');
-  const [search, setSearch] = useState('');
-  const [sort, setSort] = useState<TaskSortKey>('updated_at');
-  const [order, setOrder] = useState<SortOrder>('desc');
-  const q = useDebounced(search, 250);
+  // The view lives in the URL: a reload keeps it, Back returns to the previous one.
+  const [view, setView] = useListQuery(DEFAULT_VIEW, ALLOWED);
+  const { status, sort, order, q } = view;
+  const [search, setSearch] = useSearchBox(q, (next) => setView({ q: next }, 'replace'));
+  const outage = useOutage();
+  const offlineTitle = outageReason(outage);
   const filter = useMemo<TaskFilter>(() => {
     const f: TaskFilter = { view: 'history', sort, order };
     if (status !== 'all') f.status = status;
@@ -187,8 +201,10 @@ export function HistoryPage() {
 
   const { run } = actions;
   const onAction = useCallback(
-    (action: TaskActionId, task: Task) => run(action, task, { surface: 'history' }),
-    [run],
+    (action: TaskActionId, task: Task) => {
+      if (outage === null) run(action, task, { surface: 'history' });
+    },
+    [run, outage],
   );
 
   async function clearHistory(deleteFiles: boolean) {
@@ -217,6 +233,8 @@ export function HistoryPage() {
           <Button
             icon={<RetryIcon />}
             busy={actions.bulkPending === 'retry'}
+            disabled={outage !== null}
+            title={offlineTitle}
             onClick={() => void actions.retryAllFailed(failedFilter('history', filter.q))}
           >
             {t('tasks.retryAllFailed')}
@@ -225,24 +243,30 @@ export function HistoryPage() {
             variant="danger"
             icon={<TrashIcon />}
             onClick={() => setClearOpen(true)}
-            disabled={list.total === 0 && !list.isLoading}
+            disabled={outage !== null || (list.total === 0 && !list.isLoading)}
+            title={offlineTitle}
           >
             {t('history.clear')}
           </Button>
         </div>
       </div>
-      <section className="card list-card" aria-label={t('history.listLabel')}>
+      <OutageBanner />
+      <section
+        className={`card list-card${outage ? ' is-offline' : ''}`}
+        aria-label={t('history.listLabel')}
+        aria-busy={outage !== null || undefined}
+      >
         <ListFilters
           status={status}
           statusChoices={STATUS_CHOICES}
-          onStatusChange={setStatus}
+          onStatusChange={(next) => setView({ status: next }, 'push')}
           search={search}
           onSearchChange={setSearch}
           sort={sort}
           sortChoices={SORT_CHOICES}
-          onSortChange={setSort}
+          onSortChange={(next) => setView({ sort: next }, 'push')}
           order={order}
-          onOrderToggle={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
+          onOrderToggle={() => setView({ order: order === 'asc' ? 'desc' : 'asc' }, 'push')}
         />
         <output className="toolbar-summary standalone" aria-live="polite">
           {list.isLoading ? t('common.loadingPage') : t('tasks.count', { count: list.total })}

@@ -2,6 +2,7 @@
 
 import { Button } from '../../components/Button';
 import type { Task } from '../../lib/types';
+import { outageReason, useOutage } from '../shell/live-sync';
 import {
   type ActionSurface,
   actionLabel,
@@ -30,7 +31,10 @@ function ActionButton({
   const label = actionLabel(def, task, surface);
   const variant = actionVariant(def, surface);
   const small = surface !== 'detail';
-  if (def.href) {
+  const outage = useOutage();
+  // A finished file comes from the server alone: only a lost server stops its download.
+  const unavailable = def.href ? outage === 'server' : outage !== null;
+  if (def.href && !unavailable) {
     // The browser opens the file itself (the session cookie suffices).
     return (
       <a className={`btn btn-${variant}${small ? ' btn-sm' : ''}`} href={def.href(task)} download>
@@ -45,7 +49,8 @@ function ActionButton({
       variant={variant}
       icon={Icon ? <Icon /> : undefined}
       busy={busyAction === def.id}
-      disabled={busyAction !== null && busyAction !== def.id}
+      disabled={unavailable || (busyAction !== null && busyAction !== def.id)}
+      title={unavailable ? outageReason(outage) : undefined}
       onClick={() => onAction(def.id, task)}
     >
       {label}

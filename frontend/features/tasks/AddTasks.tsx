@@ -23,6 +23,7 @@ import {
 } from '../../lib/retry-api';
 import { readTorrentFile, type TorrentInfo } from '../../lib/torrent-file';
 import type { Task, TaskOptions } from '../../lib/types';
+import { outageReason, useOutage } from '../shell/live-sync';
 import { upsertTask, upsertTasks } from './cache';
 import { DuplicateNotice } from './DuplicateNotice';
 import { taskTitle } from './TaskRow';
@@ -83,6 +84,19 @@ export function parseUriLines(text: string): string[] {
     out.push(uri);
   }
   return out;
+}
+
+/**
+ * The text of an add field once the links sent from it are added: those lines go, anything typed
+ * meanwhile (another link) stays.
+ */
+export function withoutSubmitted(text: string, submitted: readonly string[]): string {
+  const sent = new Set(submitted);
+  return text
+    .split(/\r?\n/)
+    .filter((line) => !sent.has(line.trim()))
+    .join('\n')
+    .trim();
 }
 
 /**
@@ -283,6 +297,7 @@ export function AddTasks({
   );
   const fileRef = useRef<HTMLInputElement>(null);
   const fileId = useId();
+  const outage = useOutage();
 
   async function submitOne(event: FormEvent) {
     event.preventDefault();
@@ -295,7 +310,8 @@ export function AddTasks({
       lines.length > 1
         ? await addMany(lines, options)
         : await addOne(lines[0]!, options, {}, (taskId) => setDuplicate({ taskId, uri: lines[0]!, options }));
-    if (ok) setUri('');
+    // Only what was sent goes: a link typed while this add ran stays in the field.
+    if (ok) setUri((current) => withoutSubmitted(current, lines));
     setBusy(null);
   }
 
@@ -305,7 +321,7 @@ export function AddTasks({
     const task = await addOne(duplicate.uri, duplicate.options, { allow_duplicate: true });
     if (task) {
       setDuplicate(null);
-      setUri('');
+      setUri((current) => withoutSubmitted(current, [duplicate.uri]));
     }
     setBusy(null);
   }
@@ -319,7 +335,7 @@ export function AddTasks({
     }
     setBusy('many');
     const ok = await addMany(uris, toTaskOptions(draft));
-    if (ok) setMany('');
+    if (ok) setMany((current) => withoutSubmitted(current, uris));
     setBusy(null);
   }
 
@@ -356,7 +372,8 @@ export function AddTasks({
           variant="primary"
           icon={<PlusIcon />}
           busy={busy === 'one'}
-          disabled={!uri.trim()}
+          disabled={!uri.trim() || outage !== null}
+          title={outageReason(outage)}
         >
           {t('add.add')}
         </Button>

@@ -18,12 +18,42 @@ import {
 } from '@dnd-kit/sortable';
 import { defaultRangeExtractor, type Range, useWindowVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { formatDateTime } from '../../lib/format';
 import { useScrollMargin } from '../../lib/hooks';
 import { t } from '../../lib/i18n';
 import type { Task } from '../../lib/types';
 import { actionForKey, type TaskActionId } from './actions';
 import { useStats } from './queries';
-import { TaskRow, type TaskRowProps } from './TaskRow';
+import { TaskRow, type TaskRowProps, taskTitle } from './TaskRow';
+
+/**
+ * What tells apart the rows whose names clash (two downloads of one name: the second is saved as
+ * `name_1.bin`): the saved file name once there is one, else when it was added. Rows of a name of
+ * their own get none.
+ */
+export function clashHints(items: readonly Task[]): Map<number, string> {
+  const byName = new Map<string, Task[]>();
+  for (const task of items) {
+    const name = taskTitle(task);
+    const same = byName.get(name);
+    if (same) same.push(task);
+    else byName.set(name, [task]);
+  }
+  const hints = new Map<number, string>();
+  for (const same of byName.values()) {
+    if (same.length < 2) continue;
+    for (const task of same) {
+      const saved = task.artifact_path?.split('/').filter(Boolean).pop();
+      hints.set(
+        task.id,
+        saved
+          ? t('row.savedAs', { name: saved })
+          : t('row.addedAs', { id: task.id, time: formatDateTime(task.created_at) }),
+      );
+    }
+  }
+  return hints;
+}
 
 export interface TaskListProps {
   items: readonly Task[];
@@ -173,6 +203,7 @@ export function TaskList({
   );
 
   const { data: stats } = useStats();
+  const hints = useMemo(() => clashHints(items), [items]);
   const rows = virtualItems.map((v) => {
     const task = items[v.index];
     if (!task) return null;
@@ -186,6 +217,7 @@ export function TaskList({
       onAction,
       // Only waiting rows show them: the others need not render again when they change.
       waitingCounts: task.status === 'waiting' ? (stats?.waiting_counts ?? null) : null,
+      clashHint: hints.get(task.id) ?? null,
     };
     const start = v.start - virtualizer.options.scrollMargin;
     if (sortable) {

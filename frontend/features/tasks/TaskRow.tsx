@@ -18,6 +18,7 @@ import {
 } from '../../lib/format';
 import { t } from '../../lib/i18n';
 import type { Task } from '../../lib/types';
+import { useOutage } from '../shell/live-sync';
 import { ActionButtons } from './ActionButtons';
 import { hasPlannedRetry, type TaskActionId } from './actions';
 import { RetryCountdown } from './RetryPlan';
@@ -92,6 +93,8 @@ export interface TaskRowProps {
   dragging?: boolean;
   /** What the waiting reasons count (/api/stats), given to waiting rows only. */
   waitingCounts?: WaitingCounts | null;
+  /** Another row of the page has the same name: what tells this one apart (its saved file name). */
+  clashHint?: string | null;
 }
 
 /** One task: name (a link to its detail), progress, size, speed, time left, status, error, actions. */
@@ -110,7 +113,10 @@ export const TaskRow = memo(function TaskRow({
   dragHandle,
   dragging,
   waitingCounts,
+  clashHint,
 }: TaskRowProps) {
+  // During an outage the last figures are not live: no speed or time left is shown as if they were.
+  const stale = useOutage() !== null;
   // While sortable, the row sits at `top` and the transform is dnd-kit's alone: it measures rows
   // without their transforms.
   const style: CSSProperties = dragHandle
@@ -173,6 +179,11 @@ export const TaskRow = memo(function TaskRow({
           </Link>
           <StatusBadge status={task.status} seeding={task.seeding} />
         </div>
+        {clashHint ? (
+          <p className="task-sub task-clash" title={clashHint}>
+            {clashHint}
+          </p>
+        ) : null}
         {hasPlannedRetry(task) ? (
           <RetryCountdown task={task} />
         ) : task.status === 'error' && task.error ? (
@@ -210,11 +221,11 @@ export const TaskRow = memo(function TaskRow({
         </div>
         <div>
           <dt>{t('tasks.col.speed')}</dt>
-          <dd>{task.status === 'active' ? formatSpeed(task.download_speed) : '—'}</dd>
+          <dd>{task.status === 'active' && !stale ? formatSpeed(task.download_speed) : '—'}</dd>
         </div>
         <div>
           <dt>{t('tasks.col.eta')}</dt>
-          <dd>{etaText(task)}</dd>
+          <dd>{stale && task.status === 'active' ? '—' : etaText(task)}</dd>
         </div>
       </dl>
       <div className="task-actions">

@@ -6,15 +6,19 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { RetryIcon } from '../../components/Icons';
+import { PlusIcon, RetryIcon, TrashIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
+import { api, errorDetail } from '../../lib/api';
 import { isTorrentFile } from '../../lib/base64';
-import { useDebounced } from '../../lib/hooks';
+import { useListQuery, useMediaQuery, useSearchBox } from '../../lib/hooks';
 import { t } from '../../lib/i18n';
+import type { ListQuery } from '../../lib/navigation';
 import { failedFilter } from '../../lib/retry-api';
-import type { TaskOptions, TaskStatus } from '../../lib/types';
+import type { Stats, TaskOptions, TaskStatus } from '../../lib/types';
+import { OutageBanner, outageReason, useOutage } from '../shell/live-sync';
 import { AddTasks, type ChooseTorrentFiles, parseUriLines, useAddTasks } from './AddTasks';
 import { actionVariant, BULK_ACTION_ORDER, TASK_ACTIONS } from './actions';
+import { removeHistoryEverywhere } from './cache';
 import { ListFilters } from './ListFilters';
 import {
   pruneSelection,
@@ -23,7 +27,7 @@ import {
   type TaskListState,
   type TaskSortKey,
 } from './list-state';
-import { useTaskList } from './queries';
+import { useStats, useTaskList } from './queries';
 import { RetryDialog } from './RetryDialog';
 import { TaskList } from './TaskList';
 import { TasksHeader } from './TasksHeader';
@@ -52,6 +56,69 @@ const SORT_CHOICES: readonly { value: TaskSortKey; label: string }[] = [
   { value: 'progress', label: 'tasks.sort.progress' },
   { value: 'eta', label: 'tasks.sort.eta' },
 ];
+
+/** The status tabs above the list, each with its count from /api/stats. */
+const STATUS_TABS: readonly { value: StatusChoice; label: string }[] = [
+  { value: 'all', label: 'tasks.tabs.all' },
+  { value: 'active', label: 'tasks.tabs.active' },
+  { value: 'waiting', label: 'tasks.tabs.waiting' },
+  { value: 'paused', label: 'tasks.tabs.paused' },
+  { value: 'complete', label: 'tasks.tabs.complete' },
+  { value: 'error', label: 'tasks.tabs.error' },
+];
+
+/** How many tasks a status choice lists, from the per-status counts. */
+export function countOf(counts: Stats['status_counts'], choice: StatusChoice): number {
+  const all = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (choice === 'all') return all;
+  if (choice === 'current') return counts.queued + counts.active + counts.waiting + counts.paused;
+  return counts[choice];
+}
+
+const DEFAULT_VIEW: ListQuery<StatusChoice, TaskSortKey> = {
+  status: 'all',
+  sort: 'created_at',
+  order: 'desc',
+  q: '',
+};
+const ALLOWED = {
+  status: STATUS_CHOICES.map((c) => c.value),
+  sort: SORT_CHOICES.map((c) => c.value),
+};
+
+/** The phone layout's width: the add form waits behind a button there. */
+const PHONE = '(max-width: 760px)';
+
+function StatusTabs({
+  status,
+  counts,
+  onChange,
+}: {
+  status: StatusChoice;
+  counts: Stats['status_counts'] | undefined;
+  onChange: (status: StatusChoice) => void;
+}) {
+  return (
+    <fieldset className="status-tabs">
+      <legend className="sr-only">{t('tasks.tabs.label')}</legend>
+      {STATUS_TABS.map((tab) => {
+        const count = counts ? countOf(counts, tab.value) : null;
+        return (
+          <button
+            key={tab.value}
+            type="button"
+            className={`status-tab${status === tab.value ? ' is-current' : ''}`}
+            aria-pressed={status === tab.value}
+            onClick={() => onChange(tab.value)}
+          >
+            <span>{t(tab.label)}</span>
+            {count === null ? null : <span className="status-tab-count">{count}</span>}
+          </button>
+        );
+      })}
+    </fieldset>
+  );
+}
 
 export function toFilter(status: StatusChoice, q: string, sort: TaskSortKey, order: SortOrder): TaskFilter {
   const filter: TaskFilter = { view: status === 'current' ? 'current' : 'all', sort, order };
@@ -117,15 +184,49 @@ function usePageDrop(onFiles: (files: File[]) => void, onText: (text: string) =>
 
 export function TasksPage() {
   const qc = useQueryClient();
-  const [status, setStatus] = useState<StatusChoice>('all');
-  const [search, setSearch] = useState('');
-  const [sort, setSort] = useState<TaskSortKey>('created_at');
-  const [order, setOrder] = useState<SortOrder>('desc');
-  const q = useDebounced(search, 250);
+  // The view lives in the URL: a reload keeps it, Back returns to the previous one.
+  const [view, setView] = useListQuery(DEFAULT_VIEW, ALLOWED);
+  const { status, sort, order, q } = view;
+  const [search, setSearch] = useSearchBox(q, (next) => setView({ q: next }, 'replace'));
   const filter = useMemo(() => toFilter(status, q, sort, order), [status, q, sort, order]);
   const list = useTaskList(filter);
   const actions = useTaskActions();
   const { uploadTorrents, addMany, addOne } = useAddTasks();
+  const { data: stats } = useStats();
+  const outage = useOutage();
+  const offlineTitle = outageReason(outage);
+  const phone = useMediaQuery(PHONE);
+  const [addOpen, setAddOpen] = useState(false);
+  const [clearOpen, setClearOpen] = useState(false);
+  const [clearing, setClearing] = useState(false);
+  const completeCount = stats?.status_counts.complete ?? 0;
+
+  // No action (a button or a key) runs while the server or aria2 is away.
+  const { run } = actions;
+  const onAction = useCallback<typeof run>(
+    (...args) => {
+      if (outage === null) run(...args);
+    },
+    [run, outage],
+  );
+
+  async function clearCompleted(deleteFiles: boolean) {
+    setClearing(true);
+    try {
+      const { deleted } = await api.clearHistory(deleteFiles, 'complete');
+      removeHistoryEverywhere(qc, 'complete');
+      toast.success(
+        deleteFiles
+          ? t('tasks.clearCompleted.doneWithFiles', { count: deleted })
+          : t('tasks.clearCompleted.done', { count: deleted }),
+      );
+      setClearOpen(false);
+    } catch (err) {
+      toast.error(t('tasks.clearCompleted.failed', { detail: errorDetail(err) }));
+    } finally {
+      setClearing(false);
+    }
+  }
 
   const [selected, setSelected] = useState<ReadonlySet<number>>(() => new Set());
   const lastToggled = useRef<number | null>(null);
@@ -222,15 +323,11 @@ export function TasksPage() {
   );
 
   const onStatusChange = (value: StatusChoice) => {
-    setStatus(value);
     // The queue shows aria2's order; a view without a queue in it starts from the newest again.
-    if (value === 'waiting') {
-      setSort('position');
-      setOrder('asc');
-    } else if (sort === 'position' && value !== 'current') {
-      setSort('created_at');
-      setOrder('desc');
-    }
+    if (value === 'waiting') setView({ status: value, sort: 'position', order: 'asc' }, 'push');
+    else if (sort === 'position' && value !== 'current')
+      setView({ status: value, sort: 'created_at', order: 'desc' }, 'push');
+    else setView({ status: value }, 'push');
   };
 
   const shown = list.items.length;
@@ -246,22 +343,57 @@ export function TasksPage() {
     <div className="tasks-page">
       <div className="page-head">
         <h1>{t('tasks.title')}</h1>
-        <Button
-          icon={<RetryIcon />}
-          busy={actions.bulkPending === 'retry'}
-          // A failed task is never current: the current view has nothing to retry.
-          disabled={
-            filter.view === 'current' || (actions.bulkPending !== null && actions.bulkPending !== 'retry')
-          }
-          onClick={() => void actions.retryAllFailed(failedFilter(filter.view, filter.q))}
-        >
-          {t('tasks.retryAllFailed')}
-        </Button>
+        <div className="page-head-actions">
+          {phone ? (
+            <Button
+              className="add-toggle"
+              variant="primary"
+              icon={<PlusIcon />}
+              aria-expanded={addOpen}
+              aria-controls="add-panel"
+              onClick={() => setAddOpen((open) => !open)}
+            >
+              {addOpen ? t('tasks.addToggle.hide') : t('tasks.addToggle.show')}
+            </Button>
+          ) : null}
+          <Button
+            icon={<RetryIcon />}
+            busy={actions.bulkPending === 'retry'}
+            // A failed task is never current: the current view has nothing to retry.
+            disabled={
+              outage !== null ||
+              filter.view === 'current' ||
+              (actions.bulkPending !== null && actions.bulkPending !== 'retry')
+            }
+            title={offlineTitle}
+            onClick={() => void actions.retryAllFailed(failedFilter(filter.view, filter.q))}
+          >
+            {t('tasks.retryAllFailed')}
+          </Button>
+          <Button
+            icon={<TrashIcon />}
+            disabled={outage !== null || completeCount === 0}
+            title={offlineTitle}
+            onClick={() => setClearOpen(true)}
+          >
+            {t('tasks.clearCompleted.button')}
+          </Button>
+        </div>
       </div>
+      <OutageBanner />
       <TasksHeader />
-      <AddTasks onUploadFiles={uploadFiles} />
+      {/* On a phone the form waits behind the button above, so the list starts on the first screen;
+          it stays mounted, keeping what is typed in it. */}
+      <div id="add-panel" className="add-panel" hidden={phone && !addOpen}>
+        <AddTasks onUploadFiles={uploadFiles} />
+      </div>
 
-      <section className="card list-card" aria-labelledby="list-title">
+      <StatusTabs status={status} counts={stats?.status_counts} onChange={onStatusChange} />
+      <section
+        className={`card list-card${outage ? ' is-offline' : ''}`}
+        aria-labelledby="list-title"
+        aria-busy={outage !== null || undefined}
+      >
         <h2 id="list-title" className="sr-only">
           {t('tasks.listTitle')}
         </h2>
@@ -273,9 +405,9 @@ export function TasksPage() {
           onSearchChange={setSearch}
           sort={sort}
           sortChoices={SORT_CHOICES}
-          onSortChange={setSort}
+          onSortChange={(next) => setView({ sort: next }, 'push')}
           order={order}
-          onOrderToggle={() => setOrder((o) => (o === 'asc' ? 'desc' : 'asc'))}
+          onOrderToggle={() => setView({ order: order === 'asc' ? 'desc' : 'asc' }, 'push')}
         />
 
         <div
@@ -308,8 +440,11 @@ export function TasksPage() {
                   variant={actionVariant(def)}
                   icon={Icon ? <Icon /> : undefined}
                   disabled={
-                    selected.size === 0 || (actions.bulkPending !== null && actions.bulkPending !== id)
+                    outage !== null ||
+                    selected.size === 0 ||
+                    (actions.bulkPending !== null && actions.bulkPending !== id)
                   }
+                  title={offlineTitle}
                   busy={actions.bulkPending === id}
                   onClick={() => actions.runBulk(id, selectedTasks)}
                 >
@@ -359,7 +494,7 @@ export function TasksPage() {
               loadMore={list.loadMore}
               selected={selected}
               onToggle={onToggle}
-              onAction={actions.run}
+              onAction={onAction}
               pending={actions.pending}
               sortable={sortable}
               onReorder={onReorder}
@@ -375,6 +510,16 @@ export function TasksPage() {
         </div>
       ) : null}
       <ConfirmDialog {...actions.confirmDialog} />
+      <ConfirmDialog
+        open={clearOpen}
+        title={t('tasks.clearCompleted.title')}
+        message={t('tasks.clearCompleted.message', { count: completeCount })}
+        confirmLabel={t('tasks.clearCompleted.button')}
+        busy={clearing}
+        checkboxLabel={t('actions.alsoDeleteFiles')}
+        onConfirm={(checked) => void clearCompleted(checked)}
+        onCancel={() => setClearOpen(false)}
+      />
       <RetryDialog {...actions.retryDialog} />
       <TorrentFilesDialog
         choice={torrentChoice}

@@ -181,15 +181,16 @@ export function moveInQueueEverywhere(qc: QueryClient, id: number, from: number,
   }
 }
 
-/** After clearing the history: no history task is listed anywhere. */
-export function removeHistoryEverywhere(qc: QueryClient): void {
+/** After clearing the history (or only its tasks of one status): none of them is listed anywhere. */
+export function removeHistoryEverywhere(qc: QueryClient, status?: Task['status']): void {
   updateLists(qc, (list) =>
     removeTasks(
       list,
-      list.items.filter((t) => isHistory(t.status)).map((t) => t.id),
+      list.items.filter((t) => isHistory(t.status) && (!status || t.status === status)).map((t) => t.id),
     ),
   );
   void qc.invalidateQueries({ queryKey: taskKeys.lists() });
+  void qc.invalidateQueries({ queryKey: statsKey });
 }
 
 export function setStats(qc: QueryClient, stats: Stats): void {

@@ -1,4 +1,5 @@
 import { ConflictError, taskNotFound } from '../../domain/errors.js';
+import type { TaskStatus } from '../../domain/task-status.js';
 import { deleteSharesUnder } from '../../repositories/shares.js';
 import { addUsedSpace } from '../../repositories/space.js';
 import type { TaskRow } from '../../repositories/tasks.js';
@@ -124,8 +125,13 @@ export class DeleteTasksService {
     });
   }
 
-  async clearHistory(actor: Actor, deleteFiles: boolean): Promise<number> {
-    const rows = await repo.listHistoryTasks(this.ctx.db, actor.id);
+  /** Deletes the caller's finished tasks: all of them, or only those of one history status. */
+  async clearHistory(
+    actor: Actor,
+    deleteFiles: boolean,
+    status?: Extract<TaskStatus, 'complete' | 'error' | 'removed'>,
+  ): Promise<number> {
+    const rows = await repo.listHistoryTasks(this.ctx.db, actor.id, status);
     await this.deleteRows(rows, deleteFiles);
     return rows.length;
   }
