@@ -13,6 +13,7 @@ import { useDebounced } from '../../lib/hooks';
 import { t } from '../../lib/i18n';
 import { failedFilter } from '../../lib/retry-api';
 import type { TaskOptions, TaskStatus } from '../../lib/types';
+import { AddPanel } from './AddPanel';
 import { AddTasks, type ChooseTorrentFiles, parseUriLines, useAddTasks } from './AddTasks';
 import { actionVariant, BULK_ACTION_ORDER, TASK_ACTIONS } from './actions';
 import { ListFilters } from './ListFilters';
@@ -259,7 +260,9 @@ export function TasksPage() {
         </Button>
       </div>
       <TasksHeader />
-      <AddTasks onUploadFiles={uploadFiles} />
+      <AddPanel>
+        <AddTasks onUploadFiles={uploadFiles} />
+      </AddPanel>
 
       <section className="card list-card" aria-labelledby="list-title">
         <h2 id="list-title" className="sr-only">
