@@ -70,8 +70,9 @@ beforeAll(async () => {
     0.2,
     64 * 1024,
   );
-  const slow = await startRunning('/video/big-buck-bunny-1080p.mp4', 263 * MiB, 0.12, 700 * 1024);
-  const fast = await startRunning('/vscode/VSCode-linux-x64-1.95.3.tar.gz', 140 * MiB, 0.45, 2 * MiB);
+  // Slow enough to stay running through every shot (a few minutes).
+  const slow = await startRunning('/video/big-buck-bunny-1080p.mp4', 263 * MiB, 0.12, 300 * 1024);
+  const fast = await startRunning('/vscode/VSCode-linux-x64-1.95.3.tar.gz', 140 * MiB, 0.45, 160 * 1024);
   await Promise.all([paused, slow, fast].map((r) => r.reached()));
   await h.api(user).put(`/api/tasks/${paused.task.id}/status`, { status: 'pause' });
   await waitForStatus(h, user, paused.task.id, 'paused');
@@ -149,11 +150,13 @@ const SIGNED_IN: readonly Shot[] = [
 async function shoot(page: Page, shot: Shot, lang: Lang, theme: Theme, size: Size): Promise<void> {
   await page.goto(shot.path());
   const heading = page.getByRole('heading', { level: 1 }).first();
-  await expect.poll(async () => (await heading.textContent())?.trim()).toBe(shot.heading(CATALOGS[lang]));
+  await expect
+    .poll(async () => (await heading.textContent())?.trim(), { timeout: 15_000 })
+    .toBe(shot.heading(CATALOGS[lang]));
   expect(await heading.isVisible()).toBe(true);
   await shot.ready?.(page);
   // Nothing is still loading.
-  await expect.poll(() => page.locator('.loading').count()).toBe(0);
+  await expect.poll(() => page.locator('.loading').count(), { timeout: 15_000 }).toBe(0);
   const look = await page.evaluate(() => ({
     lang: document.documentElement.lang,
     theme: document.documentElement.dataset.theme,
