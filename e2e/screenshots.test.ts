@@ -1,8 +1,11 @@
 /**
- * The screenshots of the README: the tasks page with downloads in several states (complete, failed,
- * paused, running), at phone width (390×844) and desktop width (1280×800), saved as
- * test-results/screenshots/tasks-phone.png and tasks-desktop.png (the README's copies live in
- * docs/screenshots/).
+ * Screenshots of every page (sign-in, tasks, a task, history, files, profile, users, settings) in
+ * English and Chinese, light and dark, at desktop (1280×800) and phone width (390×844), saved as
+ * test-results/screenshots/<page>-<desktop|phone>-<light|dark>-<en|zh>.png. Each combination has one
+ * browser context (the language and theme stored as the switches store them, the session cookie set
+ * once signed out pages are shot). Every shot checks the page: its heading in the chosen language, the
+ * chosen theme's background, and no sideways scrolling on a phone. The README's pictures are copies of
+ * some of them, kept in docs/screenshots/.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +15,20 @@ import { type Harness, SCREENSHOT_DIR, startHarness, type TestUser, waitFor } fr
 import { completeTask, createTask, failedTask, row, type Task, waitForStatus } from './support.js';
 
 const MiB = 1024 * 1024;
+const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const BACKGROUND = { light: 'rgb(244, 246, 249)', dark: 'rgb(15, 18, 22)' } as const;
+/** The catalog words the shots check their headings against. */
+interface Words {
+  app: { name: string };
+  tasks: { title: string };
+  nav: Record<'history' | 'files' | 'profile' | 'users' | 'settings', string>;
+}
+type Lang = 'en' | 'zh';
+const catalog = (lang: Lang): Words =>
+  JSON.parse(fs.readFileSync(new URL(`../frontend/locales/${lang}.json`, import.meta.url), 'utf8')) as Words;
+const CATALOGS: Record<Lang, Words> = { en: catalog('en'), zh: catalog('zh') };
+type Theme = keyof typeof BACKGROUND;
+type Size = keyof typeof SIZES;
 
 let h: Harness;
 let user: TestUser;
@@ -40,7 +57,9 @@ async function startRunning(filePath: string, size: number, fraction: number, sp
 
 beforeAll(async () => {
   h = await startHarness();
-  user = await h.createUser('alice');
+  // An admin, so the Users and Settings pages are there to shoot.
+  user = await h.createUser('alice', { is_admin: true });
+  await h.createUser('bob', { quota: 20 * 1024 * MiB });
   // Oldest first: the list shows the newest at the top.
   const complete1 = await completeTask(h, user, '/mirror/nextcloud-30.0.2.tar.bz2', 9 * MiB);
   const complete2 = await completeTask(h, user, '/podcasts/episode-112.mp3', 5 * MiB);
@@ -51,8 +70,9 @@ beforeAll(async () => {
     0.2,
     64 * 1024,
   );
-  const slow = await startRunning('/video/big-buck-bunny-1080p.mp4', 263 * MiB, 0.12, 700 * 1024);
-  const fast = await startRunning('/vscode/VSCode-linux-x64-1.95.3.tar.gz', 140 * MiB, 0.45, 2 * MiB);
+  // Slow enough to stay running through every shot (a few minutes).
+  const slow = await startRunning('/video/big-buck-bunny-1080p.mp4', 263 * MiB, 0.12, 300 * 1024);
+  const fast = await startRunning('/vscode/VSCode-linux-x64-1.95.3.tar.gz', 140 * MiB, 0.45, 160 * 1024);
   await Promise.all([paused, slow, fast].map((r) => r.reached()));
   await h.api(user).put(`/api/tasks/${paused.task.id}/status`, { status: 'pause' });
   await waitForStatus(h, user, paused.task.id, 'paused');
@@ -72,11 +92,9 @@ function pngSize(file: string): { width: number; height: number } {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
-/** Opens the tasks page, waits until every row shows its task's state, and saves a whole-page screenshot. */
-async function shoot(page: Page, name: string): Promise<string> {
-  await page.goto('/tasks');
-  await page.locator('.live-open').waitFor();
-  for (const t of tasks) await row(page, t.id).waitFor();
+/** Waits until the tasks page shows every task in its state, the running ones with a speed. */
+async function tasksReady(page: Page): Promise<void> {
+  await page.locator('.live-open').waitFor({ state: 'attached' });
   const statuses = ['active', 'active', 'paused', 'error', 'complete', 'complete'];
   for (const [i, t] of tasks.entries()) {
     await page.locator(`[data-task-id="${t.id}"][data-status="${statuses[i]}"]`).waitFor();
@@ -88,30 +106,105 @@ async function shoot(page: Page, name: string): Promise<string> {
   for (const t of tasks.slice(0, 2)) {
     await row(page, t.id)
       .locator('dd', { hasText: /^(?!0 B\/s$).*\/s$/ })
-      .waitFor();
+      .waitFor({ state: 'attached' });
   }
-  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const file = path.join(SCREENSHOT_DIR, name);
-  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
-  return file;
 }
 
-it('saves a phone-width screenshot of the tasks page', async () => {
-  const page = await h.newPage({ width: 390, height: 844 });
-  await h.signIn(page, user.username, user.password);
-  const file = await shoot(page, 'tasks-phone.png');
-  const size = pngSize(file);
-  expect(size.width).toBe(390);
-  expect(size.height).toBeGreaterThan(844);
-  // Nothing is wider than the phone: no sideways scrolling.
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-});
+interface Shot {
+  name: string;
+  path: () => string;
+  heading: (c: Words) => string;
+  ready?: (page: Page) => Promise<void>;
+}
 
-it('saves a desktop screenshot of the tasks page', async () => {
-  const page = await h.newPage({ width: 1280, height: 800 });
-  await h.signIn(page, user.username, user.password);
-  const file = await shoot(page, 'tasks-desktop.png');
-  const size = pngSize(file);
-  expect(size.width).toBe(1280);
-  expect(size.height).toBeGreaterThanOrEqual(800);
-});
+const SIGNED_IN: readonly Shot[] = [
+  { name: 'tasks', path: () => '/tasks', heading: (c) => c.tasks.title, ready: tasksReady },
+  {
+    name: 'task',
+    path: () => `/tasks/detail?id=${tasks[0]!.id}`,
+    heading: () => 'VSCode-linux-x64-1.95.3.tar.gz',
+  },
+  {
+    name: 'history',
+    path: () => '/history',
+    heading: (c) => c.nav.history,
+    ready: (page) => page.locator('.history-row').first().waitFor(),
+  },
+  {
+    name: 'files',
+    path: () => '/files',
+    heading: (c) => c.nav.files,
+    ready: (page) => page.locator('[data-path]').first().waitFor(),
+  },
+  { name: 'profile', path: () => '/profile', heading: (c) => c.nav.profile },
+  {
+    name: 'users',
+    path: () => '/users',
+    heading: (c) => c.nav.users,
+    ready: (page) => page.locator('[data-user-id]').first().waitFor(),
+  },
+  { name: 'settings', path: () => '/settings', heading: (c) => c.nav.settings },
+];
+
+/** Opens a page, checks it, and saves a whole-page screenshot. */
+async function shoot(page: Page, shot: Shot, lang: Lang, theme: Theme, size: Size): Promise<void> {
+  await page.goto(shot.path());
+  const heading = page.getByRole('heading', { level: 1 }).first();
+  await expect
+    .poll(async () => (await heading.textContent())?.trim(), { timeout: 15_000 })
+    .toBe(shot.heading(CATALOGS[lang]));
+  expect(await heading.isVisible()).toBe(true);
+  await shot.ready?.(page);
+  // Nothing is still loading.
+  await expect.poll(() => page.locator('.loading').count(), { timeout: 15_000 }).toBe(0);
+  const look = await page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    theme: document.documentElement.dataset.theme,
+    background: getComputedStyle(document.body).backgroundColor,
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+  }));
+  const where = `${shot.name} ${size} ${theme} ${lang}`;
+  expect(look.lang, where).toBe(lang === 'zh' ? 'zh-CN' : 'en');
+  expect(look.theme, where).toBe(theme);
+  expect(look.background, where).toBe(BACKGROUND[theme]);
+  // Nothing is wider than the screen: no sideways scrolling (on a phone above all).
+  expect(look.scrollWidth, where).toBeLessThanOrEqual(look.innerWidth);
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${shot.name}-${size}-${theme}-${lang}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  const png = pngSize(file);
+  expect(png.width, where).toBe(SIZES[size].width);
+  expect(png.height, where).toBeGreaterThanOrEqual(SIZES[size].height);
+}
+
+for (const size of ['desktop', 'phone'] as const) {
+  for (const theme of ['light', 'dark'] as const) {
+    for (const lang of ['en', 'zh'] as const) {
+      it(`saves every page at ${size} width, ${theme}, in ${lang === 'en' ? 'English' : 'Chinese'}`, async () => {
+        const page = await h.newPage(SIZES[size]);
+        const context = page.context();
+        // Stored as the header's switches store them.
+        await context.addInitScript(
+          ([l, t]) => {
+            window.localStorage.setItem('aria2c.lang', l!);
+            window.localStorage.setItem('aria2c.theme', t!);
+          },
+          [lang, theme],
+        );
+        await shoot(
+          page,
+          { name: 'login', path: () => '/login', heading: (c) => c.app.name },
+          lang,
+          theme,
+          size,
+        );
+        const [name, ...value] = user.cookie.split('=');
+        await context.addCookies([
+          { name: name!, value: value.join('='), url: h.origin, httpOnly: true, sameSite: 'Lax' },
+        ]);
+        for (const shot of SIGNED_IN) await shoot(page, shot, lang, theme, size);
+      });
+    }
+  }
+}

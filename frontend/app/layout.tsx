@@ -21,7 +21,12 @@ export const viewport: Viewport = {
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    <html lang="en">
+    // theme.js sets data-theme on <html> before React hydrates it.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        {/* Render-blocking on purpose: the stored theme is applied before the first paint. */}
+        <script src="/theme.js" />
+      </head>
       <body>
         <Providers>{children}</Providers>
       </body>

@@ -136,3 +136,14 @@ export const EditIcon = () => (
     <path d="M13 7l4 4" />
   </Svg>
 );
+export const MenuIcon = () => (
+  <Svg size={20}>
+    <path d="M4 7h16M4 12h16M4 17h16" />
+  </Svg>
+);
+export const KeyboardIcon = () => (
+  <Svg size={18}>
+    <rect x="2.5" y="6" width="19" height="12" rx="2" />
+    <path d="M6.5 10h1M10.5 10h1M14.5 10h1M6.5 14h11" />
+  </Svg>
+);

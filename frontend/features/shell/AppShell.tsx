@@ -3,13 +3,16 @@
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
-import { type ReactNode, useEffect } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
+import { MenuIcon } from '../../components/Icons';
 import { api } from '../../lib/api';
 import { t } from '../../lib/i18n';
 import { FirstPasswordGate } from '../auth/ChoosePassword';
 import { useMe } from '../auth/useMe';
 import { LanguageSwitch } from './LanguageSwitch';
 import { LiveSync, useLiveState } from './live-sync';
+import { ShortcutSheet } from './ShortcutSheet';
+import { ThemeSwitch } from './ThemeSwitch';
 
 const LINKS: readonly { href: string; label: string; admin?: boolean }[] = [
   { href: '/tasks', label: 'nav.tasks' },
@@ -60,6 +63,11 @@ export function AppShell({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const me = useMe(!isLogin);
   const user = me.data;
+  // The phone's menu (navigation and the header's settings); closed again on every page change.
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => {
+    if (pathname) setMenuOpen(false);
+  }, [pathname]);
   // The export's <title> is English; the page's own language names the tab.
   useEffect(() => {
     const key =
@@ -76,6 +84,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <main className="page page-login">
         <div className="login-lang">
           <LanguageSwitch />
+          <ThemeSwitch />
         </div>
         {children}
       </main>
@@ -87,7 +96,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         {t('nav.skip')}
       </a>
-      <header className="topbar">
+      <header className={`topbar${menuOpen ? ' is-open' : ''}`}>
         <Link href="/tasks" className="brand">
           <svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
             <path
@@ -101,32 +110,50 @@ export function AppShell({ children }: { children: ReactNode }) {
           </svg>
           <span>{t('app.name')}</span>
         </Link>
-        <nav aria-label={t('nav.main')} className="nav">
-          <ul>
-            {LINKS.filter((l) => !l.admin || user?.is_admin).map((l) => (
-              <li key={l.href}>
-                <Link href={l.href} aria-current={current === l.href ? 'page' : undefined}>
-                  {t(l.label)}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="topbar-end">
+        <div className="topbar-quick">
           <LiveIndicator />
-          <LanguageSwitch />
-          {user ? (
-            <span className="whoami" title={user.is_admin ? t('roles.admin') : t('roles.user')}>
-              {user.username}
-            </span>
-          ) : null}
+          <ShortcutSheet />
           <button
             type="button"
-            className="btn btn-ghost btn-sm"
-            onClick={() => void signOut(() => qc.clear())}
+            className="icon-btn menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="topbar-menu"
+            aria-label={t('shell.menu')}
+            title={t('shell.menu')}
+            onClick={() => setMenuOpen((o) => !o)}
           >
-            {t('nav.signOut')}
+            <MenuIcon />
           </button>
+        </div>
+        {/* A phone shows this behind the menu button; a wider screen lays it out in the bar itself. */}
+        <div className="topbar-menu" id="topbar-menu">
+          <nav aria-label={t('nav.main')} className="nav">
+            <ul>
+              {LINKS.filter((l) => !l.admin || user?.is_admin).map((l) => (
+                <li key={l.href}>
+                  <Link href={l.href} aria-current={current === l.href ? 'page' : undefined}>
+                    {t(l.label)}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="topbar-end">
+            <LanguageSwitch />
+            <ThemeSwitch />
+            {user ? (
+              <span className="whoami" title={user.is_admin ? t('roles.admin') : t('roles.user')}>
+                {user.username}
+              </span>
+            ) : null}
+            <button
+              type="button"
+              className="btn btn-ghost btn-sm"
+              onClick={() => void signOut(() => qc.clear())}
+            >
+              {t('nav.signOut')}
+            </button>
+          </div>
         </div>
       </header>
       <main id="main" className="page" tabIndex={-1}>

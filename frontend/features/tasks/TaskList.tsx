@@ -75,7 +75,7 @@ const SMALL_LIST = 100;
 
 function estimateRowHeight(): number {
   if (typeof window === 'undefined') return 84;
-  return window.matchMedia('(max-width: 760px)').matches ? 172 : 84;
+  return window.matchMedia('(max-width: 760px)').matches ? 74 : 84;
 }
 
 function SortableTaskRow(

@@ -6,16 +6,17 @@ import { toast } from 'sonner';
 import { Button } from '../../components/Button';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { PlusIcon, RetryIcon, TrashIcon } from '../../components/Icons';
+import { RetryIcon, TrashIcon } from '../../components/Icons';
 import { Spinner } from '../../components/Spinner';
 import { api, errorDetail } from '../../lib/api';
 import { isTorrentFile } from '../../lib/base64';
-import { useListQuery, useMediaQuery, useSearchBox } from '../../lib/hooks';
+import { useListQuery, useSearchBox } from '../../lib/hooks';
 import { t } from '../../lib/i18n';
 import type { ListQuery } from '../../lib/navigation';
 import { failedFilter } from '../../lib/retry-api';
 import type { Stats, TaskOptions, TaskStatus } from '../../lib/types';
 import { OutageBanner, outageReason, useOutage } from '../shell/live-sync';
+import { AddPanel } from './AddPanel';
 import { AddTasks, type ChooseTorrentFiles, parseUriLines, useAddTasks } from './AddTasks';
 import { actionVariant, BULK_ACTION_ORDER, TASK_ACTIONS } from './actions';
 import { removeHistoryEverywhere } from './cache';
@@ -85,9 +86,6 @@ const ALLOWED = {
   status: STATUS_CHOICES.map((c) => c.value),
   sort: SORT_CHOICES.map((c) => c.value),
 };
-
-/** The phone layout's width: the add form waits behind a button there. */
-const PHONE = '(max-width: 760px)';
 
 function StatusTabs({
   status,
@@ -195,8 +193,6 @@ export function TasksPage() {
   const { data: stats } = useStats();
   const outage = useOutage();
   const offlineTitle = outageReason(outage);
-  const phone = useMediaQuery(PHONE);
-  const [addOpen, setAddOpen] = useState(false);
   const [clearOpen, setClearOpen] = useState(false);
   const [clearing, setClearing] = useState(false);
   const completeCount = stats?.status_counts.complete ?? 0;
@@ -344,18 +340,6 @@ export function TasksPage() {
       <div className="page-head">
         <h1>{t('tasks.title')}</h1>
         <div className="page-head-actions">
-          {phone ? (
-            <Button
-              className="add-toggle"
-              variant="primary"
-              icon={<PlusIcon />}
-              aria-expanded={addOpen}
-              aria-controls="add-panel"
-              onClick={() => setAddOpen((open) => !open)}
-            >
-              {addOpen ? t('tasks.addToggle.hide') : t('tasks.addToggle.show')}
-            </Button>
-          ) : null}
           <Button
             icon={<RetryIcon />}
             busy={actions.bulkPending === 'retry'}
@@ -382,11 +366,9 @@ export function TasksPage() {
       </div>
       <OutageBanner />
       <TasksHeader />
-      {/* On a phone the form waits behind the button above, so the list starts on the first screen;
-          it stays mounted, keeping what is typed in it. */}
-      <div id="add-panel" className="add-panel" hidden={phone && !addOpen}>
+      <AddPanel>
         <AddTasks onUploadFiles={uploadFiles} />
-      </div>
+      </AddPanel>
 
       <StatusTabs status={status} counts={stats?.status_counts} onChange={onStatusChange} />
       <section

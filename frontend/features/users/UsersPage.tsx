@@ -227,7 +227,8 @@ export function UsersPage() {
           {t('users.new')}
         </Button>
       </div>
-      <section className="card">
+      {/* A table on a wide screen; on a phone each user is a card (globals.css: .users-table). */}
+      <section className="card users-card">
         {users.isLoading ? (
           <Spinner label={t('users.loading')} />
         ) : users.error ? (
@@ -236,7 +237,7 @@ export function UsersPage() {
           </EmptyState>
         ) : (
           <div className="table-wrap">
-            <table className="table">
+            <table className="table users-table">
               <caption className="sr-only">{t('nav.users')}</caption>
               <thead>
                 <tr>
@@ -258,21 +259,29 @@ export function UsersPage() {
               <tbody>
                 {(users.data ?? []).map((u) => (
                   <tr key={u.id} data-user-id={u.id}>
-                    <td>
+                    <td className="user-name">
                       <strong>{u.username}</strong>
                       {u.id === me.data?.id ? <span className="muted small"> {t('users.you')}</span> : null}
                     </td>
-                    <td>
+                    <td data-label={t('profile.role')}>
                       {u.is_admin ? (
                         <span className="badge badge-admin">{t('users.adminBadge')}</span>
                       ) : (
                         t('roles.user')
                       )}
                     </td>
-                    <td className="num">{usedText(u)}</td>
-                    <td className="num">{formatQuota(u.quota)}</td>
-                    {severalNodes ? <td data-testid="user-node">{u.node}</td> : null}
-                    <td>{formatDateTime(u.created_at)}</td>
+                    <td className="num" data-label={t('users.used')}>
+                      {usedText(u)}
+                    </td>
+                    <td className="num" data-label={t('profile.quota')}>
+                      {formatQuota(u.quota)}
+                    </td>
+                    {severalNodes ? (
+                      <td data-testid="user-node" data-label={t('users.node')}>
+                        {u.node}
+                      </td>
+                    ) : null}
+                    <td data-label={t('detail.created')}>{formatDateTime(u.created_at)}</td>
                     <td className="row-actions">
                       <Button size="sm" onClick={() => setEditing(u)}>
                         {t('users.edit')}
