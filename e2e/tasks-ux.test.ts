@@ -68,6 +68,12 @@ it('while aria2 is away the list greys out, its buttons disable with the reason,
     const meta = r.locator('.task-meta dd');
     expect(await meta.nth(2).textContent()).toBe('—');
     expect(await meta.nth(3).textContent()).toBe('—');
+    // The banner speaks the reader's language.
+    await page.getByLabel('Language').selectOption('zh');
+    await page.getByText('aria2 不可用：下载已暂停，待其恢复后继续').waitFor();
+    expect(await button(r, '暂停').getAttribute('title')).toBe('aria2 停止运行期间不可用');
+    await page.getByLabel('语言').selectOption('en');
+    await page.getByText(BANNER_ARIA2).waitFor();
   } finally {
     await daemon.start();
   }
