@@ -53,6 +53,23 @@ export function ensurePostgres() {
 
 export function ensureChromium() {
   if (!fs.existsSync('/usr/bin/chromium')) aptInstall(['chromium'], 'Chromium (for the browser tests)');
+  // The screenshots in Chinese need a font with its characters (Debian's Chromium brings none).
+  // Only the pictures need it, not a test: without root the run goes on and says so.
+  if (!hasChineseFont()) {
+    try {
+      aptInstall(['fonts-wqy-microhei'], 'A Chinese font (for the screenshots in Chinese)');
+    } catch (err) {
+      say(`${err.message}; the screenshots in Chinese will show empty boxes.`);
+    }
+  }
+}
+
+function hasChineseFont() {
+  try {
+    return execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim() !== '';
+  } catch {
+    return false;
+  }
 }
 
 function newest(dir, skip = new Set(['node_modules', 'out', '.next'])) {
