@@ -2,6 +2,8 @@
  * `active_100_cpu_pct` (and `active_1000_cpu_pct` with 1,000 downloads): the controller's own CPU (not its aria2c) over 30 s while 100 downloads run
  * from a throttled local server, with the owner's UI open (one socket receiving every update).
  * The sync engine then refreshes progress once a second in one multicall and pushes the changed rows.
+ * Each run also prints the bytes the local server sent in the window: every one of them passes through
+ * the controller's egress proxy, whose relaying is most of the figure (BENCHMARKS.md).
  */
 import { startFileServer } from '../backend/test/helpers/file-server.js';
 import {
@@ -63,8 +65,11 @@ export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 2')
         socket = await openSocket(c.origin, cookie);
         await sleep(3000);
         const before = socket.received;
+        const sent = () => server.requests.reduce((n, r) => n + r.bytesSent, 0);
+        const sentBefore = sent();
         const cpu = await cpuOverWindow(c.pid, WINDOW_MS);
         const messages = socket.received - before;
+        const mibPerSecond = (sent() - sentBefore) / (WINDOW_MS / 1000) / 1024 ** 2;
         const still = await json<{ total: number }>(c.origin, 'GET', '/api/tasks?status=active&limit=1', {
           cookie,
         });
@@ -72,7 +77,8 @@ export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 2')
         cpuRuns.push(cpu);
         say(
           `run ${run + 1}: ${DOWNLOADS} active, controller CPU ${cpu.toFixed(2)} % over ${WINDOW_MS / 1000} s, ` +
-            `${(messages / (WINDOW_MS / 1000)).toFixed(0)} socket messages/s`,
+            `${(messages / (WINDOW_MS / 1000)).toFixed(0)} socket messages/s, ` +
+            `${mibPerSecond.toFixed(1)} MiB/s served (${((mibPerSecond * 1024) / DOWNLOADS).toFixed(1)} KiB/s each)`,
         );
       } finally {
         await socket?.close();

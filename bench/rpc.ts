@@ -3,7 +3,8 @@
  * - `rpc_tell_active_ratio`: `tellActive` (AriaNg's key list) with 100 running downloads through the
  *   controller's `/jsonrpc`, p50 ÷ the same call to a bare aria2c running the same 100, in the same run;
  * - `rpc_poll_cpu_pct`: the controller's own CPU over 30 s while five AriaNg-like clients poll it once a
- *   second (tellActive and tellWaiting in one multicall, then getGlobalStat), ten downloads running.
+ *   second (tellActive, tellWaiting and tellStopped with AriaNg's key list in one multicall, then
+ *   getGlobalStat), ten downloads running.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -155,6 +156,7 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
             [
               { methodName: 'aria2.tellActive', params: [`token:${ten.token}`, KEYS] },
               { methodName: 'aria2.tellWaiting', params: [`token:${ten.token}`, 0, 1000, KEYS] },
+              { methodName: 'aria2.tellStopped', params: [`token:${ten.token}`, 0, 1000, KEYS] },
             ],
           ]);
           await rpc(ten.c.origin, '/jsonrpc', 'aria2.getGlobalStat', [`token:${ten.token}`]);
