@@ -33,7 +33,7 @@ it('an admin creates a user on the Users page; the user signs in and sees no Use
   const dialog = admin.getByRole('dialog', { name: 'New user' });
   await dialog.waitFor();
   await dialog.getByLabel('Username').fill('carol');
-  await dialog.getByLabel('Password').fill('carol-password-1');
+  await dialog.getByLabel('Password', { exact: true }).fill('carol-password-1');
   await dialog.getByLabel('Quota', { exact: true }).fill('5');
   expect(await dialog.getByLabel('Unit of Quota').inputValue()).toBe('GiB');
   // Asked by default: carol chooses her own password at her first sign-in.
@@ -61,7 +61,7 @@ it('an admin creates a user on the Users page; the user signs in and sees no Use
   await button(page, 'Sign in').click();
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
   expect(await page.getByLabel('Current password').count()).toBe(0);
-  await page.getByLabel('New password').fill('carols-own-password');
+  await page.getByLabel('New password', { exact: true }).fill('carols-own-password');
   await page.getByLabel('Confirm new password').fill('carols-own-password');
   await button(page, 'Save and continue').click();
   await page.waitForURL(/\/tasks/);
@@ -83,7 +83,7 @@ it('a quota typed as 20.5 MiB through the unit picker is listed and edited as 20
   await button(admin, 'New user').click();
   const dialog = admin.getByRole('dialog', { name: 'New user' });
   await dialog.getByLabel('Username').fill('dora');
-  await dialog.getByLabel('Password').fill('dora-password-1');
+  await dialog.getByLabel('Password', { exact: true }).fill('dora-password-1');
   await dialog.getByLabel('Quota', { exact: true }).fill('20.5');
   await dialog.getByLabel('Unit of Quota').selectOption('MiB');
   await button(dialog, 'Create user').click();

@@ -44,7 +44,7 @@ it('the first admin signs in with the generated password and must choose a new o
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
   expect(page.url()).toMatch(/\/login/);
   // A new password must differ and be confirmed.
-  await page.getByLabel('New password').fill(NEW_PASSWORD);
+  await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByLabel('Confirm new password').fill('something-else-1');
   await button(page, 'Save and continue').click();
   await page.getByText('The new passwords do not match.').waitFor();
@@ -80,12 +80,12 @@ it('a session whose password was chosen for it sees the new-password form on eve
   // Straight to another page: it asks too (with the current password, as this page did not just take it).
   await page.goto('/files');
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
-  expect(await page.getByRole('heading', { name: 'Files' }).count()).toBe(0);
+  expect(await page.getByRole('heading', { name: 'Files', exact: true }).count()).toBe(0);
   await page.getByLabel('Current password').fill('erin-first-password');
-  await page.getByLabel('New password').fill('erins-own-password');
+  await page.getByLabel('New password', { exact: true }).fill('erins-own-password');
   await page.getByLabel('Confirm new password').fill('erins-own-password');
   await button(page, 'Save and continue').click();
-  await page.getByRole('heading', { name: 'Files' }).waitFor();
+  await page.getByRole('heading', { name: 'Files', exact: true }).waitFor();
 });
 
 it('/login for a signed-in user goes to the Tasks page, or to its next target', async () => {
