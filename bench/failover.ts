@@ -7,7 +7,9 @@
  *
  * The instance is frozen (SIGSTOP), as a machine that hangs or drops off the network: its lease lapses.
  * A process killed on the same machine is taken over at once (its pid is gone; services/leases.ts), so
- * SIGKILL here would measure the fast path, not the bound. Three runs, each on a fresh database.
+ * SIGKILL here would measure the fast path, not the bound. The download is added through the frozen
+ * instance, so it is handed over by it and goes through its egress proxy: the other points it at its
+ * own when it takes the node over. Three runs, each on a fresh database.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -47,10 +49,10 @@ export async function benchFailover(): Promise<Figure[]> {
       try {
         const admin = await one.login('admin', ADMIN_PASSWORD);
         await one.api('POST', '/api/users', { username: 'alice', password: USER_PASSWORD, node: 'a' }, admin);
-        const alice = await two.login('alice', USER_PASSWORD);
+        const alice = await one.login('alice', USER_PASSWORD);
         const file = `/failover-${run}.bin`;
         server.addFile(file, { size: SIZE }, { throttle: 256 * 1024 });
-        const added = await two.api<{ id: number }>('POST', '/api/tasks', { uri: server.url(file) }, alice);
+        const added = await one.api<{ id: number }>('POST', '/api/tasks', { uri: server.url(file) }, alice);
         const status = async (p: typeof one) =>
           (
             await p.api<{ status: string; completed_length: number }>(
@@ -62,7 +64,7 @@ export async function benchFailover(): Promise<Figure[]> {
           ).body;
         await waitFor(
           async () => {
-            const t = await status(two);
+            const t = await status(one);
             return t.status === 'active' && t.completed_length > 0;
           },
           30_000,

@@ -66,6 +66,8 @@ export interface SpawnOptions {
   nodeArgs?: string[];
   /** Show the controller's own output as it runs. */
   showOutput?: boolean;
+  /** How long it may take to answer /api/health (default 30 s; a loaded machine's cold start takes longer). */
+  startTimeoutMs?: number;
 }
 
 const spawned = new Set<ChildProcess>();
@@ -191,7 +193,7 @@ export async function spawnController(options: SpawnOptions): Promise<Controller
         const r = await api<{ aria2?: { connected?: boolean } }>('GET', '/api/health');
         return r.status === 200 && r.body.aria2?.connected === true;
       },
-      30_000,
+      options.startTimeoutMs ?? 30_000,
       'the controller process to answer /api/health with aria2 connected',
     );
     // With ARIA2_NODES (or ARIA2_RPC_URL) the daemons are the test's own: no embedded aria2c.

@@ -30,11 +30,15 @@ let one: ControllerProcess;
 let two: ControllerProcess;
 let alice: string;
 let aliceId: number;
+/** The share secret an installation moved from SQLite brings in its DATA_DIR (here in both). */
+const FILE_SECRET = 'ab'.repeat(32);
 
 async function start(name: string, nodeArgs: string[] = []): Promise<ControllerProcess> {
   return spawnController({
     dataDir: path.join(tmp, name),
     nodeArgs,
+    // Three processes start here, two at once: on a loaded machine each cold start takes a while.
+    startTimeoutMs: 90_000,
     env: {
       DATABASE_URL: databaseUrl,
       ARIA2_NODES: JSON.stringify([
@@ -80,6 +84,10 @@ beforeAll(async () => {
   nodeA = await startTestAria2({ dir: path.join(tmp, 'node-a') });
   nodeB = await startTestAria2({ dir: path.join(tmp, 'node-b') });
   databaseUrl = await freshDatabaseUrl();
+  for (const name of ['one', 'two']) {
+    fs.mkdirSync(path.join(tmp, name), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(tmp, name, 'share-secret'), `${FILE_SECRET}\n`, { mode: 0o600 });
+  }
   // Started together, as a deployment does: one creates the schema and the first admin, the other waits
   // for the migrations and finds the admin there.
   // Both are kept as soon as they answer, so afterAll stops the one that started when the other did not.
@@ -99,7 +107,7 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   aliceId = created.body.id;
   alice = await one.login('alice', USER_PASSWORD);
-}, 120_000);
+}, 200_000);
 
 afterAll(async () => {
   await one?.kill('SIGKILL');
@@ -145,6 +153,23 @@ describe('two instances on one PostgreSQL', () => {
     } finally {
       socket.close();
     }
+  });
+
+  it('a share made on one instance has the same link on the other, under the secret the database keeps', async () => {
+    // heard.bin is in alice's folder since the test before.
+    const made = await one.api<{ id: number; url: string }>(
+      'POST',
+      '/api/shares',
+      { path: 'heard.bin' },
+      alice,
+    );
+    expect(made.status).toBe(201);
+    const listed = await two.api<{ id: number; url: string }[]>('GET', '/api/shares', undefined, alice);
+    expect(listed.body.find((s) => s.id === made.body.id)?.url).toBe(made.body.url);
+    expect((await two.api('GET', made.body.url)).status).toBe(200);
+    // Created once from the file of the installation it was moved from, not a new random one.
+    const stored = await db.selectFrom('secrets').select('value').where('name', '=', 'share').execute();
+    expect(stored).toEqual([{ value: FILE_SECRET }]);
   });
 
   it('concurrent retries of one task through both instances make exactly one new task', async () => {
@@ -257,22 +282,31 @@ describe('two instances on one PostgreSQL', () => {
     );
   });
 
-  it("an instance whose clock runs two minutes ahead takes no lease the others hold (the database's clock decides)", async () => {
+  it("a third instance, its clock two minutes ahead and a share secret of its own in DATA_DIR, takes no lease the others hold and shows the shares' links as they do", async () => {
     const before = await db.selectFrom('leases').select(['name', 'holder']).orderBy('name').execute();
     expect(before.length).toBeGreaterThan(0);
+    const dir = path.join(tmp, 'ahead');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'share-secret'), `${'cd'.repeat(32)}\n`, { mode: 0o600 });
     const ahead = await start('ahead', [
       '--import=data:text/javascript,const n=Date.now;Date.now=()=>n()+120000;',
     ]);
     try {
-      // Its leases tried once before it answered; a few more renewals of theirs and tries of its own.
+      // The lease expiries are on the database's clock: its leases tried once before it answered; a
+      // few more renewals of theirs and tries of its own change nothing.
       await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_RENEW_MS + 500));
       const after = await db.selectFrom('leases').select(['name', 'holder']).orderBy('name').execute();
       expect(after).toEqual(before);
       expect(after.map((l) => pidOf(l.holder))).not.toContain(ahead.pid);
+      // The share secret is the database's, not its file's.
+      const fromOne = await one.api<{ url: string }[]>('GET', '/api/shares', undefined, alice);
+      const fromAhead = await ahead.api<{ url: string }[]>('GET', '/api/shares', undefined, alice);
+      expect(fromOne.body.length).toBeGreaterThan(0);
+      expect(fromAhead.body.map((s) => s.url)).toEqual(fromOne.body.map((s) => s.url));
     } finally {
       await ahead.kill('SIGKILL');
     }
-  });
+  }, 150_000);
 
   it('killing the instance that drives a node mid-download: the other records it complete, once, within 15 s', async () => {
     const used = async () =>
