@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import pg from 'pg';
-import type { Db } from './index.js';
+import type pg from 'pg';
+import { type Db, loadPg } from './index.js';
 
 /** The one PostgreSQL channel the controller instances tell each other their events on. */
 export const EVENTS_CHANNEL = 'controller_events';
@@ -32,9 +32,10 @@ export async function openNotifyChannel(
   let closed = false;
   let client: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
+  const driver = await loadPg();
 
   const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: url });
+    const c = new driver.Client({ connectionString: url });
     const lost = (err: unknown) => {
       if (client !== c) return;
       client = null;

@@ -8,8 +8,12 @@ export { MISPLACED_ERROR } from '../services/sync.js';
 
 /** How often progress is refreshed while anything runs. */
 const POLL_INTERVAL_MS = 1000;
-/** Notifications arriving together are folded into one targeted pass. */
-const NOTIFY_DEBOUNCE_MS = 20;
+/**
+ * Notifications arriving together are folded into one targeted pass. Short: every finished download
+ * waits this long before its owner hears of it, and notifications that come while a pass runs are
+ * folded into the next one anyway (passes never overlap).
+ */
+const NOTIFY_DEBOUNCE_MS = 5;
 
 /**
  * The sync engine of one node: its schedule (its passes are in services/sync.ts, one SyncService per

@@ -221,7 +221,11 @@ export class FilesService {
     const base = await this.storage.realUserDir(userId);
     const name = real === base ? 'files' : path.basename(real);
     if (st.isDirectory()) {
-      return { kind: 'zip', name: `${name}.zip`, stream: zipStream(this.storage, userId, [{ real, name }]) };
+      return {
+        kind: 'zip',
+        name: `${name}.zip`,
+        stream: await zipStream(this.storage, userId, [{ real, name }]),
+      };
     }
     return { kind: 'file', name, file: await this.storage.openInside(userId, real) };
   }
@@ -246,7 +250,7 @@ export class FilesService {
       seen.add(name);
       items.push({ real, name });
     }
-    return { kind: 'zip', name: 'files.zip', stream: zipStream(this.storage, actor.id, items) };
+    return { kind: 'zip', name: 'files.zip', stream: await zipStream(this.storage, actor.id, items) };
   }
 
   /** A finished task's artifact (the owner's session is required): the same download as the Files API's. */

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import yazl from 'yazl';
+import type yazlModule from 'yazl';
 import { isInside, type Storage } from './storage.js';
 
 /*
@@ -12,16 +12,23 @@ import { isInside, type Storage } from './storage.js';
  * machine: slower than the disk and the network, so a zip stream ran at half the speed of the same
  * files read raw. Node's own zlib.crc32 (native, same result) runs at several GB/s; yazl's copy of
  * buffer-crc32 is pointed at it for the numeric chaining yazl uses.
+ *
+ * yazl is loaded with the first archive, not at start: most controllers never build one.
  */
-{
-  const crc32 = createRequire(createRequire(import.meta.url).resolve('yazl'))('buffer-crc32') as {
-    unsigned: (buf: Buffer | string, previous?: number | Buffer) => number;
-  };
-  const original = crc32.unsigned;
-  crc32.unsigned = (buf, previous) =>
-    previous === undefined || typeof previous === 'number'
-      ? zlib.crc32(buf, previous ?? 0)
-      : original(buf, previous);
+let loading: Promise<typeof yazlModule> | null = null;
+function loadYazl(): Promise<typeof yazlModule> {
+  loading ??= import('yazl').then(({ default: yazl }) => {
+    const crc32 = createRequire(createRequire(import.meta.url).resolve('yazl'))('buffer-crc32') as {
+      unsigned: (buf: Buffer | string, previous?: number | Buffer) => number;
+    };
+    const original = crc32.unsigned;
+    crc32.unsigned = (buf, previous) =>
+      previous === undefined || typeof previous === 'number'
+        ? zlib.crc32(buf, previous ?? 0)
+        : original(buf, previous);
+    return yazl;
+  });
+  return loading;
 }
 
 /** One top-level item of an archive: a real path inside the user's folder and its name in the zip. */
@@ -37,7 +44,12 @@ export interface ZipItem {
  * each file is opened by handle (checked by Storage.openInside) only when its turn comes. Folders are
  * walked while the stream runs; a symlink is followed only to a file inside the user's folder.
  */
-export function zipStream(storage: Storage, userId: number, items: readonly ZipItem[]): Readable {
+export async function zipStream(
+  storage: Storage,
+  userId: number,
+  items: readonly ZipItem[],
+): Promise<Readable> {
+  const yazl = await loadYazl();
   const zip = new yazl.ZipFile();
   const out = new PassThrough();
   // yazl reports a failed file on the ZipFile itself: the response is cut off rather than the process.
