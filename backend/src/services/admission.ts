@@ -37,10 +37,7 @@ export class Admission {
     if (['complete', 'error', 'removed', 'paused'].includes(row.status)) this.soon();
     else if (row.status === 'waiting' && row.held_for === 'queue') this.soon();
   };
-  /** A task a retry replaced had failed or stopped: it held no slot, and the retry ran its own pass. */
-  private readonly onTaskRemoved = (_owner: number, _id: number, replacedBy?: number) => {
-    if (replacedBy === undefined) this.soon();
-  };
+  private readonly onTaskRemoved = () => this.soon();
 
   constructor(
     private readonly ctx: ServiceContext,
