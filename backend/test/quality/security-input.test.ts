@@ -133,7 +133,11 @@ describe('request strings that could become aria2 options', () => {
     await c.db.insertInto('option_sets').values({ hash: 'stale-options', options: stale }).execute();
     await c.db.updateTable('tasks').set({ option_set: 'stale-options' }).where('id', '=', t.id).execute();
     const row = await c.db.selectFrom('tasks').selectAll().where('id', '=', t.id).executeTakeFirstOrThrow();
-    await forgetDownloads(c.nodes.first, [row.gid], { logger: c.app.log });
+    // Marked as the controller's own forgetting is, or the sync could take the stopping download (a
+    // moment 'removed' in aria2) for one its owner stopped.
+    await c.handingOver.around([t.id], () =>
+      forgetDownloads(c.nodes.first, [row.gid], { logger: c.app.log }),
+    );
     await c.sync.reconcileNow();
     const options = await waitFor(
       () => c.aria2.call<Record<string, string>>('aria2.getOption', [row.gid]).catch(() => null),

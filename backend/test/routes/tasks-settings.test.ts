@@ -33,6 +33,7 @@ describe('GET /api/stats', () => {
       active_count: 0,
       // Nothing runs: the defaults' 3 per user and 5 slots of the node, none in use.
       waiting_counts: { user_limit: { running: 0, limit: 3 }, slots: { running: 0, limit: 5 } },
+      status_counts: { queued: 0, active: 0, waiting: 0, paused: 0, complete: 0, error: 0, removed: 0 },
     });
     // Unlimited quota (the admin): what the disk allows over the minimum free.
     const adminStats = (await admin.get('/api/stats')).json();
