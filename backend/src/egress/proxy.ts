@@ -6,6 +6,10 @@ import { type EgressGuard, EgressRefusedError } from './guard.js';
 
 /** How long a tunnel holds back what the server sends before aria2 has said anything. */
 const SERVER_FIRST_DELAY_MS = 250;
+/** A server that sent less than this in a tunnel's last second is read in batches (`gatherSlowReads`). */
+const SLOW_TUNNEL_BYTES_PER_S = 128 * 1024;
+/** How long a slow tunnel's bytes gather in the kernel between reads: at most 38 KiB at the rate above. */
+const SLOW_TUNNEL_GATHER_MS = 300;
 
 export interface EgressLogger {
   info(obj: object, msg?: string): void;
@@ -132,6 +136,7 @@ export class EgressProxy {
       relaying = true;
       clearTimeout(timer);
       upstream.on('data', cutWhenRefused);
+      gatherSlowReads(upstream, client);
       upstream.pipe(client);
     };
     const timer = setTimeout(relay, SERVER_FIRST_DELAY_MS);
@@ -139,4 +144,36 @@ export class EgressProxy {
     else client.once('data', relay);
     client.once('close', () => clearTimeout(timer));
   }
+}
+
+/**
+ * Reads a slow server in batches. Every read wakes the controller and aria2 once, and a slow server's
+ * bytes come a packet at a time, so a thousand slow downloads would cost tens of thousands of wake-ups
+ * a second. After a read, a tunnel whose last second brought under SLOW_TUNNEL_BYTES_PER_S waits
+ * SLOW_TUNNEL_GATHER_MS before the next, its bytes held meanwhile in the kernel's receive buffer
+ * (which they fit: no byte is lost and the server is not slowed). A tunnel is taken for fast until its
+ * first second is measured, and a fast one is never held.
+ */
+function gatherSlowReads(upstream: net.Socket, client: net.Socket): void {
+  let windowStart = Date.now();
+  let windowBytes = 0;
+  let slow = false;
+  let held: NodeJS.Timeout | undefined;
+  upstream.on('data', (chunk: Buffer) => {
+    windowBytes += chunk.length;
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      slow = (windowBytes * 1000) / (now - windowStart) < SLOW_TUNNEL_BYTES_PER_S;
+      windowStart = now;
+      windowBytes = 0;
+    }
+    if (!slow || held) return;
+    upstream.pause();
+    held = setTimeout(() => {
+      held = undefined;
+      // A client that is still writing out keeps the pipe's own pause; its drain resumes the reads.
+      if (!client.writableNeedDrain) upstream.resume();
+    }, SLOW_TUNNEL_GATHER_MS);
+  });
+  upstream.once('close', () => clearTimeout(held));
 }
