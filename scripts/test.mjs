@@ -1,6 +1,6 @@
 // `npm test`: the same set-up as `npm start` (plus Chromium), then every test: typecheck, lint, unit and
-// integration (Vitest), the integration tests again on PostgreSQL, and the browser tests. Ends with one
-// line "N passed, N failed".
+// integration (Vitest), the integration tests again on PostgreSQL, and the browser tests. Ends with the
+// names of the tests that failed, how long each step took, and one line "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import {
   root,
 } from './setup.mjs';
 
+const setupStarted = Date.now();
 try {
   ensureAria2();
   ensureChromium();
@@ -30,15 +31,31 @@ try {
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 let passed = 0;
 let failed = 0;
+/** What failed, by step, repeated at the end: a long run's tail is often all that is read of it. */
+const failures = [];
+const timings = [`set-up: ${Math.round((Date.now() - setupStarted) / 1000)} s`];
 
 function step(name, command, args, env = {}) {
   process.stdout.write(`\n=== ${name} ===\n`);
+  const started = Date.now();
   const r = spawnSync(command, args, {
     stdio: 'inherit',
     cwd: root,
     env: { ...process.env, FORCE_COLOR: '0', ...env },
   });
+  timings.push(`${name}: ${Math.round((Date.now() - started) / 1000)} s`);
+  if (r.status !== 0) failures.push(`${name}: failed`);
   return r.status === 0;
+}
+
+/** The failed tests of a Vitest JSON report, as "file > test". */
+function failedTests(report) {
+  return report.testResults.flatMap((file) => {
+    const where = path.relative(root, file.name);
+    const tests = file.assertionResults.filter((t) => t.status === 'failed');
+    if (tests.length === 0 && file.status === 'failed') return [`${where}: ${file.message || 'failed'}`];
+    return tests.map((t) => `${where} > ${t.fullName}`);
+  });
 }
 
 function vitest(name, args, env = {}) {
@@ -53,6 +70,7 @@ function vitest(name, args, env = {}) {
     const r = JSON.parse(fs.readFileSync(report, 'utf8'));
     passed += r.numPassedTests;
     failed += r.numFailedTests;
+    for (const test of failedTests(r)) failures.push(`${name}: ${test}`);
     if (!ok && r.numFailedTests === 0) failed += 1; // a file that failed to load
   } else if (!ok) {
     failed += 1;
@@ -119,12 +137,12 @@ const onPostgresFiles = ['aria2', 'egress', 'jobs', 'quality', 'routes', 'rpc', 
     .filter((f) => f.endsWith('.test.ts') && FIXTURES.test(fs.readFileSync(path.join(dir, f), 'utf8')))
     .map((f) => `backend/test/${d}/${f}`);
 });
-const onPostgres = Date.now();
 vitest('integration tests on PostgreSQL', onPostgresFiles, { TEST_DATABASE: 'postgres' });
-process.stdout.write(`(on PostgreSQL in ${Math.round((Date.now() - onPostgres) / 1000)} s)\n`);
 if (fs.existsSync(path.join(root, 'e2e', 'vitest.config.ts'))) {
   vitest('browser tests', ['--config', 'e2e/vitest.config.ts']);
 }
 
+process.stdout.write(`\n=== summary ===\n${timings.join('\n')}\n`);
+if (failures.length > 0) process.stdout.write(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed === 0 ? 0 : 1);
