@@ -765,6 +765,8 @@ export async function updateHeldMany(
 /** What a hand-over records of one row: aria2's answer, or the reason it failed. */
 export interface HandOverOutcome {
   id: number;
+  /** The row's status when it was handed over: the outcome is recorded only while it still is. */
+  was: string;
   gid: string | null;
   status: string;
   /** Null keeps the row's sizes (aria2 did not know them yet). */
@@ -774,7 +776,10 @@ export interface HandOverOutcome {
   finished_at: string | null;
 }
 
-/** Records hand-overs in one statement per chunk; returns the rows as stored (a row gone meanwhile is not). */
+/**
+ * Records hand-overs in one statement per chunk; returns the rows as stored. A row gone meanwhile, or
+ * whose status changed meanwhile (its owner stopped it), is not: that change stands.
+ */
 export async function recordHandOvers(
   db: Runner,
   outcomes: readonly HandOverOutcome[],
@@ -787,6 +792,7 @@ export async function recordHandOvers(
       'v',
       {
         id: 'integer',
+        was: 'text',
         gid: 'text',
         status: 'text',
         total_length: 'bigint',
@@ -794,14 +800,23 @@ export async function recordHandOvers(
         error: 'text',
         finished_at: 'text',
       },
-      part.map((o) => [o.id, o.gid, o.status, o.total_length, o.completed_length, o.error, o.finished_at]),
+      part.map((o) => [
+        o.id,
+        o.was,
+        o.gid,
+        o.status,
+        o.total_length,
+        o.completed_length,
+        o.error,
+        o.finished_at,
+      ]),
     );
     const { rows } =
       await sql<TaskRow>`UPDATE tasks SET gid = ${v.column('gid')}, status = ${v.column('status')},
         total_length = COALESCE(${v.column('total_length')}, tasks.total_length),
         completed_length = COALESCE(${v.column('completed_length')}, tasks.completed_length),
         error = ${v.column('error')}, finished_at = ${v.column('finished_at')}, updated_at = ${now}
-      FROM ${v.table} WHERE tasks.id = ${v.column('id')}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.status = ${v.column('was')}
       RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
     out.push(...rows);
   }

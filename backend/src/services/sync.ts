@@ -176,10 +176,13 @@ export class SyncService {
   }
 
   /** Hands current tasks the daemon no longer knows to it again, keeping each gid unless it is in use. */
-  private async handOverAgain(lost: TaskRow[], gidsInUse: ReadonlySet<string>): Promise<void> {
+  private async handOverAgain(rows: TaskRow[], gidsInUse: ReadonlySet<string>): Promise<void> {
+    // A row marked since it was read is being stopped, deleted or handed over right now: its download
+    // is gone on purpose.
+    const lost = rows.filter((r) => !this.deps.handingOver.has(r.id));
     if (lost.length === 0) return;
     const now = nowIso();
-    const fresh = await syncRepo.writeSyncPatches(
+    const written = await syncRepo.writeSyncPatches(
       this.ctx.db,
       lost.map((row) => ({
         row,
@@ -191,6 +194,8 @@ export class SyncService {
         },
       })),
     );
+    const fresh = written.filter((r) => !this.deps.handingOver.has(r.id));
+    if (fresh.length === 0) return;
     this.ctx.logger.info({ count: fresh.length }, 'handing lost downloads to aria2 again');
     const stored = await this.deps.handOver.handOverRows(fresh);
     this.emit(stored);

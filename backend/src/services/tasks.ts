@@ -60,7 +60,7 @@ export function buildTaskServices(
   const query = new TaskQueryService(ctx, speeds);
   return {
     add: new AddTasksService(ctx, { storage, sources, space: limits, handOver }),
-    control: new ControlTasksService(ctx, query, limits, admission),
+    control: new ControlTasksService(ctx, query, limits, admission, handingOver),
     remove: new DeleteTasksService(ctx, { storage, handingOver, admission }),
     query,
     storage,

@@ -2,7 +2,8 @@
  * The sync engine's passes (services/sync.ts) called directly on a real SQLite file and a real aria2c:
  * a finished download moves into its owner's folder and is counted, a failure is written with aria2's
  * code and forgotten in aria2, and a reconcile hands over again what aria2 lost and removes what no
- * task owns; a pass's writes of many rows keep a status changed meanwhile.
+ * task owns; a pass's writes of many rows keep a status changed meanwhile, and a download stopped
+ * while a pass or a hand-over is under way stays stopped, in its row and in aria2.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -167,5 +168,67 @@ describe('sync passes on a real SQLite file and aria2c', () => {
     expect(stored.find((r) => r.id === named!.id)?.name).toBe('named.bin');
     expect((await usedSpace()) - usedBefore).toBe(4321);
     await u.db.deleteFrom('tasks').where('owner_id', '=', bob.id).execute();
+  });
+
+  /** Whether aria2 still has a download of `gid` that is not removed (running, waiting or paused). */
+  async function inAria2(gid: string): Promise<string | null> {
+    const got = await u
+      .aria2!.rpc<{ status: string }>('aria2.tellStatus', [gid, ['status']])
+      .catch(() => null);
+    return got && got.status !== 'removed' ? got.status : null;
+  }
+
+  it('a paused download stopped while a pass looks it up is not handed over again', async () => {
+    server.addFile('/sync-stop-race.bin', { size: 4 * 1024 * 1024 }, { throttle: 32 * 1024 });
+    const task = await tasks.add.create(alice, server.url('/sync-stop-race.bin'));
+    await tasks.control.changeStatus(alice, task.id, 'pause');
+    const { gid } = (await getTask(u.db, alice.id, task.id))!;
+    // aria2 keeps no result of a paused download it removes: a pass that looks it up between the
+    // daemon's removal and the row's write finds it gone.
+    const gateway = u.ctx.nodes.list()[0]!;
+    const realStop = gateway.stop.bind(gateway);
+    gateway.stop = async (gids) => {
+      const out = await realStop(gids);
+      await sync.refresh([gid!]);
+      return out;
+    };
+    try {
+      await tasks.control.changeStatus(alice, task.id, 'stop');
+    } finally {
+      gateway.stop = realStop;
+    }
+    expect((await getTask(u.db, alice.id, task.id))!.status).toBe('removed');
+    expect(await inAria2(gid!)).toBeNull();
+    await sync.refresh([gid!]);
+    expect((await getTask(u.db, alice.id, task.id))!.status).toBe('removed');
+  });
+
+  it('a task stopped while aria2 takes its download keeps its stop, and the download goes', async () => {
+    server.addFile('/sync-stop-handover.bin', { size: 4 * 1024 * 1024 }, { throttle: 32 * 1024 });
+    const gateway = u.ctx.nodes.list()[0]!;
+    const realAdd = gateway.add.bind(gateway);
+    let handed: string | null = null;
+    gateway.add = async (requests) => {
+      const out = await realAdd(requests);
+      if (out[0]?.ok) handed = out[0].value.gid;
+      // The owner stops the new task (still queued in its row) before the hand-over is recorded.
+      const row = await u.db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('owner_id', '=', alice.id)
+        .where('status', '=', 'queued')
+        .executeTakeFirstOrThrow();
+      await tasks.control.changeStatus(alice, row.id, 'stop');
+      return out;
+    };
+    let id: number;
+    try {
+      id = (await tasks.add.create(alice, server.url('/sync-stop-handover.bin'))).id;
+    } finally {
+      gateway.add = realAdd;
+    }
+    expect(handed).not.toBeNull();
+    expect((await getTask(u.db, alice.id, id))!.status).toBe('removed');
+    expect(await inAria2(handed!)).toBeNull();
   });
 });

@@ -20,6 +20,7 @@ import { recordQueuePositions } from '../queue-order.js';
 import { byNode, eachItem, refusalError, refusedAsConflict, unavailableError } from './daemon.js';
 import type { TaskQueryService } from './query.js';
 import type { SpaceService } from './space.js';
+import type { HandOverTracker } from './tracker.js';
 
 export type StatusAction = 'pause' | 'resume' | 'stop';
 /** The outcome of one id of a batch: the task as it is now, or why it failed (a DomainError or aria2's). */
@@ -37,6 +38,7 @@ export class ControlTasksService {
     private readonly query: TaskQueryService,
     private readonly space: SpaceService,
     private readonly admission: Admission,
+    private readonly handingOver: HandOverTracker,
   ) {}
 
   /** The gateway of the row's node, which must be answering. */
@@ -84,13 +86,27 @@ export class ControlTasksService {
     }
     const now = nowIso();
     const patches = new Map<number, repo.TaskPatch>();
-    if (action === 'stop') await this.stop(eligible, now, patches);
-    else if (action === 'pause') await this.pause(eligible, now, patches, outcome);
-    else await this.resume(eligible, now, patches, outcome);
-    for (const [id, patch] of patches) {
-      const updated = (await repo.updateTask(this.ctx.db, id, patch))!;
-      this.ctx.events.taskUpdate(updated);
-      outcome.set(id, { ok: true, value: repo.toTask(updated) });
+    const write = async () => {
+      for (const [id, patch] of patches) {
+        const updated = (await repo.updateTask(this.ctx.db, id, patch))!;
+        this.ctx.events.taskUpdate(updated);
+        outcome.set(id, { ok: true, value: repo.toTask(updated) });
+      }
+    };
+    if (action === 'stop') {
+      // Between the daemon forgetting a download and its row saying so, the sync engine would take the
+      // download for lost and hand it over again: it leaves these rows alone, as for a delete.
+      await this.handingOver.around(
+        eligible.map((r) => r.id),
+        async () => {
+          await this.stop(eligible, now, patches);
+          await write();
+        },
+      );
+    } else {
+      if (action === 'pause') await this.pause(eligible, now, patches, outcome);
+      else await this.resume(eligible, now, patches, outcome);
+      await write();
     }
     return ids.map((id) => ({ id, ...outcome.get(id)! }));
   }

@@ -7,6 +7,7 @@ import * as repo from '../../repositories/tasks.js';
 import type { Admission } from '../admission.js';
 import type { ServiceContext } from '../context.js';
 import { handOverByNode } from '../handover.js';
+import { forgetRowDownloads } from './forget.js';
 import type { HandOverTracker } from './tracker.js';
 
 /** What the daemon reported of a download just handed over. */
@@ -49,7 +50,7 @@ export function statusPatch(
 /** Hands new rows (adds, and the sync engine's re-adds) to aria2 and stores the outcome. */
 export class HandOverService {
   constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'downloadOptions'>,
+    private readonly ctx: Pick<ServiceContext, 'db' | 'nodes' | 'downloadOptions' | 'logger'>,
     private readonly handingOver: HandOverTracker,
     private readonly admission: Admission,
   ) {}
@@ -80,6 +81,7 @@ export class HandOverService {
           if (!r.ok) {
             return {
               id: row.id,
+              was: row.status,
               gid: null,
               status: 'error',
               total_length: null,
@@ -91,6 +93,7 @@ export class HandOverService {
           const patch = statusPatch(r.gid, r.status, now, row.held_for !== null);
           return {
             id: row.id,
+            was: row.status,
             gid: r.gid,
             status: patch.status as string,
             total_length: (patch.total_length as number | undefined) ?? null,
@@ -103,6 +106,16 @@ export class HandOverService {
         const stored = new Map(
           (await repo.recordHandOvers(this.ctx.db, outcomes, now)).map((r) => [r.id, r]),
         );
+        // A row stopped or deleted while aria2 took its download: the download must not run unowned.
+        const unrecorded = outcomes.filter((o) => o.gid !== null && !stored.has(o.id));
+        if (unrecorded.length > 0) {
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          await forgetRowDownloads(
+            this.ctx.nodes,
+            unrecorded.map((o) => ({ node: byId.get(o.id)!.node, gid: o.gid, origin_gid: null })),
+            { logger: this.ctx.logger },
+          );
+        }
         return rows.map((row) => stored.get(row.id) ?? row);
       },
     );
