@@ -159,20 +159,29 @@ function fieldsFor(keys: readonly string[] | undefined): StatusFields | null {
 /** How long a user's getGlobalStat is shared by their clients (they poll it about once a second). */
 const GLOBAL_STAT_MS = 1000;
 /**
- * How long one answer of a list call is shared by the same user's identical calls: clients polling
- * together (a UI open in two tabs, an extension beside it) read the rows once. Any change of one of
- * the user's tasks ends it sooner (`forgetLists`).
+ * How long one answer of a list call that needs the daemon's figures (files, pieces) is shared by the
+ * same user's identical calls: clients polling together read the daemon once. Any change of one of the
+ * user's tasks that the answer holds or lists ends it sooner (`taskUpdated`).
  */
 const SHARED_LIST_MS = 100;
 /** Users whose shared lists are kept at most; past it the stale ones go. */
 const SHARED_LIST_USERS = 10_000;
 /**
- * How long a user's active rows are kept in memory, brought up to date by the task events (the same
- * events the live view shows), before they are read from the database again: a client polling
- * `tellActive` once a second costs no query on most polls, and a change that came without an event
- * (or an event another instance failed to send) shows within this.
+ * How long the lists answered from the task rows alone (AriaNg's key lists) are kept: a user's active
+ * rows, brought up to date by the task events (the same events the live view shows), and the answers
+ * of `tellWaiting` and `tellStopped`, ended by any event of a task they hold or whose status they list.
+ * A client polling once a second then costs no query on most polls, and a change that came without an
+ * event (or an event another instance failed to send) shows within this.
  */
-const ACTIVE_ROWS_MS = 5000;
+const KEPT_ROWS_MS = 5000;
+
+/** A list call's answer, kept until `until`; `ids`, the tasks it holds, once they are read. */
+interface SharedList {
+  until: number;
+  statuses: readonly string[];
+  ids?: Set<number>;
+  answer: Promise<Aria2Struct[]>;
+}
 
 /** A user's active rows in the database's order, and the answers built from them, by key list. */
 interface ActiveRows {
@@ -245,14 +254,8 @@ export class RpcMethods {
   private readonly sessionSalt = randomBytes(16).toString('hex');
   private readonly globalStats = new Map<number, { at: number; stat: Promise<Aria2Struct> }>();
   /** Per user: the answers of their list calls under way or just given, by method and parameters. */
-  private readonly lists = new Map<
-    number,
-    Map<
-      string,
-      { at: number; statuses: readonly string[]; ids?: Set<number>; answer: Promise<Aria2Struct[]> }
-    >
-  >();
-  /** Per user: their active rows (see ACTIVE_ROWS_MS). */
+  private readonly lists = new Map<number, Map<string, SharedList>>();
+  /** Per user: their active rows (see KEPT_ROWS_MS). */
   private readonly active = new Map<number, ActiveRows>();
   /** Per user: bumped by each event that could change their active rows while they are being read. */
   private readonly activeChanges = new Map<number, number>();
@@ -351,7 +354,7 @@ export class RpcMethods {
   private async activeRows(actor: Actor): Promise<ActiveRows> {
     const now = Date.now();
     const kept = this.active.get(actor.id);
-    if (kept && now - kept.at < ACTIVE_ROWS_MS) return kept;
+    if (kept && now - kept.at < KEPT_ROWS_MS) return kept;
     this.active.delete(actor.id);
     const before = this.activeChanges.get(actor.id) ?? 0;
     this.activeReads++;
@@ -364,7 +367,7 @@ export class RpcMethods {
     };
     if ((this.activeChanges.get(actor.id) ?? 0) === before) {
       if (this.active.size >= SHARED_LIST_USERS) {
-        for (const [id, e] of this.active) if (now - e.at >= ACTIVE_ROWS_MS) this.active.delete(id);
+        for (const [id, e] of this.active) if (now - e.at >= KEPT_ROWS_MS) this.active.delete(id);
         if (this.activeChanges.size >= SHARED_LIST_USERS) this.activeChanges.clear();
       }
       this.active.set(actor.id, entry);
@@ -376,11 +379,17 @@ export class RpcMethods {
   private async tellActive(actor: Actor, keys: string[] | undefined): Promise<Aria2Struct[]> {
     const fields = fieldsFor(keys);
     if (fields !== null) {
-      return this.sharedList(actor, JSON.stringify(['active', keys]), ['active'], async () => {
-        const rows = await this.s.views.page(actor, ['active'], 0, MAX_LIST);
-        const answer = (await this.views(actor, rows, fields)).map((v) => this.structOf(v, keys));
-        return { ids: rows.map((r) => r.id), answer };
-      });
+      return this.sharedList(
+        actor,
+        JSON.stringify(['active', keys]),
+        ['active'],
+        SHARED_LIST_MS,
+        async () => {
+          const rows = await this.s.views.page(actor, ['active'], 0, MAX_LIST);
+          const answer = (await this.views(actor, rows, fields)).map((v) => this.structOf(v, keys));
+          return { ids: rows.map((r) => r.id), answer };
+        },
+      );
     }
     const entry = await this.activeRows(actor);
     const key = JSON.stringify(keys);
@@ -394,36 +403,32 @@ export class RpcMethods {
   }
 
   /**
-   * The answer of a list call, shared with the user's identical calls within SHARED_LIST_MS. Each
+   * The answer of a list call, shared with the user's identical calls for `keepMs`. Each
    * caller gets the same objects: they are only serialised.
    */
   private sharedList(
     actor: Actor,
     key: string,
     statuses: readonly TaskStatus[],
+    keepMs: number,
     compute: () => Promise<{ ids: number[]; answer: Aria2Struct[] }>,
   ): Promise<Aria2Struct[]> {
     const now = Date.now();
     let mine = this.lists.get(actor.id);
     const hit = mine?.get(key);
-    if (hit && now - hit.at < SHARED_LIST_MS) return hit.answer;
+    if (hit && now < hit.until) return hit.answer;
     if (!mine) {
       if (this.lists.size >= SHARED_LIST_USERS) {
         for (const [id, m] of this.lists)
-          if ([...m.values()].every((e) => now - e.at >= SHARED_LIST_MS)) this.lists.delete(id);
+          if ([...m.values()].every((e) => now >= e.until)) this.lists.delete(id);
       }
       mine = new Map();
       this.lists.set(actor.id, mine);
     }
-    for (const [k, e] of mine) if (now - e.at >= SHARED_LIST_MS) mine.delete(k);
+    for (const [k, e] of mine) if (now >= e.until) mine.delete(k);
     // Until the rows are read, any change of the user's tasks ends the entry (its rows are not known yet).
-    const entry: {
-      at: number;
-      statuses: readonly string[];
-      ids?: Set<number>;
-      answer: Promise<Aria2Struct[]>;
-    } = {
-      at: now,
+    const entry: SharedList = {
+      until: now + keepMs,
       statuses,
       answer: compute().then(({ ids, answer }) => {
         entry.ids = new Set(ids);
@@ -472,7 +477,9 @@ export class RpcMethods {
     const offset = intParam(params, 0, 'offset');
     const num = Math.min(MAX_LIST, Math.max(0, intParam(params, 1, 'num')));
     const keys = keysParam(params, 2);
-    return this.sharedList(actor, JSON.stringify([statuses, offset, num, keys]), statuses, () =>
+    // Rows alone change only with a task event, which ends the entry; the daemon's figures change without one.
+    const keepMs = fieldsFor(keys) === null ? KEPT_ROWS_MS : SHARED_LIST_MS;
+    return this.sharedList(actor, JSON.stringify([statuses, offset, num, keys]), statuses, keepMs, () =>
       this.listPage(actor, statuses, offset, num, keys),
     );
   }
