@@ -16,9 +16,7 @@ import { type FileServer, startFileServer } from '../backend/test/helpers/file-s
 import {
   type ControllerProcess,
   cpuOverWindow,
-  cpuSeconds,
   json,
-  nowMs,
   request,
   say,
   sleep,
@@ -114,27 +112,13 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
         const call = () => rpc(c.origin, '/jsonrpc', 'aria2.tellActive', [`token:${token}`, KEYS]);
         const got = (await call()) as unknown[];
         if (got.length !== 100) throw new Error(`tellActive listed ${got.length} downloads`);
-        // The controller's CPU over the same spacing without calls, so that the calls' own CPU shows
-        // apart from the 100 downloads' (sync, egress proxy): a figure load blurs less than the times.
-        const quiet0 = cpuSeconds(c.pid);
-        const quietStart = nowMs();
-        await sleep(CALLS * SPACING_MS);
-        const quietCpu = cpuSeconds(c.pid) - quiet0;
-        const quietMs = nowMs() - quietStart;
         const times: number[] = [];
-        const busy0 = cpuSeconds(c.pid);
-        const busyStart = nowMs();
         for (let i = 0; i < CALLS; i++) {
           await sleep(SPACING_MS);
           times.push(await timeMs(call));
         }
-        const busyCpu = cpuSeconds(c.pid) - busy0;
-        const perCallMs = ((busyCpu - (quietCpu * (nowMs() - busyStart)) / quietMs) * 1000) / CALLS;
         ours = median(times);
         say(`controller's tellActive times (ms): ${times.map((t) => t.toFixed(1)).join(' ')}`);
-        say(
-          `controller CPU per tellActive call ≈ ${perCallMs.toFixed(2)} ms (${(busyCpu * 1000).toFixed(0)} ms over the calls' ${CALLS} s, ${(quietCpu * 1000).toFixed(0)} ms over as long without)`,
-        );
       } finally {
         await c.stop();
       }
