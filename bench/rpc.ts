@@ -149,6 +149,7 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
       // Five AriaNg-like clients polling a controller with ten downloads running.
       const ten = await controllerRunning(server, `b${run}`, 10);
       let polling = true;
+      let requests = 0;
       const poll = async () => {
         while (polling) {
           const started = Date.now();
@@ -160,6 +161,7 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
             ],
           ]);
           await rpc(ten.c.origin, '/jsonrpc', 'aria2.getGlobalStat', [`token:${ten.token}`]);
+          requests += 2;
           await sleep(Math.max(0, 1000 - (Date.now() - started)));
         }
       };
@@ -172,12 +174,14 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
         );
         const clients = Array.from({ length: 5 }, () => poll());
         await sleep(3000);
+        const requests0 = requests;
         const cpu = await cpuOverWindow(ten.c.pid, WINDOW_MS);
+        const made = requests - requests0;
         polling = false;
         await Promise.all(clients);
         cpuRuns.push(cpu);
         say(
-          `run ${run + 1}: five polling clients, controller CPU ${cpu.toFixed(2)} % over ${WINDOW_MS / 1000} s`,
+          `run ${run + 1}: five polling clients, controller CPU ${cpu.toFixed(2)} % over ${WINDOW_MS / 1000} s; ${made} requests, ≈ ${(((cpu - alone) * WINDOW_MS) / 100 / made).toFixed(2)} ms of CPU each above the controller alone`,
         );
       } finally {
         polling = false;

@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import { HISTORY_STATUSES, type TaskStatus } from '../domain/task-status.js';
 import type { StatusFields } from '../gateway/types.js';
 import type { Actor, Logger } from '../services/context.js';
+import type { TaskRow } from '../services/events.js';
 import type { SettingsService } from '../services/settings.js';
 import type { StatsService } from '../services/stats.js';
 import { filesOf } from '../services/task-detail.js';
@@ -158,13 +159,37 @@ function fieldsFor(keys: readonly string[] | undefined): StatusFields | null {
 /** How long a user's getGlobalStat is shared by their clients (they poll it about once a second). */
 const GLOBAL_STAT_MS = 1000;
 /**
- * How long one answer of a list call is shared by the same user's identical calls: clients polling
- * together (a UI open in two tabs, an extension beside it) read the rows once. Any change of one of
- * the user's tasks ends it sooner (`forgetLists`).
+ * How long one answer of a list call that needs the daemon's figures (files, pieces) is shared by the
+ * same user's identical calls: clients polling together read the daemon once. Any change of one of the
+ * user's tasks that the answer holds or lists ends it sooner (`taskUpdated`).
  */
 const SHARED_LIST_MS = 100;
 /** Users whose shared lists are kept at most; past it the stale ones go. */
 const SHARED_LIST_USERS = 10_000;
+/**
+ * How long the lists answered from the task rows alone (AriaNg's key lists) are kept: a user's active
+ * rows, brought up to date by the task events (the same events the live view shows), and the answers
+ * of `tellWaiting` and `tellStopped`, ended by any event of a task they hold or whose status they list.
+ * A client polling once a second then costs no query on most polls, and a change that came without an
+ * event (or an event another instance failed to send) shows within this.
+ */
+const KEPT_ROWS_MS = 5000;
+
+/** A list call's answer, kept until `until`; `ids`, the tasks it holds, once they are read. */
+interface SharedList {
+  until: number;
+  statuses: readonly string[];
+  ids?: Set<number>;
+  answer: Promise<Aria2Struct[]>;
+}
+
+/** A user's active rows in the database's order, and the answers built from them, by key list. */
+interface ActiveRows {
+  at: number;
+  rows: ViewRow[];
+  byId: Map<number, number>;
+  answers: Map<string, Aria2Struct[]>;
+}
 
 /**
  * The subfolder of the user's folder that an add's `dir` names: `/downloads` itself is the folder ('');
@@ -229,7 +254,13 @@ export class RpcMethods {
   private readonly sessionSalt = randomBytes(16).toString('hex');
   private readonly globalStats = new Map<number, { at: number; stat: Promise<Aria2Struct> }>();
   /** Per user: the answers of their list calls under way or just given, by method and parameters. */
-  private readonly lists = new Map<number, Map<string, { at: number; answer: Promise<Aria2Struct[]> }>>();
+  private readonly lists = new Map<number, Map<string, SharedList>>();
+  /** Per user: their active rows (see KEPT_ROWS_MS). */
+  private readonly active = new Map<number, ActiveRows>();
+  /** Per user: bumped by each event that could change their active rows while they are being read. */
+  private readonly activeChanges = new Map<number, number>();
+  /** Database reads of active rows, for the tests that keep this memory honest. */
+  activeReads = 0;
 
   constructor(
     private readonly s: RpcServices,
@@ -278,35 +309,133 @@ export class RpcMethods {
     return pick(aria2Status(view, files, keys), keys);
   }
 
-  /** A task of the user changed: their list calls read the rows again. */
-  forgetLists(userId: number): void {
-    this.lists.delete(userId);
+  /**
+   * A task row changed: the user's shared lists that held it or list its new status read the rows
+   * again; their active rows take the new row in place when it stays active in the same place.
+   */
+  taskUpdated(row: TaskRow): void {
+    const owner = row.owner_id;
+    const mine = this.lists.get(owner);
+    if (mine)
+      for (const [k, e] of mine)
+        if (!e.ids || e.ids.has(row.id) || e.statuses.includes(row.status)) mine.delete(k);
+    const entry = this.active.get(owner);
+    const at = entry?.byId.get(row.id);
+    if (entry && at !== undefined) {
+      const old = entry.rows[at]!;
+      const inPlace =
+        row.status === 'active' &&
+        row.replaced_by === null &&
+        row.finished_at === null &&
+        row.queue_position === old.queue_position &&
+        row.created_at === old.created_at;
+      if (inPlace) {
+        entry.rows[at] = row;
+        entry.answers.clear();
+        return;
+      }
+    }
+    if (at !== undefined || row.status === 'active') this.forgetActive(owner);
+  }
+
+  /** A task row went: the user's lists that held it are read again. */
+  taskRemoved(owner: number, id: number): void {
+    const mine = this.lists.get(owner);
+    if (mine) for (const [k, e] of mine) if (!e.ids || e.ids.has(id)) mine.delete(k);
+    if (this.active.get(owner)?.byId.has(id)) this.forgetActive(owner);
+  }
+
+  private forgetActive(owner: number): void {
+    this.active.delete(owner);
+    this.activeChanges.set(owner, (this.activeChanges.get(owner) ?? 0) + 1);
+  }
+
+  /** The user's active rows: from memory, or read and then kept unless an event came during the read. */
+  private async activeRows(actor: Actor): Promise<ActiveRows> {
+    const now = Date.now();
+    const kept = this.active.get(actor.id);
+    if (kept && now - kept.at < KEPT_ROWS_MS) return kept;
+    this.active.delete(actor.id);
+    const before = this.activeChanges.get(actor.id) ?? 0;
+    this.activeReads++;
+    const rows = await this.s.views.page(actor, ['active'], 0, MAX_LIST);
+    const entry: ActiveRows = {
+      at: now,
+      rows,
+      byId: new Map(rows.map((r, i) => [r.id, i])),
+      answers: new Map(),
+    };
+    if ((this.activeChanges.get(actor.id) ?? 0) === before) {
+      if (this.active.size >= SHARED_LIST_USERS) {
+        for (const [id, e] of this.active) if (now - e.at >= KEPT_ROWS_MS) this.active.delete(id);
+        if (this.activeChanges.size >= SHARED_LIST_USERS) this.activeChanges.clear();
+      }
+      this.active.set(actor.id, entry);
+    }
+    return entry;
+  }
+
+  /** tellActive: from the kept rows when the keys need nothing of the daemon (AriaNg's lists). */
+  private async tellActive(actor: Actor, keys: string[] | undefined): Promise<Aria2Struct[]> {
+    const fields = fieldsFor(keys);
+    if (fields !== null) {
+      return this.sharedList(
+        actor,
+        JSON.stringify(['active', keys]),
+        ['active'],
+        SHARED_LIST_MS,
+        async () => {
+          const rows = await this.s.views.page(actor, ['active'], 0, MAX_LIST);
+          const answer = (await this.views(actor, rows, fields)).map((v) => this.structOf(v, keys));
+          return { ids: rows.map((r) => r.id), answer };
+        },
+      );
+    }
+    const entry = await this.activeRows(actor);
+    const key = JSON.stringify(keys);
+    let answer = entry.answers.get(key);
+    if (!answer) {
+      answer = (await this.views(actor, entry.rows, null)).map((v) => this.structOf(v, keys));
+      // Only if no event replaced a row meanwhile (the answers were cleared then).
+      if (this.active.get(actor.id) === entry && entry.answers.size < 16) entry.answers.set(key, answer);
+    }
+    return answer;
   }
 
   /**
-   * The answer of a list call, shared with the user's identical calls within SHARED_LIST_MS. Each
+   * The answer of a list call, shared with the user's identical calls for `keepMs`. Each
    * caller gets the same objects: they are only serialised.
    */
   private sharedList(
     actor: Actor,
     key: string,
-    compute: () => Promise<Aria2Struct[]>,
+    statuses: readonly TaskStatus[],
+    keepMs: number,
+    compute: () => Promise<{ ids: number[]; answer: Aria2Struct[] }>,
   ): Promise<Aria2Struct[]> {
     const now = Date.now();
     let mine = this.lists.get(actor.id);
     const hit = mine?.get(key);
-    if (hit && now - hit.at < SHARED_LIST_MS) return hit.answer;
+    if (hit && now < hit.until) return hit.answer;
     if (!mine) {
       if (this.lists.size >= SHARED_LIST_USERS) {
         for (const [id, m] of this.lists)
-          if ([...m.values()].every((e) => now - e.at >= SHARED_LIST_MS)) this.lists.delete(id);
+          if ([...m.values()].every((e) => now >= e.until)) this.lists.delete(id);
       }
       mine = new Map();
       this.lists.set(actor.id, mine);
     }
-    for (const [k, e] of mine) if (now - e.at >= SHARED_LIST_MS) mine.delete(k);
-    const answer = compute();
-    const entry = { at: now, answer };
+    for (const [k, e] of mine) if (now >= e.until) mine.delete(k);
+    // Until the rows are read, any change of the user's tasks ends the entry (its rows are not known yet).
+    const entry: SharedList = {
+      until: now + keepMs,
+      statuses,
+      answer: compute().then(({ ids, answer }) => {
+        entry.ids = new Set(ids);
+        return answer;
+      }),
+    };
+    const { answer } = entry;
     mine.set(key, entry);
     answer.catch(() => {
       if (this.lists.get(actor.id)?.get(key) === entry) this.lists.get(actor.id)?.delete(key);
@@ -348,7 +477,9 @@ export class RpcMethods {
     const offset = intParam(params, 0, 'offset');
     const num = Math.min(MAX_LIST, Math.max(0, intParam(params, 1, 'num')));
     const keys = keysParam(params, 2);
-    return this.sharedList(actor, JSON.stringify([statuses, offset, num, keys]), () =>
+    // Rows alone change only with a task event, which ends the entry; the daemon's figures change without one.
+    const keepMs = fieldsFor(keys) === null ? KEPT_ROWS_MS : SHARED_LIST_MS;
+    return this.sharedList(actor, JSON.stringify([statuses, offset, num, keys]), statuses, keepMs, () =>
       this.listPage(actor, statuses, offset, num, keys),
     );
   }
@@ -359,18 +490,19 @@ export class RpcMethods {
     offset: number,
     num: number,
     keys: string[] | undefined,
-  ): Promise<Aria2Struct[]> {
+  ): Promise<{ ids: number[]; answer: Aria2Struct[] }> {
     let rows: ViewRow[];
     if (offset >= 0) rows = await this.s.views.page(actor, statuses, offset, num);
     else {
       const counts = await this.s.views.counts(actor);
       const total = statuses.reduce((n, s) => n + (counts[s] ?? 0), 0);
       const last = total + offset;
-      if (last < 0) return [];
+      if (last < 0) return { ids: [], answer: [] };
       const first = Math.max(0, last - num + 1);
       rows = (await this.s.views.page(actor, statuses, first, last - first + 1)).reverse();
     }
-    return (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
+    const answer = (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
+    return { ids: rows.map((r) => r.id), answer };
   }
 
   private async setStatusOfAll(actor: Actor, from: readonly TaskStatus[], action: 'pause' | 'resume') {
@@ -469,13 +601,8 @@ export class RpcMethods {
         }
         return [...byFile].map(([index, servers]) => ({ index: String(index), servers }));
       }
-      case 'aria2.tellActive': {
-        const keys = keysParam(params, 0);
-        return this.sharedList(actor, JSON.stringify(['active', keys]), async () => {
-          const rows = await views.page(actor, ['active'], 0, MAX_LIST);
-          return (await this.views(actor, rows, fieldsFor(keys))).map((v) => this.structOf(v, keys));
-        });
-      }
+      case 'aria2.tellActive':
+        return this.tellActive(actor, keysParam(params, 0));
       case 'aria2.tellWaiting':
         return this.list(actor, WAITING, params);
       case 'aria2.tellStopped':

@@ -5,6 +5,7 @@ import { TORRENT_BODY_LIMIT } from '../config/limits.js';
 import { MAX_IDS_PER_CALL } from '../domain/task-rules.js';
 import type { Actor } from '../services/context.js';
 import type { ControllerEvents, TaskRow, TokenRevoked } from '../services/events.js';
+import { hashToken } from '../services/tokens.js';
 import { METHODS, OPEN_METHODS, RpcError, RpcMethods } from './methods.js';
 
 /** Who a secret belongs to: the token's owner and the token's id; null for a wrong secret. */
@@ -33,6 +34,13 @@ export interface RpcOptions {
   authenticate: Authenticate;
   events: ControllerEvents;
   limits?: Partial<RpcLimits>;
+  /**
+   * Remember a checked token until it is revoked (or for TOKEN_MEMORY_MS), instead of asking the
+   * database on every request. Only where every revocation is heard here the moment it happens: one
+   * instance on its own database (SQLite). Instances sharing PostgreSQL hear another's revocation a
+   * moment later, if at all, so they check each request. Default: from the configured database.
+   */
+  rememberTokens?: boolean;
 }
 
 /** The most calls one batch or one system.multicall carries (the REST API's bulk limit). */
@@ -52,6 +60,13 @@ const CLOSE_REVOKED = 4401;
 const CLOSE_POLICY = 1008;
 /** Revocations remembered for the token checks still under way when they happened. */
 const REVOCATIONS_KEPT = 1000;
+/**
+ * How long a remembered token is trusted without the database: its `last_used_at` moves as often as
+ * without the memory (services/tokens.ts), and its owner's details are read again.
+ */
+const TOKEN_MEMORY_MS = 60_000;
+/** Tokens remembered at most; past it the oldest go. */
+const TOKENS_REMEMBERED = 10_000;
 
 type Json = unknown;
 type Who = { actor: Actor; tokenId: number };
@@ -104,11 +119,11 @@ export class RpcServer {
   /** The last status seen of each task, so a notification is sent once per change of status. */
   private readonly lastStatus = new Map<number, string>();
   private readonly onUpdate = (row: TaskRow) => {
-    this.methods.forgetLists(row.owner_id);
+    this.methods.taskUpdated(row);
     this.notify(row);
   };
   private readonly onRemoved = (owner: number, id: number) => {
-    this.methods.forgetLists(owner);
+    this.methods.taskRemoved(owner, id);
     this.lastStatus.delete(id);
   };
   /**
@@ -117,9 +132,12 @@ export class RpcServer {
    */
   private revoked = 0;
   private readonly revocations: (TokenRevoked & { seq: number })[] = [];
+  /** Checked tokens by their hash, when `rememberTokens`: what one poll after another costs no query. */
+  private readonly known = new Map<string, { who: Who; at: number }>();
   private readonly onTokenRevoked = (r: TokenRevoked) => {
     this.revocations.push({ ...r, seq: ++this.revoked });
     if (this.revocations.length > REVOCATIONS_KEPT) this.revocations.shift();
+    for (const [hash, k] of this.known) if (hits(r, k.who)) this.known.delete(hash);
     for (const [socket, b] of this.sockets)
       if (b.bound && hits(r, b.bound)) socket.close(CLOSE_REVOKED, UNAUTHORIZED);
   };
@@ -141,6 +159,7 @@ export class RpcServer {
     for (const socket of this.sockets.keys()) socket.close(1001, 'server shutting down');
     this.sockets.clear();
     this.unbound.clear();
+    this.known.clear();
   }
 
   /** The answer to one request body (a call or a batch), and its HTTP status. */
@@ -198,7 +217,7 @@ export class RpcServer {
   private async check(secret: string, auth: Map<string, Check>): Promise<Who | 'revoked' | null> {
     let found = auth.get(secret);
     if (!found) {
-      found = { since: this.revoked, who: this.options.authenticate(secret).catch(() => null) };
+      found = { since: this.revoked, who: this.remembered(secret) };
       auth.set(secret, found);
     }
     const who = await found.who;
@@ -208,6 +227,28 @@ export class RpcServer {
     if (oldest > found.since + 1) return 'revoked';
     for (const r of this.revocations) if (r.seq > found.since && hits(r, who)) return 'revoked';
     return who;
+  }
+
+  /**
+   * The token's owner from memory (`rememberTokens`) or from the database. A check is remembered only
+   * when no revocation came while it was under way: a revoked token never enters the memory.
+   */
+  private remembered(secret: string): Promise<Who | null> {
+    const ask = () => this.options.authenticate(secret).catch(() => null);
+    if (!this.options.rememberTokens) return ask();
+    const hash = hashToken(secret);
+    const now = Date.now();
+    const hit = this.known.get(hash);
+    if (hit && now - hit.at < TOKEN_MEMORY_MS) return Promise.resolve(hit.who);
+    this.known.delete(hash);
+    const since = this.revoked;
+    return ask().then((who) => {
+      if (who && this.revoked === since) {
+        if (this.known.size >= TOKENS_REMEMBERED) this.known.delete(this.known.keys().next().value!);
+        this.known.set(hash, { who, at: now });
+      }
+      return who;
+    });
   }
 
   private async single(
@@ -407,7 +448,10 @@ async function reply(server: RpcServer, r: FastifyReply, binding: Binding, statu
 /** `POST /jsonrpc` and the `/jsonrpc` WebSocket, authenticated by the secret in each call. */
 export async function rpcRoutes(app: FastifyInstance, options: RpcOptions): Promise<void> {
   const { tasks, stats, settings, views } = app.deps.services;
-  const server = new RpcServer(new RpcMethods({ tasks, stats, settings, views }, app.log), options);
+  const server = new RpcServer(new RpcMethods({ tasks, stats, settings, views }, app.log), {
+    ...options,
+    rememberTokens: options.rememberTokens ?? app.deps.config.database.kind === 'sqlite',
+  });
   app.addHook('onClose', async () => server.close());
   // aria2's clients send their JSON under any content type (or none); the body is read as text here.
   app.removeAllContentTypeParsers();

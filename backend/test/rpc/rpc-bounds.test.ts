@@ -27,6 +27,8 @@ let short: FastifyInstance;
 let shortPort: number;
 /** Called with each token the short server checked, after the database answered and before the RPC sees it. */
 let afterCheck: ((who: { tokenId: number }) => Promise<void>) | null = null;
+/** How many times the short server asked the database about each secret. */
+const checks = new Map<string, number>();
 
 const SHORT = { callTimeoutMs: 400, firstCallMs: 600, unboundPerAddress: 2, unauthorizedDelayMs: 10 };
 
@@ -75,6 +77,7 @@ fx = useController({ users: ['alice', 'bob', 'dave'] }, async (f) => {
 beforeAll(async () => {
   const { deps } = fx.c.app;
   const authenticate: Authenticate = async (secret) => {
+    checks.set(secret, (checks.get(secret) ?? 0) + 1);
     const who = await deps.services.tokens.authenticate(secret);
     if (who && afterCheck) await afterCheck(who);
     return who;
@@ -182,6 +185,26 @@ describe('message size', () => {
 });
 
 describe('revocation', () => {
+  it("a polling client's token is asked of the database once, until it is revoked (one SQLite instance; instances sharing PostgreSQL ask every request)", async () => {
+    const first = await tokenOf('bob');
+    const second = await tokenOf('bob');
+    const perRequest = fx.c.config.database.kind === 'postgres';
+    for (let i = 0; i < 5; i++) {
+      expect((await post(shortPort, 'aria2.getGlobalStat', [`token:${first.token}`])).result).toBeDefined();
+      expect((await post(shortPort, 'aria2.getGlobalStat', [`token:${second.token}`])).result).toBeDefined();
+    }
+    expect(checks.get(first.token)).toBe(perRequest ? 5 : 1);
+    await fx.c.app.deps.services.tokens.revoke(actorOf('bob'), first.id);
+    expect((await post(shortPort, 'aria2.getGlobalStat', [`token:${first.token}`])).error).toEqual({
+      code: 1,
+      message: 'Unauthorized',
+    });
+    expect(checks.get(first.token)).toBe(perRequest ? 6 : 2);
+    // The user's other token is not touched by the revocation.
+    expect((await post(shortPort, 'aria2.getGlobalStat', [`token:${second.token}`])).result).toBeDefined();
+    expect(checks.get(second.token)).toBe(perRequest ? 6 : 1);
+  });
+
   it("a deleted user's sockets close (4401) and their token's next call is refused", async () => {
     const { token } = await tokenOf('dave');
     const s = await openRaw(port);

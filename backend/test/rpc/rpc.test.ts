@@ -10,6 +10,8 @@ import path from 'node:path';
 import Aria2 from 'aria2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { RpcMethods } from '../../src/rpc/methods.js';
+import { RpcServer } from '../../src/rpc/transport.js';
 import { type FileServer, patternBytes } from '../helpers/file-server.js';
 import { type ControllerFixture, useController } from '../helpers/fixture.js';
 import { makeTorrent } from '../helpers/torrent.js';
@@ -235,6 +237,64 @@ describe('/jsonrpc over HTTP', () => {
     expect(await alice.call('forceRemove', gid)).toBe(gid);
     await waitStatus(alice, gid, (s) => s.status === 'removed', 'the download to stop');
     expect(await alice.call('removeDownloadResult', gid)).toBe('OK');
+  });
+
+  it("tellActive polled with AriaNg's keys reads the rows once while only progress changes, and again once a download leaves the list", async () => {
+    // An RPC server of its own on the controller's services, to count its reads of the database.
+    const { tasks, stats, settings, views } = fx.c.app.deps.services;
+    const methods = new RpcMethods({ tasks, stats, settings, views }, fx.c.app.log);
+    const rpc = new RpcServer(methods, {
+      authenticate: (secret) => fx.c.app.deps.services.tokens.authenticate(secret),
+      events: fx.c.app.deps.events,
+    });
+    try {
+      const keys = ['gid', 'status', 'completedLength'];
+      const tellActive = async () => {
+        const text = JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'aria2.tellActive',
+          params: [`token:${tokens.alice}`, keys],
+        });
+        return ((await rpc.answer(text, { bound: null, unauthorized: false })).body as { result: Status[] })
+          .result;
+      };
+      const alice = client('alice');
+      server.addFile('/poll-a.bin', { size: 4 * 1024 * 1024 }, { throttle: 32 * 1024 });
+      server.addFile('/poll-b.bin', { size: 4 * 1024 * 1024 }, { throttle: 32 * 1024 });
+      const a = await alice.call<string>('addUri', [server.url('/poll-a.bin')]);
+      const b = await alice.call<string>('addUri', [server.url('/poll-b.bin')]);
+      const progress = (list: Status[]) => Number(list.find((s) => s.gid === a)?.completedLength ?? -1);
+      const first = await waitFor(
+        async () => {
+          const list = await tellActive();
+          return list.some((s) => s.gid === b) && progress(list) > 0 ? list : null;
+        },
+        20_000,
+        'both downloads running',
+      );
+      const reads = methods.activeReads;
+      // The sync's progress reaches the kept rows through the task events, with no read of the database.
+      const later = await waitFor(
+        async () => {
+          const list = await tellActive();
+          return progress(list) > progress(first) ? list : null;
+        },
+        20_000,
+        'progress in a later poll',
+      );
+      expect(later.map((s) => s.gid).sort()).toEqual([a, b].sort());
+      expect(methods.activeReads).toBe(reads);
+      // A download that leaves the list is gone from the very next call, read again.
+      await alice.call('pause', a);
+      const after = await tellActive();
+      expect(after.map((s) => s.gid)).not.toContain(a);
+      expect(after.map((s) => s.gid)).toContain(b);
+      expect(methods.activeReads).toBe(reads + 1);
+      for (const gid of [a, b]) await alice.call('forceRemove', gid);
+    } finally {
+      rpc.close();
+    }
   });
 
   it('purgeDownloadResult clears only the caller’s stopped results', async () => {
