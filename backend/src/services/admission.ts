@@ -30,6 +30,9 @@ export class Admission {
   /** Set while the pass emits its own updates, which need no further pass. */
   private emitting = false;
   private unsubscribe: (() => void) | null = null;
+  /** Work under way that puts passes off (`deferWhile`), and whether one was asked for meanwhile. */
+  private deferring = 0;
+  private deferred = false;
 
   /** A slot may have been freed (a download stopped running) or a held row awaits its first decision. */
   private readonly onTaskUpdate = (row: TaskRow) => {
@@ -37,7 +40,10 @@ export class Admission {
     if (['complete', 'error', 'removed', 'paused'].includes(row.status)) this.soon();
     else if (row.status === 'waiting' && row.held_for === 'queue') this.soon();
   };
-  private readonly onTaskRemoved = () => this.soon();
+  // A replaced task failed or was stopped, so it held no slot; its retry runs a pass of its own.
+  private readonly onTaskRemoved = (_ownerId: number, _id: number, replacedBy?: number) => {
+    if (replacedBy === undefined) this.soon();
+  };
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -68,8 +74,30 @@ export class Admission {
     await this.chain;
   }
 
+  /**
+   * Runs `work` with the passes that would start meanwhile put off until it ends, then one pass: a
+   * retry by filter hands over thousands of held rows, and a pass per change (each reading every
+   * waiting download of aria2) would cost more than the hand-over itself. Awaited passes still run.
+   */
+  async deferWhile<T>(work: () => Promise<T>): Promise<T> {
+    this.deferring++;
+    try {
+      return await work();
+    } finally {
+      this.deferring--;
+      if (this.deferring === 0 && this.deferred) {
+        this.deferred = false;
+        this.soon(0);
+      }
+    }
+  }
+
   /** A pass shortly (several changes in a row share it). */
   soon(delayMs = SOON_MS): void {
+    if (this.deferring > 0) {
+      this.deferred = true;
+      return;
+    }
     if (!this.started || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;

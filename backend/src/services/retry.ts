@@ -46,6 +46,11 @@ interface RetryOptions {
   planned?: boolean;
   /** HEAD requests at once (a retry by filter splits HEAD_CONCURRENCY between its lanes). */
   heads?: number;
+  /**
+   * Whether the answer waits for the admission pass (it shows each task's outcome). A retry by filter
+   * answers with counts only: its held rows are decided by one pass after it.
+   */
+  admit?: boolean;
 }
 type Outcome = { id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError };
 
@@ -167,6 +172,7 @@ export class RetryService {
         if (ids.length === 0) return;
         const results = await this.retryMany(actor, ids, {
           heads: Math.ceil(HEAD_CONCURRENCY / FILTER_LANES),
+          admit: false,
         });
         const failed = results
           .flatMap((r) => (r.ok ? [] : [{ id: r.id, status: r.error.status, detail: r.error.detail }]))
@@ -174,7 +180,7 @@ export class RetryService {
         chunks.push({ index: mine, retried: results.filter((r) => r.ok).length, failed });
       }
     };
-    await Promise.all(Array.from({ length: FILTER_LANES }, lane));
+    await this.tasks.admission.deferWhile(() => Promise.all(Array.from({ length: FILTER_LANES }, lane)));
     chunks.sort((a, b) => a.index - b.index);
     return {
       retried: chunks.reduce((n, c) => n + c.retried, 0),
@@ -195,7 +201,7 @@ export class RetryService {
   private async retryMany(
     actor: Actor,
     rawIds: readonly number[],
-    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY }: RetryOptions = {},
+    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY, admit = true }: RetryOptions = {},
   ): Promise<Outcome[]> {
     const ids = [...new Set(rawIds)];
     // The URI each new download gets: a new one given, else the task's own.
@@ -426,7 +432,9 @@ export class RetryService {
           done.map(({ old }) => old),
           { stopped: true, logger: this.ctx.logger },
         ),
-        done.length > 0 ? this.tasks.admission.admitAndRead(done.map((d) => d.fresh)) : [],
+        done.length > 0 && admit
+          ? this.tasks.admission.admitAndRead(done.map((d) => d.fresh))
+          : done.map((d) => d.fresh),
       ]);
       for (const [i, { old }] of done.entries()) {
         const fresh = admitted[i]!;
