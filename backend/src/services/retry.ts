@@ -407,35 +407,46 @@ export class RetryService {
         });
         done.push({ old: pair.old, fresh });
       }
-      await this.ctx.db.transaction().execute(async (trx) => {
-        await repo.completeReplacements(
-          trx,
-          outcomes,
-          done.map((d) => d.old.id),
-          finishedAt,
-        );
-        await repo.undoReplacements(
-          trx,
-          failed.map((f) => f.fresh.id),
-          failed.map((f) => f.old.id),
-        );
-        await this.tasks.handingOver.unmarkStored(freshIds, trx);
-      });
-
-      // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
-      // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      await this.tasks.handingOver.unmark(freshIds, { stored: false });
-      unmarked = true;
-      const [, admitted] = await Promise.all([
-        forgetRowDownloads(
-          this.ctx.nodes,
-          done.map(({ old }) => old),
-          { stopped: true, logger: this.ctx.logger },
-        ),
+      const recorded = (async () => {
+        await this.ctx.db.transaction().execute(async (trx) => {
+          await repo.completeReplacements(
+            trx,
+            outcomes,
+            done.map((d) => d.old.id),
+            finishedAt,
+          );
+          await repo.undoReplacements(
+            trx,
+            failed.map((f) => f.fresh.id),
+            failed.map((f) => f.old.id),
+          );
+          await this.tasks.handingOver.unmarkStored(freshIds, trx);
+        });
+        await this.tasks.handingOver.unmark(freshIds, { stored: false });
+        unmarked = true;
+      })();
+      // Meanwhile, aria2 forgets the old downloads (errors ignored: they may be long gone) and the
+      // admission reads aria2's lists for its pass, which reads the rows once they are recorded. The
+      // new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
+      const forgotten = forgetRowDownloads(
+        this.ctx.nodes,
+        done.map(({ old }) => old),
+        { stopped: true, logger: this.ctx.logger },
+      );
+      const admitting =
         done.length > 0 && admit
-          ? this.tasks.admission.admitAndRead(done.map((d) => d.fresh))
-          : done.map((d) => d.fresh),
-      ]);
+          ? this.tasks.admission.admitAndRead(
+              done.map((d) => d.fresh),
+              recorded,
+            )
+          : Promise.resolve(done.map((d) => d.fresh));
+      try {
+        await recorded;
+      } catch (err) {
+        await Promise.all([forgotten, admitting.catch(() => undefined)]);
+        throw err;
+      }
+      const [, admitted] = await Promise.all([forgotten, admitting]);
       for (const [i, { old }] of done.entries()) {
         const fresh = admitted[i]!;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
