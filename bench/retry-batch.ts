@@ -4,6 +4,7 @@
  * aria2c in one multicall (`batch_retry_vs_raw_ratio`), and that plus the same 1,000 HEAD requests at
  * the same concurrency that the retry's size check sends first (`batch_retry_vs_floor_ratio`).
  */
+import os from 'node:os';
 import { Aria2Client } from '../backend/src/aria2/client.js';
 import { HEAD_CONCURRENCY, mapLimit } from '../backend/src/services/tasks/sources.js';
 import { startTestAria2 } from '../backend/test/helpers/aria2.js';
@@ -13,6 +14,7 @@ import { type Figure, timeMs } from './lib.js';
 import { head } from './retry-continued.js';
 
 const COUNT = 1000;
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
   const server = await startFileServer();
@@ -64,6 +66,9 @@ export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
         await bare.stop();
 
         let ok = 0;
+        // The controller runs in this process: its CPU for the request (the client's inject included).
+        const cpu0 = process.cpuUsage();
+        const load0 = os.loadavg()[0]!;
         const retryMs = await timeMs(async () => {
           const r = await c.app.inject({
             method: 'POST',
@@ -78,7 +83,7 @@ export async function benchRetryBatch(runs = 3): Promise<Figure[]> {
         ratioRuns.push(retryMs / rawMs);
         floorRuns.push(retryMs / (headsMs + rawMs));
         process.stdout.write(
-          `  run ${run + 1}: retry ${(retryMs / 1000).toFixed(3)} s, HEADs ${headsMs.toFixed(1)} ms, raw multicall ${rawMs.toFixed(1)} ms\n`,
+          `  run ${run + 1}: retry ${(retryMs / 1000).toFixed(3)} s (CPU ${(cpuMs(process.cpuUsage(cpu0)) / 1000).toFixed(3)} s), HEADs ${headsMs.toFixed(1)} ms, raw multicall ${rawMs.toFixed(1)} ms, load ${load0.toFixed(1)} -> ${os.loadavg()[0]!.toFixed(1)}\n`,
         );
       } finally {
         await c.destroy();

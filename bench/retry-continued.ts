@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { Aria2Client } from '../backend/src/aria2/client.js';
 import { type DatabaseTarget, openDatabase } from '../backend/src/db/index.js';
@@ -140,7 +141,7 @@ export async function benchRetryOne(
       const cpuMs = ((cpuSeconds(c.pid) - cpu0) * 1000) / times.length;
       out.push(median(times));
       say(
-        `run ${run + 1}: one retry p50 ${median(times).toFixed(2)} ms (of ${times.length}), controller CPU ${cpuMs.toFixed(2)} ms per retry`,
+        `run ${run + 1}: one retry p50 ${median(times).toFixed(2)} ms (of ${times.length}), controller CPU ${cpuMs.toFixed(2)} ms per retry, load ${os.loadavg()[0]!.toFixed(1)}`,
       );
     } finally {
       await c.stop();
@@ -185,6 +186,8 @@ async function benchRetryFilter(
     try {
       const cookie = await c.login();
       let body: { retried: number; failed: unknown[] } = { retried: 0, failed: [] };
+      const cpu0 = cpuSeconds(c.pid);
+      const load0 = os.loadavg()[0]!;
       const ms = await timeMs(async () => {
         body = await json(c.origin, 'POST', '/api/tasks/retry', {
           cookie,
@@ -195,8 +198,10 @@ async function benchRetryFilter(
         throw new Error(`only ${body.retried} retried: ${JSON.stringify(body.failed.slice(0, 3))}`);
       secs.push(ms / 1000);
       ratios.push(ms / floorMs);
+      // The controller's own CPU for the request, and the load around it: what a busy machine blurs less.
+      const cpu = cpuSeconds(c.pid) - cpu0;
       say(
-        `run ${run + 1}: retry by filter ${(ms / 1000).toFixed(2)} s, floor ${(floorMs / 1000).toFixed(2)} s`,
+        `run ${run + 1}: retry by filter ${(ms / 1000).toFixed(2)} s (controller CPU ${cpu.toFixed(2)} s), floor ${(floorMs / 1000).toFixed(2)} s, load ${load0.toFixed(1)} -> ${os.loadavg()[0]!.toFixed(1)}`,
       );
     } finally {
       await c.stop();

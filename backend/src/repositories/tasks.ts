@@ -884,14 +884,13 @@ export function setQueuePositions(
 ): Promise<TaskRow[]> {
   return db.transaction().execute(async (trx) => {
     const out: TaskRow[] = [];
-    for (const [id, place] of places) {
-      const updated = await trx
-        .updateTable('tasks')
-        .set({ queue_position: place })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      if (updated) out.push(updated);
+    // One statement per chunk: thousands of downloads handed over at once all get a place.
+    for (const part of chunks([...places])) {
+      const v = rowList(trx, 'v', { id: 'integer', place: 'integer' }, part);
+      const { rows } = await sql<TaskRow>`UPDATE tasks SET queue_position = ${v.column('place')}
+        FROM ${v.table} WHERE tasks.id = ${v.column('id')}
+        RETURNING ${allColumnsOf(trx, 'tasks')}`.execute(trx);
+      out.push(...rows);
     }
     return out;
   });

@@ -30,6 +30,11 @@ export class Admission {
   /** Set while the pass emits its own updates, which need no further pass. */
   private emitting = false;
   private unsubscribe: (() => void) | null = null;
+  /** Writes the next pass waits for before it reads the rows (see admitAndRead). */
+  private readies: Promise<unknown>[] = [];
+  /** Work under way that puts passes off (`deferWhile`), and whether one was asked for meanwhile. */
+  private deferring = 0;
+  private deferred = false;
 
   /** A slot may have been freed (a download stopped running) or a held row awaits its first decision. */
   private readonly onTaskUpdate = (row: TaskRow) => {
@@ -37,7 +42,10 @@ export class Admission {
     if (['complete', 'error', 'removed', 'paused'].includes(row.status)) this.soon();
     else if (row.status === 'waiting' && row.held_for === 'queue') this.soon();
   };
-  private readonly onTaskRemoved = () => this.soon();
+  // A replaced task failed or was stopped, so it held no slot; its retry runs a pass of its own.
+  private readonly onTaskRemoved = (_ownerId: number, _id: number, replacedBy?: number) => {
+    if (replacedBy === undefined) this.soon();
+  };
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -68,8 +76,30 @@ export class Admission {
     await this.chain;
   }
 
+  /**
+   * Runs `work` with the passes that would start meanwhile put off until it ends, then one pass: a
+   * retry by filter hands over thousands of held rows, and a pass per change (each reading every
+   * waiting download of aria2) would cost more than the hand-over itself. Awaited passes still run.
+   */
+  async deferWhile<T>(work: () => Promise<T>): Promise<T> {
+    this.deferring++;
+    try {
+      return await work();
+    } finally {
+      this.deferring--;
+      if (this.deferring === 0 && this.deferred) {
+        this.deferred = false;
+        this.soon(0);
+      }
+    }
+  }
+
   /** A pass shortly (several changes in a row share it). */
   soon(delayMs = SOON_MS): void {
+    if (this.deferring > 0) {
+      this.deferred = true;
+      return;
+    }
     if (!this.started || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -82,12 +112,15 @@ export class Admission {
    * caller need not read them again); callers arriving while it waits share it. Passes never overlap.
    * Never rejects: a failed pass is logged (and changed nothing it knows of) and the next one repairs.
    */
-  admit(): Promise<ReadonlyMap<number, TaskRow>> {
+  admit(ready?: Promise<unknown>): Promise<ReadonlyMap<number, TaskRow>> {
+    if (ready) this.readies.push(ready);
     if (this.pending) return this.pending;
     const next = this.chain.then(async () => {
       this.pending = null;
+      const readies = this.readies;
+      this.readies = [];
       try {
-        return await this.pass();
+        return await this.pass(readies);
       } catch (err) {
         this.ctx.logger.warn(
           { err: err instanceof Error ? err.message : String(err) },
@@ -103,11 +136,13 @@ export class Admission {
 
   /**
    * Runs a pass and gives `rows` back as they stand after it, for an answer that shows the outcome.
+   * `ready`: the rows' own write still under way (their hand-over is in aria2 already); the pass asks
+   * aria2 for its lists meanwhile and reads the rows once it is done.
    * A row the pass did not change may have been decided by the pass just before it (one that started
    * while the rows were being handed over): a row still without a reason is read again.
    */
-  async admitAndRead(rows: readonly TaskRow[]): Promise<TaskRow[]> {
-    const changed = await this.admit();
+  async admitAndRead(rows: readonly TaskRow[], ready?: Promise<unknown>): Promise<TaskRow[]> {
+    const changed = await this.admit(ready);
     const after = rows.map((r) => changed.get(r.id) ?? r);
     const undecided = after.filter((r) => r.status === 'waiting' && r.held_for === 'queue').map((r) => r.id);
     if (undecided.length === 0) return after;
@@ -136,11 +171,15 @@ export class Admission {
   }
 
   /** Each daemon has its own slots: one pass per node, a node that is away left alone. */
-  private async pass(): Promise<Map<number, TaskRow>> {
+  private async pass(readies: readonly Promise<unknown>[] = []): Promise<Map<number, TaskRow>> {
+    // Writes the pass must see before it reads the rows (they never fail it: a failed one changed nothing).
+    const ready = Promise.all(readies.map((r) => r.catch(() => undefined)));
     // A node's slots are counted then filled: one pass at a time across the instances, or two could
     // both fill the same free slot.
     const results = await Promise.allSettled(
-      this.ctx.nodes.list().map((g) => whileLocked(this.ctx.db, `admission:${g.node}`, () => this.passOn(g))),
+      this.ctx.nodes
+        .list()
+        .map((g) => whileLocked(this.ctx.db, `admission:${g.node}`, () => this.passOn(g, ready))),
     );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -150,11 +189,12 @@ export class Admission {
     return changed;
   }
 
-  private async passOn(gateway: DownloadGateway): Promise<TaskRow[]> {
+  private async passOn(gateway: DownloadGateway, ready: Promise<unknown>): Promise<TaskRow[]> {
     if (!gateway.connected) return [];
-    const settings = this.ctx.settings.get();
     const snap = await gateway.snapshot({ active: 'state', waiting: 'state' });
+    await ready;
     if (!snap.active || !snap.waiting) return [];
+    const settings = this.ctx.settings.get();
     type Entry = { gid: string; status?: string; following?: string; seeder?: boolean };
     const active: Entry[] = snap.active;
     const queue: Entry[] = snap.waiting;

@@ -46,6 +46,11 @@ interface RetryOptions {
   planned?: boolean;
   /** HEAD requests at once (a retry by filter splits HEAD_CONCURRENCY between its lanes). */
   heads?: number;
+  /**
+   * Whether the answer waits for the admission pass (it shows each task's outcome). A retry by filter
+   * answers with counts only: its held rows are decided by one pass after it.
+   */
+  admit?: boolean;
 }
 type Outcome = { id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError };
 
@@ -167,6 +172,7 @@ export class RetryService {
         if (ids.length === 0) return;
         const results = await this.retryMany(actor, ids, {
           heads: Math.ceil(HEAD_CONCURRENCY / FILTER_LANES),
+          admit: false,
         });
         const failed = results
           .flatMap((r) => (r.ok ? [] : [{ id: r.id, status: r.error.status, detail: r.error.detail }]))
@@ -174,7 +180,7 @@ export class RetryService {
         chunks.push({ index: mine, retried: results.filter((r) => r.ok).length, failed });
       }
     };
-    await Promise.all(Array.from({ length: FILTER_LANES }, lane));
+    await this.tasks.admission.deferWhile(() => Promise.all(Array.from({ length: FILTER_LANES }, lane)));
     chunks.sort((a, b) => a.index - b.index);
     return {
       retried: chunks.reduce((n, c) => n + c.retried, 0),
@@ -195,7 +201,7 @@ export class RetryService {
   private async retryMany(
     actor: Actor,
     rawIds: readonly number[],
-    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY }: RetryOptions = {},
+    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY, admit = true }: RetryOptions = {},
   ): Promise<Outcome[]> {
     const ids = [...new Set(rawIds)];
     // The URI each new download gets: a new one given, else the task's own.
@@ -401,33 +407,46 @@ export class RetryService {
         });
         done.push({ old: pair.old, fresh });
       }
-      await this.ctx.db.transaction().execute(async (trx) => {
-        await repo.completeReplacements(
-          trx,
-          outcomes,
-          done.map((d) => d.old.id),
-          finishedAt,
-        );
-        await repo.undoReplacements(
-          trx,
-          failed.map((f) => f.fresh.id),
-          failed.map((f) => f.old.id),
-        );
-        await this.tasks.handingOver.unmarkStored(freshIds, trx);
-      });
-
-      // The new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
-      // The old downloads leave aria2 meanwhile (errors ignored: they may be long gone).
-      await this.tasks.handingOver.unmark(freshIds, { stored: false });
-      unmarked = true;
-      const [, admitted] = await Promise.all([
-        forgetRowDownloads(
-          this.ctx.nodes,
-          done.map(({ old }) => old),
-          { stopped: true, logger: this.ctx.logger },
-        ),
-        done.length > 0 ? this.tasks.admission.admitAndRead(done.map((d) => d.fresh)) : [],
-      ]);
+      const recorded = (async () => {
+        await this.ctx.db.transaction().execute(async (trx) => {
+          await repo.completeReplacements(
+            trx,
+            outcomes,
+            done.map((d) => d.old.id),
+            finishedAt,
+          );
+          await repo.undoReplacements(
+            trx,
+            failed.map((f) => f.fresh.id),
+            failed.map((f) => f.old.id),
+          );
+          await this.tasks.handingOver.unmarkStored(freshIds, trx);
+        });
+        await this.tasks.handingOver.unmark(freshIds, { stored: false });
+        unmarked = true;
+      })();
+      // Meanwhile, aria2 forgets the old downloads (errors ignored: they may be long gone) and the
+      // admission reads aria2's lists for its pass, which reads the rows once they are recorded. The
+      // new downloads wait paused in aria2 until the admission lets them start; the answer shows it.
+      const forgotten = forgetRowDownloads(
+        this.ctx.nodes,
+        done.map(({ old }) => old),
+        { stopped: true, logger: this.ctx.logger },
+      );
+      const admitting =
+        done.length > 0 && admit
+          ? this.tasks.admission.admitAndRead(
+              done.map((d) => d.fresh),
+              recorded,
+            )
+          : Promise.resolve(done.map((d) => d.fresh));
+      try {
+        await recorded;
+      } catch (err) {
+        await Promise.all([forgotten, admitting.catch(() => undefined)]);
+        throw err;
+      }
+      const [, admitted] = await Promise.all([forgotten, admitting]);
       for (const [i, { old }] of done.entries()) {
         const fresh = admitted[i]!;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Task } from '../../src/contracts/tasks.js';
+import { Admission } from '../../src/services/admission.js';
 import { type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, patternBytes } from '../helpers/file-server.js';
 import { useController } from '../helpers/fixture.js';
@@ -210,12 +211,26 @@ describe('retry by filter', () => {
       sizes.push(calls.length);
       return original(calls);
     }) as typeof c.aria2.multicall;
+    // Admission passes: none while the chunks are handed over (each would read every waiting
+    // download of aria2), one once they all are.
+    const admission = Admission.prototype as unknown as Record<'pass', (...args: unknown[]) => unknown>;
+    const pass = admission.pass;
+    let passes = 0;
+    const spy = vi.spyOn(admission, 'pass').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      passes++;
+      return pass.apply(this, args);
+    });
     let r: Awaited<ReturnType<ApiClient['post']>>;
+    let passesDuring: number;
     try {
       r = await carol.post('/api/tasks/retry', { filter: { status: 'error' } });
+      passesDuring = passes;
+      await waitFor(() => passes > 0, 20_000, 'the admission pass after the retry by filter');
     } finally {
       c.aria2.multicall = original;
+      spy.mockRestore();
     }
+    expect(passesDuring).toBe(0);
     expect(r.statusCode).toBe(200);
     expect(r.json()).toEqual({
       retried: 1050,

@@ -1,0 +1,112 @@
+/**
+ * What one retry costs, counted: the SQL statements and aria2 requests of one
+ * `POST /api/tasks/{id}/retry` of a failed HTTP task, and the admission passes it leaves behind. A count
+ * keeps a speed-up honest where a time on a shared machine cannot.
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Aria2Client } from '../../src/aria2/client.js';
+import { Admission } from '../../src/services/admission.js';
+import type { FileServer } from '../helpers/file-server.js';
+import { useController } from '../helpers/fixture.js';
+import { testsUsePostgres } from '../helpers/postgres.js';
+import type { ApiClient } from '../helpers/tasks-api.js';
+import { waitFor } from '../helpers/wait.js';
+
+let server: FileServer;
+let alice: ApiClient;
+
+useController({ users: ['alice'] }, (fx) => {
+  ({ server } = fx);
+  alice = fx.api('alice');
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Counts every SQL statement, aria2 request and admission pass from now on. */
+function counting() {
+  const n = { sql: 0, aria2: 0, passes: 0 };
+  const sqlite = Database.prototype.prepare;
+  vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (this: Database.Database, source) {
+    n.sql++;
+    return sqlite.call(this, source);
+  });
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+    n.sql++;
+    return query.apply(this, args);
+  } as typeof pg.Client.prototype.query);
+  const proto = Aria2Client.prototype as unknown as Record<'sendRaw', (...args: unknown[]) => unknown>;
+  const sendRaw = proto.sendRaw;
+  vi.spyOn(proto, 'sendRaw').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    n.aria2++;
+    return sendRaw.apply(this, args);
+  });
+  const admission = Admission.prototype as unknown as Record<'pass', (...args: unknown[]) => unknown>;
+  const pass = admission.pass;
+  vi.spyOn(admission, 'pass').mockImplementation(function (this: unknown, ...args: unknown[]) {
+    n.passes++;
+    return pass.apply(this, args);
+  });
+  return n;
+}
+
+/** Waits until nothing has talked to aria2 or the database for a while (the sync engine settled). */
+async function quiet(n: { sql: number; aria2: number }): Promise<void> {
+  let seen = -1;
+  await waitFor(
+    async () => {
+      const now = n.sql + n.aria2;
+      const still = now === seen;
+      seen = now;
+      await new Promise((r) => setTimeout(r, 150));
+      return still;
+    },
+    20_000,
+    'the controller to settle',
+  );
+}
+
+describe('one retry, counted', () => {
+  it('costs a fixed handful of statements and aria2 requests, and leaves no second admission pass', async () => {
+    const n = counting();
+    const counts: { sql: number; aria2: number; passes: number; after: number }[] = [];
+    // The least of three retries: a sync pass that happens to fall inside one request does not count.
+    for (let i = 0; i < 3; i++) {
+      const file = `/counts/f${i}.bin`;
+      // The source still answers 404: the new download fails at once and nothing keeps running.
+      server.addFile(file, Buffer.alloc(1000, 1), { status: 404 });
+      const old = await alice.add(server.url(file));
+      await alice.waitTask(old.id, (t) => t.status === 'error');
+      await quiet(n);
+
+      const before = { ...n };
+      const res = await alice.post(`/api/tasks/${old.id}/retry`);
+      expect(res.statusCode).toBe(200);
+      const during = {
+        sql: n.sql - before.sql,
+        aria2: n.aria2 - before.aria2,
+        passes: n.passes - before.passes,
+      };
+      const fresh = res.json() as { id: number };
+      // What the retry leaves behind: the new download's own failure asks for one pass, nothing more.
+      await alice.waitTask(fresh.id, (t) => t.status === 'error');
+      await quiet(n);
+      counts.push({ ...during, after: n.passes - before.passes - during.passes });
+    }
+    const least = (k: 'sql' | 'aria2' | 'passes' | 'after') => Math.min(...counts.map((x) => x[k]));
+    // The session, the task, the claim (with the space), the insert, the link, the outcome, the
+    // admission's rows and reasons, two transactions; PostgreSQL adds its hand-over marks, the
+    // admission's lock (a transaction of its own) and the events' notifications.
+    expect(least('sql')).toBeLessThanOrEqual(testsUsePostgres() ? 23 : 15);
+    // The add with its status, the admission's snapshot and unpause, and the old download forgotten.
+    expect(least('aria2')).toBeLessThanOrEqual(5);
+    // The answer waits for exactly one admission pass.
+    expect(least('passes')).toBe(1);
+    // After it: the new download's failure asks for one; the replaced task's removal asks for none.
+    expect(least('after')).toBeLessThanOrEqual(1);
+  });
+});
