@@ -4,13 +4,16 @@ import { isPublicAddress } from '../domain/addresses.js';
 
 /** Every address a host name resolves to (an IP literal never reaches it). */
 export type Resolve = (host: string) => Promise<string[]>;
-/** Opens a TCP connection to an address that was checked. */
-export type Dial = (address: string, port: number) => net.Socket;
+/**
+ * Opens a TCP connection to an address that was checked. `onread`, when given, goes to `net.connect`
+ * as it is: the egress proxy reads its tunnels' servers into one shared buffer (`proxy.ts`).
+ */
+export type Dial = (address: string, port: number, onread?: net.OnReadOpts) => net.Socket;
 
 export const systemResolve: Resolve = async (host) =>
   (await dns.promises.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-export const systemDial: Dial = (address, port) => net.connect({ host: address, port });
+export const systemDial: Dial = (address, port, onread) => net.connect({ host: address, port, onread });
 
 export class EgressRefusedError extends Error {
   constructor(
@@ -75,14 +78,18 @@ export class EgressGuard {
 
   /**
    * Connects to host:port through the check: each checked address in turn until one answers.
-   * Returns the socket and the address it was checked as.
+   * Returns the socket and the address it was checked as. `onread` is handed to the dial.
    */
-  async connect(host: string, port: number): Promise<{ socket: net.Socket; address: string }> {
+  async connect(
+    host: string,
+    port: number,
+    onread?: net.OnReadOpts,
+  ): Promise<{ socket: net.Socket; address: string }> {
     const list = await this.addresses(host);
     let last: Error = new Error(`no address for ${host}`);
     for (const address of list) {
       try {
-        return { socket: await opened(this.dial(address, port)), address };
+        return { socket: await opened(this.dial(address, port, onread)), address };
       } catch (err) {
         last = err as Error;
       }

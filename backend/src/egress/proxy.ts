@@ -6,10 +6,22 @@ import { type EgressGuard, EgressRefusedError } from './guard.js';
 
 /** How long a tunnel holds back what the server sends before aria2 has said anything. */
 const SERVER_FIRST_DELAY_MS = 250;
-/** A server that sent less than this in a tunnel's last second is read in batches (`gatherSlowReads`). */
+/** A server that sent less than this in a tunnel's last second is read in batches (`GatherClock`). */
 const SLOW_TUNNEL_BYTES_PER_S = 128 * 1024;
-/** How long a slow tunnel's bytes gather in the kernel between reads: at most 38 KiB at the rate above. */
-const SLOW_TUNNEL_GATHER_MS = 300;
+/** The one clock every slow tunnel reads on. */
+const GATHER_TICK_MS = 250;
+/**
+ * A slow tunnel reads again once about this much has gathered in the kernel, after at most
+ * MAX_GATHER_TICKS ticks: 16 KiB a second at a 16 KiB/s server, 32 KiB every 250 ms at 128 KiB/s,
+ * far below the kernel's receive buffer (128 KiB at least), so the server is never slowed.
+ */
+const GATHER_BYTES = 32 * 1024;
+const MAX_GATHER_TICKS = 4;
+/**
+ * Every tunnel reads its server into this one buffer (`onread`); each read is copied out and written
+ * to aria2 before the next read lands, so the tunnels share it instead of a fresh 64 KiB per read.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(128 * 1024);
 
 export interface EgressLogger {
   info(obj: object, msg?: string): void;
@@ -26,6 +38,7 @@ export class EgressProxy {
   readonly password = randomBytes(18).toString('hex');
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly clock = new GatherClock();
   private port = 0;
 
   constructor(
@@ -67,6 +80,7 @@ export class EgressProxy {
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
+    this.clock.stop();
     await closed;
   }
 
@@ -91,10 +105,11 @@ export class EgressProxy {
       return;
     }
     const host = target[1]!;
+    const reader = new ServerReader(client, this.clock);
     let upstream: net.Socket;
     let address: string;
     try {
-      ({ socket: upstream, address } = await this.guard.connect(host, port));
+      ({ socket: upstream, address } = await this.guard.connect(host, port, reader.onread));
     } catch (err) {
       if (err instanceof EgressRefusedError) {
         this.logger?.warn({ host, port, reason: err.why }, 'egress guard refused a connection');
@@ -112,7 +127,11 @@ export class EgressProxy {
     upstream.once('close', () => this.sockets.delete(upstream));
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // What is still being written to aria2 goes first.
+    upstream.on('close', () => {
+      if (client.writableLength === 0) client.destroy();
+      else client.end(() => client.destroy());
+    });
     // aria2 keeps tunnels open and reuses them: one opened to a private address while that was
     // allowed is cut as soon as it no longer is, before another byte goes through.
     const privateDestination = !isPublicAddress(address);
@@ -123,21 +142,21 @@ export class EgressProxy {
         client.destroy();
       }
     };
-    // Both ways: a long response keeps flowing without aria2 sending another byte.
-    client.on('data', cutWhenRefused);
+    // Both ways: a long response keeps flowing without aria2 sending another byte (ServerReader).
+    // A request wants its answer now (a reused tunnel, an FTP command): not at the next tick.
+    client.on('data', () => {
+      cutWhenRefused();
+      reader.requested();
+    });
+    reader.attach(upstream, stillAllowed);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
     // aria2 drops whatever arrives in the same read as the 200 answer, so a server that speaks
     // first (an FTP greeting) is relayed only once aria2 has spoken or after a pause.
-    let relaying = false;
     const relay = () => {
-      if (relaying) return;
-      relaying = true;
       clearTimeout(timer);
-      upstream.on('data', cutWhenRefused);
-      gatherSlowReads(upstream, client);
-      upstream.pipe(client);
+      reader.start();
     };
     const timer = setTimeout(relay, SERVER_FIRST_DELAY_MS);
     if (head.length > 0) relay();
@@ -147,33 +166,161 @@ export class EgressProxy {
 }
 
 /**
- * Reads a slow server in batches. Every read wakes the controller and aria2 once, and a slow server's
- * bytes come a packet at a time, so a thousand slow downloads would cost tens of thousands of wake-ups
- * a second. After a read, a tunnel whose last second brought under SLOW_TUNNEL_BYTES_PER_S waits
- * SLOW_TUNNEL_GATHER_MS before the next, its bytes held meanwhile in the kernel's receive buffer
- * (which they fit: no byte is lost and the server is not slowed). A tunnel is taken for fast until its
- * first second is measured, and a fast one is never held.
+ * The one clock of every slow tunnel (see ServerReader): a tunnel held after a read is woken at a
+ * tick a few ticks on, so a thousand slow downloads cost a few wake-ups of the controller a second,
+ * not one per tunnel and read. It runs only while a tunnel is held.
  */
-function gatherSlowReads(upstream: net.Socket, client: net.Socket): void {
-  let windowStart = Date.now();
-  let windowBytes = 0;
-  let slow = false;
-  let held: NodeJS.Timeout | undefined;
-  upstream.on('data', (chunk: Buffer) => {
-    windowBytes += chunk.length;
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      slow = (windowBytes * 1000) / (now - windowStart) < SLOW_TUNNEL_BYTES_PER_S;
-      windowStart = now;
-      windowBytes = 0;
+export class GatherClock {
+  private timer: NodeJS.Timeout | null = null;
+  private now = 0;
+  private readonly held = new Map<ServerReader, number>();
+
+  /**
+   * Holds a reader until the next tick that is a multiple of `ticks`: tunnels of a like rate read
+   * at the same ticks, in one wake-up, whenever each began.
+   */
+  hold(reader: ServerReader, ticks: number): void {
+    this.held.set(reader, (Math.floor(this.now / ticks) + 1) * ticks);
+    this.timer ??= setInterval(() => this.tick(), GATHER_TICK_MS);
+  }
+
+  /** Whether a reader waits for a tick. */
+  holds(reader: ServerReader): boolean {
+    return this.held.has(reader);
+  }
+
+  release(reader: ServerReader): void {
+    this.held.delete(reader);
+    if (this.held.size === 0) this.stop();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private tick(): void {
+    this.now++;
+    const due: ServerReader[] = [];
+    for (const [reader, at] of this.held) if (at <= this.now) due.push(reader);
+    for (const reader of due) {
+      this.held.delete(reader);
+      reader.wake();
     }
-    if (!slow || held) return;
-    upstream.pause();
-    held = setTimeout(() => {
-      held = undefined;
-      // A client that is still writing out keeps the pipe's own pause; its drain resumes the reads.
-      if (!client.writableNeedDrain) upstream.resume();
-    }, SLOW_TUNNEL_GATHER_MS);
-  });
-  upstream.once('close', () => clearTimeout(held));
+    if (this.held.size === 0) this.stop();
+  }
+}
+
+/**
+ * The server's side of one tunnel, relayed to aria2. The socket reads into READ_BUFFER (`onread`) and
+ * every read is written to aria2 at once, in one write. A slow server's bytes come a packet at a time,
+ * so each read of a slow tunnel is followed by a pause (the socket stops reading: its bytes gather in
+ * the kernel's receive buffer, none is lost) until a tick of the shared clock, as many ticks on as
+ * gather about GATHER_BYTES at its rate. A tunnel is taken for fast until its first second is measured,
+ * and a fast one is never held, so fast downloads are not concerned.
+ */
+export class ServerReader {
+  private upstream: net.Socket | null = null;
+  private allowed: () => boolean = () => true;
+  /** What the server sent before relaying began (an FTP greeting): written when it begins. */
+  private early: Buffer[] | null = [];
+  private waitingDrain = false;
+  private windowStart = Date.now();
+  private windowBytes = 0;
+  /** 0 while fast; else the ticks a read waits for the next. */
+  private holdTicks = 0;
+
+  readonly onread: net.OnReadOpts = {
+    buffer: READ_BUFFER,
+    callback: (n, buf) => this.read(n, buf),
+  };
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly clock: GatherClock,
+  ) {
+    client.on('drain', () => {
+      this.waitingDrain = false;
+      if (!this.clock.holds(this)) this.upstream?.resume();
+    });
+  }
+
+  attach(upstream: net.Socket, allowed: () => boolean): void {
+    this.upstream = upstream;
+    this.allowed = allowed;
+    upstream.once('close', () => this.clock.release(this));
+  }
+
+  /** Relaying begins: what came early goes first. */
+  start(): void {
+    const early = this.early;
+    if (!early) return;
+    this.early = null;
+    if (!this.allowed()) {
+      this.upstream?.destroy();
+      this.client.destroy();
+      return;
+    }
+    this.windowStart = Date.now();
+    for (const chunk of early) this.client.write(chunk);
+    this.wake();
+  }
+
+  /** Reads again (a tick of the clock). */
+  wake(): void {
+    if (this.early || !this.upstream || this.upstream.destroyed) return;
+    this.clock.release(this);
+    if (!this.waitingDrain) this.upstream.resume();
+  }
+
+  /**
+   * aria2 sent a request (a reused tunnel, an FTP command): its answer is not held, and the tunnel is
+   * taken for fast until its next second is measured.
+   */
+  requested(): void {
+    this.windowStart = Date.now();
+    this.windowBytes = 0;
+    this.holdTicks = 0;
+    this.wake();
+  }
+
+  /** One read of the server; false pauses the socket. */
+  private read(n: number, buf: Uint8Array): boolean {
+    const upstream = this.upstream;
+    if (upstream && !this.allowed()) {
+      upstream.destroy();
+      this.client.destroy();
+      return false;
+    }
+    // Copied out: the buffer is the next read's, of whichever tunnel.
+    const chunk = Buffer.from(buf.subarray(0, n));
+    if (this.early) {
+      this.early.push(chunk);
+      return false;
+    }
+    this.windowBytes += n;
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      const rate = (this.windowBytes * 1000) / (now - this.windowStart);
+      this.holdTicks =
+        rate >= SLOW_TUNNEL_BYTES_PER_S
+          ? 0
+          : Math.max(
+              1,
+              Math.min(MAX_GATHER_TICKS, Math.floor(GATHER_BYTES / ((rate * GATHER_TICK_MS) / 1000))),
+            );
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
+    if (!this.client.write(chunk)) {
+      this.waitingDrain = true;
+      return false;
+    }
+    // A read that filled the buffer may have left more in the kernel: read on until it is empty.
+    if (this.holdTicks > 0 && n < buf.length) {
+      this.clock.hold(this, this.holdTicks);
+      return false;
+    }
+    return true;
+  }
 }

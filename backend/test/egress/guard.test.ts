@@ -50,11 +50,11 @@ const names = new Map<string, string[]>();
 const resolved: string[] = [];
 const dialled: string[] = [];
 
-const dial: Dial = (address, port) => {
+const dial: Dial = (address, port, onread) => {
   dialled.push(`${address}:${port}`);
   return address === PUBLIC_IP
-    ? net.connect({ host: '127.0.0.1', port: publicServer.port })
-    : systemDial(address, port);
+    ? net.connect({ host: '127.0.0.1', port: publicServer.port, onread })
+    : systemDial(address, port, onread);
 };
 
 const egress = {
