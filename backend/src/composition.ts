@@ -218,7 +218,7 @@ export async function startController(config: Config, options: ControllerOptions
     files,
     config.database.kind === 'postgres' ? { secret: await databaseShareSecret(db, config.dataDir) } : {},
   );
-  const stats = new StatsService(context, limits, storage);
+  const stats = new StatsService(context, storage);
   const tokens = new TokensService(context);
   await users.ensureFirstAdmin();
 

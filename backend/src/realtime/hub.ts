@@ -33,6 +33,11 @@ interface Client {
   expiryTimer: NodeJS.Timeout | null;
 }
 
+interface StatsBatch {
+  users: Set<number>;
+  timer: NodeJS.Timeout | null;
+}
+
 /** setTimeout's longest delay (about 24.8 days); a later expiry is looked at again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -42,7 +47,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class SocketHub {
   private readonly rooms = new Map<number, Set<Client>>();
-  private readonly statsTimers = new Map<number, NodeJS.Timeout>();
+  /** Users whose stats are due at once (a new socket), and those due within a second (task changes). */
+  private readonly statsNow: StatsBatch = { users: new Set(), timer: null };
+  private readonly statsLater: StatsBatch = { users: new Set(), timer: null };
+  /** Stats computations so far (one per batch of users), for tests. */
+  statsBatches = 0;
   private readonly onUpdate = (row: TaskRow) => {
     this.send(row.owner_id, `task:${row.id}`, { type: 'task_update', task: toTask(row) });
     this.scheduleStats(row.owner_id);
@@ -118,7 +127,7 @@ export class SocketHub {
       room.delete(client);
       if (room.size === 0) this.rooms.delete(userId);
     });
-    this.scheduleStats(userId, 0);
+    this.scheduleStats(userId, true);
     // A token does not expire; its revocation closes the socket (onTokenRevoked).
     if (client.sessionIdHash !== null) void this.watchSession(client);
   }
@@ -187,20 +196,32 @@ export class SocketHub {
     }, FLUSH_MS);
   }
 
-  /** Stats follow task changes, at most once a second per user. */
-  private scheduleStats(userId: number, delay = STATS_INTERVAL_MS): void {
-    if (this.statsTimers.has(userId) || !this.rooms.has(userId)) return;
-    const timer = setTimeout(async () => {
-      this.statsTimers.delete(userId);
-      if (!this.rooms.has(userId)) return;
-      try {
-        const stats = await this.stats.forUser(userId);
-        this.send(userId, 'stats', { type: 'stats', stats });
-      } catch (err) {
-        this.ctx.logger.warn({ err: (err as Error).message }, 'could not compute stats for a socket');
-      }
-    }, delay);
-    this.statsTimers.set(userId, timer);
+  /**
+   * Stats follow task changes, at most once a second per user. Every user due together is computed in
+   * one batch (StatsService.forUsers: a few statements whatever their number) on one timer, not on a
+   * timer and four queries each: a progress pass that changes every user's task would otherwise cost a
+   * thousand stats computations a second. A new socket's stats come at once (`now`).
+   */
+  private scheduleStats(userId: number, now = false): void {
+    if (!this.rooms.has(userId) || this.statsNow.users.has(userId) || this.statsLater.users.has(userId))
+      return;
+    const batch = now ? this.statsNow : this.statsLater;
+    batch.users.add(userId);
+    batch.timer ??= setTimeout(() => void this.sendStats(batch), now ? 0 : STATS_INTERVAL_MS);
+  }
+
+  private async sendStats(batch: StatsBatch): Promise<void> {
+    const users = [...batch.users].filter((id) => this.rooms.has(id));
+    batch.users.clear();
+    batch.timer = null;
+    if (users.length === 0) return;
+    this.statsBatches++;
+    try {
+      const all = await this.stats.forUsers(users);
+      for (const [userId, stats] of all) this.send(userId, 'stats', { type: 'stats', stats });
+    } catch (err) {
+      this.ctx.logger.warn({ err: (err as Error).message }, 'could not compute stats for the sockets');
+    }
   }
 
   close(): void {
@@ -208,8 +229,11 @@ export class SocketHub {
     this.ctx.events.off('task_removed', this.onRemoved);
     this.ctx.events.off('sessions_ended', this.onSessionsEnded);
     this.ctx.events.off('token_revoked', this.onTokenRevoked);
-    for (const t of this.statsTimers.values()) clearTimeout(t);
-    this.statsTimers.clear();
+    for (const batch of [this.statsNow, this.statsLater]) {
+      if (batch.timer) clearTimeout(batch.timer);
+      batch.timer = null;
+      batch.users.clear();
+    }
     for (const room of this.rooms.values())
       for (const c of room) {
         if (c.expiryTimer) clearTimeout(c.expiryTimer);

@@ -362,6 +362,42 @@ export async function taskCounts(db: Db, ownerId: number): Promise<Map<string, n
 }
 
 /**
+ * The counts per status of several owners in one statement (the live hub's stats of every user due
+ * together); owners with many change rows are folded as `taskCounts` does. Owners without rows get none.
+ */
+export async function taskCountsOf(
+  db: Db,
+  ownerIds: readonly number[],
+): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>();
+  const changeRows = new Map<number, number>();
+  for (const part of chunks(ownerIds)) {
+    if (part.length === 0) continue;
+    const rows = await db
+      .selectFrom('task_counts')
+      .select((eb) => [
+        'owner_id',
+        'status',
+        eb.fn.sum<number>('n').as('n'),
+        eb.fn.countAll<number>().as('rows'),
+      ])
+      .where('owner_id', 'in', part)
+      .groupBy(['owner_id', 'status'])
+      .execute();
+    for (const r of rows) {
+      changeRows.set(r.owner_id, (changeRows.get(r.owner_id) ?? 0) + Number(r.rows));
+      if (Number(r.n) === 0) continue;
+      const counts = out.get(r.owner_id) ?? new Map<string, number>();
+      counts.set(r.status, Number(r.n));
+      out.set(r.owner_id, counts);
+    }
+  }
+  for (const [ownerId, n] of changeRows)
+    if (n > COUNT_ROWS_BEFORE_COMPACTING) await compactTaskCounts(db, ownerId);
+  return out;
+}
+
+/**
  * Folds an owner's change rows into one per status (none for a status at 0). Only rows this
  * transaction sees are folded, and their sum is written back in the same statement or transaction,
  * so changes other transactions have not committed yet stay as they are and every sum stays exact.
@@ -427,6 +463,60 @@ export async function speedTotals(
   };
 }
 
+/**
+ * Per owner, in one statement over their rows: speed totals and count of active rows (as
+ * `speedTotals`), and the partial bytes and reservations of `space.ts`'s `partialAndReservedBytes`.
+ * Owners without rows get none.
+ */
+export async function speedAndSpaceOf(
+  db: Runner,
+  ownerIds: readonly number[],
+): Promise<
+  Map<
+    number,
+    { download_speed: number; upload_speed: number; active_count: number; partial: number; reserved: number }
+  >
+> {
+  const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
+  const out = new Map<
+    number,
+    { download_speed: number; upload_speed: number; active_count: number; partial: number; reserved: number }
+  >();
+  for (const part of chunks(ownerIds)) {
+    if (part.length === 0) continue;
+    const rows = await db
+      .selectFrom('tasks')
+      .select([
+        'owner_id',
+        sql<number>`COALESCE(SUM(CASE WHEN status = 'active' THEN download_speed ELSE 0 END), 0)`.as(
+          'download_speed',
+        ),
+        sql<number>`COALESCE(SUM(CASE WHEN status = 'active' THEN upload_speed ELSE 0 END), 0)`.as(
+          'upload_speed',
+        ),
+        sql<number>`COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0)`.as('active_count'),
+        sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
+          'partial',
+        ),
+        sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
+          THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
+      ])
+      .where('owner_id', 'in', part)
+      .groupBy('owner_id')
+      .execute();
+    for (const r of rows) {
+      out.set(r.owner_id, {
+        download_speed: Number(r.download_speed),
+        upload_speed: Number(r.upload_speed),
+        active_count: Number(r.active_count),
+        partial: Number(r.partial),
+        reserved: Number(r.reserved),
+      });
+    }
+  }
+  return out;
+}
+
 /** Not a seeding torrent: the SQL of domain/task-status.ts's isSeeding, negated. */
 function notSeeding(eb: ExpressionBuilder<Database, 'tasks'>) {
   return eb.not(
@@ -459,6 +549,27 @@ export async function countDownloading(
     .where(notSeeding)
     .executeTakeFirstOrThrow();
   return { own: Number(r.own ?? 0), node: Number(r.node) };
+}
+
+/**
+ * Active downloads that take a download slot, per node and owner, in one statement: what
+ * `countDownloading` gives one user, for every user at once (a node's count is the sum of its owners').
+ */
+export async function downloadingByNode(db: Runner): Promise<Map<string, Map<number, number>>> {
+  const rows = await db
+    .selectFrom('tasks')
+    .select((eb) => ['node', 'owner_id', eb.fn.countAll<number>().as('n')])
+    .where('status', '=', 'active')
+    .where(notSeeding)
+    .groupBy(['node', 'owner_id'])
+    .execute();
+  const out = new Map<string, Map<number, number>>();
+  for (const r of rows) {
+    const owners = out.get(r.node) ?? new Map<number, number>();
+    owners.set(r.owner_id, Number(r.n));
+    out.set(r.node, owners);
+  }
+  return out;
 }
 
 // ---- retry: claims and replacements in bulk, so a batch of 1000 is a handful of statements ----------

@@ -40,6 +40,24 @@ export async function findUserNode(db: Db, id: number): Promise<string | undefin
   return row?.node;
 }
 
+/** The node, quota and space counter of several users at once (the live hub's stats); missing ones are absent. */
+export async function usersSpaceOf(
+  db: Db,
+  ids: readonly number[],
+): Promise<Map<number, { node: string; quota: number; used_space: number }>> {
+  const out = new Map<number, { node: string; quota: number; used_space: number }>();
+  // Within the parameter limits of both databases.
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'node', 'quota', 'used_space'])
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.set(r.id, { node: r.node, quota: r.quota, used_space: r.used_space });
+  }
+  return out;
+}
+
 export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
 }

@@ -1,45 +1,73 @@
 import type { HealthBody, Stats } from '../contracts/stats.js';
+import { availableSpace } from '../domain/size.js';
 import { TASK_STATUSES } from '../domain/task-status.js';
-import { countDownloading, speedTotals, taskCounts } from '../repositories/tasks.js';
-import { countUsersByNode, findUserNode } from '../repositories/users.js';
+import { downloadingByNode, speedAndSpaceOf, taskCountsOf } from '../repositories/tasks.js';
+import { countUsersByNode, usersSpaceOf } from '../repositories/users.js';
 import type { ServiceContext } from './context.js';
 import type { Storage } from './storage.js';
-import type { SpaceService } from './tasks/space.js';
 
 export class StatsService {
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly limits: Pick<SpaceService, 'space'>,
-    private readonly storage: Pick<Storage, 'freeDisk' | 'freeDiskOf'>,
+    private readonly storage: Pick<Storage, 'freeDiskOf'>,
   ) {}
 
   /** The caller's /api/stats: space from the database (kept incrementally), speeds from their active rows. */
   async forUser(userId: number): Promise<Stats> {
-    const node = (await findUserNode(this.ctx.db, userId)) ?? this.ctx.nodes.first.node;
-    const [space, speeds, disk, downloading, counts] = await Promise.all([
-      this.limits.space(userId),
-      speedTotals(this.ctx.db, userId),
-      this.storage.freeDisk(userId),
-      countDownloading(this.ctx.db, userId, node),
+    return (await this.forUsers([userId])).get(userId)!;
+  }
+
+  /**
+   * The /api/stats of several users in a few statements whatever their number (the live hub computes
+   * every user due in one tick together): each user's rows are read once per statement, the node's
+   * running downloads are counted once, and each node's disk is read once.
+   */
+  async forUsers(userIds: readonly number[]): Promise<Map<number, Stats>> {
+    const ids = [...new Set(userIds)];
+    const out = new Map<number, Stats>();
+    if (ids.length === 0) return out;
+    const [users, rows, downloading, counts] = await Promise.all([
+      usersSpaceOf(this.ctx.db, ids),
+      speedAndSpaceOf(this.ctx.db, ids),
+      downloadingByNode(this.ctx.db),
       // The kept counts per status (the lists' totals read them too): a few rows, not a count.
-      taskCounts(this.ctx.db, userId),
+      taskCountsOf(this.ctx.db, ids),
     ]);
+    const fallback = this.ctx.nodes.first.node;
+    const nodes = new Set(ids.map((id) => users.get(id)?.node ?? fallback));
+    const disks = new Map(
+      await Promise.all([...nodes].map(async (node) => [node, await this.storage.freeDiskOf(node)] as const)),
+    );
     const settings = this.ctx.settings.get();
-    const diskLeft = Math.max(0, disk.free - settings.min_free_disk);
-    return {
-      used_space: space.used,
-      quota: space.quota,
-      // Unlimited quota: what the disk still allows.
-      available_space: Math.min(space.available, diskLeft),
-      ...speeds,
-      waiting_counts: {
-        user_limit: { running: downloading.own, limit: settings.max_active_per_user },
-        slots: { running: downloading.node, limit: settings.max_concurrent_downloads },
-      },
-      status_counts: Object.fromEntries(
-        TASK_STATUSES.map((s) => [s, counts.get(s) ?? 0]),
-      ) as Stats['status_counts'],
-    };
+    for (const id of ids) {
+      const user = users.get(id);
+      const node = user?.node ?? fallback;
+      const own = rows.get(id);
+      const quota = user?.quota ?? 0;
+      const used = (user?.used_space ?? 0) + (own?.partial ?? 0);
+      const diskLeft = Math.max(0, disks.get(node)!.free - settings.min_free_disk);
+      const onNode = downloading.get(node);
+      let running = 0;
+      for (const n of onNode?.values() ?? []) running += n;
+      const statuses = counts.get(id);
+      out.set(id, {
+        used_space: used,
+        quota,
+        // Unlimited quota: what the disk still allows.
+        available_space: Math.min(availableSpace(quota, used, own?.reserved ?? 0), diskLeft),
+        download_speed: own?.download_speed ?? 0,
+        upload_speed: own?.upload_speed ?? 0,
+        active_count: own?.active_count ?? 0,
+        waiting_counts: {
+          user_limit: { running: onNode?.get(id) ?? 0, limit: settings.max_active_per_user },
+          slots: { running, limit: settings.max_concurrent_downloads },
+        },
+        status_counts: Object.fromEntries(
+          TASK_STATUSES.map((s) => [s, statuses?.get(s) ?? 0]),
+        ) as Stats['status_counts'],
+      });
+    }
+    return out;
   }
 
   /** The disk and daemon of every node; the top-level fields are the first node's, as with one node. */

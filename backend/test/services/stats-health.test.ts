@@ -7,9 +7,7 @@ import { StatsService } from '../../src/services/stats.js';
 import { startTestAria2, type TestAria2, waitFor } from '../helpers/aria2.js';
 import { type UnitContext, unitContext } from '../helpers/service-context.js';
 
-const noSpace = { space: async () => ({ used: 0, quota: 0, available: 0 }) };
 const noDisk = {
-  freeDisk: async () => ({ total: 0, free: 0 }),
   freeDiskOf: async () => ({ total: 0, free: 0 }),
 };
 
@@ -39,7 +37,7 @@ describe('StatsService health: every node of the registry counts', () => {
     }
     await local.start();
     await waitFor(() => local.connected, 10_000, 'aria2 to connect');
-    return new StatsService({ ...u.ctx, nodes: new NodeRegistry(gateways) }, noSpace, noDisk);
+    return new StatsService({ ...u.ctx, nodes: new NodeRegistry(gateways) }, noDisk);
   }
 
   it('is ok with the local node connected, and names its version', async () => {

@@ -1,9 +1,10 @@
 /**
  * The stats service (services/stats.ts) on a real SQLite file: the caller's space and speeds come from
  * their own rows only, what current downloads reserve is not available, and the disk bounds what an
- * unlimited quota allows.
+ * unlimited quota allows. Many users' stats together take as many statements as one user's.
  */
 import path from 'node:path';
+import type { KyselyPlugin } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nowIso } from '../../src/domain/time.js';
 import { addUsedSpace } from '../../src/repositories/space.js';
@@ -22,7 +23,7 @@ describe('StatsService', () => {
   beforeEach(async () => {
     u = await unitContext({ MIN_FREE_DISK: '0' });
     tasks = u.taskServices();
-    stats = new StatsService(u.ctx, tasks.limits, tasks.storage);
+    stats = new StatsService(u.ctx, tasks.storage);
     alice = await u.user('alice', { quota: 100_000 });
     bob = await u.user('bob', { quota: 0 });
   });
@@ -96,5 +97,43 @@ describe('StatsService', () => {
     expect(after.status_counts.active).toBe(1);
     expect(after.status_counts.complete).toBe(1);
     expect((await stats.forUser(bob.id)).status_counts.active).toBe(1);
+  });
+
+  it('computes the stats of many users in as many statements as of one, each user their own', async () => {
+    // Every statement the service sends, counted on the real database.
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const counted = new StatsService({ ...u.ctx, db: u.db.withPlugin(counting) }, tasks.storage);
+    const many = [alice, bob];
+    // bob's unlimited quota reads the disk, whose free space moves: he counts in the batch only.
+    // A quota each (the disk's free space, shared with other work, would move between two reads).
+    for (let i = 0; i < 38; i++) many.push(await u.user(`user${i}`, { quota: 1_000_000 + i }));
+    // Each user one download at a speed of their own, so a mix-up between users shows.
+    for (const [i, user] of many.entries()) await running(user, { total: 1000, done: 10, speed: 100 + i });
+
+    statements = 0;
+    await counted.forUsers([alice.id]);
+    const forOne = statements;
+    statements = 0;
+    const all = await counted.forUsers(many.map((m) => m.id));
+    // A few statements per batch, not a few per user (a thousand users' sockets fall due together).
+    expect(statements).toBe(forOne);
+    expect(statements).toBeLessThanOrEqual(5);
+    for (const [i, user] of many.entries()) {
+      if (user === bob) continue;
+      const one = await stats.forUser(user.id);
+      expect(all.get(user.id)).toEqual(one);
+      expect(one).toMatchObject({
+        download_speed: 100 + i,
+        active_count: 1,
+        waiting_counts: { user_limit: { running: 1 }, slots: { running: many.length } },
+      });
+    }
   });
 });
