@@ -359,17 +359,18 @@ const COUNT_ROWS_BEFORE_COMPACTING = 64;
 
 /** How many task rows the owner has in each status, from `task_counts` (migration 011). */
 export async function taskCounts(db: Db, ownerId: number): Promise<Map<string, number>> {
-  const rows = await db
+  const query = db
     .selectFrom('task_counts')
     .select((eb) => ['status', eb.fn.sum<number>('n').as('n'), eb.fn.countAll<number>().as('rows')])
     .where('owner_id', '=', ownerId)
-    .groupBy('status')
-    .execute();
+    .groupBy('status');
+  // Read on every list request: prepared once, like the page.
+  const rows = (await readArrays(db, query.compile())) as [string, number, number][];
   const counts = new Map<string, number>();
   let changeRows = 0;
-  for (const r of rows) {
-    changeRows += Number(r.rows);
-    if (Number(r.n) !== 0) counts.set(r.status, Number(r.n));
+  for (const [status, n, changes] of rows) {
+    changeRows += Number(changes);
+    if (Number(n) !== 0) counts.set(status, Number(n));
   }
   if (changeRows > COUNT_ROWS_BEFORE_COMPACTING) await compactTaskCounts(db, ownerId);
   return counts;

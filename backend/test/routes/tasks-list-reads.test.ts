@@ -131,6 +131,11 @@ describe('GET /api/tasks reads its page as arrays, prepared once', () => {
     expect(pageReads.every((r) => r.arrays)).toBe(true);
     const pageSql = pageReads[0]!.sql;
     expect(prepared.filter((s) => s === pageSql).length).toBeLessThanOrEqual(1);
+    // The total comes from the kept counts, read the same way.
+    const countReads = reads.filter((r) => r.sql.includes('task_counts'));
+    expect(countReads).toHaveLength(REQUESTS);
+    expect(countReads.every((r) => r.arrays)).toBe(true);
+    expect(prepared.filter((s) => s === countReads[0]!.sql).length).toBeLessThanOrEqual(1);
   });
 
   it('another shape (sorted by name, a status, an offset) is read the same way', async () => {
