@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  type CompiledQuery,
   type Dialect,
   Kysely,
   type Migration,
@@ -75,9 +77,53 @@ export async function loadPg(): Promise<typeof pg> {
   return (await import('pg')).default;
 }
 
-function sqliteDialect(file: string): Dialect {
+/** The driver under each opened database, for `readArrays`. */
+type Native =
+  | { kind: 'sqlite'; sqlite: SQLite.Database; statements: Map<string, SQLite.Statement> }
+  | { kind: 'postgres'; pool: pg.Pool };
+const natives = new WeakMap<object, Native>();
+/** Distinct list queries are a few dozen shapes (sort, order, filters); past this the cache starts over. */
+const MAX_STATEMENTS = 200;
+
+/**
+ * Rows of a read as arrays of values in the select's order, for the reads that return thousands of
+ * rows (the task list): the drivers then build no object per row (better-sqlite3's `raw()`, pg's
+ * `rowMode: 'array'`), and each query shape is prepared once (a cached statement on SQLite, a named
+ * prepared statement on PostgreSQL). SQLite's read waits for Kysely's connection like any query, so it
+ * never runs inside another caller's open transaction. A transaction (or a database not opened here)
+ * goes through Kysely.
+ */
+export async function readArrays(db: Kysely<Database>, query: CompiledQuery): Promise<unknown[][]> {
+  const native = db.isTransaction ? undefined : natives.get(db);
+  if (!native) {
+    const { rows } = await db.executeQuery<Record<string, unknown>>(query);
+    return rows.map((row) => Object.values(row));
+  }
+  if (native.kind === 'postgres') {
+    const name = `r${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`;
+    const result = await native.pool.query<unknown[]>({
+      name,
+      text: query.sql,
+      values: query.parameters as unknown[],
+      rowMode: 'array',
+    });
+    return result.rows;
+  }
+  return db.connection().execute(async () => {
+    let statement = native.statements.get(query.sql);
+    if (!statement) {
+      if (native.statements.size >= MAX_STATEMENTS) native.statements.clear();
+      statement = native.sqlite.prepare(query.sql).raw(true);
+      native.statements.set(query.sql, statement);
+    }
+    return statement.all(...query.parameters) as unknown[][];
+  });
+}
+
+function sqliteDialect(file: string, onOpen: (sqlite: SQLite.Database) => void): Dialect {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
+  onOpen(sqlite);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
@@ -85,7 +131,7 @@ function sqliteDialect(file: string): Dialect {
   return new SqliteDialect({ database: sqlite });
 }
 
-async function postgresDialect(url: string): Promise<Dialect> {
+async function postgresDialect(url: string, onOpen: (pool: pg.Pool) => void): Promise<Dialect> {
   const driver = await loadPg();
   const pool = new driver.Pool({
     connectionString: url,
@@ -95,6 +141,7 @@ async function postgresDialect(url: string): Promise<Dialect> {
   });
   // An idle connection that drops (a restarted server) is replaced on the next query, not a crash.
   pool.on('error', () => undefined);
+  onOpen(pool);
   return new PostgresDialect({ pool });
 }
 
@@ -104,8 +151,17 @@ async function postgresDialect(url: string): Promise<Dialect> {
  */
 export async function openDatabase(target: DatabaseTarget | string): Promise<Db> {
   const t: DatabaseTarget = typeof target === 'string' ? { kind: 'sqlite', file: target } : target;
-  const dialect = t.kind === 'sqlite' ? sqliteDialect(t.file) : await postgresDialect(t.url);
+  let native: Native | undefined;
+  const dialect =
+    t.kind === 'sqlite'
+      ? sqliteDialect(t.file, (sqlite) => {
+          native = { kind: 'sqlite', sqlite, statements: new Map() };
+        })
+      : await postgresDialect(t.url, (pool) => {
+          native = { kind: 'postgres', pool };
+        });
   const db = new Kysely<Database>({ dialect });
+  if (native) natives.set(db, native);
   // Several instances starting at once: Kysely's Migrator takes a lock (an advisory lock on PostgreSQL).
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

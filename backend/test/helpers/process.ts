@@ -27,6 +27,10 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export const CONTROLLER_NODE_ARGS: string[] = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'scripts', 'controller-node-args.json'), 'utf8'),
 );
+/** The environment `npm start` adds for the controller (scripts/start.mjs reads the same file). */
+export const CONTROLLER_ENV: Record<string, string> = JSON.parse(
+  fs.readFileSync(path.join(REPO_ROOT, 'scripts', 'controller-env.json'), 'utf8'),
+);
 /** What `npm start` runs: the compiled controller (scripts/setup.mjs builds it). */
 const CONTROLLER_MAIN = path.join(REPO_ROOT, 'backend', 'dist', 'main.js');
 
@@ -127,6 +131,7 @@ export async function spawnController(options: SpawnOptions): Promise<Controller
     ALLOW_PRIVATE_NETWORK: 'true',
     MIN_FREE_DISK: '0',
     LOG_LEVEL: 'warn',
+    ...CONTROLLER_ENV,
     ...options.env,
   };
   const child = spawn(

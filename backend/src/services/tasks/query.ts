@@ -22,7 +22,7 @@ export class TaskQueryService {
     const sort = query.sort ?? (query.view === 'current' ? 'position' : 'created_at');
     const order = query.order ?? (sort === 'position' ? 'asc' : 'desc');
     const { rows, total } = await repo.listTasks(this.ctx.db, actor.id, { ...query, sort, order });
-    return { items: rows.map(repo.toTask), total };
+    return { items: rows, total };
   }
 
   async getRow(actor: Actor, id: number): Promise<TaskRow> {
