@@ -1,7 +1,7 @@
 // `npm test`: the same set-up as `npm start` (plus Chromium), then every test: typecheck, lint, unit and
 // integration (Vitest), the integration tests again on PostgreSQL, and the browser tests. Ends with the
 // names of the tests that failed, how long each step took, and one line "N passed, N failed".
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,42 +106,18 @@ function auditDependencies() {
   else passed += 1;
 }
 
-/** The four TypeScript projects checked two at a time (a core each), each one's output printed whole. */
-async function typecheck() {
-  const started = Date.now();
-  const projects = ['backend', 'frontend', 'e2e', 'bench'];
-  let ok = true;
-  const worker = async () => {
-    for (let project = projects.shift(); project; project = projects.shift()) {
-      const { code, text } = await new Promise((resolve) => {
-        const child = spawn(bin('tsc'), ['-p', project, '--noEmit'], { cwd: root });
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-        });
-        child.stderr.on('data', (d) => {
-          out += d;
-        });
-        child.on('close', (status) => resolve({ code: status, text: out }));
-      });
-      process.stdout.write(`\n=== typecheck ${project} ===\n${text}`);
-      if (code !== 0) {
-        ok = false;
-        failures.push(`typecheck ${project}: failed`);
-      }
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  timings.push(`typecheck: ${Math.round((Date.now() - started) / 1000)} s`);
-  return ok;
-}
-
 const checks = [
-  ['typecheck', typecheck],
+  [
+    'typecheck',
+    () =>
+      ['backend', 'frontend', 'e2e', 'bench'].every((project) =>
+        step(`typecheck ${project}`, bin('tsc'), ['-p', project, '--noEmit']),
+      ),
+  ],
   ['lint', () => step('lint', bin('biome'), ['check', '.'])],
 ];
 for (const [name, check] of checks) {
-  if (await check()) passed += 1;
+  if (check()) passed += 1;
   else {
     failed += 1;
     process.stdout.write(`${name} failed\n`);
