@@ -38,6 +38,13 @@ export class StatsService {
     const disks = new Map(
       await Promise.all([...nodes].map(async (node) => [node, await this.storage.freeDiskOf(node)] as const)),
     );
+    // Each node's running downloads, summed once: not once per user (1,000 users a tick).
+    const runningOn = new Map<string, number>();
+    for (const [node, byOwner] of downloading) {
+      let n = 0;
+      for (const count of byOwner.values()) n += count;
+      runningOn.set(node, n);
+    }
     const settings = this.ctx.settings.get();
     for (const id of ids) {
       const user = users.get(id);
@@ -47,8 +54,6 @@ export class StatsService {
       const used = (user?.used_space ?? 0) + (own?.partial ?? 0);
       const diskLeft = Math.max(0, disks.get(node)!.free - settings.min_free_disk);
       const onNode = downloading.get(node);
-      let running = 0;
-      for (const n of onNode?.values() ?? []) running += n;
       const statuses = counts.get(id);
       out.set(id, {
         used_space: used,
@@ -60,7 +65,7 @@ export class StatsService {
         active_count: own?.active_count ?? 0,
         waiting_counts: {
           user_limit: { running: onNode?.get(id) ?? 0, limit: settings.max_active_per_user },
-          slots: { running, limit: settings.max_concurrent_downloads },
+          slots: { running: runningOn.get(node) ?? 0, limit: settings.max_concurrent_downloads },
         },
         status_counts: Object.fromEntries(
           TASK_STATUSES.map((s) => [s, statuses?.get(s) ?? 0]),
