@@ -102,8 +102,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: deps.config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: 16 * 1024 },
-    // A request body trickling in (slow-loris) is not waited for without bound.
+    // A request body trickling in (slow-loris) is not waited for without bound. Node reads the bound
+    // when it creates the server (set later, as Fastify's own option does, its headers bound of 60 s
+    // still applies), so it is passed to the server's creation too.
     requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { requestTimeout: REQUEST_TIMEOUT_MS },
     // Errors the router and the HTTP parser raise before any route runs are answered as {detail} too.
     frameworkErrors: (error, _request, reply) => {
       (reply as FastifyReply).status(400).send({ detail: `Invalid request: ${error.message}` });
