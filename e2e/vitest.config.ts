@@ -10,5 +10,8 @@ export default defineConfig({
     // One Chromium at a time on a 2-core machine (two at once saved 40 s and made a layout test flaky).
     maxWorkers: 1,
     fileParallelism: false,
+    // The files share one module graph (playwright-core and the controller's modules imported once);
+    // each still starts its own controller and Chromium.
+    isolate: false,
   },
 });
