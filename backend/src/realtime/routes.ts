@@ -45,6 +45,12 @@ export async function socketRoutes(app: FastifyInstance): Promise<void> {
         return;
       }
       hub.add(user.id, socket, found.with);
+      // A token revoked while it was being checked was revoked before the hub knew this socket, so its
+      // revocation closed nothing: it is looked up once more now that the hub would hear one.
+      if ('tokenId' in found.with) {
+        const still = await tokens.authenticate(bearerToken(request) ?? '').catch(() => null);
+        if (still?.tokenId !== found.with.tokenId) socket.close(4401, 'Not authenticated');
+      }
     },
   );
 }

@@ -236,6 +236,26 @@ describe('Authorization: Bearer on the API', () => {
     }
   });
 
+  it('a token revoked while its socket is being opened closes that socket (4401)', async () => {
+    const token = await create(alice, 'revoked while opening');
+    const { tokens } = c.app.deps.services;
+    const check = tokens.authenticate;
+    // The revocation lands after the socket's token check and before the hub knows the socket: the
+    // moment a real race hits, made certain here.
+    tokens.authenticate = async (secret) => {
+      tokens.authenticate = check;
+      const found = await check.call(tokens, secret);
+      expect((await alice.del(`/api/tokens/${token.id}`)).statusCode).toBe(204);
+      return found;
+    };
+    try {
+      const ws = new WebSocket(`${wsBase}/ws/tasks`, { headers: { authorization: `Bearer ${token.token}` } });
+      expect(await closeCode(ws)).toBe(4401);
+    } finally {
+      tokens.authenticate = check;
+    }
+  });
+
   it("a token socket gets its owner's live events and closes when the owner is deleted", async () => {
     const { id } = await c.createUser('carol');
     const carolToken = await create(as(c, await c.login('carol', 'user-password-1')), 'carol');
