@@ -75,6 +75,11 @@ export async function removeReplacedAdminPassword(ctx: ServiceContext, replacedH
   }
   const stored = /^password: (.*)$/m.exec(text)?.[1];
   if (stored === undefined || !(await verifyPassword(replacedHash, stored))) return;
+  await removeAdminPasswordFile(ctx);
+}
+
+async function removeAdminPasswordFile(ctx: ServiceContext): Promise<void> {
+  const file = path.join(ctx.config.dataDir, ADMIN_PASSWORD_FILE);
   try {
     await fs.rm(file, { force: true });
     ctx.logger.info('removed the generated first-admin password file: the password was changed');
@@ -101,7 +106,10 @@ export class UsersService {
    * asked to at their first sign-in; a later start changes nothing.
    */
   async ensureFirstAdmin(): Promise<void> {
-    if ((await countUsers(this.ctx.db)) > 0) return;
+    if ((await countUsers(this.ctx.db)) > 0) {
+      await this.flagGeneratedAdminPassword();
+      return;
+    }
     const { adminUsername, adminPassword, dataDir } = this.ctx.config;
     const password = adminPassword ?? generatePassword(20);
     // The first admin has no quota (0 = unlimited); they set everyone's limits.
@@ -135,6 +143,31 @@ export class UsersService {
     this.ctx.logger.info(
       { username: adminUsername, file },
       'created the first admin with a generated password',
+    );
+  }
+
+  /**
+   * An installation from before first sign-ins asked for a new password may still have its admin on the
+   * generated password in admin-password.txt: that admin is asked for a new one at the next sign-in. A
+   * file whose password the account no longer has is removed (it was left behind by a change).
+   */
+  private async flagGeneratedAdminPassword(): Promise<void> {
+    const file = path.join(this.ctx.config.dataDir, ADMIN_PASSWORD_FILE);
+    const text = await fs.readFile(file, 'utf8').catch(() => null);
+    if (text === null) return;
+    const username = /^username: (.*)$/m.exec(text)?.[1];
+    const password = /^password: (.*)$/m.exec(text)?.[1];
+    const row = username === undefined ? undefined : await findUserByUsername(this.ctx.db, username);
+    if (!row || password === undefined) return;
+    if (!(await verifyPassword(row.password_hash, password))) {
+      await removeAdminPasswordFile(this.ctx);
+      return;
+    }
+    if (row.must_change_password === 1) return;
+    await updateUser(this.ctx.db, row.id, { must_change_password: 1 });
+    this.ctx.logger.info(
+      { username },
+      'the first admin still has the generated password: asked to change it',
     );
   }
 

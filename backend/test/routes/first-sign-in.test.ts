@@ -58,6 +58,27 @@ describe('First sign-in with a generated password', () => {
     expect(again.json().must_change_password).toBe(false);
   });
 
+  it('an installation from before the question asks its admin at the next start; a stale file is removed', async () => {
+    const { c, password, file } = await withGeneratedPassword();
+    const adminRow = () =>
+      c.db.selectFrom('users').selectAll().where('username', '=', 'admin').executeTakeFirstOrThrow();
+    // What the migration that added the question left an existing installation with.
+    await c.db.updateTable('users').set({ must_change_password: 0 }).execute();
+    await c.users.ensureFirstAdmin(); // as at the next start
+    expect((await adminRow()).must_change_password).toBe(1);
+    expect(
+      (await as(c, await c.login('admin', password)).get('/api/auth/me')).json().must_change_password,
+    ).toBe(true);
+
+    // The password changed while the file stayed behind (as changes did before): the file goes at start.
+    const hash = (await adminRow()).password_hash;
+    fs.writeFileSync(file, 'username: admin\npassword: an-older-password\n', { mode: 0o600 });
+    await c.db.updateTable('users').set({ must_change_password: 0 }).execute();
+    await c.users.ensureFirstAdmin();
+    expect(fs.existsSync(file)).toBe(false);
+    expect(await adminRow()).toMatchObject({ must_change_password: 0, password_hash: hash });
+  });
+
   it('a wrong current password keeps the flag and the file', async () => {
     const { c, password, file } = await withGeneratedPassword();
     const admin = as(c, await c.login('admin', password));
