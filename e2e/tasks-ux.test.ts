@@ -74,6 +74,12 @@ it('while aria2 is away the list greys out, its buttons disable with the reason,
     expect(await button(r, '暂停').getAttribute('title')).toBe('aria2 停止运行期间不可用');
     await page.getByLabel('语言').selectOption('en');
     await page.getByText(BANNER_ARIA2).waitFor();
+    // The task's own page says so too, with its buttons disabled.
+    await page.goto(`/tasks/detail?id=${t.id}`);
+    await page.getByText(BANNER_ARIA2).waitFor({ timeout: 30_000 });
+    expect(await button(page, 'Pause').isDisabled()).toBe(true);
+    await page.goto('/tasks');
+    await pause.waitFor();
   } finally {
     await daemon.start();
   }

@@ -28,6 +28,7 @@ import {
 import { t } from '../../lib/i18n';
 import { magnetFor } from '../../lib/magnet';
 import type { Task, TaskDetail, TaskFile } from '../../lib/types';
+import { OutageBanner } from '../shell/live-sync';
 import { ActionButtons } from './ActionButtons';
 import { hasPlannedRetry, type TaskActionId } from './actions';
 import { taskKeys } from './cache';
@@ -271,6 +272,7 @@ function TaskDetailView({ id }: { id: number }) {
         <h1 className="break">{title}</h1>
         <StatusBadge status={task.status} seeding={task.seeding} />
       </div>
+      <OutageBanner />
 
       <section className="card" aria-label={t('detail.progress')} data-task-id={task.id}>
         <ProgressBar
