@@ -44,7 +44,7 @@ export async function socketRoutes(app: FastifyInstance): Promise<void> {
         socket.close(1008, 'Too many live connections');
         return;
       }
-      hub.add(user.id, socket, found.with);
+      hub.add(user.id, socket, found.with, request.raw.socket);
     },
   );
 }
