@@ -85,23 +85,48 @@ function num(v: unknown): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** Turns aria2's all-strings answer into typed numbers and booleans. */
+/** The keys parseStatus writes itself; any other key of the answer is copied as it came. */
+const PARSED = new Set<string>([...NUMERIC, 'gid', 'status', 'files', 'seeder', 'bittorrent']);
+
+function parseFile(f: Raw): Aria2File {
+  return {
+    index: num(f.index),
+    path: String(f.path ?? ''),
+    length: num(f.length),
+    completedLength: num(f.completedLength),
+    selected: f.selected === 'true' || f.selected === true,
+    uris: Array.isArray(f.uris) ? (f.uris as { uri: string; status: string }[]) : [],
+  };
+}
+
+/**
+ * Turns aria2's all-strings answer into typed numbers and booleans. Built as one object literal of a
+ * fixed shape: copying the answer and then adding the numbers it lacks cost about 18 µs a status
+ * (most of the once-a-second pass's parsing with 1,000 downloads), the literal about a tenth of that.
+ */
 export function parseStatus(raw: unknown): Aria2Status {
   const r = (raw ?? {}) as Raw;
-  const out: Raw = { ...r };
-  for (const k of NUMERIC) out[k] = num(r[k]);
-  out.files = Array.isArray(r.files)
-    ? (r.files as Raw[]).map((f) => ({
-        index: num(f.index),
-        path: String(f.path ?? ''),
-        length: num(f.length),
-        completedLength: num(f.completedLength),
-        selected: f.selected === 'true' || f.selected === true,
-        uris: Array.isArray(f.uris) ? (f.uris as { uri: string; status: string }[]) : [],
-      }))
-    : [];
+  const out: Raw = {
+    gid: r.gid,
+    status: r.status,
+    totalLength: num(r.totalLength),
+    completedLength: num(r.completedLength),
+    uploadLength: num(r.uploadLength),
+    downloadSpeed: num(r.downloadSpeed),
+    uploadSpeed: num(r.uploadSpeed),
+    connections: num(r.connections),
+    numSeeders: num(r.numSeeders),
+    numPieces: num(r.numPieces),
+    pieceLength: num(r.pieceLength),
+    files: Array.isArray(r.files) ? (r.files as Raw[]).map(parseFile) : [],
+  };
+  // Absent keys stay absent, as in aria2's answer.
+  if (r.gid === undefined) delete out.gid;
+  if (r.status === undefined) delete out.status;
+  for (const k in r) if (!PARSED.has(k)) out[k] = r[k];
   if (r.seeder !== undefined) out.seeder = r.seeder === 'true';
   const bt = r.bittorrent as Raw | undefined;
   if (bt && bt.creationDate !== undefined) out.bittorrent = { ...bt, creationDate: num(bt.creationDate) };
+  else if (bt !== undefined) out.bittorrent = bt;
   return out as unknown as Aria2Status;
 }

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { SocketMessage } from '../contracts/socket.js';
 import type { AuthService } from '../services/auth.js';
@@ -10,6 +11,12 @@ const SLOW_BYTES = 256 * 1024;
 /** A socket that cannot take even this much is dropped (its client reconnects and re-fetches). */
 const DEAD_BYTES = 16 * 1024 * 1024;
 const FLUSH_MS = 100;
+/**
+ * A socket's messages of one turn of the event loop (a progress pass emits every changed row at once)
+ * are held back by corking its connection and leave together in one write; past this many bytes the
+ * held ones go at once, so a burst never waits on itself and the slow check above still sees the kernel.
+ */
+const CORK_BYTES = 64 * 1024;
 /**
  * Clients send the live socket nothing it reads: a message past this closes it (the WebSocket server's
  * own cap is the RPC's, which takes whole torrents).
@@ -29,6 +36,9 @@ interface Client {
   /** Latest message per key (a task id or "stats") waiting for a slow socket: bounded by the user's tasks. */
   pending: Map<string, string>;
   flushTimer: NodeJS.Timeout | null;
+  /** The connection under the socket, corked while this turn's messages gather (null: sent one by one). */
+  stream: Pick<Writable, 'cork' | 'uncork'> | null;
+  corked: boolean;
   /** Fires when the session is due to expire: it is looked up again then (it may have slid). */
   expiryTimer: NodeJS.Timeout | null;
 }
@@ -50,6 +60,13 @@ export class SocketHub {
   /** Users whose stats are due at once (a new socket), and those due within a second (task changes). */
   private readonly statsNow: StatsBatch = { users: new Set(), timer: null };
   private readonly statsLater: StatsBatch = { users: new Set(), timer: null };
+  /** Clients corked in this turn of the event loop, uncorked together right after it. */
+  private corked: Client[] = [];
+  private readonly uncorkAll = () => {
+    const clients = this.corked;
+    this.corked = [];
+    for (const client of clients) this.uncork(client);
+  };
   /** Stats computations so far (one per batch of users), for tests. */
   statsBatches = 0;
   private readonly onUpdate = (row: TaskRow) => {
@@ -106,9 +123,20 @@ export class SocketHub {
     return n;
   }
 
-  add(userId: number, socket: WebSocket, auth: SocketAuth): void {
+  /**
+   * `stream`: the connection the socket was upgraded from (the request's socket), so a turn's messages
+   * can leave in one write.
+   */
+  add(
+    userId: number,
+    socket: WebSocket,
+    auth: SocketAuth,
+    stream: Pick<Writable, 'cork' | 'uncork'> | null = null,
+  ): void {
     const client: Client = {
       socket,
+      stream,
+      corked: false,
       sessionIdHash: 'sessionIdHash' in auth ? auth.sessionIdHash : null,
       tokenId: 'tokenId' in auth ? auth.tokenId : null,
       pending: new Map(),
@@ -169,12 +197,27 @@ export class SocketHub {
     const { socket } = client;
     if (socket.readyState !== socket.OPEN) return;
     if (client.pending.size === 0 && socket.bufferedAmount < SLOW_BYTES) {
+      this.cork(client);
       socket.send(text);
+      if (socket.bufferedAmount >= CORK_BYTES) this.uncork(client);
       return;
     }
     client.pending.delete(key);
     client.pending.set(key, text);
     this.scheduleFlush(client);
+  }
+
+  private cork(client: Client): void {
+    if (client.corked || !client.stream) return;
+    client.stream.cork();
+    client.corked = true;
+    if (this.corked.push(client) === 1) process.nextTick(this.uncorkAll);
+  }
+
+  private uncork(client: Client): void {
+    if (!client.corked) return;
+    client.corked = false;
+    client.stream!.uncork();
   }
 
   private scheduleFlush(client: Client): void {

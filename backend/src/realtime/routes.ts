@@ -44,7 +44,7 @@ export async function socketRoutes(app: FastifyInstance): Promise<void> {
         socket.close(1008, 'Too many live connections');
         return;
       }
-      hub.add(user.id, socket, found.with);
+      hub.add(user.id, socket, found.with, request.raw.socket);
       // A token revoked while it was being checked was revoked before the hub knew this socket, so its
       // revocation closed nothing: it is looked up once more now that the hub would hear one.
       if ('tokenId' in found.with) {

@@ -48,6 +48,38 @@ describe("aria2's status words in the controller's names", () => {
     const plain = toDaemonStatus(parseStatus({ gid: 'a2', status: 'weird', files: [] }));
     expect(plain).toMatchObject({ status: 'error', metadata: false, totalLength: 0 });
   });
+
+  it('keeps every other key of the answer as it came, and adds none that aria2 did not send', () => {
+    const s = parseStatus({
+      gid: 'a3',
+      status: 'active',
+      downloadSpeed: '16384',
+      errorCode: '0',
+      verifiedLength: '7',
+      seeder: 'true',
+      bittorrent: { creationDate: '1700000000', info: { name: 'x' } },
+    });
+    expect(s).toEqual({
+      gid: 'a3',
+      status: 'active',
+      totalLength: 0,
+      completedLength: 0,
+      uploadLength: 0,
+      downloadSpeed: 16384,
+      uploadSpeed: 0,
+      connections: 0,
+      numSeeders: 0,
+      numPieces: 0,
+      pieceLength: 0,
+      files: [],
+      errorCode: '0',
+      verifiedLength: '7',
+      seeder: true,
+      bittorrent: { creationDate: 1700000000, info: { name: 'x' } },
+    });
+    expect(Object.keys(s)).not.toContain('infoHash');
+    expect(Object.keys(parseStatus({ files: [] }))).not.toContain('gid');
+  });
 });
 
 describe('the node registry', () => {
