@@ -23,7 +23,15 @@ import path from 'node:path';
 import { Aria2Client, type Aria2Notification } from '../backend/src/aria2/client.js';
 import { startTestAria2 } from '../backend/test/helpers/aria2.js';
 import { startFileServer } from '../backend/test/helpers/file-server.js';
-import { json, type LiveSocket, nowMs, openSocket, say, startControllerProcess } from './harness.js';
+import {
+  cpuSeconds,
+  json,
+  type LiveSocket,
+  nowMs,
+  openSocket,
+  say,
+  startControllerProcess,
+} from './harness.js';
 import type { Figure } from './lib.js';
 
 const SIZE = 1024 ** 3;
@@ -31,6 +39,8 @@ const MiB = 1024 * 1024;
 
 export async function benchThroughput(runs = 6): Promise<Figure[]> {
   const ratioRuns: number[] = [];
+  // The controller's own CPU per download (its egress proxy relays every byte): load blurs it less.
+  const cpuRuns: number[] = [];
   const server = await startFileServer();
   server.addFile('/big.bin', { size: SIZE });
   const uri = server.url('/big.bin');
@@ -50,6 +60,7 @@ export async function benchThroughput(runs = 6): Promise<Figure[]> {
     });
 
     const viaController = async (): Promise<number> => {
+      const cpu0 = cpuSeconds(c.pid);
       const start = nowMs();
       const task = await json<{ id: number }>(c.origin, 'POST', '/api/tasks', { cookie, body: { uri } });
       const end = await new Promise<{ status: string; at: number }>((resolve, reject) => {
@@ -65,6 +76,7 @@ export async function benchThroughput(runs = 6): Promise<Figure[]> {
         }, 5);
       });
       if (end.status !== 'complete') throw new Error('the controller download failed');
+      cpuRuns.push(cpuSeconds(c.pid) - cpu0);
       await json(c.origin, 'DELETE', `/api/tasks/${task.id}?delete_files=true`, { cookie });
       return end.at - start;
     };
@@ -99,6 +111,7 @@ export async function benchThroughput(runs = 6): Promise<Figure[]> {
     const mean = (a: number, b: number) => (a + b) / 2;
     const secs = (ms: number) => (ms / 1000).toFixed(2);
     for (let run = 0; run < runs; run++) {
+      const cpuBefore = cpuRuns.length;
       let ctlMs: number;
       let bareMs: number;
       let times: string;
@@ -118,7 +131,13 @@ export async function benchThroughput(runs = 6): Promise<Figure[]> {
       const ratio = bareMs / ctlMs;
       ratioRuns.push(ratio);
       const rate = (ms: number) => `${(SIZE / MiB / (ms / 1000)).toFixed(0)}`;
-      say(`run ${run + 1}: ${times}; ${rate(ctlMs)} vs ${rate(bareMs)} MiB/s, ratio ${ratio.toFixed(3)}`);
+      say(
+        `run ${run + 1}: ${times}; ${rate(ctlMs)} vs ${rate(bareMs)} MiB/s, ratio ${ratio.toFixed(3)}; ` +
+          `controller CPU ${cpuRuns
+            .slice(cpuBefore)
+            .map((s) => s.toFixed(2))
+            .join(', ')} s per GiB`,
+      );
     }
   } finally {
     await socket?.close();
@@ -132,8 +151,15 @@ export async function benchThroughput(runs = 6): Promise<Figure[]> {
       key: 'throughput_ratio',
       what: '1 GiB over loopback: through the controller / by a bare aria2c, same options',
       unit: 'x',
-      target: '>= 0.97',
+      target: '>= 0.98',
       runs: ratioRuns,
+    },
+    {
+      key: 'throughput_controller_cpu_s',
+      what: "the controller's own CPU for one 1 GiB download through it (its egress proxy relays every byte)",
+      unit: 's',
+      target: '',
+      runs: cpuRuns,
     },
   ];
 }

@@ -6,22 +6,46 @@ import { type EgressGuard, EgressRefusedError } from './guard.js';
 
 /** How long a tunnel holds back what the server sends before aria2 has said anything. */
 const SERVER_FIRST_DELAY_MS = 250;
-/** A server that sent less than this in a tunnel's last second is read in batches (`GatherClock`). */
+/** A server that sent less than this in a tunnel's last second is slow: it may be read in batches. */
 const SLOW_TUNNEL_BYTES_PER_S = 128 * 1024;
-/** The one clock every slow tunnel reads on. */
+/**
+ * Slow tunnels are read in batches (`GatherClock`) only while at least this many are downloading:
+ * a few dozen cost little read as they come, and a batch holds a download's last bytes (and so its
+ * completion) for up to a second.
+ */
+export const BATCH_FROM_SLOW_TUNNELS = 32;
+/** A slow tunnel that has not read for this long no longer counts as downloading (an idle, reusable one). */
+const SLOW_TUNNEL_IDLE_MS = 3000;
+/** The one clock every held tunnel reads on. */
 const GATHER_TICK_MS = 250;
 /**
- * A slow tunnel reads again once about this much has gathered in the kernel, after at most
+ * A held tunnel reads again once about this much has gathered in the kernel, after at most
  * MAX_GATHER_TICKS ticks: 16 KiB a second at a 16 KiB/s server, 32 KiB every 250 ms at 128 KiB/s,
  * far below the kernel's receive buffer (128 KiB at least), so the server is never slowed.
  */
 const GATHER_BYTES = 32 * 1024;
 const MAX_GATHER_TICKS = 4;
+/** Each read of a server lands in one of these (see ReadBuffers). */
+const READ_BUFFER_BYTES = 128 * 1024;
+/** Spare read buffers kept for the next reads; more are left to the garbage collector. */
+const SPARE_READ_BUFFERS = 8;
+
 /**
- * Every tunnel reads its server into this one buffer (`onread`); each read is copied out and written
- * to aria2 before the next read lands, so the tunnels share it instead of a fresh 64 KiB per read.
+ * The buffers every tunnel reads its server into (`onread`). A read is written to aria2 straight from
+ * its buffer, without a copy, and the buffer is taken for the next read only once that write is done:
+ * while writes complete at once (the usual case), a few buffers serve every tunnel, and a fast
+ * download allocates nothing per read (a fresh 128 KiB copy per read kept the garbage collector busy
+ * for a third of the relaying's time).
  */
-const READ_BUFFER = Buffer.allocUnsafe(128 * 1024);
+class ReadBuffers {
+  private readonly spare: Buffer[] = [];
+
+  take = (): Buffer => this.spare.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+
+  give(buffer: Buffer): void {
+    if (this.spare.length < SPARE_READ_BUFFERS) this.spare.push(buffer);
+  }
+}
 
 export interface EgressLogger {
   info(obj: object, msg?: string): void;
@@ -38,7 +62,9 @@ export class EgressProxy {
   readonly password = randomBytes(18).toString('hex');
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly clock = new GatherClock();
+  /** The clock of held tunnels; tests lower its `batchFrom`. */
+  readonly clock = new GatherClock();
+  private readonly buffers = new ReadBuffers();
   private port = 0;
 
   constructor(
@@ -105,7 +131,7 @@ export class EgressProxy {
       return;
     }
     const host = target[1]!;
-    const reader = new ServerReader(client, this.clock);
+    const reader = new ServerReader(client, this.clock, this.buffers);
     let upstream: net.Socket;
     let address: string;
     try {
@@ -166,14 +192,23 @@ export class EgressProxy {
 }
 
 /**
- * The one clock of every slow tunnel (see ServerReader): a tunnel held after a read is woken at a
+ * The one clock of every held tunnel (see ServerReader): a tunnel held after a read is woken at a
  * tick a few ticks on, so a thousand slow downloads cost a few wake-ups of the controller a second,
- * not one per tunnel and read. It runs only while a tunnel is held.
+ * not one per tunnel and read. It runs only while a tunnel is held. It also counts the slow tunnels
+ * that are downloading: below `batchFrom` of them none is held.
  */
 export class GatherClock {
   private timer: NodeJS.Timeout | null = null;
   private now = 0;
   private readonly held = new Map<ServerReader, number>();
+  /** Slow tunnels and when each last measured itself slow. */
+  private readonly slow = new Map<ServerReader, number>();
+  private counted = { at: Number.NEGATIVE_INFINITY, batching: false };
+
+  constructor(
+    /** Slow tunnels downloading at once from which they are read in batches. */
+    public batchFrom = BATCH_FROM_SLOW_TUNNELS,
+  ) {}
 
   /**
    * Holds a reader until the next tick that is a multiple of `ticks`: tunnels of a like rate read
@@ -194,6 +229,31 @@ export class GatherClock {
     if (this.held.size === 0) this.stop();
   }
 
+  /** A reader measured its last second: slow (`at` is now) or not (null). */
+  measured(reader: ServerReader, at: number | null): void {
+    if (at === null) this.slow.delete(reader);
+    else this.slow.set(reader, at);
+  }
+
+  /** A tunnel closed. */
+  forget(reader: ServerReader): void {
+    this.release(reader);
+    this.slow.delete(reader);
+  }
+
+  /** Whether slow tunnels are read in batches now: counted again at most once a tick. */
+  batching(now: number): boolean {
+    if (this.batchFrom <= 1) return true;
+    if (now - this.counted.at < GATHER_TICK_MS) return this.counted.batching;
+    let downloading = 0;
+    for (const [reader, at] of this.slow) {
+      if (now - at < SLOW_TUNNEL_IDLE_MS) downloading++;
+      else this.slow.delete(reader);
+    }
+    this.counted = { at: now, batching: downloading >= this.batchFrom };
+    return this.counted.batching;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -212,12 +272,19 @@ export class GatherClock {
 }
 
 /**
- * The server's side of one tunnel, relayed to aria2. The socket reads into READ_BUFFER (`onread`) and
- * every read is written to aria2 at once, in one write. A slow server's bytes come a packet at a time,
- * so each read of a slow tunnel is followed by a pause (the socket stops reading: its bytes gather in
- * the kernel's receive buffer, none is lost) until a tick of the shared clock, as many ticks on as
- * gather about GATHER_BYTES at its rate. A tunnel is taken for fast until its first second is measured,
- * and a fast one is never held, so fast downloads are not concerned.
+ * One buffer that every slow tunnel reads its server into: a slow read is copied out and written to
+ * aria2 before the next read lands, so a thousand slow tunnels do not keep 128 KiB each.
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+
+/**
+ * The server's side of one tunnel, relayed to aria2, every read in one write. A fast tunnel (one that
+ * brought SLOW_TUNNEL_BYTES_PER_S or more within its current or last second) reads into buffers of its
+ * own (ReadBuffers), written without a copy; any other reads into SHARED_READ_BUFFER and is copied.
+ * A slow server's bytes come a packet at a time, so while many slow tunnels download at once
+ * (`GatherClock.batching`), each read of a slow tunnel is followed by a pause (the socket stops
+ * reading: its bytes gather in the kernel's receive buffer, none is lost) until a tick of the shared
+ * clock, as many ticks on as gather about GATHER_BYTES at its rate. A fast tunnel is never held.
  */
 export class ServerReader {
   private upstream: net.Socket | null = null;
@@ -227,17 +294,24 @@ export class ServerReader {
   private waitingDrain = false;
   private windowStart = Date.now();
   private windowBytes = 0;
-  /** 0 while fast; else the ticks a read waits for the next. */
+  /** Whether the last measured second was fast (a tunnel is taken for slow until it brings much). */
+  private fastSecond = false;
+  /** 0 while fast; else the ticks a held read waits for the next. */
   private holdTicks = 0;
 
   readonly onread: net.OnReadOpts = {
-    buffer: READ_BUFFER,
-    callback: (n, buf) => this.read(n, buf),
+    // Asked after every read for the buffer of the next one.
+    buffer: () =>
+      this.fastSecond || this.windowBytes >= SLOW_TUNNEL_BYTES_PER_S
+        ? this.buffers.take()
+        : SHARED_READ_BUFFER,
+    callback: (n, buf) => this.read(n, buf as Buffer),
   };
 
   constructor(
     private readonly client: net.Socket,
     private readonly clock: GatherClock,
+    private readonly buffers: ReadBuffers,
   ) {
     client.on('drain', () => {
       this.waitingDrain = false;
@@ -248,7 +322,7 @@ export class ServerReader {
   attach(upstream: net.Socket, allowed: () => boolean): void {
     this.upstream = upstream;
     this.allowed = allowed;
-    upstream.once('close', () => this.clock.release(this));
+    upstream.once('close', () => this.clock.forget(this));
   }
 
   /** Relaying begins: what came early goes first. */
@@ -275,7 +349,7 @@ export class ServerReader {
 
   /**
    * aria2 sent a request (a reused tunnel, an FTP command): its answer is not held, and the tunnel is
-   * taken for fast until its next second is measured.
+   * not held until its next second is measured.
    */
   requested(): void {
     this.windowStart = Date.now();
@@ -285,42 +359,48 @@ export class ServerReader {
   }
 
   /** One read of the server; false pauses the socket. */
-  private read(n: number, buf: Uint8Array): boolean {
+  private read(n: number, buf: Buffer): boolean {
     const upstream = this.upstream;
     if (upstream && !this.allowed()) {
       upstream.destroy();
       this.client.destroy();
       return false;
     }
-    // Copied out: the buffer is the next read's, of whichever tunnel.
-    const chunk = Buffer.from(buf.subarray(0, n));
+    const shared = buf === SHARED_READ_BUFFER;
     if (this.early) {
-      this.early.push(chunk);
+      this.early.push(Buffer.from(buf.subarray(0, n)));
+      if (!shared) this.buffers.give(buf);
       return false;
     }
     this.windowBytes += n;
     const now = Date.now();
-    if (now - this.windowStart >= 1000) {
-      const rate = (this.windowBytes * 1000) / (now - this.windowStart);
-      this.holdTicks =
-        rate >= SLOW_TUNNEL_BYTES_PER_S
-          ? 0
-          : Math.max(
-              1,
-              Math.min(MAX_GATHER_TICKS, Math.floor(GATHER_BYTES / ((rate * GATHER_TICK_MS) / 1000))),
-            );
-      this.windowStart = now;
-      this.windowBytes = 0;
-    }
-    if (!this.client.write(chunk)) {
+    if (now - this.windowStart >= 1000) this.measure(now);
+    // The shared buffer is the next read's, of whichever tunnel: copied out. A buffer of this
+    // tunnel's own is written as it is and taken again once aria2 has it.
+    const written = shared
+      ? this.client.write(Buffer.from(buf.subarray(0, n)))
+      : this.client.write(buf.subarray(0, n), () => this.buffers.give(buf));
+    if (!written) {
       this.waitingDrain = true;
       return false;
     }
     // A read that filled the buffer may have left more in the kernel: read on until it is empty.
-    if (this.holdTicks > 0 && n < buf.length) {
+    if (this.holdTicks > 0 && n < buf.length && this.clock.batching(now)) {
       this.clock.hold(this, this.holdTicks);
       return false;
     }
     return true;
+  }
+
+  /** The rate of the second that ended: whether the tunnel is fast, and how long a held read waits. */
+  private measure(now: number): void {
+    const rate = (this.windowBytes * 1000) / (now - this.windowStart);
+    this.fastSecond = rate >= SLOW_TUNNEL_BYTES_PER_S;
+    this.holdTicks = this.fastSecond
+      ? 0
+      : Math.max(1, Math.min(MAX_GATHER_TICKS, Math.floor(GATHER_BYTES / ((rate * GATHER_TICK_MS) / 1000))));
+    this.clock.measured(this, this.fastSecond ? null : now);
+    this.windowStart = now;
+    this.windowBytes = 0;
   }
 }

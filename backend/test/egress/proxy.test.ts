@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EgressGuard, systemDial } from '../../src/egress/guard.js';
-import { EgressProxy } from '../../src/egress/proxy.js';
+import { BATCH_FROM_SLOW_TUNNELS, EgressProxy } from '../../src/egress/proxy.js';
 import { startTestAria2, type TestAria2, waitFor } from '../helpers/aria2.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 
@@ -26,6 +26,8 @@ let reads = 0;
  */
 let readTurns = 0;
 let inTurn = false;
+/** While set: the bytes read into each buffer the tunnels read into. */
+let readInto: Map<Uint8Array, number> | null = null;
 const names = new Map<string, string[]>();
 const guard = new EgressGuard({
   allowPrivate: () => allowPrivate,
@@ -45,6 +47,7 @@ const guard = new EgressGuard({
         buffer: onread.buffer,
         callback: (n, buf) => {
           reads++;
+          readInto?.set(buf, (readInto.get(buf) ?? 0) + n);
           if (!inTurn) {
             inTurn = true;
             readTurns++;
@@ -240,6 +243,8 @@ beforeEach(() => {
   dialled.length = 0;
   names.clear();
   files.clearRequests();
+  proxy.clock.batchFrom = BATCH_FROM_SLOW_TUNNELS;
+  readInto = null;
 });
 
 async function download(uri: string): Promise<{ status: string; errorMessage?: string; path: string }> {
@@ -272,6 +277,8 @@ describe('EgressProxy with a real aria2c', () => {
     const size = 80 * 1024;
     files.addFile('/slow.bin', patternBytes(0, size), { throttle: 16 * 1024 });
     const slices = Math.ceil(size / Math.floor((16 * 1024 * 50) / 1000));
+    // One slow tunnel is read in batches only when told to batch from one.
+    proxy.clock.batchFrom = 1;
     reads = 0;
     const r = await download(files.url('/slow.bin'));
     expect(r.status).toBe('complete');
@@ -286,6 +293,7 @@ describe('EgressProxy with a real aria2c', () => {
     // all of them at the ticks of one clock: the reads come a few tunnels per turn of the event loop.
     // With a timer of its own per tunnel, each read would be a wake-up of its own.
     const size = 48 * 1024;
+    proxy.clock.batchFrom = 1;
     const uris = Array.from({ length: 10 }, (_, i) => {
       files.addFile(`/shared${i}.bin`, patternBytes(i * size, (i + 1) * size), { throttle: 16 * 1024 });
       return files.url(`/shared${i}.bin`);
@@ -308,6 +316,7 @@ describe('EgressProxy with a real aria2c', () => {
     );
     reads = 0;
     readTurns = 0;
+    readInto = new Map();
     const done = await waitFor(
       async () => {
         const all = await progress();
@@ -322,6 +331,42 @@ describe('EgressProxy with a real aria2c', () => {
     });
     expect(reads).toBeGreaterThanOrEqual(10);
     expect(readTurns * 4).toBeLessThan(reads);
+    // Slow tunnels share one read buffer: a thousand of them do not keep 128 KiB each.
+    expect(readInto.size).toBe(1);
+  });
+
+  it("a few slow tunnels are read as their bytes come: a download's last bytes are not held", async () => {
+    // The same 16 KiB/s download as above, alone: below the count of slow tunnels that batches.
+    const size = 80 * 1024;
+    files.addFile('/slow-alone.bin', patternBytes(0, size), { throttle: 16 * 1024 });
+    const slices = Math.ceil(size / Math.floor((16 * 1024 * 50) / 1000));
+    reads = 0;
+    // A name of its own: a new tunnel, not one aria2 keeps from the tests before (their server may
+    // close it as aria2 reuses it).
+    names.set('alone.test', ['127.0.0.1']);
+    const r = await download(`http://alone.test:${files.port}/slow-alone.bin`);
+    expect(r.status).toBe('complete');
+    expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, size));
+    // About one read per slice (101); in batches it would be about 25.
+    expect(reads).toBeGreaterThan(slices * 0.6);
+  });
+
+  it("a fast download is relayed from buffers of its tunnel's own, reused, not copied per read", async () => {
+    const size = 64 * 1024 * 1024;
+    files.addFile('/fast.bin', { size });
+    readInto = new Map();
+    names.set('fast.test', ['127.0.0.1']);
+    const r = await download(`http://fast.test:${files.port}/fast.bin`);
+    expect(r.status, r.errorMessage).toBe('complete');
+    expect(fs.statSync(r.path).size).toBe(size);
+    fs.rmSync(r.path);
+    const counts = [...readInto.values()];
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(size);
+    // A few buffers in all (not one per read), and the shared one (whose reads are copied) only
+    // until the tunnel has shown itself fast: its first 128 KiB or so.
+    expect(readInto.size).toBeLessThanOrEqual(10);
+    const [first] = readInto.keys();
+    expect(readInto.get(first!)!).toBeLessThan(size * 0.05);
   });
 
   it('HTTPS arrives as CONNECT and downloads through the tunnel', async () => {
