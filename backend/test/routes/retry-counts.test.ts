@@ -26,17 +26,35 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Counts every SQL statement, aria2 request and admission pass from now on. */
+/** better-sqlite3's statement class, whose methods run a prepared statement. */
+const Statement = (() => {
+  const db = new Database(':memory:');
+  const proto = Object.getPrototypeOf(db.prepare('SELECT 1')) as Record<string, (...a: unknown[]) => unknown>;
+  db.close();
+  return proto;
+})();
+
+/** Counts every SQL statement run (and prepared), aria2 request and admission pass from now on. */
 function counting() {
-  const n = { sql: 0, aria2: 0, passes: 0 };
+  const n = { sql: 0, prepares: 0, aria2: 0, passes: 0 };
   const sqlite = Database.prototype.prepare;
   vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (this: Database.Database, source) {
-    n.sql++;
+    n.prepares++;
     return sqlite.call(this, source);
   });
+  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+    const original = Statement[method]!;
+    vi.spyOn(Statement, method).mockImplementation(function (this: unknown, ...args: unknown[]) {
+      n.sql++;
+      return original.apply(this, args);
+    });
+  }
+  // pg: every statement is one `query` (a named one is parsed once per connection).
   const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
   vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
     n.sql++;
+    const q = args[0] as { name?: string } | string;
+    if (typeof q === 'string' || !q.name) n.prepares++;
     return query.apply(this, args);
   } as typeof pg.Client.prototype.query);
   const proto = Aria2Client.prototype as unknown as Record<'sendRaw', (...args: unknown[]) => unknown>;
@@ -73,7 +91,7 @@ async function quiet(n: { sql: number; aria2: number }): Promise<void> {
 describe('one retry, counted', () => {
   it('costs a fixed handful of statements and aria2 requests, and leaves no second admission pass', async () => {
     const n = counting();
-    const counts: { sql: number; aria2: number; passes: number; after: number }[] = [];
+    const counts: { sql: number; prepares: number; aria2: number; passes: number; after: number }[] = [];
     // The least of three retries: a sync pass that happens to fall inside one request does not count.
     for (let i = 0; i < 3; i++) {
       const file = `/counts/f${i}.bin`;
@@ -88,6 +106,7 @@ describe('one retry, counted', () => {
       expect(res.statusCode).toBe(200);
       const during = {
         sql: n.sql - before.sql,
+        prepares: n.prepares - before.prepares,
         aria2: n.aria2 - before.aria2,
         passes: n.passes - before.passes,
       };
@@ -97,11 +116,14 @@ describe('one retry, counted', () => {
       await quiet(n);
       counts.push({ ...during, after: n.passes - before.passes - during.passes });
     }
-    const least = (k: 'sql' | 'aria2' | 'passes' | 'after') => Math.min(...counts.map((x) => x[k]));
+    const least = (k: 'sql' | 'prepares' | 'aria2' | 'passes' | 'after') =>
+      Math.min(...counts.map((x) => x[k]));
     // The session, the task, the claim (with the space), the insert, the link, the outcome, the
     // admission's rows and reasons, two transactions; PostgreSQL adds its hand-over marks, the
     // admission's lock (a transaction of its own) and the events' notifications.
     expect(least('sql')).toBeLessThanOrEqual(testsUsePostgres() ? 23 : 15);
+    // Each statement text is prepared once: a retry after the first prepares nothing new.
+    expect(least('prepares')).toBe(0);
     // The add with its status, the admission's snapshot and unpause, and the old download forgotten.
     expect(least('aria2')).toBeLessThanOrEqual(5);
     // The answer waits for exactly one admission pass.
