@@ -28,7 +28,7 @@ import * as optionSetLock from './migrations/012_option_set_lock.js';
 import * as sharedSecrets from './migrations/013_shared_secrets.js';
 import * as mustChangePassword from './migrations/014_must_change_password.js';
 import type { Database } from './schema.js';
-import { withStatementCache } from './statements.js';
+import { withNamedStatements, withStatementCache } from './statements.js';
 
 export type Db = Kysely<Database>;
 export type { Database } from './schema.js';
@@ -143,7 +143,7 @@ async function postgresDialect(url: string, onOpen: (pool: pg.Pool) => void): Pr
   // An idle connection that drops (a restarted server) is replaced on the next query, not a crash.
   pool.on('error', () => undefined);
   onOpen(pool);
-  return new PostgresDialect({ pool });
+  return new PostgresDialect({ pool: withNamedStatements(pool) });
 }
 
 /**

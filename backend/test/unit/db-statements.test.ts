@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { withStatementCache } from '../../src/db/statements.js';
+import { withNamedStatements, withStatementCache } from '../../src/db/statements.js';
+import { freshDatabaseUrl } from '../helpers/postgres.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -56,5 +58,45 @@ describe('the SQLite statement cache', () => {
     expect(db.prepare('SELECT * FROM t').all([])).toEqual([{ n: 7 }]);
     sqlite.exec('ALTER TABLE t ADD COLUMN m INTEGER DEFAULT 8');
     expect(db.prepare('SELECT * FROM t').all([])).toEqual([{ n: 7, m: 8 }]);
+  });
+});
+
+describe('the PostgreSQL named statements', () => {
+  it('parses each text once per connection and deallocates the least recently used past the limit', async () => {
+    const pool = new pg.Pool({ connectionString: await freshDatabaseUrl(), max: 1 });
+    const parses = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      const named = withNamedStatements(pool, 2);
+      const client = await named.connect();
+      const run = async (k: number, v: number) =>
+        ((await client.query(`SELECT $1::int + ${k} AS n`, [v])) as { rows: { n: number }[] }).rows[0]!.n;
+      const prepared = async () =>
+        (
+          (await client.query(
+            'SELECT name, statement FROM pg_prepared_statements ORDER BY statement',
+            [],
+          )) as {
+            rows: { statement: string }[];
+          }
+        ).rows.map((r) => r.statement);
+      expect(await run(1, 1)).toBe(2);
+      expect(await run(1, 2)).toBe(3);
+      expect(await run(2, 1)).toBe(3);
+      expect(await prepared()).toEqual(['SELECT $1::int + 1 AS n', 'SELECT $1::int + 2 AS n']);
+      // A third text: the least recently used (… + 1) goes, on the server too.
+      expect(await run(3, 1)).toBe(4);
+      expect(await prepared()).toEqual(['SELECT $1::int + 2 AS n', 'SELECT $1::int + 3 AS n']);
+      // Used again, it is parsed again and answers as before.
+      expect(await run(1, 5)).toBe(6);
+      expect(await prepared()).toEqual(['SELECT $1::int + 1 AS n', 'SELECT $1::int + 3 AS n']);
+      // Without parameters: the simple protocol, never named.
+      await client.query('SELECT 1', []);
+      expect(
+        parses.mock.calls.filter(([q]) => typeof q === 'object' && !(q as { name?: string }).name),
+      ).toEqual([]);
+      client.release();
+    } finally {
+      await pool.end();
+    }
   });
 });
