@@ -325,7 +325,8 @@ export class RetryService {
       await repo.undoReplacements(trx, [], released);
       // A new link is named from the add's `out` when it had one.
       const optionsOf = new Map((await repo.attachOptions(trx, olds)).map((o) => [o.id, o.options]));
-      const fresh = await repo.insertTasks(
+      // The new rows, each old row pointed at its new one.
+      const fresh = await repo.insertReplacements(
         trx,
         olds.map((old) => {
           const uri = sourceOf(old);
@@ -354,10 +355,6 @@ export class RetryService {
             total_length: sizeOf.get(old.id) ?? 0,
           };
         }),
-      );
-      await repo.linkReplacements(
-        trx,
-        fresh.map((f) => [f.retry_of!, f.id] as const),
       );
       // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
       await this.tasks.handingOver.mark(
