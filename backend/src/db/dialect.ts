@@ -195,9 +195,23 @@ export async function lockUntilCommit(trx: AnyDb, name: string): Promise<void> {
  */
 export async function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<T>): Promise<T> {
   if (dialectOf(db) !== 'postgres') return fn();
-  return db.transaction().execute(async (trx) => {
-    await lockUntilCommit(trx, name);
-    return fn();
+  // BEGIN and the lock in one round trip: a query without parameters may hold several statements.
+  const literal = `'${name.replaceAll("'", "''")}'`;
+  return db.connection().execute(async (conn) => {
+    let result: T;
+    try {
+      await sql.raw(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${literal}, 0))`).execute(conn);
+      result = await fn();
+    } catch (err) {
+      // Outside a transaction (BEGIN itself failed) this only warns; on a lost connection it fails too.
+      await sql
+        .raw('ROLLBACK')
+        .execute(conn)
+        .catch(() => undefined);
+      throw err;
+    }
+    await sql.raw('COMMIT').execute(conn);
+    return result;
   });
 }
 

@@ -28,6 +28,7 @@ import * as optionSetLock from './migrations/012_option_set_lock.js';
 import * as sharedSecrets from './migrations/013_shared_secrets.js';
 import * as mustChangePassword from './migrations/014_must_change_password.js';
 import type { Database } from './schema.js';
+import { withNamedStatements, withStatementCache } from './statements.js';
 
 export type Db = Kysely<Database>;
 export type { Database } from './schema.js';
@@ -128,7 +129,7 @@ function sqliteDialect(file: string, onOpen: (sqlite: SQLite.Database) => void):
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new SqliteDialect({ database: sqlite });
+  return new SqliteDialect({ database: withStatementCache(sqlite) });
 }
 
 async function postgresDialect(url: string, onOpen: (pool: pg.Pool) => void): Promise<Dialect> {
@@ -142,7 +143,7 @@ async function postgresDialect(url: string, onOpen: (pool: pg.Pool) => void): Pr
   // An idle connection that drops (a restarted server) is replaced on the next query, not a crash.
   pool.on('error', () => undefined);
   onOpen(pool);
-  return new PostgresDialect({ pool });
+  return new PostgresDialect({ pool: withNamedStatements(pool) });
 }
 
 /**

@@ -679,6 +679,90 @@ export async function completeReplacements(
   for (const part of chunks(oldIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
 }
 
+/**
+ * Inserts the new rows of a retry (each with `retry_of`, inside the claim's transaction) and points
+ * each old row at its new one (`linkReplacements`). PostgreSQL does both in one statement per chunk
+ * (a data-modifying WITH: the update sees the old rows as they were, which is all it changes), one
+ * round trip fewer; SQLite runs the two in-process.
+ */
+export async function insertReplacements(db: Runner, newRows: NewTaskRow[]): Promise<TaskRow[]> {
+  if (dialectOf(db) !== 'postgres') {
+    const fresh = await insertTasks(db, newRows);
+    await linkReplacements(
+      db,
+      fresh.map((f) => [f.retry_of!, f.id] as const),
+    );
+    return fresh;
+  }
+  const rows = await withOptionSets(db, newRows);
+  const out: TaskRow[] = [];
+  for (let i = 0; i < rows.length; i += 200) {
+    out.push(
+      ...(await db
+        .with('fresh', (qb) =>
+          qb
+            .insertInto('tasks')
+            .values(rows.slice(i, i + 200))
+            .returningAll(),
+        )
+        .with('linked', (qb) =>
+          qb
+            .updateTable('tasks')
+            .from('fresh')
+            .set((eb) => ({ replaced_by: eb.ref('fresh.id') }))
+            .whereRef('tasks.id', '=', 'fresh.retry_of'),
+        )
+        .selectFrom('fresh')
+        .selectAll()
+        .execute()),
+    );
+  }
+  return out as TaskRow[];
+}
+
+/** How many outcomes `completeReplacementsAtOnce` records in its one statement. */
+const AT_ONCE = 200;
+
+/**
+ * Whether `completeReplacementsAtOnce` can record these: on PostgreSQL, which runs the update and the
+ * delete as one statement (a data-modifying WITH), so they need no transaction and cost one round trip
+ * instead of four; SQLite runs its few statements in-process, in a transaction.
+ */
+export function completesAtOnce(db: Runner, outcomes: number, oldIds: number): boolean {
+  return dialectOf(db) === 'postgres' && outcomes > 0 && outcomes <= AT_ONCE && oldIds <= AT_ONCE;
+}
+
+/** `completeReplacements` as one statement, atomic on its own (see `completesAtOnce`). */
+export async function completeReplacementsAtOnce(
+  db: Runner,
+  done: readonly ReplacementOutcome[],
+  oldIds: readonly number[],
+  now: string,
+): Promise<void> {
+  const v = rowList(
+    db,
+    'v',
+    {
+      id: 'integer',
+      status: 'text',
+      total_length: 'bigint',
+      completed_length: 'bigint',
+      error: 'text',
+      finished_at: 'text',
+    },
+    done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
+  );
+  // The old rows are other rows than the new ones, so the two parts never touch one row twice.
+  const gone =
+    oldIds.length > 0
+      ? sql`WITH gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id) `
+      : sql``;
+  await sql`${gone}UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
+      completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
+      finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
+    FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
+}
+
 /** Undoes claims whose new download aria2 did not take: the new rows go, the old rows are free again. */
 export async function undoReplacements(
   db: Runner,

@@ -325,7 +325,8 @@ export class RetryService {
       await repo.undoReplacements(trx, [], released);
       // A new link is named from the add's `out` when it had one.
       const optionsOf = new Map((await repo.attachOptions(trx, olds)).map((o) => [o.id, o.options]));
-      const fresh = await repo.insertTasks(
+      // The new rows, each old row pointed at its new one.
+      const fresh = await repo.insertReplacements(
         trx,
         olds.map((old) => {
           const uri = sourceOf(old);
@@ -355,10 +356,6 @@ export class RetryService {
           };
         }),
       );
-      await repo.linkReplacements(
-        trx,
-        fresh.map((f) => [f.retry_of!, f.id] as const),
-      );
       // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
       await this.tasks.handingOver.mark(
         fresh.map((f) => f.id),
@@ -372,6 +369,7 @@ export class RetryService {
     // Step 4: the new downloads, in one multicall.
     const freshIds = pairs.map((p) => p.fresh.id);
     let unmarked = false;
+    let unmarking: Promise<void> = Promise.resolve();
     try {
       const handed = await handOverByNode(
         this.ctx.nodes,
@@ -408,13 +406,18 @@ export class RetryService {
         done.push({ old: pair.old, fresh });
       }
       const recorded = (async () => {
+        const oldIds = done.map((d) => d.old.id);
+        if (failed.length === 0 && repo.completesAtOnce(this.ctx.db, outcomes.length, oldIds.length)) {
+          // One statement, atomic on its own. This instance's marks go at once (the admission's pass
+          // leaves marked rows alone); the database's while the pass runs (a mark that outlives the
+          // outcome a moment only keeps the other instances' sync away that long).
+          await repo.completeReplacementsAtOnce(this.ctx.db, outcomes, oldIds, finishedAt);
+          unmarking = this.tasks.handingOver.unmark(freshIds);
+          unmarked = true;
+          return;
+        }
         await this.ctx.db.transaction().execute(async (trx) => {
-          await repo.completeReplacements(
-            trx,
-            outcomes,
-            done.map((d) => d.old.id),
-            finishedAt,
-          );
+          await repo.completeReplacements(trx, outcomes, oldIds, finishedAt);
           await repo.undoReplacements(
             trx,
             failed.map((f) => f.fresh.id),
@@ -443,10 +446,10 @@ export class RetryService {
       try {
         await recorded;
       } catch (err) {
-        await Promise.all([forgotten, admitting.catch(() => undefined)]);
+        await Promise.all([forgotten, admitting.catch(() => undefined), unmarking]);
         throw err;
       }
-      const [, admitted] = await Promise.all([forgotten, admitting]);
+      const [, admitted] = await Promise.all([forgotten, admitting, unmarking]);
       for (const [i, { old }] of done.entries()) {
         const fresh = admitted[i]!;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });
