@@ -650,6 +650,23 @@ export interface ReplacementOutcome {
   finished_at: string | null;
 }
 
+/** Retry outcomes as a VALUES list `v` of the new rows' id and what aria2 said of them. */
+function outcomeList(db: Runner, done: readonly ReplacementOutcome[]) {
+  return rowList(
+    db,
+    'v',
+    {
+      id: 'integer',
+      status: 'text',
+      total_length: 'bigint',
+      completed_length: 'bigint',
+      error: 'text',
+      finished_at: 'text',
+    },
+    done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
+  );
+}
+
 /** Finishes retries: the new rows take aria2's status and lose `retry_of`, the old rows go. */
 export async function completeReplacements(
   db: Runner,
@@ -658,19 +675,7 @@ export async function completeReplacements(
   now: string,
 ): Promise<void> {
   for (const part of chunks(done, 200)) {
-    const v = rowList(
-      db,
-      'v',
-      {
-        id: 'integer',
-        status: 'text',
-        total_length: 'bigint',
-        completed_length: 'bigint',
-        error: 'text',
-        finished_at: 'text',
-      },
-      part.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
-    );
+    const v = outcomeList(db, part);
     await sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
         completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
         finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
@@ -739,19 +744,7 @@ export async function completeReplacementsAtOnce(
   oldIds: readonly number[],
   now: string,
 ): Promise<void> {
-  const v = rowList(
-    db,
-    'v',
-    {
-      id: 'integer',
-      status: 'text',
-      total_length: 'bigint',
-      completed_length: 'bigint',
-      error: 'text',
-      finished_at: 'text',
-    },
-    done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
-  );
+  const v = outcomeList(db, done);
   // The old rows are other rows than the new ones, so the two parts never touch one row twice.
   const gone =
     oldIds.length > 0
