@@ -54,8 +54,20 @@ function failedTests(report) {
     const where = path.relative(root, file.name);
     const tests = file.assertionResults.filter((t) => t.status === 'failed');
     if (tests.length === 0 && file.status === 'failed') return [`${where}: ${file.message || 'failed'}`];
-    return tests.map((t) => `${where} > ${t.fullName}`);
+    return tests.map((t) => `${where} > ${t.fullName}${firstLines(t.failureMessages)}`);
   });
+}
+
+/** The start of a test's first failure message, so that the summary alone says why it failed. */
+function firstLines(messages = []) {
+  if (messages.length === 0) return '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes are what is stripped
+  const plain = messages[0].replace(/\u001b\[[0-9;]*m/g, '');
+  const lines = plain
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(0, 4);
+  return lines.map((l) => `\n      ${l.trim().slice(0, 300)}`).join('');
 }
 
 function vitest(name, args, env = {}) {

@@ -103,7 +103,9 @@ export class Admission {
     if (!this.started || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.admit();
+      // A deferral that began after this pass was asked for puts it off too.
+      if (this.deferring > 0) this.deferred = true;
+      else void this.admit();
     }, delayMs);
   }
 

@@ -65,8 +65,13 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   private lastIds: Set<number> | null = null;
   private flushing: NodeJS.Immediate | null = null;
   private arriving: Promise<void> = Promise.resolve();
-  /** The last row heard from another instance, by id: two updates re-read as one state are heard once. */
-  private readonly lastHeard = new Map<number, string>();
+  /**
+   * What this instance's listeners last heard of each task: the text of a row re-read for another
+   * instance, or a row emitted here (made text only when a re-read is compared with it). A re-read
+   * equal to it is not heard again: two updates re-read as one state, or a state the sync of this
+   * instance emitted before another instance's update of the same task arrived.
+   */
+  private readonly lastHeard = new Map<number, string | TaskRow>();
 
   constructor() {
     super();
@@ -100,7 +105,11 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   override emit<K extends EventName>(event: K, ...args: ControllerEventMap[K]): boolean;
   override emit(event: EventName, ...args: unknown[]): boolean {
     const heard = (super.emit as (e: EventName, ...a: unknown[]) => boolean)(event, ...args);
-    if (this.link) this.queue(event, args);
+    if (this.link) {
+      if (event === 'task_update') this.remember((args[0] as TaskRow).id, args[0] as TaskRow);
+      else if (event === 'task_removed') this.lastHeard.delete(args[1] as number);
+      this.queue(event, args);
+    }
     return heard;
   }
 
@@ -143,13 +152,17 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   }
 
   private isNews(row: TaskRow): boolean {
-    const { torrent: _, ...shown } = row;
-    const text = JSON.stringify(shown);
-    if (this.lastHeard.get(row.id) === text) return false;
-    this.lastHeard.delete(row.id);
-    this.lastHeard.set(row.id, text);
-    if (this.lastHeard.size > MAX_HEARD) this.lastHeard.delete(this.lastHeard.keys().next().value!);
+    const text = shownText(row);
+    const last = this.lastHeard.get(row.id);
+    if (last !== undefined && (typeof last === 'string' ? last : shownText(last)) === text) return false;
+    this.remember(row.id, text);
     return true;
+  }
+
+  private remember(id: number, shown: string | TaskRow): void {
+    this.lastHeard.delete(id);
+    this.lastHeard.set(id, shown);
+    if (this.lastHeard.size > MAX_HEARD) this.lastHeard.delete(this.lastHeard.keys().next().value!);
   }
 
   /** A message from the link; this instance's own are dropped (they were heard when emitted). */
@@ -179,6 +192,12 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
       }
     });
   }
+}
+
+/** A row as its listeners show it (the .torrent is not shown), as text to compare. */
+function shownText(row: TaskRow): string {
+  const { torrent: _, ...shown } = row;
+  return JSON.stringify(shown);
 }
 
 /** The most rows remembered for `isNews`; the oldest are forgotten first. */

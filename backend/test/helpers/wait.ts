@@ -17,3 +17,26 @@ export async function waitFor<T>(
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/**
+ * Waits until `count` (of statements, requests, passes) has not moved for `quietMs`: whatever the
+ * steps before set going has ended, and what is counted from now on is the next step's own.
+ */
+export async function waitUntilSteady(
+  count: () => number,
+  quietMs = 150,
+  timeoutMs = 20_000,
+  what = 'the controller to settle',
+): Promise<void> {
+  let seen = -1;
+  await waitFor(
+    async () => {
+      const still = count() === seen;
+      seen = count();
+      await new Promise((r) => setTimeout(r, quietMs));
+      return still && count() === seen;
+    },
+    timeoutMs,
+    what,
+  );
+}

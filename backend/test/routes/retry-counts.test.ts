@@ -12,7 +12,7 @@ import type { FileServer } from '../helpers/file-server.js';
 import { useController } from '../helpers/fixture.js';
 import { testsUsePostgres } from '../helpers/postgres.js';
 import type { ApiClient } from '../helpers/tasks-api.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitUntilSteady } from '../helpers/wait.js';
 
 let server: FileServer;
 let alice: ApiClient;
@@ -78,22 +78,6 @@ function counting() {
   return n;
 }
 
-/** Waits until nothing has talked to aria2 or the database for a while (the sync engine settled). */
-async function quiet(n: { sql: number; aria2: number }): Promise<void> {
-  let seen = -1;
-  await waitFor(
-    async () => {
-      const now = n.sql + n.aria2;
-      const still = now === seen;
-      seen = now;
-      await new Promise((r) => setTimeout(r, 150));
-      return still;
-    },
-    20_000,
-    'the controller to settle',
-  );
-}
-
 describe('one retry, counted', () => {
   it('costs a fixed handful of statements and aria2 requests, and leaves no second admission pass', async () => {
     const n = counting();
@@ -105,7 +89,7 @@ describe('one retry, counted', () => {
       server.addFile(file, Buffer.alloc(1000, 1), { status: 404 });
       const old = await alice.add(server.url(file));
       await alice.waitTask(old.id, (t) => t.status === 'error');
-      await quiet(n);
+      await waitUntilSteady(() => n.sql + n.aria2);
 
       const before = { ...n };
       const res = await alice.post(`/api/tasks/${old.id}/retry`);
@@ -119,25 +103,27 @@ describe('one retry, counted', () => {
       const fresh = res.json() as { id: number };
       // What the retry leaves behind: the new download's own failure asks for one pass, nothing more.
       await alice.waitTask(fresh.id, (t) => t.status === 'error');
-      await quiet(n);
+      await waitUntilSteady(() => n.sql + n.aria2);
       counts.push({ ...during, after: n.passes - before.passes - during.passes });
     }
     const least = (k: 'sql' | 'prepares' | 'aria2' | 'passes' | 'after') =>
       Math.min(...counts.map((x) => x[k]));
+    // Every try's counts, in the message of whichever expectation fails.
+    const seen = JSON.stringify(counts);
     // The session, the task, the claim (with the space), the insert, the link, the outcome, the
     // admission's rows and reasons, two transactions. PostgreSQL adds its hand-over marks (written and
     // removed), the admission's lock (a transaction of its own, BEGIN and the lock in one query) and
     // the events' notification; it inserts the new row and links the old one in one statement and
     // records the outcome in one statement without a transaction.
-    expect(least('sql')).toBeLessThanOrEqual(testsUsePostgres() ? 17 : 15);
+    expect(least('sql'), seen).toBeLessThanOrEqual(testsUsePostgres() ? 17 : 15);
     // Each statement text is prepared once: a retry after the first prepares nothing new (PostgreSQL
     // prepares once per pooled connection, and a retry may be the first on one of them).
-    expect(least('prepares')).toBeLessThanOrEqual(testsUsePostgres() ? 2 : 0);
+    expect(least('prepares'), seen).toBeLessThanOrEqual(testsUsePostgres() ? 2 : 0);
     // The add with its status, the admission's snapshot and unpause, and the old download forgotten.
-    expect(least('aria2')).toBeLessThanOrEqual(5);
+    expect(least('aria2'), seen).toBeLessThanOrEqual(5);
     // The answer waits for exactly one admission pass.
-    expect(least('passes')).toBe(1);
+    expect(least('passes'), seen).toBe(1);
     // After it: the new download's failure asks for one; the replaced task's removal asks for none.
-    expect(least('after')).toBeLessThanOrEqual(1);
+    expect(least('after'), seen).toBeLessThanOrEqual(1);
   });
 });

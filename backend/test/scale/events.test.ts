@@ -107,4 +107,28 @@ describe('events across instances over LISTEN/NOTIFY', () => {
     await b.disconnect();
     await a.disconnect();
   });
+
+  it('a state an instance emitted itself is not heard again when another instance updates the task', async () => {
+    const a = await instance('A');
+    const b = await instance('B');
+    const heardByB: TaskRow[] = [];
+    b.on('task_update', (row) => heardByB.push(row));
+    // B's sync emits the task's new state; A's update of the same task, read again on arrival at B,
+    // finds that state: B's sockets already have it.
+    const [stored] = await rowsByIds(db, [rows[5]!.id]);
+    b.taskUpdate(stored!);
+    a.taskUpdate(stored!);
+    const marker: unknown[] = [];
+    b.on('sessions_ended', (ended) => marker.push(ended));
+    a.emit('sessions_ended', { idHash: 'after-the-update' });
+    await waitFor(() => marker.length === 1, 10_000, 'B to hear A');
+    expect(heardByB).toEqual([stored]);
+    // A state B has not shown is heard.
+    await db.updateTable('tasks').set({ name: 'renamed.bin' }).where('id', '=', stored!.id).execute();
+    a.taskUpdate(stored!);
+    await waitFor(() => heardByB.length === 2, 10_000, 'B to hear the new state');
+    expect(heardByB[1]!.name).toBe('renamed.bin');
+    await b.disconnect();
+    await a.disconnect();
+  });
 });

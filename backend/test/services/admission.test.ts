@@ -72,4 +72,31 @@ describe('Admission on a real SQLite file and aria2c', () => {
     const [after] = await tasks.admission.admitAndRead([before]);
     expect(after).toMatchObject({ id: a3.id, status: 'waiting', held_for: 'user_limit' });
   });
+
+  it('puts off a pass asked for just before a deferral began until the deferral ends, then runs one', async () => {
+    const admission = tasks.admission as unknown as { pass: (...args: unknown[]) => unknown };
+    const pass = admission.pass;
+    let passes = 0;
+    admission.pass = function (this: unknown, ...args: unknown[]) {
+      passes++;
+      return pass.apply(this, args);
+    };
+    // Started: a pass asked for runs on its own (the tests above call them).
+    tasks.admission.start();
+    try {
+      await tasks.admission.admit();
+      passes = 0;
+      // Asked for (a download of someone's ended), then a retry by filter starts handing rows over.
+      tasks.admission.soon(5);
+      let during = -1;
+      await tasks.admission.deferWhile(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        during = passes;
+      });
+      expect(during).toBe(0);
+      await waitFor(() => passes === 1, 10_000, 'the pass put off');
+    } finally {
+      admission.pass = pass;
+    }
+  });
 });
