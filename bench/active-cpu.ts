@@ -8,6 +8,7 @@
  * the machine's load blurs less than the CPU.
  */
 import fs from 'node:fs';
+import { HOLD_SLOW_AFTER_MS } from '../backend/src/egress/proxy.js';
 import { startFileServer } from '../backend/test/helpers/file-server.js';
 import {
   cpuOverWindow,
@@ -87,7 +88,8 @@ export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 2')
           await sleep(250);
         }
         socket = await openSocket(c.origin, cookie);
-        await sleep(3000);
+        // The window is a long download's steady state: the proxy reads the slow tunnels in batches.
+        await sleep(HOLD_SLOW_AFTER_MS + 2000);
         const before = socket.received;
         const sent = () => server.requests.reduce((n, r) => n + r.bytesSent, 0);
         const sentBefore = sent();

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { openDatabase } from '../backend/src/db/index.js';
 import { nowIso } from '../backend/src/domain/time.js';
+import { HOLD_SLOW_AFTER_MS } from '../backend/src/egress/proxy.js';
 import { hashToken, TOKEN_PREFIX } from '../backend/src/services/tokens.js';
 import { startTestAria2 } from '../backend/test/helpers/aria2.js';
 import { type FileServer, startFileServer } from '../backend/test/helpers/file-server.js';
@@ -166,8 +167,10 @@ export async function benchRpc(runs = Number(process.env.BENCH_RPC_RUNS ?? 3)): 
         }
       };
       try {
-        // What the controller spends on the ten downloads alone (sync, egress proxy), for reading the figure.
-        await sleep(3000);
+        // What the controller spends on the ten downloads alone (sync, egress proxy), for reading the
+        // figure: from when the proxy reads their slow tunnels in batches, as it does for most of a
+        // long download.
+        await sleep(HOLD_SLOW_AFTER_MS + 2000);
         const alone = await cpuOverWindow(ten.c.pid, WINDOW_MS / 2);
         say(
           `run ${run + 1}: the same controller without clients, CPU ${alone.toFixed(2)} % over ${WINDOW_MS / 2000} s`,

@@ -9,13 +9,11 @@ const SERVER_FIRST_DELAY_MS = 250;
 /** A server that sent less than this in a tunnel's last second is slow: it may be read in batches. */
 const SLOW_TUNNEL_BYTES_PER_S = 128 * 1024;
 /**
- * Slow tunnels are read in batches (`GatherClock`) only while at least this many are downloading:
- * a few dozen cost little read as they come, and a batch holds a download's last bytes (and so its
- * completion) for up to a second.
+ * A tunnel is read in batches (`GatherClock`) only once it has been slow for this long: a batch holds
+ * a download's last bytes (and so its completion) for up to a second, which a short download (most
+ * of whose time that second would be) does not pay, and a long one pays once, at its end.
  */
-export const BATCH_FROM_SLOW_TUNNELS = 32;
-/** A slow tunnel that has not read for this long no longer counts as downloading (an idle, reusable one). */
-const SLOW_TUNNEL_IDLE_MS = 3000;
+export const HOLD_SLOW_AFTER_MS = 10_000;
 /** The one clock every held tunnel reads on. */
 const GATHER_TICK_MS = 250;
 /**
@@ -62,7 +60,7 @@ export class EgressProxy {
   readonly password = randomBytes(18).toString('hex');
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
-  /** The clock of held tunnels; tests lower its `batchFrom`. */
+  /** The clock of held tunnels; tests lower its `holdAfterMs`. */
   readonly clock = new GatherClock();
   private readonly buffers = new ReadBuffers();
   private port = 0;
@@ -194,20 +192,16 @@ export class EgressProxy {
 /**
  * The one clock of every held tunnel (see ServerReader): a tunnel held after a read is woken at a
  * tick a few ticks on, so a thousand slow downloads cost a few wake-ups of the controller a second,
- * not one per tunnel and read. It runs only while a tunnel is held. It also counts the slow tunnels
- * that are downloading: below `batchFrom` of them none is held.
+ * not one per tunnel and read. It runs only while a tunnel is held.
  */
 export class GatherClock {
   private timer: NodeJS.Timeout | null = null;
   private now = 0;
   private readonly held = new Map<ServerReader, number>();
-  /** Slow tunnels and when each last measured itself slow. */
-  private readonly slow = new Map<ServerReader, number>();
-  private counted = { at: Number.NEGATIVE_INFINITY, batching: false };
 
   constructor(
-    /** Slow tunnels downloading at once from which they are read in batches. */
-    public batchFrom = BATCH_FROM_SLOW_TUNNELS,
+    /** How long a tunnel has been slow before it is held. */
+    public holdAfterMs = HOLD_SLOW_AFTER_MS,
   ) {}
 
   /**
@@ -227,31 +221,6 @@ export class GatherClock {
   release(reader: ServerReader): void {
     this.held.delete(reader);
     if (this.held.size === 0) this.stop();
-  }
-
-  /** A reader measured its last second: slow (`at` is now) or not (null). */
-  measured(reader: ServerReader, at: number | null): void {
-    if (at === null) this.slow.delete(reader);
-    else this.slow.set(reader, at);
-  }
-
-  /** A tunnel closed. */
-  forget(reader: ServerReader): void {
-    this.release(reader);
-    this.slow.delete(reader);
-  }
-
-  /** Whether slow tunnels are read in batches now: counted again at most once a tick. */
-  batching(now: number): boolean {
-    if (this.batchFrom <= 1) return true;
-    if (now - this.counted.at < GATHER_TICK_MS) return this.counted.batching;
-    let downloading = 0;
-    for (const [reader, at] of this.slow) {
-      if (now - at < SLOW_TUNNEL_IDLE_MS) downloading++;
-      else this.slow.delete(reader);
-    }
-    this.counted = { at: now, batching: downloading >= this.batchFrom };
-    return this.counted.batching;
   }
 
   stop(): void {
@@ -281,8 +250,8 @@ const SHARED_READ_BUFFER = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
  * The server's side of one tunnel, relayed to aria2, every read in one write. A fast tunnel (one that
  * brought SLOW_TUNNEL_BYTES_PER_S or more within its current or last second) reads into buffers of its
  * own (ReadBuffers), written without a copy; any other reads into SHARED_READ_BUFFER and is copied.
- * A slow server's bytes come a packet at a time, so while many slow tunnels download at once
- * (`GatherClock.batching`), each read of a slow tunnel is followed by a pause (the socket stops
+ * A slow server's bytes come a packet at a time, so once a tunnel has been slow for
+ * `GatherClock.holdAfterMs`, each of its reads is followed by a pause (the socket stops
  * reading: its bytes gather in the kernel's receive buffer, none is lost) until a tick of the shared
  * clock, as many ticks on as gather about GATHER_BYTES at its rate. A fast tunnel is never held.
  */
@@ -298,6 +267,8 @@ export class ServerReader {
   private fastSecond = false;
   /** 0 while fast; else the ticks a held read waits for the next. */
   private holdTicks = 0;
+  /** When the tunnel's slow seconds in a row began (null: its last second was fast, or not measured). */
+  private slowSince: number | null = null;
 
   readonly onread: net.OnReadOpts = {
     // Asked after every read for the buffer of the next one.
@@ -322,7 +293,7 @@ export class ServerReader {
   attach(upstream: net.Socket, allowed: () => boolean): void {
     this.upstream = upstream;
     this.allowed = allowed;
-    upstream.once('close', () => this.clock.forget(this));
+    upstream.once('close', () => this.clock.release(this));
   }
 
   /** Relaying begins: what came early goes first. */
@@ -355,6 +326,7 @@ export class ServerReader {
     this.windowStart = Date.now();
     this.windowBytes = 0;
     this.holdTicks = 0;
+    this.slowSince = null;
     this.wake();
   }
 
@@ -385,7 +357,12 @@ export class ServerReader {
       return false;
     }
     // A read that filled the buffer may have left more in the kernel: read on until it is empty.
-    if (this.holdTicks > 0 && n < buf.length && this.clock.batching(now)) {
+    if (
+      this.holdTicks > 0 &&
+      n < buf.length &&
+      this.slowSince !== null &&
+      now - this.slowSince >= this.clock.holdAfterMs
+    ) {
       this.clock.hold(this, this.holdTicks);
       return false;
     }
@@ -399,7 +376,8 @@ export class ServerReader {
     this.holdTicks = this.fastSecond
       ? 0
       : Math.max(1, Math.min(MAX_GATHER_TICKS, Math.floor(GATHER_BYTES / ((rate * GATHER_TICK_MS) / 1000))));
-    this.clock.measured(this, this.fastSecond ? null : now);
+    if (this.fastSecond) this.slowSince = null;
+    else this.slowSince ??= this.windowStart;
     this.windowStart = now;
     this.windowBytes = 0;
   }

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EgressGuard, systemDial } from '../../src/egress/guard.js';
-import { BATCH_FROM_SLOW_TUNNELS, EgressProxy } from '../../src/egress/proxy.js';
+import { EgressProxy, HOLD_SLOW_AFTER_MS } from '../../src/egress/proxy.js';
 import { startTestAria2, type TestAria2, waitFor } from '../helpers/aria2.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 
@@ -28,6 +28,8 @@ let readTurns = 0;
 let inTurn = false;
 /** While set: the bytes read into each buffer the tunnels read into. */
 let readInto: Map<Uint8Array, number> | null = null;
+/** While set: when each read of a server came. */
+let readTimes: number[] | null = null;
 const names = new Map<string, string[]>();
 const guard = new EgressGuard({
   allowPrivate: () => allowPrivate,
@@ -47,6 +49,7 @@ const guard = new EgressGuard({
         buffer: onread.buffer,
         callback: (n, buf) => {
           reads++;
+          readTimes?.push(Date.now());
           readInto?.set(buf, (readInto.get(buf) ?? 0) + n);
           if (!inTurn) {
             inTurn = true;
@@ -243,8 +246,9 @@ beforeEach(() => {
   dialled.length = 0;
   names.clear();
   files.clearRequests();
-  proxy.clock.batchFrom = BATCH_FROM_SLOW_TUNNELS;
+  proxy.clock.holdAfterMs = HOLD_SLOW_AFTER_MS;
   readInto = null;
+  readTimes = null;
 });
 
 async function download(uri: string): Promise<{ status: string; errorMessage?: string; path: string }> {
@@ -277,8 +281,8 @@ describe('EgressProxy with a real aria2c', () => {
     const size = 80 * 1024;
     files.addFile('/slow.bin', patternBytes(0, size), { throttle: 16 * 1024 });
     const slices = Math.ceil(size / Math.floor((16 * 1024 * 50) / 1000));
-    // One slow tunnel is read in batches only when told to batch from one.
-    proxy.clock.batchFrom = 1;
+    // Held from its first measured second on (by default only after 10 slow seconds).
+    proxy.clock.holdAfterMs = 0;
     reads = 0;
     const r = await download(files.url('/slow.bin'));
     expect(r.status).toBe('complete');
@@ -293,7 +297,7 @@ describe('EgressProxy with a real aria2c', () => {
     // all of them at the ticks of one clock: the reads come a few tunnels per turn of the event loop.
     // With a timer of its own per tunnel, each read would be a wake-up of its own.
     const size = 48 * 1024;
-    proxy.clock.batchFrom = 1;
+    proxy.clock.holdAfterMs = 0;
     const uris = Array.from({ length: 10 }, (_, i) => {
       files.addFile(`/shared${i}.bin`, patternBytes(i * size, (i + 1) * size), { throttle: 16 * 1024 });
       return files.url(`/shared${i}.bin`);
@@ -335,8 +339,8 @@ describe('EgressProxy with a real aria2c', () => {
     expect(readInto.size).toBe(1);
   });
 
-  it("a few slow tunnels are read as their bytes come: a download's last bytes are not held", async () => {
-    // The same 16 KiB/s download as above, alone: below the count of slow tunnels that batches.
+  it('a short slow download is read as its bytes come: its last bytes are not held', async () => {
+    // The same 16 KiB/s download as above, 5 s long: shorter than a tunnel is slow before it is held.
     const size = 80 * 1024;
     files.addFile('/slow-alone.bin', patternBytes(0, size), { throttle: 16 * 1024 });
     const slices = Math.ceil(size / Math.floor((16 * 1024 * 50) / 1000));
@@ -349,6 +353,26 @@ describe('EgressProxy with a real aria2c', () => {
     expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, size));
     // About one read per slice (101); in batches it would be about 25.
     expect(reads).toBeGreaterThan(slices * 0.6);
+  });
+
+  it('a slow tunnel is held once it has been slow for a while, and read as its bytes come before', async () => {
+    // 16 KiB/s for 7 s, held after 2 slow seconds (the first second is measured, so from about 3 s).
+    const size = 112 * 1024;
+    files.addFile('/slow-long.bin', patternBytes(0, size), { throttle: 16 * 1024 });
+    proxy.clock.holdAfterMs = 2000;
+    names.set('long.test', ['127.0.0.1']);
+    readTimes = [];
+    const r = await download(`http://long.test:${files.port}/slow-long.bin`);
+    expect(r.status).toBe('complete');
+    expect(fs.readFileSync(r.path)).toEqual(patternBytes(0, size));
+    const first = readTimes[0]!;
+    const within = (from: number, to: number) =>
+      readTimes!.filter((t) => t - first >= from && t - first < to).length;
+    // Unheld, a read per 50 ms slice: about 20 in the second second, which is measured slow (held
+    // from then on, it would be one). Held, about one a second: from 4 s to the end (about 3 s) a
+    // handful, where unheld would be about 60.
+    expect(within(1000, 2000)).toBeGreaterThan(10);
+    expect(within(4000, Number.POSITIVE_INFINITY)).toBeLessThan(10);
   });
 
   it("a fast download is relayed from buffers of its tunnel's own, reused, not copied per read", async () => {
