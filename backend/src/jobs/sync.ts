@@ -8,12 +8,6 @@ export { MISPLACED_ERROR } from '../services/sync.js';
 
 /** How often progress is refreshed while anything runs. */
 const POLL_INTERVAL_MS = 1000;
-/**
- * Notifications arriving together are folded into one targeted pass. Short: every finished download
- * waits this long before its owner hears of it, and notifications that come while a pass runs are
- * folded into the next one anyway (passes never overlap).
- */
-const NOTIFY_DEBOUNCE_MS = 5;
 
 /**
  * The sync engine of one node: its schedule (its passes are in services/sync.ts, one SyncService per
@@ -25,7 +19,14 @@ const NOTIFY_DEBOUNCE_MS = 5;
  */
 export class SyncEngine {
   private pollTimer: NodeJS.Timeout | null = null;
-  private notifyTimer: NodeJS.Timeout | null = null;
+  /**
+   * The targeted pass asked for by this turn's notifications (those of one read of the daemon's socket
+   * share it). No timer: a finished download's owner waits for it, and the daemon may stop answering
+   * right after it notified (a save of its control files; BENCHMARKS.md, "Event latency and aria2's
+   * saves"). Notifications that come while a pass runs fold into the next one anyway (passes never
+   * overlap).
+   */
+  private pendingRefresh: NodeJS.Immediate | null = null;
   private readonly dirty = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private stopped = true;
@@ -74,9 +75,9 @@ export class SyncEngine {
     this.gateway.off('download', this.onDownload);
     this.ctx.events.off('task_update', this.onTaskUpdate);
     if (this.pollTimer) clearTimeout(this.pollTimer);
-    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    if (this.pendingRefresh) clearImmediate(this.pendingRefresh);
     this.pollTimer = null;
-    this.notifyTimer = null;
+    this.pendingRefresh = null;
     await this.chain;
   }
 
@@ -84,15 +85,15 @@ export class SyncEngine {
   private markDirty(gid: string): void {
     if (this.stopped) return;
     this.dirty.add(gid);
-    if (!this.notifyTimer) {
-      this.notifyTimer = setTimeout(() => {
-        this.notifyTimer = null;
+    if (!this.pendingRefresh) {
+      this.pendingRefresh = setImmediate(() => {
+        this.pendingRefresh = null;
         this.enqueue(() => {
           const gids = [...this.dirty];
           this.dirty.clear();
           return this.passes.refresh(gids);
         });
-      }, NOTIFY_DEBOUNCE_MS);
+      });
     }
   }
 
