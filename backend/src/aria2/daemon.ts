@@ -175,13 +175,9 @@ export class EmbeddedAria2 extends EventEmitter<DaemonEvents> {
       `--stop-with-process=${process.pid}`,
       `--save-session=${this.sessionFile}`,
       `--input-file=${this.sessionFile}`,
-      // A crash loses at most ~5 s of the session (one small file).
+      // A crash loses at most ~5 s of work: the session and each download's control file are saved that often.
       '--save-session-interval=5',
-      // A save of the control files fsyncs every running download's file and control file, and aria2
-      // does nothing else meanwhile (no notification, no answer): 16-170 ms with 30 downloads, up to
-      // 0.7 s with 100 (BENCHMARKS.md, "Event latency and aria2's saves"). aria2's default makes that
-      // once a minute; a crash fetches at most a minute of a download again, a clean stop saves all.
-      '--auto-save-interval=60',
+      '--auto-save-interval=5',
       '--continue=true',
       '--file-allocation=none',
       '--seed-time=0',
