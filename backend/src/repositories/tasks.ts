@@ -9,6 +9,7 @@ import {
   lockUntilCommit,
   rowList,
 } from '../db/dialect.js';
+import { compiledOnce } from '../db/compiled.js';
 import { type Db, readArrays } from '../db/index.js';
 import type { Database, TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -110,9 +111,13 @@ export function getTask(db: Runner, ownerId: number, id: number): Promise<TaskRo
     .executeTakeFirst();
 }
 
-export function getTasks(db: Runner, ownerId: number, ids: readonly number[]): Promise<TaskRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).where('id', 'in', ids).execute();
+const ownTasks = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
+  db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).where('id', 'in', ids),
+);
+
+export async function getTasks(db: Runner, ownerId: number, ids: readonly number[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
+  return (await ownTasks(db, ownerId, ids)).rows;
 }
 
 export function getTaskByToken(db: Runner, ownerId: number, token: string): Promise<TaskRow | undefined> {
@@ -480,7 +485,7 @@ export async function speedTotals(
 
 /**
  * Per owner, in one statement over their rows: speed totals and count of active rows (as
- * `speedTotals`), and the partial bytes and reservations of `space.ts`'s `partialAndReservedBytes`.
+ * `speedTotals`), and the partial bytes and reservations of `space.ts`'s `partialAndReserved`.
  * Owners without rows get none.
  */
 export async function speedAndSpaceOf(
@@ -609,20 +614,31 @@ export async function claimForRetry(
 ): Promise<Set<number>> {
   const claimed = new Set<number>();
   for (const part of chunks(ids)) {
-    let query = db
-      .updateTable('tasks')
-      .set({ replaced_by: -1 })
-      .where('owner_id', '=', ownerId)
-      .where('id', 'in', part)
-      .where('replaced_by', 'is', null)
-      .where('status', 'in', ['error', 'removed']);
-    // The scheduler's claim: a plan cancelled after it read the row is not retried.
-    if (plannedOnly) query = query.where('next_retry_at', 'is not', null);
-    const rows = await query.returning('id').execute();
+    const { rows } = await (plannedOnly ? claimPlanned : claim)(db, ownerId, part);
     for (const r of rows) claimed.add(r.id);
   }
   return claimed;
 }
+function claimQuery(db: Runner, ownerId: number, ids: readonly number[]) {
+  return db
+    .updateTable('tasks')
+    .set({ replaced_by: -1 })
+    .where('owner_id', '=', ownerId)
+    .where('id', 'in', ids)
+    .where('replaced_by', 'is', null)
+    .where('status', 'in', ['error', 'removed']);
+}
+const claim = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
+  claimQuery(db, ownerId, ids).returning('id'),
+);
+// The scheduler's claim: a plan cancelled after it read the row is not retried.
+const claimPlanned = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
+  claimQuery(db, ownerId, ids).where('next_retry_at', 'is not', null).returning('id'),
+);
+
+const linkOne = compiledOnce((db: Runner, oldId: number, newId: number) =>
+  db.updateTable('tasks').set({ replaced_by: newId }).where('id', '=', oldId),
+);
 
 /** Points each claimed old row at its new row: `[old id, new id]` pairs, one statement per chunk. */
 export async function linkReplacements(
@@ -632,7 +648,7 @@ export async function linkReplacements(
   for (const part of chunks(pairs)) {
     if (part.length === 1) {
       const [oldId, newId] = part[0]!;
-      await db.updateTable('tasks').set({ replaced_by: newId }).where('id', '=', oldId).execute();
+      await linkOne(db, oldId, newId);
       continue;
     }
     const v = rowList(db, 'v', { old: 'integer', fresh: 'integer' }, part);
@@ -681,8 +697,11 @@ export async function completeReplacements(
         finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
       FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
   }
-  for (const part of chunks(oldIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
+  for (const part of chunks(oldIds)) await deleteRows(db, part);
 }
+const deleteRows = compiledOnce((db: Runner, ids: readonly number[]) =>
+  db.deleteFrom('tasks').where('id', 'in', ids),
+);
 
 /**
  * Inserts the new rows of a retry (each with `retry_of`, inside the claim's transaction) and points
@@ -923,14 +942,19 @@ export async function nextPlanAt(db: Runner): Promise<string | null> {
 export type AdmissionRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'origin_gid' | 'status' | 'held_for'>;
 
 /** The current rows (of one node, when named), with just what the admission pass needs. */
-export function listAdmissionRows(db: Runner, node?: string): Promise<AdmissionRow[]> {
+export async function listAdmissionRows(db: Runner, node?: string): Promise<AdmissionRow[]> {
+  return (await (node === undefined ? admissionRows(db) : admissionRowsOf(db, node))).rows;
+}
+function admissionRowsQuery(db: Runner) {
   return db
     .selectFrom('tasks')
     .select(['id', 'owner_id', 'gid', 'origin_gid', 'status', 'held_for'])
-    .where('status', 'in', CURRENT_STATUSES)
-    .$if(node !== undefined, (q) => q.where('node', '=', node!))
-    .execute();
+    .where('status', 'in', CURRENT_STATUSES);
 }
+const admissionRows = compiledOnce((db: Runner) => admissionRowsQuery(db));
+const admissionRowsOf = compiledOnce((db: Runner, node: string) =>
+  admissionRowsQuery(db).where('node', '=', node),
+);
 
 /**
  * Changes why a held row waits, or releases it (null); only while it is still held, so an owner's pause

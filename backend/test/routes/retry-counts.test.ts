@@ -115,7 +115,7 @@ describe('one retry, counted', () => {
     // removed), the admission's lock (a transaction of its own, BEGIN and the lock in one query) and
     // the events' notification; it inserts the new row and links the old one in one statement and
     // records the outcome in one statement without a transaction.
-    expect(least('sql'), seen).toBeLessThanOrEqual(testsUsePostgres() ? 17 : 15);
+    expect(least('sql'), seen).toBeLessThanOrEqual(testsUsePostgres() ? 16 : 14);
     // Each statement text is prepared once: a retry after the first prepares nothing new (PostgreSQL
     // prepares once per pooled connection, and a retry may be the first on one of them).
     expect(least('prepares'), seen).toBeLessThanOrEqual(testsUsePostgres() ? 2 : 0);
