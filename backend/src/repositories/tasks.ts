@@ -666,8 +666,13 @@ export interface ReplacementOutcome {
   finished_at: string | null;
 }
 
-/** Retry outcomes as a VALUES list `v` of the new rows' id and what aria2 said of them. */
-function outcomeList(db: Runner, done: readonly ReplacementOutcome[]) {
+/** Retry outcomes as rows of `outcomeList`. */
+function outcomeRows(done: readonly ReplacementOutcome[]): (readonly unknown[])[] {
+  return done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]);
+}
+
+/** Retry outcomes (`outcomeRows`) as a VALUES list `v` of the new rows' id and what aria2 said of them. */
+function outcomeList(db: Runner, rows: readonly (readonly unknown[])[]) {
   return rowList(
     db,
     'v',
@@ -679,9 +684,19 @@ function outcomeList(db: Runner, done: readonly ReplacementOutcome[]) {
       error: 'text',
       finished_at: 'text',
     },
-    done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
+    rows,
   );
 }
+
+/** The new rows take aria2's status and lose `retry_of`. */
+function updateOutcomes(db: Runner, rows: readonly (readonly unknown[])[], now: string) {
+  const v = outcomeList(db, rows);
+  return sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
+      completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
+      finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
+    FROM ${v.table} WHERE tasks.id = ${v.column('id')}`;
+}
+const recordOutcomes = compiledOnce(updateOutcomes);
 
 /** Finishes retries: the new rows take aria2's status and lose `retry_of`, the old rows go. */
 export async function completeReplacements(
@@ -690,13 +705,7 @@ export async function completeReplacements(
   oldIds: readonly number[],
   now: string,
 ): Promise<void> {
-  for (const part of chunks(done, 200)) {
-    const v = outcomeList(db, part);
-    await sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
-        completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
-        finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
-      FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
-  }
+  for (const part of chunks(done, 200)) await recordOutcomes(db, outcomeRows(part), now);
   for (const part of chunks(oldIds)) await deleteRows(db, part);
 }
 const deleteRows = compiledOnce((db: Runner, ids: readonly number[]) =>
@@ -763,17 +772,18 @@ export async function completeReplacementsAtOnce(
   oldIds: readonly number[],
   now: string,
 ): Promise<void> {
-  const v = outcomeList(db, done);
-  // The old rows are other rows than the new ones, so the two parts never touch one row twice.
-  const gone =
-    oldIds.length > 0
-      ? sql`WITH gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id) `
-      : sql``;
-  await sql`${gone}UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
-      completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
-      finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
-    FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
+  await recordOutcomesAtOnce(db, outcomeRows(done), oldIds, now);
 }
+const recordOutcomesAtOnce = compiledOnce(
+  (db: Runner, rows: readonly (readonly unknown[])[], oldIds: readonly number[], now: string) => {
+    // The old rows are other rows than the new ones, so the two parts never touch one row twice.
+    const gone =
+      oldIds.length > 0
+        ? sql`WITH gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id) `
+        : sql``;
+    return sql`${gone}${updateOutcomes(db, rows, now)}`;
+  },
+);
 
 /** Undoes claims whose new download aria2 did not take: the new rows go, the old rows are free again. */
 export async function undoReplacements(
@@ -979,15 +989,17 @@ export async function updateHeldMany(
   changes: readonly (readonly [id: number, heldFor: string | null])[],
 ): Promise<TaskRow[]> {
   const out: TaskRow[] = [];
-  for (const part of chunks(changes)) {
-    const v = rowList(db, 'v', { id: 'integer', held_for: 'text' }, part);
-    const { rows } = await sql<TaskRow>`UPDATE tasks SET held_for = ${v.column('held_for')}
-      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.held_for IS NOT NULL
-      RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
-    out.push(...rows);
-  }
+  for (const part of chunks(changes)) out.push(...(await updateHeldRows(db, part)).rows);
   return out;
 }
+const updateHeldRows = compiledOnce(
+  (db: Runner, changes: readonly (readonly [id: number, heldFor: string | null])[]) => {
+    const v = rowList(db, 'v', { id: 'integer', held_for: 'text' }, changes);
+    return sql<TaskRow>`UPDATE tasks SET held_for = ${v.column('held_for')}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.held_for IS NOT NULL
+      RETURNING ${allColumnsOf(db, 'tasks')}`;
+  },
+);
 
 /** What a hand-over records of one row: aria2's answer, or the reason it failed. */
 export interface HandOverOutcome {
