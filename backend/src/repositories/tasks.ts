@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
+import { compiledOnce } from '../db/compiled.js';
 import {
   allColumnsOf,
   caseInsensitive,
@@ -9,7 +10,6 @@ import {
   lockUntilCommit,
   rowList,
 } from '../db/dialect.js';
-import { compiledOnce } from '../db/compiled.js';
 import { type Db, readArrays } from '../db/index.js';
 import type { Database, TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
@@ -765,23 +765,42 @@ export function completesAtOnce(db: Runner, outcomes: number, oldIds: number): b
   return dialectOf(db) === 'postgres' && outcomes > 0 && outcomes <= AT_ONCE && oldIds <= AT_ONCE;
 }
 
-/** `completeReplacements` as one statement, atomic on its own (see `completesAtOnce`). */
+/**
+ * `completeReplacements` as one statement, atomic on its own (see `completesAtOnce`). `unmark`: the
+ * hand-over marks of `holder` that go with it (the new rows' marks, when the database holds them), as
+ * `unmarkStored` removes them in the transactional form.
+ */
 export async function completeReplacementsAtOnce(
   db: Runner,
   done: readonly ReplacementOutcome[],
   oldIds: readonly number[],
   now: string,
+  unmark: { ids: readonly number[]; holder: string } | null = null,
 ): Promise<void> {
-  await recordOutcomesAtOnce(db, outcomeRows(done), oldIds, now);
+  await recordOutcomesAtOnce(db, outcomeRows(done), oldIds, now, unmark?.ids ?? [], unmark?.holder ?? '');
 }
 const recordOutcomesAtOnce = compiledOnce(
-  (db: Runner, rows: readonly (readonly unknown[])[], oldIds: readonly number[], now: string) => {
+  (
+    db: Runner,
+    rows: readonly (readonly unknown[])[],
+    oldIds: readonly number[],
+    now: string,
+    unmarkIds: readonly number[],
+    holder: string,
+  ) => {
     // The old rows are other rows than the new ones, so the two parts never touch one row twice.
     const gone =
       oldIds.length > 0
-        ? sql`WITH gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id) `
-        : sql``;
-    return sql`${gone}${updateOutcomes(db, rows, now)}`;
+        ? sql`gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id)`
+        : null;
+    const unmarked =
+      unmarkIds.length > 0
+        ? sql`unmarked AS (DELETE FROM hand_overs WHERE task_id IN (${sql.join(unmarkIds)})
+            AND holder = ${holder} RETURNING task_id)`
+        : null;
+    const parts = [gone, unmarked].filter((p) => p !== null);
+    const withParts = parts.length > 0 ? sql`WITH ${sql.join(parts)} ` : sql``;
+    return sql`${withParts}${updateOutcomes(db, rows, now)}`;
   },
 );
 
