@@ -16,6 +16,13 @@ function shapeOf(value: unknown): string {
   return Array.isArray(value) ? `[${value.map(shapeOf).join(',')}]` : '.';
 }
 
+/** A compiled parameter with the arguments' values in place of the stand-ins (a list bound as one value included). */
+function valueOf(parameter: unknown, args: readonly unknown[]): unknown {
+  if (parameter instanceof Slot)
+    return parameter.path.reduce<unknown>((v, i) => (v as readonly unknown[])[i], args);
+  return Array.isArray(parameter) ? parameter.map((p) => valueOf(p, args)) : parameter;
+}
+
 /** Shapes kept per query (an `IN` list of every length up to a chunk's would be hundreds of texts). */
 const MAX_SHAPES = 64;
 
@@ -42,9 +49,55 @@ export function compiledOnce<A extends unknown[], R>(
       if (shapes.size >= MAX_SHAPES) shapes.clear();
       shapes.set(key, compiled);
     }
-    const parameters = compiled.parameters.map((p) =>
-      p instanceof Slot ? p.path.reduce<unknown>((v, i) => (v as readonly unknown[])[i], args) : p,
-    );
-    return db.executeQuery<R>({ ...compiled, parameters });
+    return db.executeQuery<R>({ ...compiled, parameters: compiled.parameters.map((p) => valueOf(p, args)) });
   };
+}
+
+/**
+ * `compiledOnce` for queries whose SQL text also depends on a list of names (an insert's columns):
+ * `make` builds the compiled query of one list, once per list.
+ */
+export function compiledPerNames<F>(make: (names: readonly string[]) => F): (names: readonly string[]) => F {
+  const made = new Map<string, F>();
+  return (names) => {
+    const key = names.join();
+    let f = made.get(key);
+    if (!f) {
+      if (made.size >= MAX_SHAPES) made.clear();
+      f = make(names);
+      made.set(key, f);
+    }
+    return f;
+  };
+}
+
+/**
+ * Rows to insert as the columns they give a value for and each row's values in that order (for a
+ * `compiledPerNames` insert), or null when the rows do not all give the same columns: Kysely fills a
+ * column a row lacks with its default, and such an insert is left to it.
+ */
+export function rowValues(
+  rows: readonly Record<string, unknown>[],
+): { columns: string[]; values: unknown[][] } | null {
+  const first = rows[0];
+  if (!first) return null;
+  const columns = Object.keys(first).filter((c) => first[c] !== undefined);
+  const values: unknown[][] = [];
+  for (const row of rows) {
+    const given = Object.keys(row).filter((c) => row[c] !== undefined);
+    if (given.length !== columns.length) return null;
+    const v = columns.map((c) => row[c]);
+    if (v.includes(undefined)) return null;
+    values.push(v);
+  }
+  return { columns, values };
+}
+
+/** A row as an object again: `columns` named, `values` in their order. */
+export function rowOf(columns: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  columns.forEach((c, i) => {
+    row[c] = values[i];
+  });
+  return row;
 }

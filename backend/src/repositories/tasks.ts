@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
-import { compiledOnce } from '../db/compiled.js';
+import { compiledOnce, compiledPerNames, rowOf, rowValues } from '../db/compiled.js';
 import {
   allColumnsOf,
   caseInsensitive,
@@ -203,16 +203,24 @@ export async function insertTasks(db: Runner, newRows: NewTaskRow[]): Promise<Ta
   // SQLite caps bound parameters; 1000 rows of ~12 columns fit well under it in chunks of 200.
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200);
+    const given = rowValues(part);
     out.push(
-      ...(await db
-        .insertInto('tasks')
-        .values(rows.slice(i, i + 200))
-        .returningAll()
-        .execute()),
+      ...(given
+        ? (await insertRows(given.columns)(db, given.values)).rows
+        : await db.insertInto('tasks').values(part).returningAll().execute()),
     );
   }
   return out;
 }
+const insertRows = compiledPerNames((columns) =>
+  compiledOnce((db: Runner, values: readonly (readonly unknown[])[]) =>
+    db
+      .insertInto('tasks')
+      .values(values.map((v) => rowOf(columns, v) as Insertable<TasksTable>))
+      .returningAll(),
+  ),
+);
 
 export async function updateTask(db: Runner, id: number, patch: TaskPatch): Promise<TaskRow | undefined> {
   return db.updateTable('tasks').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
@@ -730,28 +738,37 @@ export async function insertReplacements(db: Runner, newRows: NewTaskRow[]): Pro
   const rows = await withOptionSets(db, newRows);
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200);
+    const given = rowValues(part);
     out.push(
-      ...(await db
-        .with('fresh', (qb) =>
-          qb
-            .insertInto('tasks')
-            .values(rows.slice(i, i + 200))
-            .returningAll(),
-        )
-        .with('linked', (qb) =>
-          qb
-            .updateTable('tasks')
-            .from('fresh')
-            .set((eb) => ({ replaced_by: eb.ref('fresh.id') }))
-            .whereRef('tasks.id', '=', 'fresh.retry_of'),
-        )
-        .selectFrom('fresh')
-        .selectAll()
-        .execute()),
+      ...(given
+        ? (await insertAndLinkRows(given.columns)(db, given.values)).rows
+        : await insertAndLink(db, part).execute()),
     );
   }
   return out as TaskRow[];
 }
+function insertAndLink(db: Runner, rows: readonly Insertable<TasksTable>[]) {
+  return db
+    .with('fresh', (qb) => qb.insertInto('tasks').values(rows).returningAll())
+    .with('linked', (qb) =>
+      qb
+        .updateTable('tasks')
+        .from('fresh')
+        .set((eb) => ({ replaced_by: eb.ref('fresh.id') }))
+        .whereRef('tasks.id', '=', 'fresh.retry_of'),
+    )
+    .selectFrom('fresh')
+    .selectAll();
+}
+const insertAndLinkRows = compiledPerNames((columns) =>
+  compiledOnce((db: Runner, values: readonly (readonly unknown[])[]) =>
+    insertAndLink(
+      db,
+      values.map((v) => rowOf(columns, v) as Insertable<TasksTable>),
+    ),
+  ),
+);
 
 /** How many outcomes `completeReplacementsAtOnce` records in its one statement. */
 const AT_ONCE = 200;
