@@ -292,13 +292,8 @@ export function allColumnsOf(db: AnyDb, table: string): RawBuilder<unknown> {
  * check and the write that follows are one step across connections. SQLite runs one transaction at a
  * time and has no row locks: the query is left as it is.
  */
-export function forUpdate<Q extends { forUpdate(of?: never): Q }>(
-  db: AnyDb,
-  query: Q,
-  of?: Parameters<Q['forUpdate']>[0],
-): Q {
-  // `of`: only those tables' rows (a query that also reads an aggregate cannot lock its rows).
-  return dialectOf(db) === 'postgres' ? query.forUpdate(of) : query;
+export function forUpdate<Q extends { forUpdate(): Q }>(db: AnyDb, query: Q): Q {
+  return dialectOf(db) === 'postgres' ? query.forUpdate() : query;
 }
 
 // ---- errors -----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { compiledOnce } from '../db/compiled.js';
-import { forUpdate, greatest } from '../db/dialect.js';
+import { dialectOf, forUpdate, greatest } from '../db/dialect.js';
 import { CURRENT_STATUSES } from '../domain/task-status.js';
 import type { Runner } from './tasks.js';
 
@@ -26,17 +26,17 @@ function partialAndReserved(db: Runner, ownerId: number) {
 }
 
 /** The user's quota and counter with their partial and reserved bytes, in one statement (see usedSpace). */
-function userSpace(db: Runner, ownerId: number) {
-  return db
+const readUserSpace = compiledOnce((db: Runner, ownerId: number) =>
+  db
     .selectFrom('users')
     .innerJoin(partialAndReserved(db, ownerId).as('t'), (join) => join.onTrue())
     .select(['users.quota', 'users.used_space', 't.partial', 't.reserved'])
-    .where('users.id', '=', ownerId);
-}
-const readUserSpace = compiledOnce((db: Runner, ownerId: number) => userSpace(db, ownerId));
-const lockUserSpace = compiledOnce((db: Runner, ownerId: number) =>
-  forUpdate(db, userSpace(db, ownerId), 'users'),
+    .where('users.id', '=', ownerId),
 );
+const lockUser = compiledOnce((db: Runner, ownerId: number) =>
+  forUpdate(db, db.selectFrom('users').select(['quota', 'used_space']).where('id', '=', ownerId)),
+);
+const readPartialAndReserved = compiledOnce(partialAndReserved);
 
 /** Finished bytes and orphaned partial bytes held in the owner's folder outside any unfinished row. */
 export async function addUsedSpace(db: Runner, ownerId: number, delta: number): Promise<void> {
@@ -72,8 +72,20 @@ export async function usedSpace(
   /** Lock the user's row until the transaction `db` ends (nothing else reserves meanwhile). */
   lock = false,
 ): Promise<{ quota: number; used: number; reserved: number } | undefined> {
-  const { rows } = await (lock ? lockUserSpace : readUserSpace)(db, ownerId);
-  const user = rows[0];
+  // PostgreSQL locks the user's row first and reads the bytes in a statement of its own: a statement
+  // that waited for the lock still reads the tasks as they were when it began, so it would miss what
+  // the transaction it waited for reserved. SQLite runs one transaction at a time: one statement.
+  if (lock && dialectOf(db) === 'postgres') {
+    const user = (await lockUser(db, ownerId)).rows[0];
+    if (!user) return undefined;
+    const bytes = (await readPartialAndReserved(db, ownerId)).rows[0]!;
+    return {
+      quota: user.quota,
+      used: user.used_space + Number(bytes.partial),
+      reserved: Number(bytes.reserved),
+    };
+  }
+  const user = (await readUserSpace(db, ownerId)).rows[0];
   if (!user) return undefined;
   return { quota: user.quota, used: user.used_space + Number(user.partial), reserved: Number(user.reserved) };
 }
