@@ -17,10 +17,10 @@ function shapeOf(value: unknown): string {
 }
 
 /** A compiled parameter with the arguments' values in place of the stand-ins (a list bound as one value included). */
-function valueOf(parameter: unknown, args: readonly unknown[]): unknown {
+function boundValue(parameter: unknown, args: readonly unknown[]): unknown {
   if (parameter instanceof Slot)
     return parameter.path.reduce<unknown>((v, i) => (v as readonly unknown[])[i], args);
-  return Array.isArray(parameter) ? parameter.map((p) => valueOf(p, args)) : parameter;
+  return Array.isArray(parameter) ? parameter.map((p) => boundValue(p, args)) : parameter;
 }
 
 /** Shapes kept per query (an `IN` list of every length up to a chunk's would be hundreds of texts). */
@@ -49,7 +49,10 @@ export function compiledOnce<A extends unknown[], R>(
       if (shapes.size >= MAX_SHAPES) shapes.clear();
       shapes.set(key, compiled);
     }
-    return db.executeQuery<R>({ ...compiled, parameters: compiled.parameters.map((p) => valueOf(p, args)) });
+    return db.executeQuery<R>({
+      ...compiled,
+      parameters: compiled.parameters.map((p) => boundValue(p, args)),
+    });
   };
 }
 
