@@ -1,3 +1,4 @@
+import { compiledOnce } from '../db/compiled.js';
 import type { Db } from '../db/index.js';
 import type { UserRow } from './users.js';
 
@@ -20,14 +21,17 @@ export async function insertSession(db: Db, s: NewSession): Promise<void> {
     .execute();
 }
 
-/** The session and its user in one query; undefined when either is gone. */
-export async function findSessionWithUser(db: Db, idHash: string): Promise<SessionWithUser | undefined> {
-  const row = await db
+const sessionWithUser = compiledOnce((db: Db, idHash: string) =>
+  db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select(['sessions.expires_at', 'users.id', 'users.username', 'users.is_admin', 'users.quota'])
-    .where('sessions.id_hash', '=', idHash)
-    .executeTakeFirst();
+    .where('sessions.id_hash', '=', idHash),
+);
+
+/** The session and its user in one query; undefined when either is gone. */
+export async function findSessionWithUser(db: Db, idHash: string): Promise<SessionWithUser | undefined> {
+  const row = (await sessionWithUser(db, idHash)).rows[0];
   if (!row) return undefined;
   const { expires_at, ...user } = row;
   return { expires_at, user };

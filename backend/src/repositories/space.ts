@@ -1,21 +1,19 @@
 import { sql } from 'kysely';
-import { forUpdate, greatest } from '../db/dialect.js';
+import { compiledOnce } from '../db/compiled.js';
+import { dialectOf, forUpdate, greatest } from '../db/dialect.js';
 import { CURRENT_STATUSES } from '../domain/task-status.js';
 import type { Runner } from './tasks.js';
 
 // A user's space: the counter of what their folder holds, partial bytes and reservations.
 
 /**
- * In one query: the bytes of the owner's unfinished downloads still on disk (partial files count
- * against the quota), and what their current downloads reserve (each known size minus the bytes it
- * already holds, never negative; an unknown size is 0 and reserves nothing).
+ * The bytes of the owner's unfinished downloads still on disk (partial files count against the
+ * quota), and what their current downloads reserve (each known size minus the bytes it already holds,
+ * never negative; an unknown size is 0 and reserves nothing): one row, whatever the owner holds.
  */
-export async function partialAndReservedBytes(
-  db: Runner,
-  ownerId: number,
-): Promise<{ partial: number; reserved: number }> {
+function partialAndReserved(db: Runner, ownerId: number) {
   const current = sql.join(CURRENT_STATUSES.map((s) => sql`${s}`));
-  const r = await db
+  return db
     .selectFrom('tasks')
     .select([
       sql<number>`COALESCE(SUM(CASE WHEN status != 'complete' THEN completed_length ELSE 0 END), 0)`.as(
@@ -24,10 +22,21 @@ export async function partialAndReservedBytes(
       sql<number>`COALESCE(SUM(CASE WHEN status IN (${current}) AND total_length > completed_length
         THEN total_length - completed_length ELSE 0 END), 0)`.as('reserved'),
     ])
-    .where('owner_id', '=', ownerId)
-    .executeTakeFirstOrThrow();
-  return { partial: Number(r.partial), reserved: Number(r.reserved) };
+    .where('owner_id', '=', ownerId);
 }
+
+/** The user's quota and counter with their partial and reserved bytes, in one statement (see usedSpace). */
+const readUserSpace = compiledOnce((db: Runner, ownerId: number) =>
+  db
+    .selectFrom('users')
+    .innerJoin(partialAndReserved(db, ownerId).as('t'), (join) => join.onTrue())
+    .select(['users.quota', 'users.used_space', 't.partial', 't.reserved'])
+    .where('users.id', '=', ownerId),
+);
+const lockUser = compiledOnce((db: Runner, ownerId: number) =>
+  forUpdate(db, db.selectFrom('users').select(['quota', 'used_space']).where('id', '=', ownerId)),
+);
+const readPartialAndReserved = compiledOnce(partialAndReserved);
 
 /** Finished bytes and orphaned partial bytes held in the owner's folder outside any unfinished row. */
 export async function addUsedSpace(db: Runner, ownerId: number, delta: number): Promise<void> {
@@ -63,9 +72,20 @@ export async function usedSpace(
   /** Lock the user's row until the transaction `db` ends (nothing else reserves meanwhile). */
   lock = false,
 ): Promise<{ quota: number; used: number; reserved: number } | undefined> {
-  const read = db.selectFrom('users').select(['quota', 'used_space']).where('id', '=', ownerId);
-  const user = await (lock ? forUpdate(db, read) : read).executeTakeFirst();
+  // PostgreSQL locks the user's row first and reads the bytes in a statement of its own: a statement
+  // that waited for the lock still reads the tasks as they were when it began, so it would miss what
+  // the transaction it waited for reserved. SQLite runs one transaction at a time: one statement.
+  if (lock && dialectOf(db) === 'postgres') {
+    const user = (await lockUser(db, ownerId)).rows[0];
+    if (!user) return undefined;
+    const bytes = (await readPartialAndReserved(db, ownerId)).rows[0]!;
+    return {
+      quota: user.quota,
+      used: user.used_space + Number(bytes.partial),
+      reserved: Number(bytes.reserved),
+    };
+  }
+  const user = (await readUserSpace(db, ownerId)).rows[0];
   if (!user) return undefined;
-  const { partial, reserved } = await partialAndReservedBytes(db, ownerId);
-  return { quota: user.quota, used: user.used_space + partial, reserved };
+  return { quota: user.quota, used: user.used_space + Number(user.partial), reserved: Number(user.reserved) };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Task } from '../contracts/tasks.js';
+import { compiledOnce, compiledPerNames, rowOf, rowValues } from '../db/compiled.js';
 import {
   allColumnsOf,
   caseInsensitive,
@@ -110,9 +111,13 @@ export function getTask(db: Runner, ownerId: number, id: number): Promise<TaskRo
     .executeTakeFirst();
 }
 
-export function getTasks(db: Runner, ownerId: number, ids: readonly number[]): Promise<TaskRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).where('id', 'in', ids).execute();
+const ownTasks = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
+  db.selectFrom('tasks').selectAll().where('owner_id', '=', ownerId).where('id', 'in', ids),
+);
+
+export async function getTasks(db: Runner, ownerId: number, ids: readonly number[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
+  return (await ownTasks(db, ownerId, ids)).rows;
 }
 
 export function getTaskByToken(db: Runner, ownerId: number, token: string): Promise<TaskRow | undefined> {
@@ -198,16 +203,24 @@ export async function insertTasks(db: Runner, newRows: NewTaskRow[]): Promise<Ta
   // SQLite caps bound parameters; 1000 rows of ~12 columns fit well under it in chunks of 200.
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200);
+    const given = rowValues(part);
     out.push(
-      ...(await db
-        .insertInto('tasks')
-        .values(rows.slice(i, i + 200))
-        .returningAll()
-        .execute()),
+      ...(given
+        ? (await insertRows(given.columns)(db, given.values)).rows
+        : await db.insertInto('tasks').values(part).returningAll().execute()),
     );
   }
   return out;
 }
+const insertRows = compiledPerNames((columns) =>
+  compiledOnce((db: Runner, values: readonly (readonly unknown[])[]) =>
+    db
+      .insertInto('tasks')
+      .values(values.map((v) => rowOf(columns, v) as Insertable<TasksTable>))
+      .returningAll(),
+  ),
+);
 
 export async function updateTask(db: Runner, id: number, patch: TaskPatch): Promise<TaskRow | undefined> {
   return db.updateTable('tasks').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
@@ -480,7 +493,7 @@ export async function speedTotals(
 
 /**
  * Per owner, in one statement over their rows: speed totals and count of active rows (as
- * `speedTotals`), and the partial bytes and reservations of `space.ts`'s `partialAndReservedBytes`.
+ * `speedTotals`), and the partial bytes and reservations of `space.ts`'s `partialAndReserved`.
  * Owners without rows get none.
  */
 export async function speedAndSpaceOf(
@@ -609,20 +622,31 @@ export async function claimForRetry(
 ): Promise<Set<number>> {
   const claimed = new Set<number>();
   for (const part of chunks(ids)) {
-    let query = db
-      .updateTable('tasks')
-      .set({ replaced_by: -1 })
-      .where('owner_id', '=', ownerId)
-      .where('id', 'in', part)
-      .where('replaced_by', 'is', null)
-      .where('status', 'in', ['error', 'removed']);
-    // The scheduler's claim: a plan cancelled after it read the row is not retried.
-    if (plannedOnly) query = query.where('next_retry_at', 'is not', null);
-    const rows = await query.returning('id').execute();
+    const { rows } = await (plannedOnly ? claimPlanned : claim)(db, ownerId, part);
     for (const r of rows) claimed.add(r.id);
   }
   return claimed;
 }
+function claimQuery(db: Runner, ownerId: number, ids: readonly number[]) {
+  return db
+    .updateTable('tasks')
+    .set({ replaced_by: -1 })
+    .where('owner_id', '=', ownerId)
+    .where('id', 'in', ids)
+    .where('replaced_by', 'is', null)
+    .where('status', 'in', ['error', 'removed']);
+}
+const claim = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
+  claimQuery(db, ownerId, ids).returning('id'),
+);
+// The scheduler's claim: a plan cancelled after it read the row is not retried.
+const claimPlanned = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
+  claimQuery(db, ownerId, ids).where('next_retry_at', 'is not', null).returning('id'),
+);
+
+const linkOne = compiledOnce((db: Runner, oldId: number, newId: number) =>
+  db.updateTable('tasks').set({ replaced_by: newId }).where('id', '=', oldId),
+);
 
 /** Points each claimed old row at its new row: `[old id, new id]` pairs, one statement per chunk. */
 export async function linkReplacements(
@@ -632,7 +656,7 @@ export async function linkReplacements(
   for (const part of chunks(pairs)) {
     if (part.length === 1) {
       const [oldId, newId] = part[0]!;
-      await db.updateTable('tasks').set({ replaced_by: newId }).where('id', '=', oldId).execute();
+      await linkOne(db, oldId, newId);
       continue;
     }
     const v = rowList(db, 'v', { old: 'integer', fresh: 'integer' }, part);
@@ -650,8 +674,13 @@ export interface ReplacementOutcome {
   finished_at: string | null;
 }
 
-/** Retry outcomes as a VALUES list `v` of the new rows' id and what aria2 said of them. */
-function outcomeList(db: Runner, done: readonly ReplacementOutcome[]) {
+/** Retry outcomes as rows of `outcomeList`. */
+function outcomeRows(done: readonly ReplacementOutcome[]): (readonly unknown[])[] {
+  return done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]);
+}
+
+/** Retry outcomes (`outcomeRows`) as a VALUES list `v` of the new rows' id and what aria2 said of them. */
+function outcomeList(db: Runner, rows: readonly (readonly unknown[])[]) {
   return rowList(
     db,
     'v',
@@ -663,9 +692,19 @@ function outcomeList(db: Runner, done: readonly ReplacementOutcome[]) {
       error: 'text',
       finished_at: 'text',
     },
-    done.map((d) => [d.newId, d.status, d.total_length, d.completed_length, d.error, d.finished_at]),
+    rows,
   );
 }
+
+/** The new rows take aria2's status and lose `retry_of`. */
+function updateOutcomes(db: Runner, rows: readonly (readonly unknown[])[], now: string) {
+  const v = outcomeList(db, rows);
+  return sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
+      completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
+      finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
+    FROM ${v.table} WHERE tasks.id = ${v.column('id')}`;
+}
+const recordOutcomes = compiledOnce(updateOutcomes);
 
 /** Finishes retries: the new rows take aria2's status and lose `retry_of`, the old rows go. */
 export async function completeReplacements(
@@ -674,15 +713,12 @@ export async function completeReplacements(
   oldIds: readonly number[],
   now: string,
 ): Promise<void> {
-  for (const part of chunks(done, 200)) {
-    const v = outcomeList(db, part);
-    await sql`UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
-        completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
-        finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
-      FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
-  }
-  for (const part of chunks(oldIds)) await db.deleteFrom('tasks').where('id', 'in', part).execute();
+  for (const part of chunks(done, 200)) await recordOutcomes(db, outcomeRows(part), now);
+  for (const part of chunks(oldIds)) await deleteRows(db, part);
 }
+const deleteRows = compiledOnce((db: Runner, ids: readonly number[]) =>
+  db.deleteFrom('tasks').where('id', 'in', ids),
+);
 
 /**
  * Inserts the new rows of a retry (each with `retry_of`, inside the claim's transaction) and points
@@ -702,28 +738,37 @@ export async function insertReplacements(db: Runner, newRows: NewTaskRow[]): Pro
   const rows = await withOptionSets(db, newRows);
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200);
+    const given = rowValues(part);
     out.push(
-      ...(await db
-        .with('fresh', (qb) =>
-          qb
-            .insertInto('tasks')
-            .values(rows.slice(i, i + 200))
-            .returningAll(),
-        )
-        .with('linked', (qb) =>
-          qb
-            .updateTable('tasks')
-            .from('fresh')
-            .set((eb) => ({ replaced_by: eb.ref('fresh.id') }))
-            .whereRef('tasks.id', '=', 'fresh.retry_of'),
-        )
-        .selectFrom('fresh')
-        .selectAll()
-        .execute()),
+      ...(given
+        ? (await insertAndLinkRows(given.columns)(db, given.values)).rows
+        : await insertAndLink(db, part).execute()),
     );
   }
   return out as TaskRow[];
 }
+function insertAndLink(db: Runner, rows: readonly Insertable<TasksTable>[]) {
+  return db
+    .with('fresh', (qb) => qb.insertInto('tasks').values(rows).returningAll())
+    .with('linked', (qb) =>
+      qb
+        .updateTable('tasks')
+        .from('fresh')
+        .set((eb) => ({ replaced_by: eb.ref('fresh.id') }))
+        .whereRef('tasks.id', '=', 'fresh.retry_of'),
+    )
+    .selectFrom('fresh')
+    .selectAll();
+}
+const insertAndLinkRows = compiledPerNames((columns) =>
+  compiledOnce((db: Runner, values: readonly (readonly unknown[])[]) =>
+    insertAndLink(
+      db,
+      values.map((v) => rowOf(columns, v) as Insertable<TasksTable>),
+    ),
+  ),
+);
 
 /** How many outcomes `completeReplacementsAtOnce` records in its one statement. */
 const AT_ONCE = 200;
@@ -737,24 +782,44 @@ export function completesAtOnce(db: Runner, outcomes: number, oldIds: number): b
   return dialectOf(db) === 'postgres' && outcomes > 0 && outcomes <= AT_ONCE && oldIds <= AT_ONCE;
 }
 
-/** `completeReplacements` as one statement, atomic on its own (see `completesAtOnce`). */
+/**
+ * `completeReplacements` as one statement, atomic on its own (see `completesAtOnce`). `unmark`: the
+ * hand-over marks of `holder` that go with it (the new rows' marks, when the database holds them), as
+ * `unmarkStored` removes them in the transactional form.
+ */
 export async function completeReplacementsAtOnce(
   db: Runner,
   done: readonly ReplacementOutcome[],
   oldIds: readonly number[],
   now: string,
+  unmark: { ids: readonly number[]; holder: string } | null = null,
 ): Promise<void> {
-  const v = outcomeList(db, done);
-  // The old rows are other rows than the new ones, so the two parts never touch one row twice.
-  const gone =
-    oldIds.length > 0
-      ? sql`WITH gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id) `
-      : sql``;
-  await sql`${gone}UPDATE tasks SET status = ${v.column('status')}, total_length = ${v.column('total_length')},
-      completed_length = ${v.column('completed_length')}, error = ${v.column('error')},
-      finished_at = ${v.column('finished_at')}, retry_of = NULL, updated_at = ${now}
-    FROM ${v.table} WHERE tasks.id = ${v.column('id')}`.execute(db);
+  await recordOutcomesAtOnce(db, outcomeRows(done), oldIds, now, unmark?.ids ?? [], unmark?.holder ?? '');
 }
+const recordOutcomesAtOnce = compiledOnce(
+  (
+    db: Runner,
+    rows: readonly (readonly unknown[])[],
+    oldIds: readonly number[],
+    now: string,
+    unmarkIds: readonly number[],
+    holder: string,
+  ) => {
+    // The old rows are other rows than the new ones, so the two parts never touch one row twice.
+    const gone =
+      oldIds.length > 0
+        ? sql`gone AS (DELETE FROM tasks WHERE id IN (${sql.join(oldIds)}) RETURNING id)`
+        : null;
+    const unmarked =
+      unmarkIds.length > 0
+        ? sql`unmarked AS (DELETE FROM hand_overs WHERE task_id IN (${sql.join(unmarkIds)})
+            AND holder = ${holder} RETURNING task_id)`
+        : null;
+    const parts = [gone, unmarked].filter((p) => p !== null);
+    const withParts = parts.length > 0 ? sql`WITH ${sql.join(parts)} ` : sql``;
+    return sql`${withParts}${updateOutcomes(db, rows, now)}`;
+  },
+);
 
 /** Undoes claims whose new download aria2 did not take: the new rows go, the old rows are free again. */
 export async function undoReplacements(
@@ -923,14 +988,19 @@ export async function nextPlanAt(db: Runner): Promise<string | null> {
 export type AdmissionRow = Pick<TaskRow, 'id' | 'owner_id' | 'gid' | 'origin_gid' | 'status' | 'held_for'>;
 
 /** The current rows (of one node, when named), with just what the admission pass needs. */
-export function listAdmissionRows(db: Runner, node?: string): Promise<AdmissionRow[]> {
+export async function listAdmissionRows(db: Runner, node?: string): Promise<AdmissionRow[]> {
+  return (await (node === undefined ? admissionRows(db) : admissionRowsOf(db, node))).rows;
+}
+function admissionRowsQuery(db: Runner) {
   return db
     .selectFrom('tasks')
     .select(['id', 'owner_id', 'gid', 'origin_gid', 'status', 'held_for'])
-    .where('status', 'in', CURRENT_STATUSES)
-    .$if(node !== undefined, (q) => q.where('node', '=', node!))
-    .execute();
+    .where('status', 'in', CURRENT_STATUSES);
 }
+const admissionRows = compiledOnce((db: Runner) => admissionRowsQuery(db));
+const admissionRowsOf = compiledOnce((db: Runner, node: string) =>
+  admissionRowsQuery(db).where('node', '=', node),
+);
 
 /**
  * Changes why a held row waits, or releases it (null); only while it is still held, so an owner's pause
@@ -955,15 +1025,17 @@ export async function updateHeldMany(
   changes: readonly (readonly [id: number, heldFor: string | null])[],
 ): Promise<TaskRow[]> {
   const out: TaskRow[] = [];
-  for (const part of chunks(changes)) {
-    const v = rowList(db, 'v', { id: 'integer', held_for: 'text' }, part);
-    const { rows } = await sql<TaskRow>`UPDATE tasks SET held_for = ${v.column('held_for')}
-      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.held_for IS NOT NULL
-      RETURNING ${allColumnsOf(db, 'tasks')}`.execute(db);
-    out.push(...rows);
-  }
+  for (const part of chunks(changes)) out.push(...(await updateHeldRows(db, part)).rows);
   return out;
 }
+const updateHeldRows = compiledOnce(
+  (db: Runner, changes: readonly (readonly [id: number, heldFor: string | null])[]) => {
+    const v = rowList(db, 'v', { id: 'integer', held_for: 'text' }, changes);
+    return sql<TaskRow>`UPDATE tasks SET held_for = ${v.column('held_for')}
+      FROM ${v.table} WHERE tasks.id = ${v.column('id')} AND tasks.held_for IS NOT NULL
+      RETURNING ${allColumnsOf(db, 'tasks')}`;
+  },
+);
 
 /** What a hand-over records of one row: aria2's answer, or the reason it failed. */
 export interface HandOverOutcome {

@@ -369,7 +369,6 @@ export class RetryService {
     // Step 4: the new downloads, in one multicall.
     const freshIds = pairs.map((p) => p.fresh.id);
     let unmarked = false;
-    let unmarking: Promise<void> = Promise.resolve();
     try {
       const handed = await handOverByNode(
         this.ctx.nodes,
@@ -408,11 +407,16 @@ export class RetryService {
       const recorded = (async () => {
         const oldIds = done.map((d) => d.old.id);
         if (failed.length === 0 && repo.completesAtOnce(this.ctx.db, outcomes.length, oldIds.length)) {
-          // One statement, atomic on its own. This instance's marks go at once (the admission's pass
-          // leaves marked rows alone); the database's while the pass runs (a mark that outlives the
-          // outcome a moment only keeps the other instances' sync away that long).
-          await repo.completeReplacementsAtOnce(this.ctx.db, outcomes, oldIds, finishedAt);
-          unmarking = this.tasks.handingOver.unmark(freshIds);
+          // One statement, atomic on its own, that also removes the database's marks (one round
+          // trip fewer); this instance's go right after it (the admission's pass leaves marked rows alone).
+          await repo.completeReplacementsAtOnce(
+            this.ctx.db,
+            outcomes,
+            oldIds,
+            finishedAt,
+            this.tasks.handingOver.storedMarks(freshIds),
+          );
+          await this.tasks.handingOver.unmark(freshIds, { stored: false });
           unmarked = true;
           return;
         }
@@ -446,10 +450,10 @@ export class RetryService {
       try {
         await recorded;
       } catch (err) {
-        await Promise.all([forgotten, admitting.catch(() => undefined), unmarking]);
+        await Promise.all([forgotten, admitting.catch(() => undefined)]);
         throw err;
       }
-      const [, admitted] = await Promise.all([forgotten, admitting, unmarking]);
+      const [, admitted] = await Promise.all([forgotten, admitting]);
       for (const [i, { old }] of done.entries()) {
         const fresh = admitted[i]!;
         outcome.set(old.id, { ok: true, task: repo.toTask(fresh) });

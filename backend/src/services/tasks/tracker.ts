@@ -72,6 +72,14 @@ export class HandOverTracker extends Set<number> {
     if (this.shared) await unmarkHandOvers(trx, ids, this.holder);
   }
 
+  /**
+   * The database's marks of `ids` for a statement that removes them with the outcome it records
+   * (none when the marks are kept in memory only); `unmark(ids, { stored: false })` after it.
+   */
+  storedMarks(ids: readonly number[]): { ids: readonly number[]; holder: string } | null {
+    return this.shared ? { ids, holder: this.holder } : null;
+  }
+
   /** Runs `fn` with `ids` marked, unmarking them afterwards whatever happens. */
   async around<T>(ids: readonly number[], fn: () => Promise<T>): Promise<T> {
     try {
