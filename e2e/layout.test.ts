@@ -145,7 +145,11 @@ for (const [name, size] of [
     await button(page, 'Retry all failed').click();
     const toast = page.locator('[data-sonner-toast][data-mounted="true"]').first();
     await toast.waitFor();
-    // Once it has slid in, its box stays put.
+    // Once it has slid in (its transitions ended: two equal boxes in a row can also be two polls
+    // between the frames of a busy machine), its box stays put.
+    await toast.evaluate((el) =>
+      Promise.all(el.getAnimations({ subtree: true }).map((a) => a.finished.catch(() => undefined))),
+    );
     let last = await box(toast);
     await expect
       .poll(async () => {
