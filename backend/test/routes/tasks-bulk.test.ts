@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/contracts/tasks.js';
-import { startTestController, type TestController } from '../helpers/controller.js';
+import { startTestController, type TestController, waitFor } from '../helpers/controller.js';
 import { type FileServer, patternBytes, startFileServer } from '../helpers/file-server.js';
 import { type ApiClient, as } from '../helpers/tasks-api.js';
 
@@ -90,7 +90,13 @@ describe('POST /api/tasks/status', () => {
     expect(results[4]).toMatchObject({ id: a2.id, ok: true, task: { id: a2.id, status: 'paused' } });
     // Both pauses went to aria2 in one multicall, not one request per id.
     expect(calls.filter((x) => x.includes('aria2.pause'))).toEqual(['multicall:aria2.pause,aria2.pause']);
-    for (const t of [a1, a2]) expect((await c.aria2.tellStatus(t.gid!, ['status'])).status).toBe('paused');
+    // aria2 answers a pause at once and stops the download's connections a moment later.
+    for (const t of [a1, a2])
+      await waitFor(
+        async () => (await c.aria2.tellStatus(t.gid!, ['status'])).status === 'paused',
+        10_000,
+        `aria2 to pause ${t.id}`,
+      );
     expect((await bob.task(foreign.id)).status).toBe('active');
     expect(await alice.task(done.id)).toEqual(done);
 
