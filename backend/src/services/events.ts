@@ -67,11 +67,12 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   private arriving: Promise<void> = Promise.resolve();
   /**
    * What this instance's listeners last heard of each task: the text of a row re-read for another
-   * instance, or a row emitted here (made text only when a re-read is compared with it). A re-read
-   * equal to it is not heard again: two updates re-read as one state, or a state the sync of this
-   * instance emitted before another instance's update of the same task arrived.
+   * instance, or a row emitted here without its .torrent (made text only when a re-read is compared
+   * with it; the .torrent is not kept alive by it). A re-read equal to it is not heard again: two
+   * updates re-read as one state, or a state the sync of this instance emitted before another
+   * instance's update of the same task arrived.
    */
-  private readonly lastHeard = new Map<number, string | TaskRow>();
+  private readonly lastHeard = new Map<number, string | ShownRow>();
 
   constructor() {
     super();
@@ -106,8 +107,10 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   override emit(event: EventName, ...args: unknown[]): boolean {
     const heard = (super.emit as (e: EventName, ...a: unknown[]) => boolean)(event, ...args);
     if (this.link) {
-      if (event === 'task_update') this.remember((args[0] as TaskRow).id, args[0] as TaskRow);
-      else if (event === 'task_removed') this.lastHeard.delete(args[1] as number);
+      if (event === 'task_update') {
+        const shown = shownOf(args[0] as TaskRow);
+        this.remember(shown.id, shown);
+      } else if (event === 'task_removed') this.lastHeard.delete(args[1] as number);
       this.queue(event, args);
     }
     return heard;
@@ -152,14 +155,14 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   }
 
   private isNews(row: TaskRow): boolean {
-    const text = shownText(row);
+    const text = JSON.stringify(shownOf(row));
     const last = this.lastHeard.get(row.id);
-    if (last !== undefined && (typeof last === 'string' ? last : shownText(last)) === text) return false;
+    if (last !== undefined && (typeof last === 'string' ? last : JSON.stringify(last)) === text) return false;
     this.remember(row.id, text);
     return true;
   }
 
-  private remember(id: number, shown: string | TaskRow): void {
+  private remember(id: number, shown: string | ShownRow): void {
     this.lastHeard.delete(id);
     this.lastHeard.set(id, shown);
     if (this.lastHeard.size > MAX_HEARD) this.lastHeard.delete(this.lastHeard.keys().next().value!);
@@ -194,10 +197,12 @@ export class ControllerEvents extends EventEmitter<ControllerEventMap> {
   }
 }
 
-/** A row as its listeners show it (the .torrent is not shown), as text to compare. */
-function shownText(row: TaskRow): string {
+/** A row as its listeners show it: without the .torrent (kept in the database, never sent). */
+type ShownRow = Omit<TaskRow, 'torrent'>;
+
+function shownOf(row: TaskRow): ShownRow {
   const { torrent: _, ...shown } = row;
-  return JSON.stringify(shown);
+  return shown;
 }
 
 /** The most rows remembered for `isNews`; the oldest are forgotten first. */
