@@ -305,9 +305,13 @@ export class RetryService {
             : taskNotFound(),
         );
       }
-      // The quota again, now that nothing else can reserve: in the given order, each retry reserves
-      // its size before the next is checked; the claims of those that no longer fit are released.
-      let l = limits ? await this.tasks.limits.spaceLimitsIn(trx, actor.id, limits) : null;
+      // The quota again, now that nothing else can reserve (the claim locked the user's row): in the
+      // given order, each retry reserves its size before the next is checked; the claims of those that
+      // no longer fit are released.
+      let l =
+        limits && claimed.size > 0
+          ? await this.tasks.limits.spaceLimitsIn(trx, actor.id, limits, { locked: true })
+          : null;
       const olds: TaskRow[] = [];
       const released: number[] = [];
       for (const old of checked.filter((r) => claimed.has(r.id))) {
@@ -325,7 +329,9 @@ export class RetryService {
       await repo.undoReplacements(trx, [], released);
       // A new link is named from the add's `out` when it had one.
       const optionsOf = new Map((await repo.attachOptions(trx, olds)).map((o) => [o.id, o.options]));
-      // The new rows, each old row pointed at its new one.
+      // The new rows, each old row pointed at its new one, marked with the claim: another instance
+      // starting now must not take them for ones a crash interrupted.
+      const mark = this.tasks.handingOver.markToStore();
       const fresh = await repo.insertReplacements(
         trx,
         olds.map((old) => {
@@ -355,12 +361,9 @@ export class RetryService {
             total_length: sizeOf.get(old.id) ?? 0,
           };
         }),
+        mark,
       );
-      // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
-      await this.tasks.handingOver.mark(
-        fresh.map((f) => f.id),
-        trx,
-      );
+      this.tasks.handingOver.markedWith(fresh.map((f) => f.id));
       const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
       // The new row shares the old one's option set: its options are read once, here.
       return olds.map((old) => ({ old, fresh: byOld.get(old.id)!, options: optionsOf.get(old.id) ?? '{}' }));
