@@ -17,7 +17,7 @@ import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOverByNode, newGid, storedOptions } from './handover.js';
+import { handOverByNode, makeTaskFolders, newGid, storedOptions } from './handover.js';
 import { guardSources } from './network.js';
 import { forgetRowDownloads } from './tasks/forget.js';
 import { statusPatch } from './tasks/hand-over.js';
@@ -226,6 +226,16 @@ export class RetryService {
       }
     }
 
+    // The folders (the old tasks' own, to resume in) are made meanwhile, off the way to aria2; a
+    // failure is met again, and reported, by the hand-over.
+    const foldersMade =
+      candidates.length > 0
+        ? makeTaskFolders(this.ctx.nodes, candidates).then(
+            () => true,
+            () => false,
+          )
+        : Promise.resolve(false);
+
     // The network guard as at an add: the setting may have changed since the task was added. A torrent's
     // trackers and web seeds are checked again from its stored file.
     const guarded: TaskRow[] = [];
@@ -377,6 +387,7 @@ export class RetryService {
         this.ctx.nodes,
         pairs.map((p) => ({ ...p.fresh, options: p.options })),
         this.ctx.downloadOptions,
+        { foldersMade: await foldersMade },
       );
       this.faults.afterHandover?.();
 
