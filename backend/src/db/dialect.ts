@@ -191,27 +191,33 @@ export async function lockUntilCommit(trx: AnyDb, name: string): Promise<void> {
 /**
  * Runs `fn` while holding the lock `name`, so no other instance runs a step under the same name at the
  * same time; `fn` uses `db` as usual. PostgreSQL: an advisory lock held by a transaction of its own
- * for the duration. SQLite: one instance only, whose callers serialise the step themselves.
+ * for the duration; `fn`'s statements run on other connections, each committed on its own, so its
+ * result is given as soon as it is done and the lock's COMMIT follows without being waited for (the
+ * next holder waits for it in the server; a COMMIT that fails ends its session, which frees the lock
+ * too). SQLite: one instance only, whose callers serialise the step themselves.
  */
-export async function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<T>): Promise<T> {
+export function whileLocked<T>(db: AnyDb, name: string, fn: () => Promise<T>): Promise<T> {
   if (dialectOf(db) !== 'postgres') return fn();
   // BEGIN and the lock in one round trip: a query without parameters may hold several statements.
   const literal = `'${name.replaceAll("'", "''")}'`;
-  return db.connection().execute(async (conn) => {
-    let result: T;
-    try {
-      await sql.raw(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${literal}, 0))`).execute(conn);
-      result = await fn();
-    } catch (err) {
-      // Outside a transaction (BEGIN itself failed) this only warns; on a lost connection it fails too.
-      await sql
-        .raw('ROLLBACK')
-        .execute(conn)
-        .catch(() => undefined);
-      throw err;
-    }
-    await sql.raw('COMMIT').execute(conn);
-    return result;
+  return new Promise<T>((resolve, reject) => {
+    db.connection()
+      .execute(async (conn) => {
+        try {
+          await sql.raw(`BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${literal}, 0))`).execute(conn);
+          resolve(await fn());
+        } catch (err) {
+          // Outside a transaction (BEGIN itself failed) this only warns; on a lost connection it fails too.
+          await sql
+            .raw('ROLLBACK')
+            .execute(conn)
+            .catch(() => undefined);
+          throw err;
+        }
+        await sql.raw('COMMIT').execute(conn);
+      })
+      // No connection, or `fn` failed; once `fn`'s result is given, a failed COMMIT changes nothing.
+      .catch(reject);
   });
 }
 

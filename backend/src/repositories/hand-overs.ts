@@ -2,6 +2,14 @@ import { sql } from 'kysely';
 import { clockMs } from '../db/dialect.js';
 import type { Db } from '../db/index.js';
 
+/** A hand-over mark as a statement that inserts the marked rows writes it with them (`insertReplacements`). */
+export interface StoredMark {
+  holder: string;
+  ttlMs: number;
+  /** A test's clock; null: the database's. */
+  now: number | null;
+}
+
 /**
  * Marks tasks as being handed over by `holder` for `ttlMs` (a mark of another holder is taken over), on
  * the database's clock (`now` null) or a test's.

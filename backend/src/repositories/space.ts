@@ -69,13 +69,16 @@ export async function usedSpaceAll(db: Runner): Promise<Map<number, number>> {
 export async function usedSpace(
   db: Runner,
   ownerId: number,
-  /** Lock the user's row until the transaction `db` ends (nothing else reserves meanwhile). */
-  lock = false,
+  /**
+   * Lock the user's row until the transaction `db` ends (nothing else reserves meanwhile); `'held'`:
+   * an earlier statement of `db` locked it already (a retry's claim).
+   */
+  lock: boolean | 'held' = false,
 ): Promise<{ quota: number; used: number; reserved: number } | undefined> {
   // PostgreSQL locks the user's row first and reads the bytes in a statement of its own: a statement
   // that waited for the lock still reads the tasks as they were when it began, so it would miss what
   // the transaction it waited for reserved. SQLite runs one transaction at a time: one statement.
-  if (lock && dialectOf(db) === 'postgres') {
+  if (lock === true && dialectOf(db) === 'postgres') {
     const user = (await lockUser(db, ownerId)).rows[0];
     if (!user) return undefined;
     const bytes = (await readPartialAndReserved(db, ownerId)).rows[0]!;

@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
-import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import {
+  type ExpressionBuilder,
+  type Insertable,
+  type Selectable,
+  sql,
+  type Updateable,
+  type WhereInterface,
+} from 'kysely';
 import type { Task } from '../contracts/tasks.js';
 import { compiledOnce, compiledPerNames, rowOf, rowValues } from '../db/compiled.js';
 import {
   allColumnsOf,
   caseInsensitive,
+  clockMs,
   dialectOf,
   likeIgnoringCase,
   lockUntilCommit,
@@ -15,6 +23,7 @@ import type { Database, TasksTable } from '../db/schema.js';
 import { WAITING_REASONS, type WaitingReason } from '../domain/admission.js';
 import { publicMessage } from '../domain/messages.js';
 import { CURRENT_STATUSES, HISTORY_STATUSES, isSeeding, type TaskStatus } from '../domain/task-status.js';
+import { markHandOvers, type StoredMark } from './hand-overs.js';
 
 export type TaskRow = Selectable<TasksTable>;
 /** A row to insert: `options` (the JSON of the task's options) is stored once per distinct set. */
@@ -613,6 +622,9 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
 /**
  * Claims failed or stopped tasks for a retry (replaced_by = -1 until the new row exists). The
  * conditional update is what makes concurrent retries of one task exclusive. Returns the claimed ids.
+ * On PostgreSQL each statement also locks the owner's row until the transaction `db` ends (one round
+ * trip fewer than a lock of its own): whenever anything is claimed, the owner is locked, so the space
+ * read after it (`usedSpace(db, ownerId, 'held')`) sees what a transaction it waited for reserved.
  */
 export async function claimForRetry(
   db: Runner,
@@ -621,27 +633,42 @@ export async function claimForRetry(
   plannedOnly = false,
 ): Promise<Set<number>> {
   const claimed = new Set<number>();
+  const run = dialectOf(db) === 'postgres' ? claimLocking : claim;
   for (const part of chunks(ids)) {
-    const { rows } = await (plannedOnly ? claimPlanned : claim)(db, ownerId, part);
+    const { rows } = await run(db, ownerId, part, plannedOnly ? 1 : 0);
     for (const r of rows) claimed.add(r.id);
   }
   return claimed;
 }
-function claimQuery(db: Runner, ownerId: number, ids: readonly number[]) {
-  return db
-    .updateTable('tasks')
-    .set({ replaced_by: -1 })
-    .where('owner_id', '=', ownerId)
-    .where('id', 'in', ids)
-    .where('replaced_by', 'is', null)
-    .where('status', 'in', ['error', 'removed']);
+/** `planned` 1: only tasks with a plan (the scheduler's claim: a plan cancelled after it read the row is not retried). */
+function claimQuery<Q extends WhereInterface<Database, 'tasks'>>(
+  query: Q,
+  ownerId: number,
+  ids: readonly number[],
+  planned: number,
+): Q {
+  return query
+    .where('tasks.owner_id', '=', ownerId)
+    .where('tasks.id', 'in', ids)
+    .where('tasks.replaced_by', 'is', null)
+    .where('tasks.status', 'in', ['error', 'removed'])
+    .where((eb) => eb.or([eb(eb.val(planned), '=', 0), eb('tasks.next_retry_at', 'is not', null)])) as Q;
 }
-const claim = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
-  claimQuery(db, ownerId, ids).returning('id'),
+const claim = compiledOnce((db: Runner, ownerId: number, ids: readonly number[], planned: number) =>
+  claimQuery(db.updateTable('tasks').set({ replaced_by: -1 }), ownerId, ids, planned).returning('tasks.id'),
 );
-// The scheduler's claim: a plan cancelled after it read the row is not retried.
-const claimPlanned = compiledOnce((db: Runner, ownerId: number, ids: readonly number[]) =>
-  claimQuery(db, ownerId, ids).where('next_retry_at', 'is not', null).returning('id'),
+const claimLocking = compiledOnce((db: Runner, ownerId: number, ids: readonly number[], planned: number) =>
+  claimQuery(
+    db
+      .with('owner', (qb) => qb.selectFrom('users').select('id').where('id', '=', ownerId).forUpdate())
+      .updateTable('tasks')
+      .from('owner')
+      .set({ replaced_by: -1 })
+      .whereRef('tasks.owner_id', '=', 'owner.id'),
+    ownerId,
+    ids,
+    planned,
+  ).returning('tasks.id'),
 );
 
 const linkOne = compiledOnce((db: Runner, oldId: number, newId: number) =>
@@ -721,35 +748,53 @@ const deleteRows = compiledOnce((db: Runner, ids: readonly number[]) =>
 );
 
 /**
- * Inserts the new rows of a retry (each with `retry_of`, inside the claim's transaction) and points
- * each old row at its new one (`linkReplacements`). PostgreSQL does both in one statement per chunk
- * (a data-modifying WITH: the update sees the old rows as they were, which is all it changes), one
- * round trip fewer; SQLite runs the two in-process.
+ * Inserts the new rows of a retry (each with `retry_of`, inside the claim's transaction), points each
+ * old row at its new one (`linkReplacements`) and writes `mark`, their hand-over mark, when given.
+ * PostgreSQL does all three in one statement per chunk (a data-modifying WITH: the update sees the old
+ * rows as they were, which is all it changes), two round trips fewer; SQLite runs them in-process.
  */
-export async function insertReplacements(db: Runner, newRows: NewTaskRow[]): Promise<TaskRow[]> {
+export async function insertReplacements(
+  db: Runner,
+  newRows: NewTaskRow[],
+  mark: StoredMark | null = null,
+): Promise<TaskRow[]> {
   if (dialectOf(db) !== 'postgres') {
     const fresh = await insertTasks(db, newRows);
     await linkReplacements(
       db,
       fresh.map((f) => [f.retry_of!, f.id] as const),
     );
+    if (mark)
+      await markHandOvers(
+        db,
+        fresh.map((f) => f.id),
+        mark.holder,
+        mark.ttlMs,
+        mark.now,
+      );
     return fresh;
   }
   const rows = await withOptionSets(db, newRows);
+  const marks = mark ? [[mark.holder, mark.ttlMs, mark.now] as const] : [];
   const out: TaskRow[] = [];
   for (let i = 0; i < rows.length; i += 200) {
     const part = rows.slice(i, i + 200);
     const given = rowValues(part);
     out.push(
       ...(given
-        ? (await insertAndLinkRows(given.columns)(db, given.values)).rows
-        : await insertAndLink(db, part).execute()),
+        ? (await insertAndLinkRows(given.columns)(db, given.values, marks)).rows
+        : await insertAndLink(db, part, marks).execute()),
     );
   }
   return out as TaskRow[];
 }
-function insertAndLink(db: Runner, rows: readonly Insertable<TasksTable>[]) {
-  return db
+/** `marks`: none, or the one mark (holder, time to live, a test's clock or null) of every new row. */
+function insertAndLink(
+  db: Runner,
+  rows: readonly Insertable<TasksTable>[],
+  marks: readonly (readonly [string, number, number | null])[],
+) {
+  const linked = db
     .with('fresh', (qb) => qb.insertInto('tasks').values(rows).returningAll())
     .with('linked', (qb) =>
       qb
@@ -757,16 +802,47 @@ function insertAndLink(db: Runner, rows: readonly Insertable<TasksTable>[]) {
         .from('fresh')
         .set((eb) => ({ replaced_by: eb.ref('fresh.id') }))
         .whereRef('tasks.id', '=', 'fresh.retry_of'),
-    )
-    .selectFrom('fresh')
-    .selectAll();
+    );
+  const [mark] = marks;
+  // As markHandOvers writes it, on the database's clock unless a test gives its own.
+  const marked = mark
+    ? linked.with('marked', (qb) =>
+        qb
+          .insertInto('hand_overs')
+          .columns(['task_id', 'holder', 'expires_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('fresh')
+              .select([
+                'fresh.id',
+                sql<string>`CAST(${mark[0]} AS text)`.as('holder'),
+                sql<number>`COALESCE(CAST(${mark[2]} AS bigint), ${clockMs(db)}) + CAST(${mark[1]} AS bigint)`.as(
+                  'expires_at',
+                ),
+              ]),
+          )
+          .onConflict((oc) =>
+            oc.column('task_id').doUpdateSet((eb) => ({
+              holder: eb.ref('excluded.holder'),
+              expires_at: eb.ref('excluded.expires_at'),
+            })),
+          ),
+      )
+    : linked;
+  return (marked as typeof linked).selectFrom('fresh').selectAll();
 }
 const insertAndLinkRows = compiledPerNames((columns) =>
-  compiledOnce((db: Runner, values: readonly (readonly unknown[])[]) =>
-    insertAndLink(
-      db,
-      values.map((v) => rowOf(columns, v) as Insertable<TasksTable>),
-    ),
+  compiledOnce(
+    (
+      db: Runner,
+      values: readonly (readonly unknown[])[],
+      marks: readonly (readonly [string, number, number | null])[],
+    ) =>
+      insertAndLink(
+        db,
+        values.map((v) => rowOf(columns, v) as Insertable<TasksTable>),
+        marks,
+      ),
   ),
 );
 

@@ -60,6 +60,30 @@ export type HandOverResult =
   | { ok: true; gid: string; status: DaemonStatus | null }
   | { ok: false; reason: string };
 
+/** Makes the task folders of `rows` where the controller sees them (`folders`: the node's mount). */
+async function makeFolders(
+  rows: readonly Pick<TaskRow, 'dir'>[],
+  folders: NodeFolders | null,
+): Promise<void> {
+  const mounted = (dir: string) => (folders ? toMountPath(folders, dir) : dir);
+  await Promise.all(
+    [...new Set(rows.map((r) => mounted(r.dir)))].map((dir) => fs.mkdir(dir, { recursive: true })),
+  );
+}
+
+/**
+ * The task folders of `rows` on each row's node, made ahead of `handOverByNode` (`foldersMade`): a
+ * retry makes them while its source is checked, off the way to aria2.
+ */
+export async function makeTaskFolders(
+  nodes: NodeRegistry,
+  rows: readonly Pick<TaskRow, 'dir' | 'node'>[],
+): Promise<void> {
+  const byNode = new Map<string, Pick<TaskRow, 'dir' | 'node'>[]>();
+  for (const r of rows) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+  await Promise.all([...byNode].map(([node, list]) => makeFolders(list, nodes.folders(node))));
+}
+
 /**
  * Hands downloads to the daemon in one batch that also reads their statuses: the URI or the stored
  * torrent, the task's options and folder, under the gid each row already carries, paused.
@@ -70,13 +94,12 @@ export async function handOver(
   extra: DaemonOptions = {},
   /** The node's folders: the task folders are made where the controller sees them. */
   folders: NodeFolders | null = null,
+  /** The folders were made already (`makeTaskFolders`). */
+  foldersMade = false,
 ): Promise<Map<number, HandOverResult>> {
   const results = new Map<number, HandOverResult>();
   if (rows.length === 0) return results;
-  const mounted = (dir: string) => (folders ? toMountPath(folders, dir) : dir);
-  await Promise.all(
-    [...new Set(rows.map((r) => mounted(r.dir)))].map((dir) => fs.mkdir(dir, { recursive: true })),
-  );
+  if (!foldersMade) await makeFolders(rows, folders);
   const requests: AddRequest[] = rows.map((row) => {
     // Always paused: the fair admission (services/admission.ts) decides when it starts.
     const options = { ...aria2OptionsFor(row, row.gid!), ...extra };
@@ -111,13 +134,14 @@ export async function handOverByNode(
   nodes: NodeRegistry,
   rows: readonly (Pick<TaskRow, 'id' | 'uri' | 'torrent' | 'dir' | 'gid' | 'node'> & { options: string })[],
   extra: Readonly<Record<NodeName, DaemonOptions>> | DownloadOptionsSource = {},
+  { foldersMade = false }: { foldersMade?: boolean } = {},
 ): Promise<Map<number, HandOverResult>> {
   const groups = new Map<string, typeof rows>();
   for (const r of rows) groups.set(r.node, [...(groups.get(r.node) ?? []), r]);
   const results = new Map<number, HandOverResult>();
   for (const [node, list] of groups) {
     const options = isSource(extra) ? await extra.optionsFor(node) : extra[node];
-    const handed = await handOver(nodes.gatewayFor(node), list, options, nodes.folders(node));
+    const handed = await handOver(nodes.gatewayFor(node), list, options, nodes.folders(node), foldersMade);
     for (const [id, result] of handed) results.set(id, result);
   }
   return results;

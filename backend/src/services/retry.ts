@@ -17,7 +17,7 @@ import type { TaskRow } from '../repositories/tasks.js';
 import * as repo from '../repositories/tasks.js';
 import type { Admission } from './admission.js';
 import type { Actor, ServiceContext } from './context.js';
-import { handOverByNode, newGid, storedOptions } from './handover.js';
+import { handOverByNode, makeTaskFolders, newGid, storedOptions } from './handover.js';
 import { guardSources } from './network.js';
 import { forgetRowDownloads } from './tasks/forget.js';
 import { statusPatch } from './tasks/hand-over.js';
@@ -226,6 +226,16 @@ export class RetryService {
       }
     }
 
+    // The folders (the old tasks' own, to resume in) are made meanwhile, off the way to aria2; a
+    // failure is met again, and reported, by the hand-over.
+    const foldersMade =
+      candidates.length > 0
+        ? makeTaskFolders(this.ctx.nodes, candidates).then(
+            () => true,
+            () => false,
+          )
+        : Promise.resolve(false);
+
     // The network guard as at an add: the setting may have changed since the task was added. A torrent's
     // trackers and web seeds are checked again from its stored file.
     const guarded: TaskRow[] = [];
@@ -305,9 +315,13 @@ export class RetryService {
             : taskNotFound(),
         );
       }
-      // The quota again, now that nothing else can reserve: in the given order, each retry reserves
-      // its size before the next is checked; the claims of those that no longer fit are released.
-      let l = limits ? await this.tasks.limits.spaceLimitsIn(trx, actor.id, limits) : null;
+      // The quota again, now that nothing else can reserve (the claim locked the user's row): in the
+      // given order, each retry reserves its size before the next is checked; the claims of those that
+      // no longer fit are released.
+      let l =
+        limits && claimed.size > 0
+          ? await this.tasks.limits.spaceLimitsIn(trx, actor.id, limits, { locked: true })
+          : null;
       const olds: TaskRow[] = [];
       const released: number[] = [];
       for (const old of checked.filter((r) => claimed.has(r.id))) {
@@ -325,7 +339,9 @@ export class RetryService {
       await repo.undoReplacements(trx, [], released);
       // A new link is named from the add's `out` when it had one.
       const optionsOf = new Map((await repo.attachOptions(trx, olds)).map((o) => [o.id, o.options]));
-      // The new rows, each old row pointed at its new one.
+      // The new rows, each old row pointed at its new one, marked with the claim: another instance
+      // starting now must not take them for ones a crash interrupted.
+      const mark = this.tasks.handingOver.markToStore();
       const fresh = await repo.insertReplacements(
         trx,
         olds.map((old) => {
@@ -355,12 +371,9 @@ export class RetryService {
             total_length: sizeOf.get(old.id) ?? 0,
           };
         }),
+        mark,
       );
-      // Marked with the claim: another instance starting now must not take it for one a crash interrupted.
-      await this.tasks.handingOver.mark(
-        fresh.map((f) => f.id),
-        trx,
-      );
+      this.tasks.handingOver.markedWith(fresh.map((f) => f.id));
       const byOld = new Map(fresh.map((f) => [f.retry_of!, f]));
       // The new row shares the old one's option set: its options are read once, here.
       return olds.map((old) => ({ old, fresh: byOld.get(old.id)!, options: optionsOf.get(old.id) ?? '{}' }));
@@ -374,6 +387,7 @@ export class RetryService {
         this.ctx.nodes,
         pairs.map((p) => ({ ...p.fresh, options: p.options })),
         this.ctx.downloadOptions,
+        { foldersMade: await foldersMade },
       );
       this.faults.afterHandover?.();
 

@@ -29,9 +29,14 @@ export async function forgetDownloads(
   while (pending.length > 0) {
     const removed = await gateway.forget(pending).catch(failedTo);
     if (!removed) return;
-    const failed = pending.filter((_gid, i) => !removed[i]!.ok);
+    // One the daemon does not know is gone already (a failed task's result is often forgotten before
+    // its retry): only a refused one may still be stopping.
+    const failed = pending.filter((_gid, i) => {
+      const r = removed[i]!;
+      return !r.ok && r.error.kind !== 'not_found';
+    });
     if (failed.length === 0 || Date.now() > deadline) return;
-    // The daemon may refuse both an unknown download and one still stopping: ask which.
+    // A refused one may be still stopping or gone meanwhile: ask which.
     const told = await gateway.statuses(failed, 'state').catch(failedTo);
     if (!told) return;
     // Still known: try again (a download that is still stopping has a result to forget soon).

@@ -45,9 +45,15 @@ export class SpaceService {
    * `limits` with the user's quota, used space and reservations read again in `trx`, the transaction
    * that inserts the new rows: what a concurrent add reserved meanwhile counts, and nothing can
    * reserve between this check and the insert (the user's row stays locked until it ends).
+   * `locked`: a statement of `trx` locked the user's row already (a retry's claim).
    */
-  async spaceLimitsIn(trx: Runner, userId: number, limits: SpaceLimits): Promise<SpaceLimits> {
-    const space = await usedSpace(trx, userId, true);
+  async spaceLimitsIn(
+    trx: Runner,
+    userId: number,
+    limits: SpaceLimits,
+    { locked = false }: { locked?: boolean } = {},
+  ): Promise<SpaceLimits> {
+    const space = await usedSpace(trx, userId, locked ? 'held' : true);
     return {
       ...limits,
       quota: space?.quota ?? 0,

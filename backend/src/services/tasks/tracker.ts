@@ -1,5 +1,10 @@
 import type { Db } from '../../db/index.js';
-import { listOthersHandOvers, markHandOvers, unmarkHandOvers } from '../../repositories/hand-overs.js';
+import {
+  listOthersHandOvers,
+  markHandOvers,
+  type StoredMark,
+  unmarkHandOvers,
+} from '../../repositories/hand-overs.js';
 import { isGoneLocalInstance } from '../leases.js';
 
 /**
@@ -53,6 +58,20 @@ export class HandOverTracker extends Set<number> {
   async mark(ids: readonly number[], db: Db = this.db): Promise<void> {
     for (const id of ids) this.add(id);
     if (this.shared) await markHandOvers(db, ids, this.holder, HAND_OVER_TTL_MS, this.now?.() ?? null);
+  }
+
+  /**
+   * The database's mark for rows a statement inserts, written by that statement (one round trip fewer;
+   * none when the marks are kept in memory only); `markedWith(ids)` right after it, in the same
+   * transaction, so no other instance ever sees the rows unmarked.
+   */
+  markToStore(): StoredMark | null {
+    return this.shared ? { holder: this.holder, ttlMs: HAND_OVER_TTL_MS, now: this.now?.() ?? null } : null;
+  }
+
+  /** Marks `ids` here, whose marks in the database a statement wrote already (`markToStore`). */
+  markedWith(ids: readonly number[]): void {
+    for (const id of ids) this.add(id);
   }
 
   /**
