@@ -1,7 +1,8 @@
 /**
  * `active_100_cpu_pct` (and `active_1000_cpu_pct` with 1,000 downloads): the controller's own CPU (not its aria2c) over 30 s while 100 downloads run
  * from a throttled local server, with the owner's UI open (one socket receiving every update).
- * The sync engine then refreshes progress once a second in one multicall and pushes the changed rows.
+ * The sync engine then refreshes progress once a second in one multicall and pushes the changed rows;
+ * how far the socket is behind is printed as the time between one task's updates in the window.
  * Each run also prints the bytes the local server sent in the window: every one of them passes through
  * the controller's egress proxy, whose relaying is most of the figure (BENCHMARKS.md), and the
  * controller's read and write system calls per second and download (`/proc/<pid>/io`): a count that
@@ -20,7 +21,7 @@ import {
   sleep,
   startControllerProcess,
 } from './harness.js';
-import type { Figure } from './lib.js';
+import { type Figure, percentile } from './lib.js';
 
 /** Bytes per second per download: slow enough that none finishes within the window. */
 const THROTTLE = 16 * 1024;
@@ -91,12 +92,23 @@ export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 2')
         // The window is a long download's steady state: the proxy reads the slow tunnels in batches.
         await sleep(HOLD_SLOW_AFTER_MS + 2000);
         const before = socket.received;
+        // How far the socket is behind: per running task, the time between its updates in the window.
+        const lastUpdate = new Map<number, number>();
+        const gaps: number[] = [];
+        let measuring = true;
+        socket.onMessage((m, at) => {
+          if (!measuring || m.type !== 'task_update' || !m.task) return;
+          const last = lastUpdate.get(m.task.id);
+          if (last !== undefined) gaps.push(at - last);
+          lastUpdate.set(m.task.id, at);
+        });
         const sent = () => server.requests.reduce((n, r) => n + r.bytesSent, 0);
         const sentBefore = sent();
         const callsBefore = syscalls(c.pid);
         const aria2 = aria2Pid(c.pid);
         const aria2Before = aria2 ? cpuSeconds(aria2) : 0;
         const cpu = await cpuOverWindow(c.pid, WINDOW_MS);
+        measuring = false;
         const callsAfter = syscalls(c.pid);
         const aria2Cpu = aria2 ? ((cpuSeconds(aria2) - aria2Before) / (WINDOW_MS / 1000)) * 100 : Number.NaN;
         const perDownload = (n: number) => (n / (WINDOW_MS / 1000) / DOWNLOADS).toFixed(2);
@@ -113,7 +125,9 @@ export async function benchActiveCpu(runs = 3, DOWNLOADS = 100, target = '<= 2')
             `${(messages / (WINDOW_MS / 1000)).toFixed(0)} socket messages/s, ` +
             `${perDownload(callsAfter.reads - callsBefore.reads)} reads and ` +
             `${perDownload(callsAfter.writes - callsBefore.writes)} writes (system calls) a second per download, ` +
-            `${mibPerSecond.toFixed(1)} MiB/s served (${((mibPerSecond * 1024) / DOWNLOADS).toFixed(1)} KiB/s each)`,
+            `${mibPerSecond.toFixed(1)} MiB/s served (${((mibPerSecond * 1024) / DOWNLOADS).toFixed(1)} KiB/s each); ` +
+            `a task's updates ${gaps.length > 0 ? `${percentile(gaps, 50).toFixed(0)} ms apart at the median, p95 ${percentile(gaps, 95).toFixed(0)}, max ${Math.max(...gaps).toFixed(0)}` : 'none'} ` +
+            `(${lastUpdate.size} tasks heard)`,
         );
       } finally {
         await socket?.close();

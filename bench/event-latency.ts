@@ -16,7 +16,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { freePort } from '../backend/src/aria2/daemon.js';
 import { json, type LiveSocket, nowMs, openSocket, say, sleep, startControllerProcess } from './harness.js';
-import { type Figure, median } from './lib.js';
+import { type Figure, median, percentile } from './lib.js';
 
 const DOWNLOADS = 30;
 const SIZE = 256 * 1024;
@@ -89,11 +89,6 @@ async function startTimedServer(): Promise<{
         for (const s of sockets) s.destroy();
       }),
   };
-}
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
 export async function benchEventLatency(runs = 3): Promise<Figure[]> {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { json, nowMs, say, startControllerProcess } from './harness.js';
-import { type Figure, median } from './lib.js';
+import { type Figure, median, percentile } from './lib.js';
 
 const ENTRIES = 10_000;
 const LIST_REQUESTS = 60;
@@ -38,11 +38,6 @@ function readAll(origin: string, urlPath: string, cookie: string): Promise<{ byt
     });
     req.on('error', reject);
   });
-}
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
 export async function benchFiles(runs = 3): Promise<Figure[]> {

@@ -33,7 +33,7 @@ import {
   startControllerProcess,
   tempDataDir,
 } from './harness.js';
-import type { Figure } from './lib.js';
+import { type Figure, percentile } from './lib.js';
 
 const USERS = 1000;
 /** Slow enough that no download finishes within the window; each still changes at every pass. */
@@ -42,11 +42,6 @@ const SIZE = 64 * 1024 * 1024;
 const WINDOW_MS = 15_000;
 /** Arrivals further apart than this belong to different passes (passes are a second apart). */
 const PASS_GAP_MS = 300;
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
 
 /**
  * Users 2..USERS+1, one session each, and one held download each of `uris[i]` (in user order); returns

@@ -26,18 +26,13 @@ import {
   startControllerProcess,
   tempDataDir,
 } from './harness.js';
-import { type Figure, median } from './lib.js';
+import { type Figure, median, percentile } from './lib.js';
 
 const TASKS = 10_000;
 const PAGE_REQUESTS = 60;
 const SOCKETS = 20;
 const IDLE_WINDOW_MS = 30_000;
 const SETTLE_MS = 40_000;
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
 
 export async function benchTasks10k(runs = 3): Promise<Figure[]> {
   const pageRuns: number[] = [];

@@ -65,6 +65,27 @@ const SHARED_COLUMNS: Readonly<Record<string, RowListType>> = {
   counted_bytes: 'bigint',
 };
 
+const SHARED_KEYS = Object.keys(SHARED_COLUMNS);
+const SHARED_BIT: Readonly<Record<string, number>> = Object.fromEntries(
+  SHARED_KEYS.map((k, i) => [k, 1 << i]),
+);
+
+/**
+ * The set columns of a patch as bits of SHARED_KEYS (patches with the same bits share a statement):
+ * 0 when it sets nothing, -1 when it sets a column outside SHARED_COLUMNS. A number, not a sorted list
+ * of names: a pass of 1,000 rows made 1,000 arrays and strings for it, a tenth of its garbage.
+ */
+function sharedSignature(patch: TaskPatch): number {
+  let bits = 0;
+  for (const k in patch) {
+    if ((patch as Record<string, unknown>)[k] === undefined) continue;
+    const bit = SHARED_BIT[k];
+    if (bit === undefined) return -1;
+    bits |= bit;
+  }
+  return bits;
+}
+
 /** Rows written together per statement (a dozen parameters each). */
 const SHARED_CHUNK = 200;
 
@@ -79,24 +100,21 @@ export function writeSyncPatches(db: Runner, items: readonly SyncWrite[]): Promi
   if (items.length === 0) return Promise.resolve([]);
   return db.transaction().execute(async (trx) => {
     const byId = new Map<number, TaskRow>();
-    const groups = new Map<string, SyncWrite[]>();
+    const groups = new Map<number, SyncWrite[]>();
     for (const item of items) {
-      const keys = Object.keys(item.patch).filter(
-        (k) => (item.patch as Record<string, unknown>)[k] !== undefined,
-      );
-      if (keys.length === 0) continue;
-      if (item.patch.status === 'complete' || item.usedDelta || !keys.every((k) => k in SHARED_COLUMNS)) {
+      const signature = sharedSignature(item.patch);
+      if (signature === 0) continue;
+      if (item.patch.status === 'complete' || item.usedDelta || signature < 0) {
         const updated = await writeOne(trx, item);
         if (updated) byId.set(updated.id, updated);
         continue;
       }
-      const signature = keys.sort().join(',');
       const group = groups.get(signature);
       if (group) group.push(item);
       else groups.set(signature, [item]);
     }
     for (const [signature, group] of groups) {
-      const keys = signature.split(',');
+      const keys = SHARED_KEYS.filter((_, i) => signature & (1 << i));
       for (const part of chunks(group, SHARED_CHUNK)) {
         for (const row of await writeShared(trx, keys, part)) byId.set(row.id, row);
       }
