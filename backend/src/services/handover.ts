@@ -16,6 +16,7 @@ import type {
 import { listRowsByGids } from '../repositories/sync.js';
 import { attachOptions, type TaskRow } from '../repositories/tasks.js';
 import type { ServiceContext } from './context.js';
+import { groupedByNode } from './tasks/daemon.js';
 import type { HandOverTracker } from './tasks/tracker.js';
 
 /** A gid chosen by the controller, stored before the hand-over so a crash never leaves an unowned download. */
@@ -79,9 +80,7 @@ export async function makeTaskFolders(
   nodes: NodeRegistry,
   rows: readonly Pick<TaskRow, 'dir' | 'node'>[],
 ): Promise<void> {
-  const byNode = new Map<string, Pick<TaskRow, 'dir' | 'node'>[]>();
-  for (const r of rows) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
-  await Promise.all([...byNode].map(([node, list]) => makeFolders(list, nodes.folders(node))));
+  await Promise.all([...groupedByNode(rows)].map(([node, list]) => makeFolders(list, nodes.folders(node))));
 }
 
 /**
@@ -136,10 +135,8 @@ export async function handOverByNode(
   extra: Readonly<Record<NodeName, DaemonOptions>> | DownloadOptionsSource = {},
   { foldersMade = false }: { foldersMade?: boolean } = {},
 ): Promise<Map<number, HandOverResult>> {
-  const groups = new Map<string, typeof rows>();
-  for (const r of rows) groups.set(r.node, [...(groups.get(r.node) ?? []), r]);
   const results = new Map<number, HandOverResult>();
-  for (const [node, list] of groups) {
+  for (const [node, list] of groupedByNode(rows)) {
     const options = isSource(extra) ? await extra.optionsFor(node) : extra[node];
     const handed = await handOver(nodes.gatewayFor(node), list, options, nodes.folders(node), foldersMade);
     for (const [id, result] of handed) results.set(id, result);

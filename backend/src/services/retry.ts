@@ -30,8 +30,6 @@ const NOT_RETRYABLE_SENTENCE = TASK_MESSAGES.notRetryable;
 const NOT_TORRENT_SENTENCE = TASK_MESSAGES.notTorrent;
 /** A retry by filter works through the matching tasks this many at a time (memory, aria2 request size). */
 export const FILTER_CHUNK = 500;
-/** How many chunks of a retry by filter are in flight at once. */
-const FILTER_LANES = 2;
 /** How many failures a retry by filter reports. */
 const FILTER_FAILURES_SHOWN = 100;
 
@@ -44,8 +42,6 @@ export type RetrySource = { kind: 'same' } | { kind: 'uri'; uri: string } | { ki
 interface RetryOptions {
   source?: RetrySource;
   planned?: boolean;
-  /** HEAD requests at once (a retry by filter splits HEAD_CONCURRENCY between its lanes). */
-  heads?: number;
   /**
    * Whether the answer waits for the admission pass (it shows each task's outcome). A retry by filter
    * answers with counts only: its held rows are decided by one pass after it.
@@ -53,6 +49,20 @@ interface RetryOptions {
   admit?: boolean;
 }
 type Outcome = { id: number; ok: true; task: Task } | { id: number; ok: false; error: DomainError };
+/** A retry's state between its checks and its claim: the rows that passed, and what refused the rest. */
+interface Checked {
+  ids: number[];
+  outcome: Map<number, { ok: true; task: Task } | { ok: false; error: DomainError }>;
+  /** Records a refusal as the task's outcome (any other error goes on up). */
+  fail: (id: number, error: unknown) => void;
+  /** The URI each new download gets. */
+  sourceOf: (row: TaskRow) => string;
+  checked: TaskRow[];
+  /** The size each new download is checked with: a HEAD's answer, or a stored torrent's total. */
+  sizeOf: Map<number, number | null>;
+  limits: SpaceLimits | null;
+  foldersMade: Promise<boolean>;
+}
 
 /**
  * The limits for retrying `old`: its partial file is resumed by the new download (same folder), which
@@ -139,6 +149,8 @@ export class RetryService {
   /**
    * Every retryable task of the caller that matches, however many: read and retried FILTER_CHUNK at a
    * time by ascending id, up to the newest id seen at the start (the new tasks are never picked up).
+   * The next chunk's sources are checked while the chunk before it is claimed and handed to aria2, so
+   * the HEADs never wait for a hand-over; at most two chunks are in memory.
    */
   async retryByFilter(
     actor: Actor,
@@ -146,46 +158,42 @@ export class RetryService {
   ): Promise<{ retried: number; failed: { id: number; status: number; detail: string }[] }> {
     const last = await repo.maxTaskId(this.ctx.db, actor.id);
     let after = 0;
-    let reading: Promise<unknown> = Promise.resolve();
-    // The next chunk's ids, read one after the other (keyset by id), whichever lane asks.
-    const take = (): Promise<number[]> => {
-      const ids = reading.then(async () => {
-        const chunk = await repo.retryableIds(this.ctx.db, actor.id, filter, after, last, FILTER_CHUNK);
-        if (chunk.length > 0) after = chunk[chunk.length - 1]!;
-        return chunk;
-      });
-      reading = ids.catch(() => undefined);
-      return ids;
+    // The next chunk's ids (keyset by id) and its checks; null when none are left.
+    const checkNext = async (): Promise<Checked | null> => {
+      const ids = await repo.retryableIds(this.ctx.db, actor.id, filter, after, last, FILTER_CHUNK);
+      if (ids.length === 0) return null;
+      after = ids[ids.length - 1]!;
+      return this.check(actor, ids, {});
     };
-    // Two chunks in flight, each with half the HEAD concurrency: one checks its sources while the
-    // other is handed to aria2. Per chunk only counts and the first failures are kept.
-    const chunks: {
-      index: number;
-      retried: number;
-      failed: { id: number; status: number; detail: string }[];
-    }[] = [];
-    let index = 0;
-    const lane = async () => {
-      for (;;) {
-        const mine = index++;
-        const ids = await take();
-        if (ids.length === 0) return;
-        const results = await this.retryMany(actor, ids, {
-          heads: Math.ceil(HEAD_CONCURRENCY / FILTER_LANES),
-          admit: false,
-        });
-        const failed = results
-          .flatMap((r) => (r.ok ? [] : [{ id: r.id, status: r.error.status, detail: r.error.detail }]))
-          .slice(0, FILTER_FAILURES_SHOWN);
-        chunks.push({ index: mine, retried: results.filter((r) => r.ok).length, failed });
+    // Per chunk only counts and the first failures are kept.
+    let retried = 0;
+    const failed: { id: number; status: number; detail: string }[] = [];
+    await this.tasks.admission.deferWhile(async () => {
+      // Each chunk's checks are handled at once: one that fails while a hand-over runs is reported
+      // when the loop reaches it, not as an unhandled rejection.
+      const checkAhead = () => {
+        const ahead = checkNext();
+        ahead.catch(() => undefined);
+        return ahead;
+      };
+      let next = checkAhead();
+      try {
+        for (let current = await next; current; current = await next) {
+          next = checkAhead();
+          const results = await this.finish(actor, current, { admit: false });
+          for (const r of results) {
+            if (r.ok) retried++;
+            else if (failed.length < FILTER_FAILURES_SHOWN)
+              failed.push({ id: r.id, status: r.error.status, detail: r.error.detail });
+          }
+        }
+      } catch (err) {
+        // A chunk checked meanwhile is dropped (nothing of it was claimed).
+        await next.catch(() => undefined);
+        throw err;
       }
-    };
-    await this.tasks.admission.deferWhile(() => Promise.all(Array.from({ length: FILTER_LANES }, lane)));
-    chunks.sort((a, b) => a.index - b.index);
-    return {
-      retried: chunks.reduce((n, c) => n + c.retried, 0),
-      failed: chunks.flatMap((c) => c.failed).slice(0, FILTER_FAILURES_SHOWN),
-    };
+    });
+    return { retried, failed };
   }
 
   /** The batch: one result per distinct id in first-given order; checks and aria2 calls done in bulk. */
@@ -201,8 +209,17 @@ export class RetryService {
   private async retryMany(
     actor: Actor,
     rawIds: readonly number[],
-    { source = { kind: 'same' }, planned = false, heads = HEAD_CONCURRENCY, admit = true }: RetryOptions = {},
+    options: RetryOptions = {},
   ): Promise<Outcome[]> {
+    return this.finish(actor, await this.check(actor, rawIds, options), options);
+  }
+
+  /** Steps 1 to 3 up to the claim: the rows, the network guard and the HEADs, the free disk. */
+  private async check(
+    actor: Actor,
+    rawIds: readonly number[],
+    { source = { kind: 'same' }, planned = false }: RetryOptions,
+  ): Promise<Checked> {
     const ids = [...new Set(rawIds)];
     // The URI each new download gets: a new one given, else the task's own.
     const sourceOf = (row: TaskRow) => (source.kind === 'uri' ? source.uri : row.uri);
@@ -261,7 +278,7 @@ export class RetryService {
       type Verdict = [string, { refused: unknown; size: number | null }];
       const verdicts = await mapLimit(
         [...new Set(candidates.map(sourceOf))],
-        heads,
+        HEAD_CONCURRENCY,
         async (uri): Promise<Verdict> => {
           try {
             await this.tasks.sources.guardHost(uri);
@@ -296,6 +313,15 @@ export class RetryService {
       }
     }
 
+    return { ids, outcome, fail, sourceOf, checked, sizeOf, limits, foldersMade };
+  }
+
+  /** From the claim on: the new rows, aria2's new downloads, the outcome recorded, the old rows gone. */
+  private async finish(
+    actor: Actor,
+    { ids, outcome, fail, sourceOf, checked, sizeOf, limits, foldersMade }: Checked,
+    { planned = false, admit = true }: RetryOptions,
+  ): Promise<Outcome[]> {
     // Claim: the old rows get replaced_by, the new rows are inserted with retry_of and a gid chosen
     // here, in one transaction; the conditional claim is what makes concurrent retries exclusive.
     const now = nowIso();

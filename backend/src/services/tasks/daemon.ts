@@ -42,12 +42,21 @@ export async function eachItem<T>(
   }
 }
 
+/** Rows grouped by the node their download runs on, in their order (one pass: a batch may be thousands). */
+export function groupedByNode<R extends { node: string }>(rows: readonly R[]): Map<string, R[]> {
+  const groups = new Map<string, R[]>();
+  for (const r of rows) {
+    const list = groups.get(r.node);
+    if (list) list.push(r);
+    else groups.set(r.node, [r]);
+  }
+  return groups;
+}
+
 /** Rows grouped by the node their download runs on, with that node's gateway. */
 export function byNode<R extends { node: string }>(
   nodes: NodeRegistry,
   rows: readonly R[],
 ): [DownloadGateway, R[]][] {
-  const groups = new Map<string, R[]>();
-  for (const r of rows) groups.set(r.node, [...(groups.get(r.node) ?? []), r]);
-  return [...groups].map(([node, list]) => [nodes.gatewayFor(node), list]);
+  return [...groupedByNode(rows)].map(([node, list]) => [nodes.gatewayFor(node), list]);
 }
