@@ -66,9 +66,7 @@ const SHARED_COLUMNS: Readonly<Record<string, RowListType>> = {
 };
 
 const SHARED_KEYS = Object.keys(SHARED_COLUMNS);
-const SHARED_BIT: Readonly<Record<string, number>> = Object.fromEntries(
-  SHARED_KEYS.map((k, i) => [k, 1 << i]),
-);
+const SHARED_BIT: ReadonlyMap<string, number> = new Map(SHARED_KEYS.map((k, i) => [k, 1 << i]));
 
 /**
  * The set columns of a patch as bits of SHARED_KEYS (patches with the same bits share a statement):
@@ -79,7 +77,7 @@ function sharedSignature(patch: TaskPatch): number {
   let bits = 0;
   for (const k in patch) {
     if ((patch as Record<string, unknown>)[k] === undefined) continue;
-    const bit = SHARED_BIT[k];
+    const bit = SHARED_BIT.get(k);
     if (bit === undefined) return -1;
     bits |= bit;
   }

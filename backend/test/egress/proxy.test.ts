@@ -293,10 +293,12 @@ describe('EgressProxy with a real aria2c', () => {
   });
 
   it('slow tunnels read on one shared clock: many reads per wake-up, every byte relayed', async () => {
-    // 10 downloads at 16 KiB/s for 3 s each. Once measured slow, each reads about once a second, and
+    // 10 downloads at 16 KiB/s for 6 s each. Once measured slow, each reads about once a second, and
     // all of them at the ticks of one clock: the reads come a few tunnels per turn of the event loop.
-    // With a timer of its own per tunnel, each read would be a wake-up of its own.
-    const size = 48 * 1024;
+    // With a timer of its own per tunnel, each read would be a wake-up of its own. Long enough that
+    // every tunnel still has seconds to go once the last one is past its first 24 KiB (they start
+    // apart): at 3 s each, a download could end before the count began and leave fewer than 10 reads.
+    const size = 96 * 1024;
     proxy.clock.holdAfterMs = 0;
     const uris = Array.from({ length: 10 }, (_, i) => {
       files.addFile(`/shared${i}.bin`, patternBytes(i * size, (i + 1) * size), { throttle: 16 * 1024 });
