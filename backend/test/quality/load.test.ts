@@ -31,7 +31,18 @@ const DOWNLOAD_SIZE = 1_500_000;
 // bytes/s per download: ~150 s if nothing lifts it, so the downloads outlast the rounds however slow the
 // machine or the database (the settle below lifts it).
 const THROTTLE = 10_000;
-const MEMORY_BOUND_MB = 150;
+/**
+ * Growth allowed over the measured rounds, after a full collection: of the live JavaScript heap and of
+ * the memory Buffers hold outside it, where a leak shows (measured: +1 to +5 MB of heap, +16 of Buffers).
+ */
+const LIVE_BOUND_MB = 50;
+/**
+ * Growth allowed of the process's resident memory. Looser: after the rounds' peak V8 keeps its heap
+ * committed (about +50 MB over the heap used) and malloc keeps its arenas, neither given back at once
+ * nor a leak. Measured on PostgreSQL, whose retries do more in the same rounds: +148 to +172 MB with
+ * the heap used flat; on SQLite +18 MB.
+ */
+const RSS_BOUND_MB = 300;
 
 let c: TestController | null = null;
 let server: FileServer | null = null;
@@ -239,8 +250,7 @@ it('50 users list, add and retry while 100 downloads run and 200 sockets listen:
   // The first rounds warm up what any first use allocates once (connection pools, compiled code, caches).
   await rounds(0, WARMUP_ROUNDS);
   gc();
-  const rssBefore = process.memoryUsage().rss;
-  const heapBefore = process.memoryUsage().heapUsed;
+  const before = process.memoryUsage();
   await rounds(WARMUP_ROUNDS, ROUNDS);
   const loadMs = Date.now() - loadStarted;
   const activeAtEnd = (await c.db.selectFrom('tasks').select('id').where('status', '=', 'active').execute())
@@ -320,8 +330,8 @@ it('50 users list, add and retry while 100 downloads run and 200 sockets listen:
   await waitFor(() => c!.hub.count() === 0, 10_000, 'the sockets to close');
   await new Promise((r) => setTimeout(r, 1000));
   gc();
-  const rssAfter = process.memoryUsage().rss;
-  const heapAfter = process.memoryUsage().heapUsed;
+  const after = process.memoryUsage();
+  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(1);
   const rows = await c.db.selectFrom('tasks').select(['status']).execute();
@@ -333,15 +343,18 @@ it('50 users list, add and retry while 100 downloads run and 200 sockets listen:
       `[load] retries: ${retried.single} single, ${retried.batch} batches, ${retried.replaced} rows replaced`,
       `[load] answers by status: ${[...statuses.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}`,
       `[load] socket messages received: ${messages}; tasks at the end: ${rows.length} (${rows.filter((r) => r.status === 'complete').length} complete, ${rows.filter((r) => r.status === 'error').length} error)`,
-      `[load] rss before ${(rssBefore / 2 ** 20).toFixed(0)} MB, after ${(rssAfter / 2 ** 20).toFixed(0)} MB, delta ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MB (after a full GC each); heap used ${(heapBefore / 2 ** 20).toFixed(0)} -> ${(heapAfter / 2 ** 20).toFixed(0)} MB`,
+      `[load] after a full GC each: rss ${mb(before.rss)} -> ${mb(after.rss)} MB, heap used ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MB (committed ${mb(before.heapTotal)} -> ${mb(after.heapTotal)}), Buffers ${mb(before.arrayBuffers)} -> ${mb(after.arrayBuffers)} MB`,
     ].join('\n'),
   );
   expect(fiveHundreds).toEqual([]);
   expect(activeAtEnd, 'downloads still running when the rounds ended').toBeGreaterThan(0);
   expect(retried.replaced, 'rows replaced by retries').toBeGreaterThanOrEqual(2 * USERS);
   expect(retried.batch, 'batch retries').toBeGreaterThanOrEqual(USERS);
-  expect(rssAfter - rssBefore, 'rss growth over the run').toBeLessThan(MEMORY_BOUND_MB * 2 ** 20);
-  expect(heapAfter - heapBefore, 'heap growth over the run').toBeLessThan(MEMORY_BOUND_MB * 2 ** 20);
+  expect(after.heapUsed - before.heapUsed, 'heap growth over the run').toBeLessThan(LIVE_BOUND_MB * 2 ** 20);
+  expect(after.arrayBuffers - before.arrayBuffers, 'Buffer growth over the run').toBeLessThan(
+    LIVE_BOUND_MB * 2 ** 20,
+  );
+  expect(after.rss - before.rss, 'rss growth over the run').toBeLessThan(RSS_BOUND_MB * 2 ** 20);
 }, 150_000);
 
 it('a download whose end the sync engine reads after aria2 dropped its result is still recorded, not left running for ever', async () => {
